@@ -1,0 +1,179 @@
+use std::str::FromStr;
+
+use email_address::{EmailAddress, Options};
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::{FieldCode, FieldError};
+
+const MAX_LOCAL_OCTETS: usize = 64;
+const MAX_EMAIL_OCTETS: usize = 254;
+
+/// Which addresses the host accepts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailPolicy {
+    /// Accept non-ASCII local parts (RFC 6531). Off by default: many mail systems
+    /// mishandle them and they open homograph confusion.
+    pub allow_non_ascii_local_part: bool,
+}
+
+/// A validated email: the address as entered (trimmed, mail goes here) and its
+/// canonical key (used for every comparison, never for sending).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email {
+    address: String,
+    key: String,
+}
+
+impl Email {
+    /// Validates and canonicalises an address; `field` names the request field in errors.
+    pub fn parse(raw: &str, field: &str, policy: EmailPolicy) -> Result<Email, FieldError> {
+        let invalid = |code, message: &str| FieldError::new(field, code, message);
+        let address = raw.trim();
+        if address.is_empty() {
+            return Err(invalid(FieldCode::Required, "email is required"));
+        }
+        if address.len() > MAX_EMAIL_OCTETS {
+            return Err(invalid(
+                FieldCode::TooLong,
+                "email is longer than 254 octets",
+            ));
+        }
+        let Some((local, domain)) = address.rsplit_once('@') else {
+            return Err(invalid(
+                FieldCode::InvalidEmail,
+                "email is not a valid address",
+            ));
+        };
+        if local.len() > MAX_LOCAL_OCTETS {
+            return Err(invalid(
+                FieldCode::TooLong,
+                "email local part is longer than 64 octets",
+            ));
+        }
+        let options = Options::default()
+            .with_required_tld()
+            .without_display_text()
+            .without_domain_literal();
+        if EmailAddress::parse_with_options(address, options).is_err()
+            || EmailAddress::from_str(address).is_err()
+        {
+            return Err(invalid(
+                FieldCode::InvalidEmail,
+                "email is not a valid address",
+            ));
+        }
+        if !local.is_ascii() && !policy.allow_non_ascii_local_part {
+            return Err(invalid(
+                FieldCode::NonAsciiEmail,
+                "email addresses with non-ascii characters before the @ are not accepted",
+            ));
+        }
+        let Ok(ascii_domain) = idna::domain_to_ascii(domain) else {
+            return Err(invalid(
+                FieldCode::InvalidEmail,
+                "email domain is not valid",
+            ));
+        };
+        if ascii_domain.is_empty() || !ascii_domain.contains('.') {
+            return Err(invalid(
+                FieldCode::InvalidEmail,
+                "email domain is not valid",
+            ));
+        }
+        let key = format!("{}@{}", fold_local_part(local), ascii_domain.to_lowercase());
+        Ok(Email {
+            address: address.to_owned(),
+            key,
+        })
+    }
+
+    /// The address as entered (trimmed): where mail is sent.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The canonical key: NFKC + casefold local part, lowercase punycode domain.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Splits into (address, key).
+    pub fn into_parts(self) -> (String, String) {
+        (self.address, self.key)
+    }
+}
+
+/// NFKC, full Unicode case folding, NFKC again (the NFKC_Casefold closure in practice).
+fn fold_local_part(local: &str) -> String {
+    let nfkc: String = local.nfkc().collect();
+    caseless::default_case_fold_str(&nfkc).nfkc().collect()
+}
+
+/// Folds free text (a search query, a name) the way email keys are folded: NFKC +
+/// casefold. No validation.
+pub fn fold_search_text(text: &str) -> String {
+    let nfkc: String = text.trim().nfkc().collect();
+    caseless::default_case_fold_str(&nfkc).nfkc().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(raw: &str) -> String {
+        Email::parse(raw, "email", EmailPolicy::default())
+            .unwrap()
+            .key()
+            .to_owned()
+    }
+
+    fn code(raw: &str) -> FieldCode {
+        Email::parse(raw, "email", EmailPolicy::default())
+            .unwrap_err()
+            .code
+    }
+
+    #[test]
+    fn keeps_the_address_and_folds_the_key() {
+        let email =
+            Email::parse("  Ann.Lee@Example.COM ", "email", EmailPolicy::default()).unwrap();
+        assert_eq!(email.address(), "Ann.Lee@Example.COM");
+        assert_eq!(email.key(), "ann.lee@example.com");
+    }
+
+    #[test]
+    fn idn_and_punycode_domains_compare_equal() {
+        assert_eq!(key("a@bücher.example"), key("a@xn--bcher-kva.example"));
+        assert_eq!(key("a@BÜCHER.example"), key("a@xn--bcher-kva.example"));
+    }
+
+    #[test]
+    fn rejects_bad_addresses_with_codes() {
+        assert_eq!(code(""), FieldCode::Required);
+        assert_eq!(code("not-an-email"), FieldCode::InvalidEmail);
+        assert_eq!(code("a@b"), FieldCode::InvalidEmail);
+        assert_eq!(code("Ann <a@b.com>"), FieldCode::InvalidEmail);
+        assert_eq!(code("a@[127.0.0.1]"), FieldCode::InvalidEmail);
+        assert_eq!(
+            code(&format!("{}@x.com", "a".repeat(65))),
+            FieldCode::TooLong
+        );
+        assert_eq!(
+            code(&format!("a@{}.com", "b".repeat(260))),
+            FieldCode::TooLong
+        );
+        assert_eq!(code("mıke@x.com"), FieldCode::NonAsciiEmail);
+    }
+
+    #[test]
+    fn non_ascii_local_parts_fold_when_enabled() {
+        let policy = EmailPolicy {
+            allow_non_ascii_local_part: true,
+        };
+        let k = |raw: &str| Email::parse(raw, "email", policy).unwrap().key().to_owned();
+        assert_ne!(k("mike@x.com"), k("mıke@x.com"));
+        assert_eq!(k("\u{212A}im@x.com"), k("kim@x.com"));
+        assert_eq!(k("ｍｉｋｅ@x.com"), k("mike@x.com"));
+    }
+}

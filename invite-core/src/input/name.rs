@@ -1,0 +1,85 @@
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::{FieldCode, FieldError};
+
+/// Maximum length of a first or last name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// Trims, NFC-normalises and checks a person's name (1–100 characters, no control,
+/// line-separator or bidi-control characters: names reach email headers).
+pub fn validate_name(raw: &str, field: &str) -> Result<String, FieldError> {
+    let name: String = raw.trim().nfc().collect();
+    if name.is_empty() {
+        return Err(FieldError::new(
+            field,
+            FieldCode::Required,
+            "name is required",
+        ));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(FieldError::new(
+            field,
+            FieldCode::TooLong,
+            "name is longer than 100 characters",
+        ));
+    }
+    if name.chars().any(is_forbidden) {
+        return Err(FieldError::new(
+            field,
+            FieldCode::InvalidCharacters,
+            "name contains control or direction-override characters",
+        ));
+    }
+    Ok(name)
+}
+
+/// Control characters (C0, C1 incl. NEL), line/paragraph separators and every bidi control.
+pub(crate) fn is_forbidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{061C}' | '\u{200E}' | '\u{200F}'
+                | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_and_normalises() {
+        assert_eq!(validate_name("  Zoe\u{0308} ", "f").unwrap(), "Zoë");
+    }
+
+    #[test]
+    fn rejects_header_breaking_characters() {
+        for bad in [
+            "A\rB",
+            "A\nB",
+            "A\0B",
+            "A\u{2028}B",
+            "A\u{0085}B",
+            "A\u{202E}B",
+            "A\u{2067}B",
+        ] {
+            assert_eq!(
+                validate_name(bad, "f").unwrap_err().code,
+                FieldCode::InvalidCharacters
+            );
+        }
+    }
+
+    #[test]
+    fn bounds_length() {
+        assert_eq!(
+            validate_name(" ", "f").unwrap_err().code,
+            FieldCode::Required
+        );
+        assert!(validate_name(&"é".repeat(100), "f").is_ok());
+        assert_eq!(
+            validate_name(&"é".repeat(101), "f").unwrap_err().code,
+            FieldCode::TooLong
+        );
+    }
+}

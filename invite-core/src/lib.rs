@@ -1,0 +1,32 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+pub mod authz;
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod input;
+pub mod mail;
+pub mod model;
+pub mod random;
+pub mod service;
+pub mod store;
+pub mod token;
+
+pub use authz::{AuthorizationPolicy, DefaultPolicy, InviterRights};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Error, ErrorCode, ErrorKind, FieldCode, FieldError, Result};
+pub use ids::{
+    ApplicationId, BusinessId, EventId, InvitationId, MembershipId, MessageId, RoleId,
+    SubscriptionId, UserId,
+};
+pub use mail::{CapturingMailer, FailingMailer, InvitationEmail, MailError, Mailer};
+pub use model::*;
+pub use random::{OsRandom, RandomSource, SeededRandom};
+pub use service::{
+    AcceptRequest, Accepted, Config, InvitationFilter, InvitationPreview, InviteService,
+    NewSubscription, NewUser, Page, PageRequest, SendInvitationDraft, SendInvitationRequest,
+    SentInvitation,
+};
+pub use store::{InMemoryStore, Store};
+pub use token::Token;

@@ -1,0 +1,129 @@
+//! The `Mailer` port, the email a mailer receives, templates and test mailers.
+
+mod seal;
+mod templates;
+
+pub use seal::TokenSealer;
+pub use templates::{DefaultTemplates, EmailContext, EmailRenderer, RenderedEmail};
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{BusinessId, InvitationId, MessageId};
+
+/// One invitation email, ready for delivery.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationEmail {
+    /// Stable id: the same on every retry of this email, so mailers can de-duplicate.
+    pub message_id: MessageId,
+    /// Business.
+    pub business_id: BusinessId,
+    /// Invitation.
+    pub invitation_id: InvitationId,
+    /// Recipient: the address as entered.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body.
+    pub html: String,
+    /// The accept link (built from the configured base URL only).
+    pub accept_link: String,
+    /// Locale the email was rendered in.
+    pub locale: String,
+    /// When the link expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Why a delivery failed (its message is kept as the invitation's last delivery error).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct MailError(pub String);
+
+/// Delivers invitation emails. Called outside any store transaction; delivery is
+/// at-least-once, so the same `message_id` may arrive more than once.
+pub trait Mailer: Send + Sync {
+    /// Delivers one email or says why not.
+    fn send(&self, email: &InvitationEmail) -> Result<(), MailError>;
+}
+
+/// Keeps every email in memory (tests, examples, the development mailbox).
+#[derive(Debug, Default)]
+pub struct CapturingMailer {
+    sent: Mutex<Vec<InvitationEmail>>,
+}
+
+impl CapturingMailer {
+    /// An empty mailbox.
+    pub fn new() -> Self {
+        CapturingMailer::default()
+    }
+
+    /// Every email delivered so far, oldest first.
+    pub fn sent(&self) -> Vec<InvitationEmail> {
+        self.sent.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Emails delivered to `to` (compared case-insensitively).
+    pub fn sent_to(&self, to: &str) -> Vec<InvitationEmail> {
+        self.sent()
+            .into_iter()
+            .filter(|e| e.to.eq_ignore_ascii_case(to))
+            .collect()
+    }
+}
+
+impl Mailer for CapturingMailer {
+    fn send(&self, email: &InvitationEmail) -> Result<(), MailError> {
+        self.sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(email.clone());
+        Ok(())
+    }
+}
+
+/// Fails the first `n` deliveries, then hands the rest to an inner capturing mailer.
+#[derive(Debug)]
+pub struct FailingMailer {
+    failures_left: AtomicU32,
+    inner: CapturingMailer,
+}
+
+impl FailingMailer {
+    /// Fails `n` times, then delivers.
+    pub fn new(n: u32) -> Self {
+        FailingMailer {
+            failures_left: AtomicU32::new(n),
+            inner: CapturingMailer::new(),
+        }
+    }
+
+    /// Fails every time.
+    pub fn always() -> Self {
+        FailingMailer::new(u32::MAX)
+    }
+
+    /// Emails that got through.
+    pub fn delivered(&self) -> Vec<InvitationEmail> {
+        self.inner.sent()
+    }
+}
+
+impl Mailer for FailingMailer {
+    fn send(&self, email: &InvitationEmail) -> Result<(), MailError> {
+        let failing = self
+            .failures_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if failing {
+            Err(MailError("the mail server refused the message".to_owned()))
+        } else {
+            self.inner.send(email)
+        }
+    }
+}

@@ -1,0 +1,501 @@
+//! Catalog a host loads: businesses, apps, subscriptions, roles, users, admins, seats.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{InviteService, found};
+use crate::error::{Error, ErrorCode, FieldErrors, Result};
+use crate::ids::{ApplicationId, BusinessId, MembershipId, RoleId, SubscriptionId, UserId};
+use crate::input::{Email, MAX_PLAN_LEN, MAX_TEXT_LEN, bounded_text, validate_name};
+use crate::model::{
+    Application, Business, Membership, Role, SeatCounts, SeatUsage, Subscription,
+    SubscriptionStatus, User,
+};
+use crate::store::Transaction;
+
+/// A user to create.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUser {
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email as entered.
+    pub email: String,
+}
+
+/// A subscription to create.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewSubscription {
+    /// Owning business.
+    pub business_id: BusinessId,
+    /// App (must exist).
+    pub app_id: ApplicationId,
+    /// Plan name.
+    pub plan: String,
+    /// Seat cap; `None` is unlimited.
+    pub seats: Option<u32>,
+    /// Status.
+    pub status: SubscriptionStatus,
+    /// Start of validity.
+    pub valid_from: Option<DateTime<Utc>>,
+    /// End of validity (exclusive).
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+impl NewSubscription {
+    /// An active subscription with `seats` (`None`: unlimited) and no validity window.
+    pub fn new(
+        business_id: BusinessId,
+        app_id: ApplicationId,
+        plan: impl Into<String>,
+        seats: Option<u32>,
+    ) -> Self {
+        NewSubscription {
+            business_id,
+            app_id,
+            plan: plan.into(),
+            seats,
+            status: SubscriptionStatus::Active,
+            valid_from: None,
+            valid_until: None,
+        }
+    }
+}
+
+fn one_field(result: Result<String, crate::error::FieldError>) -> Result<String> {
+    result.map_err(|e| Error::validation(vec![e]))
+}
+
+impl InviteService {
+    /// Creates a business.
+    pub fn create_business(&self, name: &str) -> Result<Business> {
+        let name = one_field(bounded_text(name, "name", MAX_TEXT_LEN))?;
+        self.write(|u| {
+            let business = Business {
+                id: self.new_id()?,
+                name: name.clone(),
+                created_at: u.now,
+            };
+            u.tx.insert_business(&business)?;
+            Ok(business)
+        })
+    }
+
+    /// Renames a business.
+    pub fn rename_business(&self, id: BusinessId, name: &str) -> Result<Business> {
+        let name = one_field(bounded_text(name, "name", MAX_TEXT_LEN))?;
+        self.write(|u| {
+            let mut business = found(u.tx.get_business(id)?, "business")?;
+            business.name = name.clone();
+            u.tx.update_business(&business)?;
+            Ok(business)
+        })
+    }
+
+    /// A business by id.
+    pub fn get_business(&self, id: BusinessId) -> Result<Business> {
+        self.read(|tx, _| found(tx.get_business(id)?, "business"))
+    }
+
+    /// Every business.
+    pub fn list_businesses(&self) -> Result<Vec<Business>> {
+        self.read(|tx, _| tx.list_businesses())
+    }
+
+    /// Creates an app.
+    pub fn create_app(&self, name: &str) -> Result<Application> {
+        let name = one_field(bounded_text(name, "name", MAX_TEXT_LEN))?;
+        self.write(|u| {
+            let app = Application {
+                id: self.new_id()?,
+                name: name.clone(),
+                created_at: u.now,
+            };
+            u.tx.insert_app(&app)?;
+            Ok(app)
+        })
+    }
+
+    /// Renames an app.
+    pub fn rename_app(&self, id: ApplicationId, name: &str) -> Result<Application> {
+        let name = one_field(bounded_text(name, "name", MAX_TEXT_LEN))?;
+        self.write(|u| {
+            let mut app = found(u.tx.get_app(id)?, "app")?;
+            app.name = name.clone();
+            u.tx.update_app(&app)?;
+            Ok(app)
+        })
+    }
+
+    /// An app by id.
+    pub fn get_app(&self, id: ApplicationId) -> Result<Application> {
+        self.read(|tx, _| found(tx.get_app(id)?, "app"))
+    }
+
+    /// Every app.
+    pub fn list_apps(&self) -> Result<Vec<Application>> {
+        self.read(|tx, _| tx.list_apps())
+    }
+
+    /// Enables or disables an app for a business.
+    pub fn set_app_enabled(
+        &self,
+        business: BusinessId,
+        app: ApplicationId,
+        enabled: bool,
+    ) -> Result<()> {
+        self.write(|u| {
+            found(u.tx.get_business(business)?, "business")?;
+            found(u.tx.get_app(app)?, "app")?;
+            u.tx.set_app_enabled(business, app, enabled)
+        })
+    }
+
+    /// Creates a subscription (business and app must exist).
+    pub fn create_subscription(&self, new: &NewSubscription) -> Result<Subscription> {
+        let plan = one_field(bounded_text(&new.plan, "plan", MAX_PLAN_LEN))?;
+        self.write(|u| {
+            found(u.tx.get_business(new.business_id)?, "business")?;
+            found(u.tx.get_app(new.app_id)?, "app")?;
+            let subscription = Subscription {
+                id: self.new_id()?,
+                business_id: new.business_id,
+                app_id: new.app_id,
+                plan: plan.clone(),
+                seats: new.seats,
+                status: new.status,
+                valid_from: new.valid_from,
+                valid_until: new.valid_until,
+                created_at: u.now,
+            };
+            u.tx.insert_subscription(&subscription)?;
+            Ok(subscription)
+        })
+    }
+
+    /// Updates a subscription's plan, seats, status and window. Lowering the cap below
+    /// the seats in use or reserved is `SEAT_LIMIT_REACHED`: the invariant holds at every instant.
+    pub fn update_subscription(&self, subscription: &Subscription) -> Result<Subscription> {
+        let plan = one_field(bounded_text(&subscription.plan, "plan", MAX_PLAN_LEN))?;
+        self.write(|u| {
+            let current = found(
+                u.tx.get_subscription(subscription.business_id, subscription.id)?,
+                "subscription",
+            )?;
+            let counts =
+                u.tx.seat_counts_for_update(current.business_id, current.id)?;
+            if let Some(cap) = subscription.seats
+                && counts.used.saturating_add(counts.reserved) > cap
+            {
+                return Err(Error::new(
+                    ErrorCode::SeatLimitReached,
+                    format!(
+                        "{} seats are in use or reserved; the cap cannot go below that",
+                        counts.used + counts.reserved
+                    ),
+                ));
+            }
+            let updated = Subscription {
+                plan: plan.clone(),
+                app_id: current.app_id,
+                created_at: current.created_at,
+                ..subscription.clone()
+            };
+            u.tx.update_subscription(&updated)?;
+            Ok(updated)
+        })
+    }
+
+    /// A subscription of the business.
+    pub fn get_subscription(
+        &self,
+        business: BusinessId,
+        id: SubscriptionId,
+    ) -> Result<Subscription> {
+        self.read(|tx, _| found(tx.get_subscription(business, id)?, "subscription"))
+    }
+
+    /// Seat usage of a subscription, read from its counters (O(1)).
+    pub fn seat_usage(&self, business: BusinessId, id: SubscriptionId) -> Result<SeatUsage> {
+        self.read(|tx, _| {
+            let subscription = found(tx.get_subscription(business, id)?, "subscription")?;
+            let counts = tx.seat_counts_for_update(business, id)?;
+            Ok(SeatUsage::new(subscription.seats, counts))
+        })
+    }
+
+    /// Creates a role of an app with a permission set.
+    pub fn create_role(
+        &self,
+        app: ApplicationId,
+        key: &str,
+        name: &str,
+        permissions: &[&str],
+    ) -> Result<Role> {
+        let mut errors = FieldErrors::new();
+        let key = errors.take(bounded_text(key, "key", MAX_TEXT_LEN));
+        let name = errors.take(bounded_text(name, "name", MAX_TEXT_LEN));
+        let mut set = BTreeSet::new();
+        for (i, p) in permissions.iter().enumerate() {
+            if let Some(p) =
+                errors.take(bounded_text(p, &format!("permissions[{i}]"), MAX_TEXT_LEN))
+            {
+                set.insert(p);
+            }
+        }
+        errors.into_result()?;
+        let (Some(key), Some(name)) = (key, name) else {
+            return Err(Error::internal("validated fields missing"));
+        };
+        self.write(|u| {
+            found(u.tx.get_app(app)?, "app")?;
+            let role = Role {
+                id: self.new_id()?,
+                app_id: app,
+                key: key.clone(),
+                name: name.clone(),
+                permissions: set.clone(),
+                created_at: u.now,
+            };
+            u.tx.insert_role(&role)?;
+            Ok(role)
+        })
+    }
+
+    /// A role by id.
+    pub fn get_role(&self, id: RoleId) -> Result<Role> {
+        self.read(|tx, _| found(tx.get_role(id)?, "role"))
+    }
+
+    /// Every role of an app.
+    pub fn list_roles(&self, app: ApplicationId) -> Result<Vec<Role>> {
+        self.read(|tx, _| tx.list_roles(app))
+    }
+
+    /// Creates a user; `ALREADY_EXISTS` if the canonical email is taken.
+    pub fn create_user(&self, new: &NewUser) -> Result<User> {
+        let (first_name, last_name, email) = self.validate_person(new)?;
+        self.write(|u| {
+            let (address, key) = email.clone().into_parts();
+            let user = User {
+                id: self.new_id()?,
+                email: address,
+                email_key: key,
+                first_name: first_name.clone(),
+                last_name: last_name.clone(),
+                created_at: u.now,
+            };
+            u.tx.insert_user(&user)?;
+            Ok(user)
+        })
+    }
+
+    /// Changes a user's names and email.
+    pub fn update_user(&self, id: UserId, new: &NewUser) -> Result<User> {
+        let (first_name, last_name, email) = self.validate_person(new)?;
+        self.write(|u| {
+            let mut user = found(u.tx.get_user(id)?, "user")?;
+            let (address, key) = email.clone().into_parts();
+            user.first_name = first_name.clone();
+            user.last_name = last_name.clone();
+            user.email = address;
+            user.email_key = key;
+            u.tx.update_user(&user)?;
+            Ok(user)
+        })
+    }
+
+    fn validate_person(&self, new: &NewUser) -> Result<(String, String, Email)> {
+        let mut errors = FieldErrors::new();
+        let first = errors.take(validate_name(&new.first_name, "first_name"));
+        let last = errors.take(validate_name(&new.last_name, "last_name"));
+        let email = errors.take(Email::parse(&new.email, "email", self.config.email_policy));
+        errors.into_result()?;
+        match (first, last, email) {
+            (Some(f), Some(l), Some(e)) => Ok((f, l, e)),
+            _ => Err(Error::internal("validated fields missing")),
+        }
+    }
+
+    /// A user by id.
+    pub fn get_user(&self, id: UserId) -> Result<User> {
+        self.read(|tx, _| found(tx.get_user(id)?, "user"))
+    }
+
+    /// A user by email (compared by canonical key).
+    pub fn find_user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let email = Email::parse(email, "email", self.config.email_policy)
+            .map_err(|e| Error::validation(vec![e]))?;
+        self.read(|tx, _| tx.get_user_by_email_key(email.key()))
+    }
+
+    /// Makes a user an admin of a business, or not.
+    pub fn set_business_admin(
+        &self,
+        business: BusinessId,
+        user: UserId,
+        admin: bool,
+    ) -> Result<()> {
+        self.write(|u| {
+            found(u.tx.get_business(business)?, "business")?;
+            found(u.tx.get_user(user)?, "user")?;
+            u.tx.set_business_admin(business, user, admin)
+        })
+    }
+
+    /// Gives a user a seat with a role directly (no invitation). Uses one seat.
+    pub fn add_membership(
+        &self,
+        business: BusinessId,
+        subscription: SubscriptionId,
+        user: UserId,
+        role: RoleId,
+    ) -> Result<Membership> {
+        self.write(|u| {
+            let sub = found(
+                u.tx.get_subscription(business, subscription)?,
+                "subscription",
+            )?;
+            found(u.tx.get_user(user)?, "user")?;
+            let role = found(u.tx.get_role(role)?, "role")?;
+            if role.app_id != sub.app_id {
+                return Err(Error::new(
+                    ErrorCode::RoleNotAssignable,
+                    "the role is not a role of the subscription's app",
+                ));
+            }
+            if u.tx
+                .find_membership(business, subscription, user)?
+                .is_some()
+            {
+                return Err(already_member());
+            }
+            let mut counts = u.tx.seat_counts_for_update(business, subscription)?;
+            counts.used += 1;
+            check_cap(sub.seats, counts)?;
+            let membership = Membership {
+                id: self.new_id()?,
+                business_id: business,
+                subscription_id: subscription,
+                app_id: sub.app_id,
+                user_id: user,
+                role_id: role.id,
+                created_at: u.now,
+            };
+            u.tx.insert_membership(&membership)?;
+            u.tx.set_seat_counts(subscription, counts)?;
+            Ok(membership)
+        })
+    }
+
+    /// Removes a membership, freeing its seat.
+    pub fn remove_membership(&self, business: BusinessId, id: MembershipId) -> Result<()> {
+        self.write(|u| {
+            let membership = found(u.tx.get_membership(business, id)?, "membership")?;
+            let mut counts =
+                u.tx.seat_counts_for_update(business, membership.subscription_id)?;
+            counts.used = counts.used.saturating_sub(1);
+            u.tx.delete_membership(business, id)?;
+            u.tx.set_seat_counts(membership.subscription_id, counts)
+        })
+    }
+
+    /// A subscription's memberships.
+    pub fn list_memberships(
+        &self,
+        business: BusinessId,
+        subscription: SubscriptionId,
+        page: &super::PageRequest,
+    ) -> Result<super::Page<Membership>> {
+        let limit = page.size()?;
+        let after = match page.decode()? {
+            Some((id, _)) => Some(
+                id.parse()
+                    .map_err(|_| Error::new(ErrorCode::ValidationFailed, "cursor is not valid"))?,
+            ),
+            None => None,
+        };
+        self.read(|tx, _| {
+            let items = tx.list_memberships(business, subscription, after, limit)?;
+            let next_cursor = (items.len() == limit)
+                .then(|| {
+                    items
+                        .last()
+                        .map(|m| super::paging::encode_cursor(&m.id.to_string(), ""))
+                })
+                .flatten();
+            Ok(super::Page { items, next_cursor })
+        })
+    }
+
+    /// A user's memberships (in one business, if given).
+    pub fn memberships_of_user(
+        &self,
+        user: UserId,
+        business: Option<BusinessId>,
+    ) -> Result<Vec<Membership>> {
+        self.read(|tx, _| tx.memberships_of_user(user, business))
+    }
+
+    /// Recounts a subscription's seats from its memberships and pending invitations
+    /// (O(n): for checks and repair tools, not for the page).
+    pub fn recount_seats(
+        &self,
+        business: BusinessId,
+        subscription: SubscriptionId,
+    ) -> Result<SeatCounts> {
+        self.read(|tx, _| {
+            found(tx.get_subscription(business, subscription)?, "subscription")?;
+            Ok(SeatCounts {
+                used: tx.count_memberships(subscription)?,
+                reserved: tx.count_pending_in_subscription(subscription)?,
+            })
+        })
+    }
+}
+
+pub(crate) fn already_member() -> Error {
+    Error::new(
+        ErrorCode::AlreadyMember,
+        "the user already holds a seat in this subscription",
+    )
+}
+
+/// `SEAT_LIMIT_REACHED` when `counts` exceed the cap.
+pub(crate) fn check_cap(cap: Option<u32>, counts: SeatCounts) -> Result<()> {
+    match cap {
+        Some(cap) if counts.used.saturating_add(counts.reserved) > cap => Err(Error::new(
+            ErrorCode::SeatLimitReached,
+            format!("no seat left: all {cap} seats are in use or reserved"),
+        )
+        .with_help("free a seat, revoke a pending invitation, or raise the subscription's seats")),
+        _ => Ok(()),
+    }
+}
+
+/// Used by the lifecycle: reads the subscription and fails unless active at `now`.
+pub(crate) fn active_subscription(
+    tx: &mut dyn Transaction,
+    business: BusinessId,
+    id: SubscriptionId,
+    now: DateTime<Utc>,
+) -> Result<Subscription> {
+    let subscription = found(tx.get_subscription(business, id)?, "subscription")?;
+    if !subscription.is_active_at(now) {
+        return Err(Error::new(
+            ErrorCode::SubscriptionInactive,
+            format!(
+                "the subscription is {}",
+                if subscription.status == SubscriptionStatus::Active {
+                    "outside its validity window"
+                } else {
+                    subscription.status.as_str()
+                }
+            ),
+        ));
+    }
+    Ok(subscription)
+}

@@ -1,0 +1,151 @@
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::input::EmailPolicy;
+
+/// Shortest allowed invitation lifetime.
+pub const MIN_EXPIRY: Duration = Duration::hours(1);
+/// Longest allowed invitation lifetime.
+pub const MAX_EXPIRY: Duration = Duration::days(30);
+/// Default invitation lifetime.
+pub const DEFAULT_EXPIRY: Duration = Duration::days(7);
+
+/// Abuse limits. Every one answers `RATE_LIMITED` with a retry-after.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Invitations one inviter may create per UTC day (`None`: unlimited).
+    pub invites_per_inviter_per_day: Option<u32>,
+    /// Minimum time between two sends of one invitation.
+    pub resend_cooldown: Duration,
+    /// Pending invitations one business may have at once (`None`: unlimited).
+    pub pending_per_business: Option<u32>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            invites_per_inviter_per_day: Some(1_000),
+            resend_cooldown: Duration::seconds(60),
+            pending_per_business: Some(10_000),
+        }
+    }
+}
+
+impl Limits {
+    /// No limits at all (benchmarks, bulk imports the host already vets).
+    pub fn unlimited() -> Self {
+        Limits {
+            invites_per_inviter_per_day: None,
+            resend_cooldown: Duration::zero(),
+            pending_per_business: None,
+        }
+    }
+}
+
+/// Outbox delivery settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryConfig {
+    /// Attempts before an email is marked failed.
+    pub max_attempts: u32,
+    /// Wait after the first failure; doubles after each further one.
+    pub base_backoff: Duration,
+    /// Longest wait between attempts.
+    pub max_backoff: Duration,
+    /// How long a dispatcher owns a message it picked up (a crashed dispatcher's
+    /// messages become due again after this).
+    pub lease: Duration,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            max_attempts: 5,
+            base_backoff: Duration::seconds(30),
+            max_backoff: Duration::hours(1),
+            lease: Duration::minutes(5),
+        }
+    }
+}
+
+/// Service configuration. Validated when the service is built.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// Base of every accept link (`https://app.example.com/invite`); the token is added
+    /// as the `token` query parameter. Must be absolute `http(s)` without credentials.
+    pub accept_base_url: String,
+    /// Lifetime of an invitation when a request gives none (1 hour to 30 days).
+    pub default_expiry: Duration,
+    /// Which email addresses are accepted.
+    pub email_policy: EmailPolicy,
+    /// Abuse limits.
+    pub limits: Limits,
+    /// Outbox delivery.
+    pub delivery: DeliveryConfig,
+    /// How long an idempotency key remembers its first result.
+    pub idempotency_ttl: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            accept_base_url: "http://localhost:8080/invitations/accept".to_owned(),
+            default_expiry: DEFAULT_EXPIRY,
+            email_policy: EmailPolicy::default(),
+            limits: Limits::default(),
+            delivery: DeliveryConfig::default(),
+            idempotency_ttl: Duration::hours(24),
+        }
+    }
+}
+
+impl Config {
+    /// A default configuration with this accept base URL.
+    pub fn with_base_url(url: impl Into<String>) -> Self {
+        Config {
+            accept_base_url: url.into(),
+            ..Config::default()
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<url::Url> {
+        let invalid = |m: &str| Error::new(ErrorCode::InvalidConfig, m.to_owned());
+        let base = parse_base_url(&self.accept_base_url)?;
+        if !(MIN_EXPIRY..=MAX_EXPIRY).contains(&self.default_expiry) {
+            return Err(invalid("default expiry must be between 1 hour and 30 days"));
+        }
+        if self.delivery.max_attempts == 0 {
+            return Err(invalid("delivery max attempts must be at least 1"));
+        }
+        if self.delivery.base_backoff < Duration::zero() || self.delivery.lease <= Duration::zero()
+        {
+            return Err(invalid("delivery backoff and lease must be positive"));
+        }
+        if self.idempotency_ttl <= Duration::zero()
+            || self.limits.resend_cooldown < Duration::zero()
+        {
+            return Err(invalid(
+                "idempotency ttl and resend cooldown must not be negative",
+            ));
+        }
+        Ok(base)
+    }
+}
+
+/// Accepts only absolute http(s) URLs with a host and no credentials (no `//evil`,
+/// `javascript:` or `https://user@host`).
+fn parse_base_url(raw: &str) -> Result<url::Url> {
+    let invalid = || {
+        Error::new(
+            ErrorCode::InvalidConfig,
+            format!("accept base url `{raw}` is not an absolute http(s) url"),
+        )
+    };
+    let url = url::Url::parse(raw.trim()).map_err(|_| invalid())?;
+    let fine = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|h| !h.is_empty())
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.fragment().is_none();
+    if fine { Ok(url) } else { Err(invalid()) }
+}

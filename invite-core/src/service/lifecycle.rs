@@ -1,0 +1,231 @@
+//! Resend, revoke and the expiry sweep; the seat and outbox bookkeeping they share.
+
+use chrono::Duration;
+
+use super::catalog::{active_subscription, check_cap};
+use super::send::SentInvitation;
+use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Unit, found, inviter_rights};
+use crate::error::{Error, ErrorCode, FieldCode, FieldError, Result};
+use crate::ids::{BusinessId, InvitationId, UserId};
+use crate::model::{
+    DeliveryStatus, EventKind, Invitation, InvitationRecord, InvitationStatus, OutboxState,
+};
+use crate::token::Token;
+
+/// How many overdue invitations one sweep transaction expires.
+const SWEEP_BATCH: usize = 500;
+
+impl InviteService {
+    /// Sends a pending or expired invitation again: a new token (the old one dies), a new
+    /// expiry, a new email. An expired invitation needs a free seat again. The actor's
+    /// rights are checked as they are now.
+    pub fn resend(
+        &self,
+        business: BusinessId,
+        id: InvitationId,
+        actor: UserId,
+        expires_in: Option<Duration>,
+    ) -> Result<SentInvitation> {
+        let lifetime = expires_in.unwrap_or(self.config.default_expiry);
+        if !(MIN_EXPIRY..=MAX_EXPIRY).contains(&lifetime) {
+            return Err(Error::validation(vec![FieldError::new(
+                "expires_in",
+                FieldCode::OutOfRange,
+                "expiry must be between 1 hour and 30 days",
+            )]));
+        }
+        self.write(|u| {
+            let mut record = found(u.tx.get_invitation(business, id)?, "invitation")?;
+            let inv = &record.invitation;
+            if !matches!(
+                inv.status_at(u.now),
+                InvitationStatus::Pending | InvitationStatus::Expired
+            ) {
+                return Err(not_pending(inv));
+            }
+            self.check_actor(u, actor, inv, true)?;
+            let subscription =
+                active_subscription(&mut *u.tx, business, inv.subscription_id, u.now)?;
+            let since_last = u.now - inv.last_sent_at;
+            let cooldown = self.config.limits.resend_cooldown;
+            if since_last < cooldown {
+                let retry = (cooldown - since_last).to_std().unwrap_or_default();
+                return Err(Error::rate_limited(
+                    "this invitation was sent moments ago; wait before resending",
+                    retry,
+                ));
+            }
+            if !inv.holds_reservation() {
+                if u.tx
+                    .find_pending_invitation(business, inv.subscription_id, &inv.email_key)?
+                    .is_some()
+                {
+                    return Err(Error::new(
+                        ErrorCode::AlreadyInvited,
+                        "this person has a newer pending invitation",
+                    ));
+                }
+                self.reserve_seat(u, &subscription)?;
+            }
+            let token = Token::mint(&*self.random)?;
+            let inv = &mut record.invitation;
+            inv.status = InvitationStatus::Pending;
+            inv.expires_at = u.now + lifetime;
+            inv.last_sent_at = u.now;
+            inv.send_count += 1;
+            inv.responded_at = None;
+            inv.delivery = DeliveryStatus::queued();
+            record.token_hash = token.hash();
+            u.tx.update_invitation(&record)?;
+            self.enqueue_email(u, &record.invitation, &token)?;
+            u.event(business, id, EventKind::Resent, Some(actor), None)?;
+            let accept_link = self.accept_link(&token);
+            Ok(SentInvitation {
+                invitation: record.invitation,
+                token,
+                accept_link,
+                replayed: false,
+            })
+        })
+    }
+
+    /// Revokes a pending invitation: its token dies and its seat is released. Final.
+    pub fn revoke(
+        &self,
+        business: BusinessId,
+        id: InvitationId,
+        actor: UserId,
+    ) -> Result<Invitation> {
+        self.write(|u| {
+            let mut record = found(u.tx.get_invitation(business, id)?, "invitation")?;
+            if record.invitation.status_at(u.now) != InvitationStatus::Pending {
+                return Err(not_pending(&record.invitation));
+            }
+            self.check_actor(u, actor, &record.invitation, false)?;
+            leave_pending(u, &mut record, InvitationStatus::Revoked)?;
+            u.event(business, id, EventKind::Revoked, Some(actor), None)?;
+            Ok(record.invitation)
+        })
+    }
+
+    /// Writes `expired` on every pending invitation past its expiry and releases their
+    /// seats, in batches. Returns how many it expired. Safe to run from several processes.
+    pub fn expire_overdue(&self) -> Result<u64> {
+        let mut total = 0u64;
+        loop {
+            let n = self.write(|u| {
+                let overdue = u.tx.overdue_pending(u.now, None, SWEEP_BATCH)?;
+                let n = overdue.len();
+                for record in overdue {
+                    expire_record(u, record)?;
+                }
+                Ok(n)
+            })?;
+            total += n as u64;
+            if n < SWEEP_BATCH {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// `PERMISSION_DENIED` unless `actor` may invite into the invitation's business and
+    /// app (and, when `grant`, may still grant its role: `ROLE_NOT_ASSIGNABLE`).
+    fn check_actor(
+        &self,
+        u: &mut Unit<'_>,
+        actor: UserId,
+        inv: &Invitation,
+        grant: bool,
+    ) -> Result<()> {
+        let rights = inviter_rights(&mut *u.tx, actor, inv.business_id, inv.app_id)?;
+        if !self.policy.may_invite(&rights) {
+            return Err(Error::new(
+                ErrorCode::PermissionDenied,
+                "you may not manage invitations of this business and app",
+            ));
+        }
+        if grant {
+            let role = found(u.tx.get_role(inv.role_id)?, "role")?;
+            if !self.policy.may_grant(&rights, &role) {
+                return Err(Error::new(
+                    ErrorCode::RoleNotAssignable,
+                    format!("you may not grant the role `{}`", role.key),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn not_pending(inv: &Invitation) -> Error {
+    Error::new(
+        ErrorCode::InvitationNotPending,
+        format!("the invitation is {}", inv.status.as_str()),
+    )
+}
+
+/// Moves a stored-pending invitation to `status`, releasing its seat and cancelling its
+/// waiting emails. The caller records the event.
+pub(crate) fn leave_pending(
+    u: &mut Unit<'_>,
+    record: &mut InvitationRecord,
+    status: InvitationStatus,
+) -> Result<()> {
+    if record.invitation.holds_reservation() {
+        release_reservation(u, &record.invitation)?;
+    }
+    record.invitation.status = status;
+    record.invitation.responded_at = Some(u.now);
+    u.tx.update_invitation(record)?;
+    cancel_messages(u, &record.invitation)
+}
+
+/// Expires one overdue invitation (releases its seat) and records the event.
+pub(crate) fn expire_record(u: &mut Unit<'_>, mut record: InvitationRecord) -> Result<()> {
+    leave_pending(u, &mut record, InvitationStatus::Expired)?;
+    u.event(
+        record.invitation.business_id,
+        record.invitation.id,
+        EventKind::Expired,
+        None,
+        None,
+    )
+}
+
+fn release_reservation(u: &mut Unit<'_>, inv: &Invitation) -> Result<()> {
+    let mut counts =
+        u.tx.seat_counts_for_update(inv.business_id, inv.subscription_id)?;
+    counts.reserved = counts.reserved.checked_sub(1).ok_or_else(|| {
+        Error::internal("seat counters out of step: releasing a reservation that is not counted")
+    })?;
+    u.tx.set_seat_counts(inv.subscription_id, counts)
+}
+
+/// Converts the invitation's own reservation into a used seat (accept).
+pub(crate) fn convert_reservation(
+    u: &mut Unit<'_>,
+    inv: &Invitation,
+    cap: Option<u32>,
+) -> Result<()> {
+    let mut counts =
+        u.tx.seat_counts_for_update(inv.business_id, inv.subscription_id)?;
+    counts.reserved = counts.reserved.checked_sub(1).ok_or_else(|| {
+        Error::internal("seat counters out of step: accepting without a counted reservation")
+    })?;
+    counts.used += 1;
+    check_cap(cap, counts)?;
+    u.tx.set_seat_counts(inv.subscription_id, counts)
+}
+
+/// Cancels the invitation's emails that still wait (queued) or could be retried
+/// (failed), erasing their sealed tokens.
+pub(crate) fn cancel_messages(u: &mut Unit<'_>, inv: &Invitation) -> Result<()> {
+    for mut message in u.tx.messages_for_invitation(inv.business_id, inv.id)? {
+        if matches!(message.state, OutboxState::Queued | OutboxState::Failed) {
+            message.state = OutboxState::Cancelled;
+            message.sealed_token = None;
+            u.tx.update_message(&message)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,319 @@
+//! The use cases: catalog, the page's queries, the invitation lifecycle, delivery.
+
+mod accept;
+mod catalog;
+mod config;
+mod dispatch;
+mod lifecycle;
+mod listing;
+mod paging;
+mod queries;
+mod send;
+
+pub use accept::{AcceptRequest, Accepted, InvitationPreview};
+pub use catalog::{NewSubscription, NewUser};
+pub use config::{Config, DEFAULT_EXPIRY, DeliveryConfig, Limits, MAX_EXPIRY, MIN_EXPIRY};
+pub use dispatch::DispatchReport;
+pub use listing::InvitationFilter;
+pub use paging::{Page, PageRequest};
+pub use queries::{BusinessOption, SubscriptionOption};
+pub use send::{NewInvitee, SendInvitationDraft, SendInvitationRequest, SentInvitation};
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::authz::{AuthorizationPolicy, DefaultPolicy, InviterRights};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::ids::{ApplicationId, BusinessId, InvitationId, UserId};
+use crate::mail::{DefaultTemplates, EmailRenderer, TokenSealer};
+use crate::model::{Event, EventKind};
+use crate::random::{OsRandom, RandomSource};
+use crate::store::{Store, Transaction};
+use crate::token::Token;
+
+/// Called after a unit of work commits, with the events it recorded.
+pub trait EventHook: Send + Sync {
+    /// Receives committed events, oldest first. Must not fail or block for long.
+    fn on_events(&self, events: &[Event]);
+}
+
+/// How many times a unit of work is retried after `STORAGE_CONFLICT`.
+const MAX_TX_ATTEMPTS: u32 = 8;
+
+/// The invitation engine. Cheap to share (`Arc` it); `Send + Sync`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use invite_core::{Config, InviteService, InMemoryStore};
+///
+/// let service = InviteService::builder(Arc::new(InMemoryStore::new()))
+///     .config(Config::with_base_url("https://app.example.com/accept"))
+///     .build()?;
+/// let acme = service.create_business("Acme")?;
+/// assert_eq!(service.get_business(acme.id)?.name, "Acme");
+/// # Ok::<(), invite_core::Error>(())
+/// ```
+pub struct InviteService {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+    policy: Arc<dyn AuthorizationPolicy>,
+    renderer: Arc<dyn EmailRenderer>,
+    hook: Option<Arc<dyn EventHook>>,
+    sealer: TokenSealer,
+    config: Config,
+    base_url: url::Url,
+}
+
+impl std::fmt::Debug for InviteService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InviteService")
+            .field("store", &self.store.kind())
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+/// Builds an [`InviteService`]; every port has a production default.
+pub struct InviteServiceBuilder {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+    policy: Arc<dyn AuthorizationPolicy>,
+    renderer: Arc<dyn EmailRenderer>,
+    hook: Option<Arc<dyn EventHook>>,
+    outbox_key: Option<[u8; 32]>,
+    config: Config,
+}
+
+impl InviteServiceBuilder {
+    /// The clock (default: system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The random source (default: the OS CSPRNG).
+    pub fn random(mut self, random: Arc<dyn RandomSource>) -> Self {
+        self.random = random;
+        self
+    }
+
+    /// The authorization policy (default: [`DefaultPolicy`]).
+    pub fn policy(mut self, policy: Arc<dyn AuthorizationPolicy>) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The email renderer (default: [`DefaultTemplates`]).
+    pub fn renderer(mut self, renderer: Arc<dyn EmailRenderer>) -> Self {
+        self.renderer = renderer;
+        self
+    }
+
+    /// A hook called after each commit with its events.
+    pub fn event_hook(mut self, hook: Arc<dyn EventHook>) -> Self {
+        self.hook = Some(hook);
+        self
+    }
+
+    /// The key that seals tokens waiting in the outbox. Configure a persistent secret so
+    /// queued emails survive a restart; without one a per-process key is drawn.
+    pub fn outbox_key(mut self, key: [u8; 32]) -> Self {
+        self.outbox_key = Some(key);
+        self
+    }
+
+    /// The configuration (default: [`Config::default`]).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Validates the configuration (`INVALID_CONFIG`) and builds the service.
+    pub fn build(self) -> Result<InviteService> {
+        let base_url = self.config.validate()?;
+        let key = match self.outbox_key {
+            Some(key) => key,
+            None => {
+                let mut key = [0u8; 32];
+                OsRandom.fill(&mut key)?;
+                key
+            }
+        };
+        Ok(InviteService {
+            store: self.store,
+            clock: self.clock,
+            random: self.random,
+            policy: self.policy,
+            renderer: self.renderer,
+            hook: self.hook,
+            sealer: TokenSealer::new(key),
+            config: self.config,
+            base_url,
+        })
+    }
+}
+
+impl InviteService {
+    /// Starts building a service on `store`.
+    pub fn builder(store: Arc<dyn Store>) -> InviteServiceBuilder {
+        InviteServiceBuilder {
+            store,
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+            policy: Arc::new(DefaultPolicy),
+            renderer: Arc::new(DefaultTemplates),
+            hook: None,
+            outbox_key: None,
+            config: Config::default(),
+        }
+    }
+
+    /// A service with every default on `store`.
+    pub fn new(store: Arc<dyn Store>, config: Config) -> Result<Self> {
+        Self::builder(store).config(config).build()
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The current time by the service's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The accept link for a token: the configured base URL with `token` added.
+    pub fn accept_link(&self, token: &Token) -> String {
+        let mut url = self.base_url.clone();
+        url.query_pairs_mut().append_pair("token", token.expose());
+        url.into()
+    }
+
+    /// Mints a time-ordered id (UUIDv7 layout from the clock and the random source).
+    pub(crate) fn new_id<T: From<uuid::Uuid>>(&self) -> Result<T> {
+        let mut bytes = [0u8; 10];
+        self.random.fill(&mut bytes)?;
+        let millis = u64::try_from(self.clock.now().timestamp_millis()).unwrap_or(0);
+        Ok(T::from(
+            uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid(),
+        ))
+    }
+
+    /// Runs `work` in a write transaction: commits on `Ok`, rolls back on `Err`, retries
+    /// `STORAGE_CONFLICT` a bounded number of times, then calls the event hook.
+    pub(crate) fn write<T>(&self, mut work: impl FnMut(&mut Unit<'_>) -> Result<T>) -> Result<T> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = (|| -> Result<(T, Vec<Event>)> {
+                let tx = self.store.begin()?;
+                let mut unit = Unit {
+                    tx,
+                    now: self.clock.now(),
+                    service: self,
+                    events: Vec::new(),
+                };
+                let value = work(&mut unit)?;
+                let events = std::mem::take(&mut unit.events);
+                unit.tx.commit()?;
+                Ok((value, events))
+            })();
+            match outcome {
+                Ok((value, events)) => {
+                    if let (Some(hook), false) = (&self.hook, events.is_empty()) {
+                        hook.on_events(&events);
+                    }
+                    return Ok(value);
+                }
+                Err(e) if e.is_retryable() && attempt < MAX_TX_ATTEMPTS => {
+                    let backoff = 2u64.saturating_pow(attempt).min(200);
+                    std::thread::sleep(std::time::Duration::from_millis(backoff));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Runs `work` in a read-only transaction.
+    pub(crate) fn read<T>(
+        &self,
+        work: impl FnOnce(&mut dyn Transaction, DateTime<Utc>) -> Result<T>,
+    ) -> Result<T> {
+        let mut tx = self.store.begin_read()?;
+        let now = self.clock.now();
+        work(&mut *tx, now)
+    }
+}
+
+/// One unit of work: the transaction, its instant, and the events it records.
+pub(crate) struct Unit<'s> {
+    pub(crate) tx: Box<dyn Transaction + 's>,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) service: &'s InviteService,
+    events: Vec<Event>,
+}
+
+impl Unit<'_> {
+    /// Records an audit event in this transaction.
+    pub(crate) fn event(
+        &mut self,
+        business_id: BusinessId,
+        invitation_id: InvitationId,
+        kind: EventKind,
+        actor_id: Option<UserId>,
+        detail: Option<String>,
+    ) -> Result<()> {
+        let event = Event {
+            id: self.service.new_id()?,
+            business_id,
+            invitation_id,
+            kind,
+            actor_id,
+            at: self.now,
+            detail,
+        };
+        self.tx.append_event(&event)?;
+        self.events.push(event);
+        Ok(())
+    }
+}
+
+/// Gathers an inviter's rights in a business and app from the store.
+pub(crate) fn inviter_rights(
+    tx: &mut dyn Transaction,
+    user_id: UserId,
+    business_id: BusinessId,
+    app_id: ApplicationId,
+) -> Result<InviterRights> {
+    let is_business_admin = tx.is_business_admin(business_id, user_id)?;
+    let mut roles = Vec::new();
+    for membership in tx.memberships_of_user(user_id, Some(business_id))? {
+        if membership.app_id == app_id
+            && let Some(role) = tx.get_role(membership.role_id)?
+        {
+            roles.push(role);
+        }
+    }
+    Ok(InviterRights {
+        user_id,
+        business_id,
+        app_id,
+        is_business_admin,
+        roles,
+    })
+}
+
+/// `NOT_FOUND` unless `value` is present.
+pub(crate) fn found<T>(value: Option<T>, what: &str) -> Result<T> {
+    value.ok_or_else(|| Error::not_found(what))
+}
