@@ -144,7 +144,7 @@ impl fmt::Display for ErrorCode {
 }
 
 /// Field-level problem codes carried by `VALIDATION_FAILED`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum FieldCode {
     /// The field is required.

@@ -78,7 +78,8 @@ pub struct SendInvitationRequest {
     pub locale: Option<String>,
     /// Idempotency key: the same key returns the first result.
     pub idempotency_key: Option<String>,
-    parse_errors: Vec<FieldError>,
+    /// Problems found while reading a text draft (malformed ids), reported with all others.
+    pub draft_errors: Vec<FieldError>,
 }
 
 impl SendInvitationRequest {
@@ -95,7 +96,7 @@ impl SendInvitationRequest {
             expires_in: None,
             locale: None,
             idempotency_key: None,
-            parse_errors: Vec::new(),
+            draft_errors: Vec::new(),
         }
     }
 
@@ -133,7 +134,7 @@ impl SendInvitationRequest {
             expires_in: draft.expires_in_seconds.map(Duration::seconds),
             locale: draft.locale.clone(),
             idempotency_key: draft.idempotency_key.clone(),
-            parse_errors: errors.into_vec(),
+            draft_errors: errors.into_vec(),
         }
     }
 
@@ -250,11 +251,13 @@ pub(crate) fn validate_target(
             Ok(None)
         }
         (None, None) => {
-            errors.push(
-                format!("{prefix}user"),
-                FieldCode::Required,
-                "select a user or add a new one",
-            );
+            if !errors.mentions(&format!("{prefix}user_id")) {
+                errors.push(
+                    format!("{prefix}user"),
+                    FieldCode::Required,
+                    "select a user or add a new one",
+                );
+            }
             Ok(None)
         }
         (Some(id), None) => {
@@ -413,7 +416,7 @@ impl InviteService {
         };
         self.write(|u| {
             let mut errors = FieldErrors::new();
-            for e in &request.parse_errors {
+            for e in &request.draft_errors {
                 errors.add(e.clone());
             }
             let target = validate_target(

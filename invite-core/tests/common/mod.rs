@@ -1,5 +1,8 @@
 //! Shared fixtures for the integration tests: a small catalog on any store.
-#![allow(dead_code, reason = "each test binary uses a different part of the fixtures")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the fixtures"
+)]
 
 use std::sync::Arc;
 
@@ -53,7 +56,11 @@ pub fn service_on(store: Arc<dyn Store>, config: Config) -> (Arc<InviteService>,
 }
 
 pub fn person(first: &str, last: &str, email: &str) -> NewUser {
-    NewUser { first_name: first.into(), last_name: last.into(), email: email.into() }
+    NewUser {
+        first_name: first.into(),
+        last_name: last.into(),
+        email: email.into(),
+    }
 }
 
 impl World {
@@ -70,21 +77,59 @@ impl World {
         let other_app = s.create_app("Analytics").unwrap();
         s.set_app_enabled(business.id, app.id, true).unwrap();
         s.set_app_enabled(other_business.id, app.id, true).unwrap();
-        let subscription = s.create_subscription(&NewSubscription::new(business.id, app.id, "Team", seats)).unwrap();
-        let unlimited = s.create_subscription(&NewSubscription::new(business.id, app.id, "Enterprise", None)).unwrap();
-        let other_subscription =
-            s.create_subscription(&NewSubscription::new(other_business.id, app.id, "Team", Some(5))).unwrap();
-        let member = s.create_role(app.id, "member", "Member", &["billing.read"]).unwrap();
+        let subscription = s
+            .create_subscription(&NewSubscription::new(business.id, app.id, "Team", seats))
+            .unwrap();
+        let unlimited = s
+            .create_subscription(&NewSubscription::new(
+                business.id,
+                app.id,
+                "Enterprise",
+                None,
+            ))
+            .unwrap();
+        let other_subscription = s
+            .create_subscription(&NewSubscription::new(
+                other_business.id,
+                app.id,
+                "Team",
+                Some(5),
+            ))
+            .unwrap();
+        let member = s
+            .create_role(app.id, "member", "Member", &["billing.read"])
+            .unwrap();
         let manager = s
-            .create_role(app.id, "manager", "Manager", &["billing.read", "billing.write", "invitations.send"])
+            .create_role(
+                app.id,
+                "manager",
+                "Manager",
+                &["billing.read", "billing.write", "invitations.send"],
+            )
             .unwrap();
         let owner = s
-            .create_role(app.id, "owner", "Owner", &["billing.read", "billing.write", "billing.admin", "invitations.send"])
+            .create_role(
+                app.id,
+                "owner",
+                "Owner",
+                &[
+                    "billing.read",
+                    "billing.write",
+                    "billing.admin",
+                    "invitations.send",
+                ],
+            )
             .unwrap();
-        let other_app_role = s.create_role(other_app.id, "viewer", "Viewer", &["analytics.read"]).unwrap();
-        let admin = s.create_user(&person("Ada", "Admin", "ada@acme.example")).unwrap();
+        let other_app_role = s
+            .create_role(other_app.id, "viewer", "Viewer", &["analytics.read"])
+            .unwrap();
+        let admin = s
+            .create_user(&person("Ada", "Admin", "ada@acme.example"))
+            .unwrap();
         s.set_business_admin(business.id, admin.id, true).unwrap();
-        let alice = s.create_user(&person("Alice", "Archer", "alice@example.com")).unwrap();
+        let alice = s
+            .create_user(&person("Alice", "Archer", "alice@example.com"))
+            .unwrap();
         World {
             service,
             clock,
@@ -125,13 +170,32 @@ impl World {
     }
 
     pub fn usage(&self) -> invite_core::SeatUsage {
-        self.service.seat_usage(self.business.id, self.subscription.id).unwrap()
+        self.service
+            .seat_usage(self.business.id, self.subscription.id)
+            .unwrap()
     }
 
     /// used + reserved from the counters equal a recount.
     pub fn assert_counters_match(&self, subscription: &Subscription) {
-        let usage = self.service.seat_usage(subscription.business_id, subscription.id).unwrap();
-        let recount = self.service.recount_seats(subscription.business_id, subscription.id).unwrap();
-        assert_eq!((usage.used, usage.reserved), (recount.used, recount.reserved), "counters drifted from a recount");
+        let usage = self
+            .service
+            .seat_usage(subscription.business_id, subscription.id)
+            .unwrap();
+        let recount = self
+            .service
+            .recount_seats(subscription.business_id, subscription.id)
+            .unwrap();
+        assert_eq!(
+            (usage.used, usage.reserved),
+            (recount.used, recount.reserved),
+            "counters drifted from a recount"
+        );
+    }
+}
+
+impl World {
+    pub fn clock_now(&self) -> chrono::DateTime<Utc> {
+        use invite_core::Clock;
+        self.clock.now()
     }
 }

@@ -1,0 +1,504 @@
+//! Revoke, decline, sweep, resend of expired invitations, listing, events, delivery, catalog.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use invite_core::{
+    AcceptRequest, CapturingMailer, DeliveryState, ErrorCode, EventKind, FailingMailer,
+    InvitationFilter, InvitationStatus, NewSubscription, PageRequest, SendInvitationRequest, Store,
+};
+
+use crate::common::{World, person};
+
+pub fn revoke_is_final(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let sent = w
+        .service
+        .send(&w.invite_new("Bob", "Baker", "bob@example.com"))
+        .unwrap();
+    let revoked = w
+        .service
+        .revoke(w.business.id, sent.invitation.id, w.admin.id)
+        .unwrap();
+    assert_eq!(revoked.status, InvitationStatus::Revoked);
+    assert_eq!(w.usage().reserved, 0);
+    // T3: 0 accepts after revoke; revoke, resend and accept all refuse.
+    assert_eq!(
+        w.service
+            .accept(&AcceptRequest::new(sent.token.expose()))
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidToken
+    );
+    assert_eq!(
+        w.service
+            .revoke(w.business.id, sent.invitation.id, w.admin.id)
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvitationNotPending
+    );
+    w.clock.advance(Duration::hours(1));
+    assert_eq!(
+        w.service
+            .resend(w.business.id, sent.invitation.id, w.admin.id, None)
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvitationNotPending
+    );
+    let mailer = CapturingMailer::new();
+    w.service.dispatch_outbox(&mailer).unwrap();
+    assert!(
+        mailer.sent().is_empty(),
+        "a revoked invitation's queued email is not sent"
+    );
+}
+
+pub fn decline_releases_seat(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let sent = w
+        .service
+        .send(&w.invite_new("Bob", "Baker", "bob@example.com"))
+        .unwrap();
+    let declined = w.service.decline(sent.token.expose()).unwrap();
+    assert_eq!(declined.status, InvitationStatus::Declined);
+    assert_eq!(w.usage().reserved, 0);
+    assert_eq!(
+        w.service.decline(sent.token.expose()).unwrap_err().code(),
+        ErrorCode::InvalidToken
+    );
+    assert_eq!(
+        w.service
+            .accept(&AcceptRequest::new(sent.token.expose()))
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidToken
+    );
+    w.assert_counters_match(&w.subscription);
+}
+
+pub fn sweep_expires_and_releases(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let a = w
+        .service
+        .send(&w.invite_new("A", "A", "a@example.com"))
+        .unwrap();
+    w.service
+        .send(
+            &w.invite_new("B", "B", "b@example.com")
+                .expires_in(Duration::days(10)),
+        )
+        .unwrap();
+    w.clock.advance(Duration::days(7));
+    // Derived at read time before any sweep.
+    assert_eq!(
+        w.service
+            .get_invitation(w.business.id, a.invitation.id)
+            .unwrap()
+            .status,
+        InvitationStatus::Expired
+    );
+    let expired = w
+        .service
+        .list_invitations(
+            w.business.id,
+            &InvitationFilter {
+                status: Some(InvitationStatus::Expired),
+                ..Default::default()
+            },
+            &PageRequest::default(),
+        )
+        .unwrap();
+    assert_eq!(expired.items.len(), 1);
+    assert_eq!(w.usage().reserved, 2, "not yet swept");
+    assert_eq!(w.service.expire_overdue().unwrap(), 1);
+    assert_eq!(w.usage().reserved, 1);
+    assert_eq!(w.service.expire_overdue().unwrap(), 0, "idempotent");
+    let events = w
+        .service
+        .list_events(
+            w.business.id,
+            Some(a.invitation.id),
+            &PageRequest::default(),
+        )
+        .unwrap();
+    assert_eq!(events.items.last().unwrap().kind, EventKind::Expired);
+    assert_eq!(
+        w.service.decline(a.token.expose()).unwrap_err().code(),
+        ErrorCode::InvitationExpired
+    );
+    w.assert_counters_match(&w.subscription);
+}
+
+pub fn resend_revives_expired_when_a_seat_is_free(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let a = w
+        .service
+        .send(&w.invite_new("A", "A", "a@example.com"))
+        .unwrap();
+    w.clock.advance(Duration::days(8));
+    w.service.expire_overdue().unwrap();
+    for i in 0..3 {
+        w.service
+            .send(&w.invite_new("F", "F", &format!("f{i}@example.com")))
+            .unwrap();
+    }
+    assert_eq!(
+        w.service
+            .resend(w.business.id, a.invitation.id, w.admin.id, None)
+            .unwrap_err()
+            .code(),
+        ErrorCode::SeatLimitReached
+    );
+    let filler = w
+        .service
+        .list_invitations(
+            w.business.id,
+            &InvitationFilter {
+                email: Some("f0@example.com".into()),
+                ..Default::default()
+            },
+            &PageRequest::default(),
+        )
+        .unwrap();
+    w.service
+        .revoke(w.business.id, filler.items[0].id, w.admin.id)
+        .unwrap();
+    let revived = w
+        .service
+        .resend(
+            w.business.id,
+            a.invitation.id,
+            w.admin.id,
+            Some(Duration::days(2)),
+        )
+        .unwrap();
+    assert_eq!(revived.invitation.status, InvitationStatus::Pending);
+    assert_eq!(
+        revived.invitation.expires_at,
+        w.clock_now() + Duration::days(2)
+    );
+    assert_eq!(w.usage().reserved, 3);
+    w.service
+        .accept(&AcceptRequest::new(revived.token.expose()))
+        .unwrap();
+    w.assert_counters_match(&w.subscription);
+}
+
+pub fn list_filters_and_pagination(store: Arc<dyn Store>) {
+    let w = World::with_config(store, crate::common::config(), Some(100));
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        ids.push(
+            w.service
+                .send(&w.invite_new("P", "P", &format!("p{i:02}@example.com")))
+                .unwrap()
+                .invitation
+                .id,
+        );
+        w.clock.advance(Duration::seconds(1));
+    }
+    let other = w
+        .service
+        .send(&SendInvitationRequest {
+            subscription_id: Some(w.unlimited.id),
+            ..w.invite_new("U", "U", "u@example.com")
+        })
+        .unwrap();
+    w.service.revoke(w.business.id, ids[0], w.admin.id).unwrap();
+    let mut seen = Vec::new();
+    let mut page = PageRequest::first(5);
+    let filter = InvitationFilter {
+        subscription_id: Some(w.subscription.id),
+        ..Default::default()
+    };
+    loop {
+        let result = w
+            .service
+            .list_invitations(w.business.id, &filter, &page)
+            .unwrap();
+        seen.extend(result.items.iter().map(|i| i.id));
+        match result.next_cursor {
+            Some(c) => page = PageRequest::after(c, 5),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids, "oldest first, every one once");
+    let pending = w
+        .service
+        .list_invitations(
+            w.business.id,
+            &InvitationFilter {
+                status: Some(InvitationStatus::Pending),
+                ..filter.clone()
+            },
+            &PageRequest::first(100),
+        )
+        .unwrap();
+    assert_eq!(pending.items.len(), 11);
+    let revoked = w
+        .service
+        .list_invitations(
+            w.business.id,
+            &InvitationFilter {
+                status: Some(InvitationStatus::Revoked),
+                ..Default::default()
+            },
+            &PageRequest::first(100),
+        )
+        .unwrap();
+    assert_eq!(
+        revoked.items.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![ids[0]]
+    );
+    let by_email = w
+        .service
+        .list_invitations(
+            w.business.id,
+            &InvitationFilter {
+                email: Some("U@EXAMPLE.COM".into()),
+                ..Default::default()
+            },
+            &PageRequest::first(100),
+        )
+        .unwrap();
+    assert_eq!(
+        by_email.items.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![other.invitation.id]
+    );
+    let by_app = w
+        .service
+        .list_invitations(
+            w.business.id,
+            &InvitationFilter {
+                app_id: Some(w.other_app.id),
+                ..Default::default()
+            },
+            &PageRequest::first(100),
+        )
+        .unwrap();
+    assert!(by_app.items.is_empty());
+    assert_eq!(
+        w.service
+            .list_invitations(w.business.id, &filter, &PageRequest::after("garbage!", 5))
+            .unwrap_err()
+            .code(),
+        ErrorCode::ValidationFailed
+    );
+}
+
+pub fn events_record_every_transition(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let sent = w
+        .service
+        .send(&w.invite_new("Bob", "Baker", "bob@example.com"))
+        .unwrap();
+    w.clock.advance(Duration::minutes(5));
+    let again = w
+        .service
+        .resend(w.business.id, sent.invitation.id, w.admin.id, None)
+        .unwrap();
+    let failing = FailingMailer::new(1);
+    w.service.dispatch_outbox(&failing).unwrap();
+    w.clock.advance(Duration::minutes(5));
+    w.service.dispatch_outbox(&failing).unwrap();
+    w.service
+        .accept(&AcceptRequest::new(again.token.expose()))
+        .unwrap();
+    let events = w
+        .service
+        .list_events(
+            w.business.id,
+            Some(sent.invitation.id),
+            &PageRequest::default(),
+        )
+        .unwrap()
+        .items;
+    let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::Created,
+            EventKind::Sent,
+            EventKind::Resent,
+            EventKind::DeliveryFailed,
+            EventKind::Delivered,
+            EventKind::Accepted
+        ]
+    );
+    assert_eq!(events[0].actor_id, Some(w.admin.id));
+    assert!(
+        events
+            .iter()
+            .all(|e| e.invitation_id == sent.invitation.id && e.business_id == w.business.id)
+    );
+    let other = w
+        .service
+        .send(&w.invite_new("C", "C", "c@example.com"))
+        .unwrap();
+    w.service.decline(other.token.expose()).unwrap();
+    let third = w
+        .service
+        .send(&w.invite_new("D", "D", "d@example.com"))
+        .unwrap();
+    w.service
+        .revoke(w.business.id, third.invitation.id, w.admin.id)
+        .unwrap();
+    let all: Vec<EventKind> = w
+        .service
+        .list_events(w.business.id, None, &PageRequest::first(500))
+        .unwrap()
+        .items
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(all.contains(&EventKind::Declined) && all.contains(&EventKind::Revoked));
+}
+
+pub fn dispatch_retries_and_marks_delivery(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let sent = w
+        .service
+        .send(&w.invite_new("Bob", "Baker", "bob@example.com"))
+        .unwrap();
+    let always = FailingMailer::always();
+    let max = w.service.config().delivery.max_attempts;
+    for attempt in 1..=max {
+        let report = w.service.dispatch_outbox(&always).unwrap();
+        let inv = w
+            .service
+            .get_invitation(w.business.id, sent.invitation.id)
+            .unwrap();
+        assert_eq!(inv.delivery.attempts, attempt);
+        assert!(inv.delivery.last_error.is_some());
+        if attempt < max {
+            assert_eq!(
+                (report.retrying, inv.delivery.state),
+                (1, DeliveryState::Queued)
+            );
+            assert_eq!(
+                w.service.dispatch_outbox(&always).unwrap().retrying,
+                0,
+                "backoff: not due yet"
+            );
+            w.clock.advance(Duration::hours(2));
+        } else {
+            assert_eq!(
+                (report.failed, inv.delivery.state),
+                (1, DeliveryState::Failed)
+            );
+        }
+    }
+    w.service
+        .retry_delivery(w.business.id, sent.invitation.id, w.admin.id)
+        .unwrap();
+    let mailer = CapturingMailer::new();
+    assert_eq!(w.service.dispatch_outbox(&mailer).unwrap().delivered, 1);
+    let mail = &mailer.sent()[0];
+    assert_eq!(
+        mail.accept_link, sent.accept_link,
+        "the retried email carries the live link"
+    );
+    let inv = w
+        .service
+        .get_invitation(w.business.id, sent.invitation.id)
+        .unwrap();
+    assert_eq!(inv.delivery.state, DeliveryState::Sent);
+    assert_eq!(
+        w.service
+            .retry_delivery(w.business.id, sent.invitation.id, w.admin.id)
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvitationNotPending
+    );
+}
+
+pub fn catalog_crud(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let s = &w.service;
+    let renamed = s.rename_business(w.business.id, "Acme Corp").unwrap();
+    assert_eq!(s.get_business(w.business.id).unwrap(), renamed);
+    assert_eq!(s.list_businesses().unwrap().len(), 2);
+    assert_eq!(
+        s.rename_app(w.app.id, "Billing Pro").unwrap().name,
+        "Billing Pro"
+    );
+    assert_eq!(s.list_apps().unwrap().len(), 2);
+    assert_eq!(s.list_roles(w.app.id).unwrap().len(), 3);
+    assert_eq!(s.get_role(w.member.id).unwrap(), w.member);
+    assert_eq!(
+        s.create_role(w.app.id, "member", "Dup", &[])
+            .unwrap_err()
+            .code(),
+        ErrorCode::AlreadyExists
+    );
+    let updated = s
+        .update_user(
+            w.alice.id,
+            &person("Alicia", "Archer", "alicia@example.com"),
+        )
+        .unwrap();
+    assert_eq!(s.get_user(w.alice.id).unwrap(), updated);
+    assert_eq!(
+        s.find_user_by_email("ALICIA@example.com")
+            .unwrap()
+            .unwrap()
+            .id,
+        w.alice.id
+    );
+    assert_eq!(
+        s.create_user(&person("X", "Y", "alicia@EXAMPLE.com"))
+            .unwrap_err()
+            .code(),
+        ErrorCode::AlreadyExists
+    );
+    let sub = s
+        .create_subscription(&NewSubscription::new(
+            w.business.id,
+            w.other_app.id,
+            "Trial",
+            Some(1),
+        ))
+        .unwrap();
+    assert_eq!(s.get_subscription(w.business.id, sub.id).unwrap(), sub);
+    assert_eq!(
+        s.get_subscription(w.other_business.id, sub.id)
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
+    let m = s
+        .add_membership(w.business.id, sub.id, w.alice.id, w.other_app_role.id)
+        .unwrap();
+    assert_eq!(
+        s.add_membership(w.business.id, sub.id, w.admin.id, w.other_app_role.id)
+            .unwrap_err()
+            .code(),
+        ErrorCode::SeatLimitReached
+    );
+    assert_eq!(
+        s.add_membership(w.business.id, sub.id, w.admin.id, w.member.id)
+            .unwrap_err()
+            .code(),
+        ErrorCode::RoleNotAssignable
+    );
+    assert_eq!(
+        s.list_memberships(w.business.id, sub.id, &PageRequest::default())
+            .unwrap()
+            .items,
+        vec![m.clone()]
+    );
+    s.remove_membership(w.business.id, m.id).unwrap();
+    assert_eq!(s.seat_usage(w.business.id, sub.id).unwrap().used, 0);
+    assert_eq!(
+        s.remove_membership(w.business.id, m.id).unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        s.create_business(&"x".repeat(201)).unwrap_err().code(),
+        ErrorCode::ValidationFailed
+    );
+    assert_eq!(
+        s.create_business("").unwrap_err().code(),
+        ErrorCode::ValidationFailed
+    );
+}

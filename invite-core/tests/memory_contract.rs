@@ -1,0 +1,11 @@
+//! The store contract suite on the in-memory store.
+
+mod common;
+#[macro_use]
+mod contract;
+
+use std::sync::Arc;
+
+use invite_core::{InMemoryStore, Store};
+
+contract_tests!(|| Some(Arc::new(InMemoryStore::new()) as Arc<dyn Store>));
