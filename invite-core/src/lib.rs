@@ -4,6 +4,7 @@
 pub mod authz;
 pub mod clock;
 pub mod error;
+pub mod form;
 pub mod ids;
 pub mod input;
 pub mod mail;
@@ -24,9 +25,10 @@ pub use mail::{CapturingMailer, FailingMailer, InvitationEmail, MailError, Maile
 pub use model::*;
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{
-    AcceptRequest, Accepted, Config, InvitationFilter, InvitationPreview, InviteService,
+    AcceptRequest, Accepted, BulkInvitee, BulkSendRequest, BulkSendResult, RowError, Config, InvitationFilter, InvitationPreview, InviteService,
     NewSubscription, NewUser, Page, PageRequest, SendInvitationDraft, SendInvitationRequest,
     SentInvitation,
 };
+pub use form::{FormView, InviteForm, SubmitOutcome, UserMode};
 pub use store::{InMemoryStore, Store};
 pub use token::Token;

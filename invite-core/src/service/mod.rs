@@ -1,9 +1,11 @@
 //! The use cases: catalog, the page's queries, the invitation lifecycle, delivery.
 
 mod accept;
+mod bulk;
 mod catalog;
 mod config;
 mod dispatch;
+mod idempotency;
 mod lifecycle;
 mod listing;
 mod paging;
@@ -11,12 +13,14 @@ mod queries;
 mod send;
 
 pub use accept::{AcceptRequest, Accepted, InvitationPreview};
+pub use bulk::{BulkInvitee, BulkSendRequest, BulkSendResult, RowError};
 pub use catalog::{NewSubscription, NewUser};
 pub use config::{Config, DEFAULT_EXPIRY, DeliveryConfig, Limits, MAX_EXPIRY, MIN_EXPIRY};
 pub use dispatch::DispatchReport;
 pub use listing::InvitationFilter;
 pub use paging::{Page, PageRequest};
 pub use queries::{BusinessOption, SubscriptionOption};
+pub use queries::MAX_QUERY_LEN;
 pub use send::{NewInvitee, SendInvitationDraft, SendInvitationRequest, SentInvitation};
 
 use std::sync::Arc;

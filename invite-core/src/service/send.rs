@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorCode, FieldCode, FieldError, FieldErrors, Result}
 use crate::ids::{ApplicationId, BusinessId, RoleId, SubscriptionId, UserId};
 use crate::input::{Email, bounded_text, validate_locale, validate_name};
 use crate::model::{
-    DeliveryStatus, EventKind, IdempotencyRecord, Invitation, InvitationRecord, InvitationStatus,
+    DeliveryStatus, EventKind, Invitation, InvitationRecord, InvitationStatus,
     Invitee, OutboxMessage, OutboxState, Role, SeatCounts, Subscription,
 };
 use crate::token::Token;
@@ -447,16 +447,17 @@ impl InviteService {
             if let (Some(key), Some(fp)) = (&key, &fingerprint)
                 && let Some(replay) = self.replay(u, placement.business, key, fp)?
             {
-                return replay
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| Error::internal("empty idempotent result"));
+                let first = replay.into_iter().next();
+                return first.ok_or_else(|| Error::internal("empty idempotent result"))?.map_err(Error::from);
             }
             self.authorize(u, &placement)?;
             self.check_inviter_limits(u, placement.inviter, placement.business, 1)?;
             let sent = self.create_invitation(u, &target, &placement)?;
             if let (Some(key), Some(fp)) = (&key, fingerprint) {
-                self.remember(u, placement.business, key, fp, std::slice::from_ref(&sent))?;
+                let rows = [Ok(sent)];
+                self.remember(u, placement.business, key, fp, &rows)?;
+                let [sent] = rows;
+                return sent.map_err(Error::from);
             }
             Ok(sent)
         })
@@ -668,83 +669,6 @@ impl InviteService {
         };
         u.tx.enqueue_message(&message)
     }
-
-    /// The stored result for an idempotency key, or `IDEMPOTENCY_CONFLICT`.
-    pub(crate) fn replay(
-        &self,
-        u: &mut Unit<'_>,
-        business: BusinessId,
-        key: &str,
-        fingerprint: &str,
-    ) -> Result<Option<Vec<SentInvitation>>> {
-        let Some(record) = u.tx.get_idempotency(business, key)? else {
-            return Ok(None);
-        };
-        if record.expires_at <= u.now {
-            return Ok(None);
-        }
-        if record.fingerprint != fingerprint {
-            return Err(Error::new(
-                ErrorCode::IdempotencyConflict,
-                "this idempotency key was used with different parameters",
-            ));
-        }
-        let stored: Vec<StoredSend> = serde_json::from_str(&record.result)
-            .map_err(|e| Error::internal(format!("stored idempotent result is unreadable: {e}")))?;
-        let mut out = Vec::with_capacity(stored.len());
-        for s in stored {
-            let record = found(
-                u.tx.get_invitation(business, s.invitation_id)?,
-                "invitation",
-            )?;
-            let token = self
-                .sealer
-                .open(&s.sealed_token)
-                .ok_or_else(|| Error::internal("stored idempotent token is unreadable"))?;
-            let accept_link = self.accept_link(&token);
-            out.push(SentInvitation {
-                invitation: record.invitation.as_of(u.now),
-                token,
-                accept_link,
-                replayed: true,
-            });
-        }
-        Ok(Some(out))
-    }
-
-    /// Stores the first result under an idempotency key (tokens sealed).
-    pub(crate) fn remember(
-        &self,
-        u: &mut Unit<'_>,
-        business: BusinessId,
-        key: &str,
-        fingerprint: String,
-        sent: &[SentInvitation],
-    ) -> Result<()> {
-        let mut stored = Vec::with_capacity(sent.len());
-        for s in sent {
-            stored.push(StoredSend {
-                invitation_id: s.invitation.id,
-                sealed_token: self.sealer.seal(&s.token, &*self.random)?,
-            });
-        }
-        let result = serde_json::to_string(&stored)
-            .map_err(|e| Error::internal(format!("cannot store idempotent result: {e}")))?;
-        u.tx.put_idempotency(&IdempotencyRecord {
-            business_id: business,
-            key: key.to_owned(),
-            fingerprint,
-            result,
-            created_at: u.now,
-            expires_at: u.now + self.config.idempotency_ttl,
-        })
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct StoredSend {
-    invitation_id: crate::ids::InvitationId,
-    sealed_token: String,
 }
 
 fn has_room(cap: Option<u32>, counts: SeatCounts) -> bool {

@@ -11,9 +11,13 @@
 //! The factory returns `None` to skip (a server that is not available).
 #![allow(dead_code, reason = "shared between test binaries")]
 
+pub mod bulk;
+pub mod form_model;
 pub mod guide;
+pub mod idempotency;
 pub mod invariants;
 pub mod lifecycle;
+pub mod limits;
 pub mod races;
 pub mod store_level;
 
@@ -59,7 +63,19 @@ macro_rules! contract_tests {
             races::concurrent_accepts_of_one_token,
             races::threads_never_oversell,
             store_level::rollback_on_drop_leaves_nothing,
-            store_level::unique_keys_and_scoping
+            store_level::unique_keys_and_scoping,
+            form_model::walk_through_a_new_user_invitation,
+            form_model::walk_through_an_existing_user_invitation,
+            form_model::upstream_changes_clear_downstream_and_clear_resets,
+            form_model::troubleshooting_missing_fields_and_bad_email,
+            form_model::troubleshooting_seats_subscription_and_duplicates,
+            bulk::bulk_rows_succeed_and_fail_independently,
+            bulk::bulk_of_ten_thousand,
+            idempotency::same_key_returns_the_first_result,
+            idempotency::same_key_from_sixteen_threads,
+            limits::daily_budget_per_inviter,
+            limits::resend_cooldown,
+            limits::pending_cap_per_business
         );
     };
     (@each $factory:expr; $($module:ident :: $name:ident),* $(,)?) => {

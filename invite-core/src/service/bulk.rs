@@ -1,0 +1,206 @@
+//! Bulk send: many invitees into one business / app / subscription / role in one call.
+//! The call is one batch: its valid rows commit together in one transaction, seats are
+//! counted across the whole batch (rows beyond the free seats fail, nothing oversells),
+//! and every row gets its own result.
+
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+
+use super::send::{
+    MAX_IDEMPOTENCY_KEY_LEN, NewInvitee, SentInvitation, Target, fingerprint, validate_placement,
+    validate_target,
+};
+use super::{InviteService, Unit};
+use crate::error::{Error, ErrorCode, FieldError, FieldErrors, Result};
+use crate::ids::{ApplicationId, BusinessId, RoleId, SubscriptionId, UserId};
+use crate::input::bounded_text;
+
+/// One invitee of a bulk send: an existing user or a new one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkInvitee {
+    /// An existing user.
+    pub user_id: Option<UserId>,
+    /// Or a new user's details.
+    pub new_user: Option<NewInvitee>,
+}
+
+impl BulkInvitee {
+    /// An existing user.
+    pub fn existing(user_id: UserId) -> Self {
+        BulkInvitee { user_id: Some(user_id), new_user: None }
+    }
+
+    /// A new user.
+    pub fn new_user(first_name: &str, last_name: &str, email: &str) -> Self {
+        BulkInvitee {
+            user_id: None,
+            new_user: Some(NewInvitee { first_name: first_name.into(), last_name: last_name.into(), email: email.into() }),
+        }
+    }
+}
+
+/// A bulk send. The placement fields are shared by every row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BulkSendRequest {
+    /// Who sends.
+    pub inviter_id: UserId,
+    /// Business.
+    pub business_id: Option<BusinessId>,
+    /// App.
+    pub app_id: Option<ApplicationId>,
+    /// Subscription.
+    pub subscription_id: Option<SubscriptionId>,
+    /// Role.
+    pub role_id: Option<RoleId>,
+    /// The invitees.
+    pub rows: Vec<BulkInvitee>,
+    /// Lifetime of every invitation.
+    pub expires_in: Option<Duration>,
+    /// Email locale.
+    pub locale: Option<String>,
+    /// Idempotency key for the whole call.
+    pub idempotency_key: Option<String>,
+}
+
+impl BulkSendRequest {
+    /// A bulk send from `inviter` into one subscription with one role.
+    pub fn new(
+        inviter_id: UserId,
+        business_id: BusinessId,
+        app_id: ApplicationId,
+        subscription_id: SubscriptionId,
+        role_id: RoleId,
+        rows: Vec<BulkInvitee>,
+    ) -> Self {
+        BulkSendRequest {
+            inviter_id,
+            business_id: Some(business_id),
+            app_id: Some(app_id),
+            subscription_id: Some(subscription_id),
+            role_id: Some(role_id),
+            rows,
+            expires_in: None,
+            locale: None,
+            idempotency_key: None,
+        }
+    }
+}
+
+/// Why one row was not sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowError {
+    /// The error code (`VALIDATION_FAILED`, `SEAT_LIMIT_REACHED`, `ALREADY_INVITED`, …).
+    pub code: ErrorCode,
+    /// A lowercase message.
+    pub message: String,
+    /// Field problems, named `rows[i].field`.
+    pub field_errors: Vec<FieldError>,
+}
+
+impl From<Error> for RowError {
+    fn from(e: Error) -> Self {
+        RowError { code: e.code(), message: e.message().to_owned(), field_errors: e.field_errors().to_vec() }
+    }
+}
+
+impl From<RowError> for Error {
+    fn from(e: RowError) -> Self {
+        if e.code == ErrorCode::ValidationFailed {
+            Error::validation(e.field_errors)
+        } else {
+            Error::new(e.code, e.message)
+        }
+    }
+}
+
+/// The result of a bulk send: one entry per row, in order.
+#[derive(Clone, Debug)]
+pub struct BulkSendResult {
+    /// Per-row outcome.
+    pub rows: Vec<Result<SentInvitation, RowError>>,
+    /// True when an idempotency key returned an earlier result.
+    pub replayed: bool,
+}
+
+impl BulkSendResult {
+    /// How many rows were sent.
+    pub fn sent(&self) -> usize {
+        self.rows.iter().filter(|r| r.is_ok()).count()
+    }
+
+    /// How many rows failed.
+    pub fn failed(&self) -> usize {
+        self.rows.len() - self.sent()
+    }
+}
+
+impl InviteService {
+    /// Sends many invitations in one transaction. Errors in the shared fields (business,
+    /// app, subscription, role, expiry) and the inviter's rights fail the whole call;
+    /// everything about one invitee (validation, duplicates, seats, rate limits) fails
+    /// only that row.
+    pub fn bulk_send(&self, request: &BulkSendRequest) -> Result<BulkSendResult> {
+        let key = match request.idempotency_key.as_deref() {
+            Some(k) => Some(
+                bounded_text(k, "idempotency_key", MAX_IDEMPOTENCY_KEY_LEN).map_err(|e| Error::validation(vec![e]))?,
+            ),
+            None => None,
+        };
+        self.write(|u| {
+            let mut errors = FieldErrors::new();
+            let placement = validate_placement(
+                self,
+                u,
+                request.inviter_id,
+                request.business_id,
+                request.app_id,
+                request.subscription_id,
+                request.role_id,
+                request.expires_in,
+                request.locale.as_deref(),
+                &mut errors,
+            )?;
+            errors.into_result()?;
+            let placement = placement.ok_or_else(|| Error::internal("validated placement is missing"))?;
+            let targets = self.validate_rows(u, &request.rows)?;
+            let fp = key.as_ref().map(|_| {
+                let valid: Vec<_> = targets.iter().filter_map(|t| t.as_ref().ok()).map(|t| (t, &placement)).collect();
+                format!("bulk:{}:{}", request.rows.len(), fingerprint(&valid))
+            });
+            if let (Some(key), Some(fp)) = (&key, &fp)
+                && let Some(rows) = self.replay(u, placement.business, key, fp)?
+            {
+                return Ok(BulkSendResult { rows, replayed: true });
+            }
+            self.authorize(u, &placement)?;
+            let mut rows = Vec::with_capacity(targets.len());
+            for target in targets {
+                rows.push(target.and_then(|t| {
+                    self.check_inviter_limits(u, placement.inviter, placement.business, 1)?;
+                    self.create_invitation(u, &t, &placement)
+                })
+                .map_err(RowError::from));
+            }
+            if let (Some(key), Some(fp)) = (&key, fp) {
+                self.remember(u, placement.business, key, fp, &rows)?;
+            }
+            Ok(BulkSendResult { rows, replayed: false })
+        })
+    }
+
+    /// Validates each row on its own; a row's field errors are named `rows[i].field`.
+    fn validate_rows(&self, u: &mut Unit<'_>, rows: &[BulkInvitee]) -> Result<Vec<Result<Target, Error>>> {
+        let mut out = Vec::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            let mut errors = FieldErrors::new();
+            let prefix = format!("rows[{i}].");
+            let target = validate_target(self, u, row.user_id, row.new_user.as_ref(), &prefix, &mut errors)?;
+            out.push(match (errors.into_result(), target) {
+                (Ok(()), Some(t)) => Ok(t),
+                (Err(e), _) => Err(e),
+                (Ok(()), None) => Err(Error::internal("validated row is missing")),
+            });
+        }
+        Ok(out)
+    }
+}

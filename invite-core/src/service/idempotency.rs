@@ -1,0 +1,91 @@
+//! Idempotency keys: the first result of a send (or bulk send) is stored, tokens sealed,
+//! and returned again for the same key and parameters.
+
+use serde::{Deserialize, Serialize};
+
+use super::bulk::RowError;
+use super::send::SentInvitation;
+use super::{InviteService, Unit, found};
+use crate::error::{Error, ErrorCode, FieldError, Result};
+use crate::ids::{BusinessId, InvitationId};
+use crate::model::IdempotencyRecord;
+
+/// One stored row: a sent invitation (token sealed) or a row's error.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+enum StoredRow {
+    Sent { invitation_id: InvitationId, sealed_token: String },
+    Failed { code: ErrorCode, message: String, field_errors: Vec<FieldError> },
+}
+
+impl InviteService {
+    /// The stored outcomes for an idempotency key; `IDEMPOTENCY_CONFLICT` if the key was
+    /// used with other parameters; `None` if unused or expired.
+    pub(crate) fn replay(
+        &self,
+        u: &mut Unit<'_>,
+        business: BusinessId,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<Option<Vec<Result<SentInvitation, RowError>>>> {
+        let Some(record) = u.tx.get_idempotency(business, key)? else { return Ok(None) };
+        if record.expires_at <= u.now {
+            return Ok(None);
+        }
+        if record.fingerprint != fingerprint {
+            return Err(Error::new(
+                ErrorCode::IdempotencyConflict,
+                "this idempotency key was used with different parameters",
+            ));
+        }
+        let stored: Vec<StoredRow> = serde_json::from_str(&record.result)
+            .map_err(|e| Error::internal(format!("stored idempotent result is unreadable: {e}")))?;
+        let mut out = Vec::with_capacity(stored.len());
+        for row in stored {
+            out.push(match row {
+                StoredRow::Sent { invitation_id, sealed_token } => {
+                    let record = found(u.tx.get_invitation(business, invitation_id)?, "invitation")?;
+                    let token = self
+                        .sealer
+                        .open(&sealed_token)
+                        .ok_or_else(|| Error::internal("stored idempotent token is unreadable"))?;
+                    let accept_link = self.accept_link(&token);
+                    Ok(SentInvitation { invitation: record.invitation.as_of(u.now), token, accept_link, replayed: true })
+                }
+                StoredRow::Failed { code, message, field_errors } => Err(RowError { code, message, field_errors }),
+            });
+        }
+        Ok(Some(out))
+    }
+
+    /// Stores the first outcomes under an idempotency key, in the same transaction.
+    pub(crate) fn remember(
+        &self,
+        u: &mut Unit<'_>,
+        business: BusinessId,
+        key: &str,
+        fingerprint: String,
+        rows: &[Result<SentInvitation, RowError>],
+    ) -> Result<()> {
+        let mut stored = Vec::with_capacity(rows.len());
+        for row in rows {
+            stored.push(match row {
+                Ok(sent) => StoredRow::Sent {
+                    invitation_id: sent.invitation.id,
+                    sealed_token: self.sealer.seal(&sent.token, &*self.random)?,
+                },
+                Err(e) => StoredRow::Failed { code: e.code, message: e.message.clone(), field_errors: e.field_errors.clone() },
+            });
+        }
+        let result = serde_json::to_string(&stored)
+            .map_err(|e| Error::internal(format!("cannot store idempotent result: {e}")))?;
+        u.tx.put_idempotency(&IdempotencyRecord {
+            business_id: business,
+            key: key.to_owned(),
+            fingerprint,
+            result,
+            created_at: u.now,
+            expires_at: u.now + self.config.idempotency_ttl,
+        })
+    }
+}
