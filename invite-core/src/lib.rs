@@ -1,6 +1,11 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+/// The workspace README's Rust code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct WorkspaceReadme;
+
 pub mod authz;
 pub mod clock;
 pub mod error;

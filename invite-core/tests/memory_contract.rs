@@ -1,4 +1,5 @@
 //! The store contract suite on the in-memory store.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
 
 mod common;
 #[macro_use]

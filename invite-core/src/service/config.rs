@@ -141,7 +141,12 @@ fn parse_base_url(raw: &str) -> Result<url::Url> {
             format!("accept base url `{raw}` is not an absolute http(s) url"),
         )
     };
-    let url = url::Url::parse(raw.trim()).map_err(|_| invalid())?;
+    let raw_trimmed = raw.trim();
+    let authority = raw_trimmed.split_once("://").map(|(_, rest)| rest);
+    if authority.is_none_or(|rest| rest.starts_with('/') || rest.starts_with('\\')) {
+        return Err(invalid());
+    }
+    let url = url::Url::parse(raw_trimmed).map_err(|_| invalid())?;
     let fine = matches!(url.scheme(), "http" | "https")
         && url.host_str().is_some_and(|h| !h.is_empty())
         && url.username().is_empty()

@@ -24,6 +24,9 @@ pub struct DispatchReport {
     pub failed: u32,
 }
 
+/// Messages taken by one claim, each rendered or with the reason it cannot be.
+type Claimed = Vec<(OutboxMessage, Result<InvitationEmail, String>)>;
+
 /// How many messages one claim transaction takes.
 const CLAIM_BATCH: usize = 100;
 
@@ -34,10 +37,9 @@ impl InviteService {
     pub fn dispatch_outbox(&self, mailer: &dyn Mailer) -> Result<DispatchReport> {
         let mut report = DispatchReport::default();
         loop {
-            let claimed = self.write(|u| self.claim(u))?;
-            if claimed.is_empty() {
+            let Some(claimed) = self.write(|u| self.claim(u))? else {
                 return Ok(report);
-            }
+            };
             for (message, email) in claimed {
                 let outcome = match email {
                     Ok(email) => mailer.send(&email).map_err(|e| e.0),
@@ -95,20 +97,31 @@ impl InviteService {
         })
     }
 
-    /// Takes a lease on due messages and renders them.
-    fn claim(
-        &self,
-        u: &mut Unit<'_>,
-    ) -> Result<Vec<(OutboxMessage, Result<InvitationEmail, String>)>> {
+    /// Takes a lease on due messages and renders them. Messages whose invitation is no
+    /// longer pending (expired, answered, revoked) are cancelled instead: no mail goes
+    /// out for a link that cannot work.
+    /// `None` when nothing was due.
+    fn claim(&self, u: &mut Unit<'_>) -> Result<Option<Claimed>> {
+        let due = u.tx.due_messages(u.now, CLAIM_BATCH)?;
+        if due.is_empty() {
+            return Ok(None);
+        }
         let mut claimed = Vec::new();
-        for mut message in u.tx.due_messages(u.now, CLAIM_BATCH)? {
+        for mut message in due {
+            let record = u.tx.get_invitation(message.business_id, message.invitation_id)?;
+            if record.is_none_or(|r| r.invitation.status_at(u.now) != InvitationStatus::Pending) {
+                message.state = OutboxState::Cancelled;
+                message.sealed_token = None;
+                u.tx.update_message(&message)?;
+                continue;
+            }
             message.attempts += 1;
             message.next_attempt_at = u.now + self.config.delivery.lease;
             u.tx.update_message(&message)?;
             let email = self.render(u, &message)?;
             claimed.push((message, email));
         }
-        Ok(claimed)
+        Ok(Some(claimed))
     }
 
     /// Renders a message; `Err(reason)` when it cannot be (token unreadable).

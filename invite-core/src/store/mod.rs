@@ -16,10 +16,18 @@
 //! - Backend failures are `STORAGE_UNAVAILABLE`; serialisation failures and deadlocks
 //!   are `STORAGE_CONFLICT`.
 
+mod faulty;
 mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 mod url;
 
+pub use faulty::FaultyStore;
 pub use memory::InMemoryStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteOptions, SqliteStore};
 pub use url::open;
 
 use chrono::{DateTime, Utc};

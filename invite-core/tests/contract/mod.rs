@@ -12,12 +12,14 @@
 #![allow(dead_code, reason = "shared between test binaries")]
 
 pub mod bulk;
+pub mod faults;
 pub mod form_model;
 pub mod guide;
 pub mod idempotency;
 pub mod invariants;
 pub mod lifecycle;
 pub mod limits;
+pub mod model;
 pub mod races;
 pub mod store_level;
 
@@ -75,7 +77,9 @@ macro_rules! contract_tests {
             idempotency::same_key_from_sixteen_threads,
             limits::daily_budget_per_inviter,
             limits::resend_cooldown,
-            limits::pending_cap_per_business
+            limits::pending_cap_per_business,
+            faults::every_failed_step_leaves_nothing_half_written,
+            faults::dispatch_faults_lose_nothing_and_duplicate_only_by_id
         );
     };
     (@each $factory:expr; $($module:ident :: $name:ident),* $(,)?) => {
@@ -92,6 +96,12 @@ macro_rules! contract_tests {
                     }
                 }
             )*
+
+            #[test]
+            fn state_machine_matches_the_reference_model() {
+                let factory = $factory;
+                $crate::contract::model::run(&factory);
+            }
         }
     };
 }

@@ -1,0 +1,37 @@
+//! T1: tokens from the OS CSPRNG, fixed format, never at rest raw.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
+
+use std::collections::HashSet;
+
+use invite_core::random::OsRandom;
+use invite_core::token::{TOKEN_LEN, Token};
+
+#[test]
+fn a_million_tokens_have_no_duplicates_and_a_fixed_format() {
+    let mut seen = HashSet::with_capacity(1_000_000);
+    for _ in 0..1_000_000 {
+        let token = Token::mint(&OsRandom).unwrap();
+        assert_eq!(token.expose().len(), TOKEN_LEN);
+        assert!(seen.insert(token.hash()), "duplicate token");
+    }
+    assert_eq!(seen.len(), 1_000_000);
+}
+
+#[test]
+fn parse_accepts_exactly_the_minted_format() {
+    let token = Token::mint(&OsRandom).unwrap();
+    assert_eq!(Token::parse(token.expose()).unwrap(), token);
+    assert_eq!(Token::parse(&format!("  {}\n", token.expose())).unwrap(), token, "surrounding whitespace from copy-paste");
+    let mut wrong = token.expose().to_owned();
+    wrong.replace_range(0..1, "+");
+    for bad in [String::new(), "a".repeat(42), "a".repeat(44), "a".repeat(10_240), wrong, "é".repeat(22)] {
+        assert_eq!(Token::parse(&bad).unwrap_err().code(), invite_core::ErrorCode::InvalidToken);
+    }
+}
+
+#[test]
+fn hashes_differ_from_tokens_and_debug_is_redacted() {
+    let token = Token::mint(&OsRandom).unwrap();
+    assert!(!token.hash().to_hex().contains(token.expose()));
+    assert_eq!(format!("{token:?}"), "Token(<redacted>)");
+}
