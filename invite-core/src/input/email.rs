@@ -106,6 +106,9 @@ impl Email {
 
 /// NFKC, full Unicode case folding, NFKC again (the NFKC_Casefold closure in practice).
 fn fold_local_part(local: &str) -> String {
+    if local.is_ascii() {
+        return local.to_ascii_lowercase();
+    }
     let nfkc: String = local.nfkc().collect();
     caseless::default_case_fold_str(&nfkc).nfkc().collect()
 }
@@ -113,7 +116,11 @@ fn fold_local_part(local: &str) -> String {
 /// Folds free text (a search query, a name) the way email keys are folded: NFKC +
 /// casefold. No validation.
 pub fn fold_search_text(text: &str) -> String {
-    let nfkc: String = text.trim().nfkc().collect();
+    let text = text.trim();
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
+    let nfkc: String = text.nfkc().collect();
     caseless::default_case_fold_str(&nfkc).nfkc().collect()
 }
 

@@ -8,7 +8,8 @@ pub const MAX_NAME_CHARS: usize = 100;
 /// Trims, NFC-normalises and checks a person's name (1–100 characters, no control,
 /// line-separator or bidi-control characters: names reach email headers).
 pub fn validate_name(raw: &str, field: &str) -> Result<String, FieldError> {
-    let name: String = raw.trim().nfc().collect();
+    let trimmed = raw.trim();
+    let name: String = if trimmed.is_ascii() { trimmed.to_owned() } else { trimmed.nfc().collect() };
     if name.is_empty() {
         return Err(FieldError::new(
             field,

@@ -25,9 +25,9 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            invites_per_inviter_per_day: Some(1_000),
+            invites_per_inviter_per_day: Some(5_000),
             resend_cooldown: Duration::seconds(60),
-            pending_per_business: Some(10_000),
+            pending_per_business: Some(50_000),
         }
     }
 }
