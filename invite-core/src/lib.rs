@@ -30,7 +30,7 @@ pub use mail::{CapturingMailer, FailingMailer, InvitationEmail, MailError, Maile
 pub use model::*;
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{
-    AcceptRequest, Accepted, BulkInvitee, BulkSendRequest, BulkSendResult, RowError, Config, InvitationFilter, InvitationPreview, InviteService,
+    AcceptRequest, Accepted, BulkInvitee, BulkRowDraft, BulkSendDraft, BulkSendRequest, BulkSendResult, RowError, Config, InvitationFilter, InvitationPreview, InviteService,
     NewSubscription, NewUser, Page, PageRequest, SendInvitationDraft, SendInvitationRequest,
     SentInvitation,
 };

@@ -24,7 +24,7 @@
 
 mod view;
 
-pub use view::{FormView, Hint, HintCode, SubmitError, SubmitOutcome};
+pub use view::{FormView, Hint, HintCode, SubmitError, SubmitOutcome, USER_OPTIONS, error_field};
 
 use serde::{Deserialize, Serialize};
 

@@ -8,7 +8,7 @@ use crate::ids::{ApplicationId, BusinessId, RoleId, SubscriptionId, UserId};
 use crate::input::{Email, validate_name};
 use crate::model::{Application, Role, SeatUsage, User};
 use crate::service::{
-    BusinessOption, InviteService, PageRequest, SendInvitationRequest, SentInvitation,
+    BusinessOption, MAX_QUERY_LEN, InviteService, PageRequest, SendInvitationRequest, SentInvitation,
     SubscriptionOption,
 };
 
@@ -90,8 +90,10 @@ pub struct Hint {
 pub struct FormView {
     /// The state this view was made from.
     pub form: InviteForm,
-    /// Users matching the search (existing-user mode).
+    /// Users matching the search (existing-user mode), at most [`USER_OPTIONS`].
     pub users: Vec<User>,
+    /// More users match than are listed: the page can ask to refine the search.
+    pub users_truncated: bool,
     /// The chosen user, if valid.
     pub selected_user: Option<User>,
     /// Businesses the inviter may invite into.
@@ -173,10 +175,18 @@ impl InviteForm {
         let mut errors = FieldErrors::new();
         let mut hints = Vec::new();
         let mut missing = Vec::new();
+        let mut users_truncated = false;
 
         let (users, selected_user) = match self.mode {
             UserMode::Existing => {
-                let users = service.search_users(&self.user_query, &PageRequest::first(USER_OPTIONS))?.items;
+                let (users, more) = if self.user_query.len() > MAX_QUERY_LEN {
+                    errors.push("user_query", FieldCode::TooLong, "search is longer than 254 characters");
+                    (Vec::new(), false)
+                } else {
+                    let page = service.search_users(&self.user_query, &PageRequest::first(USER_OPTIONS))?;
+                    (page.items, page.next_cursor.is_some())
+                };
+                users_truncated = more;
                 if users.is_empty() && !self.user_query.trim().is_empty() {
                     hint(&mut hints, HintCode::NoMatchingUsers, "user_id", "no user matches; add a new user instead");
                 }
@@ -286,6 +296,7 @@ impl InviteForm {
         Ok(FormView {
             form: self.clone(),
             users,
+            users_truncated,
             selected_user,
             businesses,
             apps,

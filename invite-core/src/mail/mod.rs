@@ -1,9 +1,15 @@
 //! The `Mailer` port, the email a mailer receives, templates and test mailers.
 
+mod file;
 mod seal;
+#[cfg(feature = "smtp")]
+mod smtp;
 mod templates;
 
+pub use file::FileMailer;
 pub use seal::TokenSealer;
+#[cfg(feature = "smtp")]
+pub use smtp::{MimeBuilder, SmtpConfig, SmtpCredentials, SmtpMailer, SmtpTls};
 pub use templates::{DefaultTemplates, EmailContext, EmailRenderer, RenderedEmail};
 
 use std::sync::Mutex;

@@ -78,6 +78,9 @@ pub enum DeliveryState {
 }
 
 impl DeliveryState {
+    /// Every state.
+    pub const ALL: &'static [DeliveryState] = &[DeliveryState::Queued, DeliveryState::Sent, DeliveryState::Failed];
+
     /// `"queued"`, `"sent"`, `"failed"`.
     pub const fn as_str(self) -> &'static str {
         match self {

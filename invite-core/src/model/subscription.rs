@@ -16,6 +16,10 @@ pub enum SubscriptionStatus {
 }
 
 impl SubscriptionStatus {
+    /// Every status.
+    pub const ALL: &'static [SubscriptionStatus] =
+        &[SubscriptionStatus::Active, SubscriptionStatus::Suspended, SubscriptionStatus::Expired];
+
     /// `"active"`, `"suspended"`, `"expired"`.
     pub const fn as_str(self) -> &'static str {
         match self {

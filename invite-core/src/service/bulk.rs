@@ -7,8 +7,8 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::send::{
-    MAX_IDEMPOTENCY_KEY_LEN, NewInvitee, SentInvitation, Target, fingerprint, validate_placement,
-    validate_target,
+    MAX_IDEMPOTENCY_KEY_LEN, NewInvitee, SentInvitation, Target, fingerprint, parse_draft_id, parse_draft_lifetime,
+    validate_placement, validate_target,
 };
 use super::{InviteService, Unit};
 use crate::error::{Error, ErrorCode, FieldError, FieldErrors, Result};
@@ -22,12 +22,47 @@ pub struct BulkInvitee {
     pub user_id: Option<UserId>,
     /// Or a new user's details.
     pub new_user: Option<NewInvitee>,
+    /// Problems found reading this row from a text draft, reported as the row's errors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub draft_errors: Vec<FieldError>,
+}
+
+/// One row of a [`BulkSendDraft`]: ids as text.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkRowDraft {
+    /// An existing user's id.
+    pub user_id: Option<String>,
+    /// Or a new user's details.
+    pub new_user: Option<NewInvitee>,
+}
+
+/// A bulk send with every id as text, as a page or a binding receives it. Malformed
+/// shared ids are reported with the other field problems; a malformed row id fails
+/// only its row (`rows[i].user_id`, `UNKNOWN_OPTION`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkSendDraft {
+    /// Business id.
+    pub business_id: Option<String>,
+    /// App id.
+    pub app_id: Option<String>,
+    /// Subscription id.
+    pub subscription_id: Option<String>,
+    /// Role id.
+    pub role_id: Option<String>,
+    /// The invitees.
+    pub rows: Vec<BulkRowDraft>,
+    /// Lifetime in seconds.
+    pub expires_in_seconds: Option<i64>,
+    /// Email locale.
+    pub locale: Option<String>,
+    /// Idempotency key.
+    pub idempotency_key: Option<String>,
 }
 
 impl BulkInvitee {
     /// An existing user.
     pub fn existing(user_id: UserId) -> Self {
-        BulkInvitee { user_id: Some(user_id), new_user: None }
+        BulkInvitee { user_id: Some(user_id), new_user: None, draft_errors: Vec::new() }
     }
 
     /// A new user.
@@ -35,6 +70,7 @@ impl BulkInvitee {
         BulkInvitee {
             user_id: None,
             new_user: Some(NewInvitee { first_name: first_name.into(), last_name: last_name.into(), email: email.into() }),
+            draft_errors: Vec::new(),
         }
     }
 }
@@ -60,6 +96,8 @@ pub struct BulkSendRequest {
     pub locale: Option<String>,
     /// Idempotency key for the whole call.
     pub idempotency_key: Option<String>,
+    /// Problems found reading the shared fields from a text draft.
+    pub draft_errors: Vec<FieldError>,
 }
 
 impl BulkSendRequest {
@@ -82,6 +120,34 @@ impl BulkSendRequest {
             expires_in: None,
             locale: None,
             idempotency_key: None,
+            draft_errors: Vec::new(),
+        }
+    }
+
+    /// From a text draft; malformed ids are kept as field errors for [`InviteService::bulk_send`].
+    pub fn from_draft(inviter_id: UserId, draft: &BulkSendDraft) -> Self {
+        let mut errors = FieldErrors::new();
+        let rows = draft
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let mut row_errors = FieldErrors::new();
+                let user_id = parse_draft_id(&row.user_id, &format!("rows[{i}].user_id"), &mut row_errors);
+                BulkInvitee { user_id, new_user: row.new_user.clone(), draft_errors: row_errors.into_vec() }
+            })
+            .collect();
+        BulkSendRequest {
+            inviter_id,
+            business_id: parse_draft_id(&draft.business_id, "business_id", &mut errors),
+            app_id: parse_draft_id(&draft.app_id, "app_id", &mut errors),
+            subscription_id: parse_draft_id(&draft.subscription_id, "subscription_id", &mut errors),
+            role_id: parse_draft_id(&draft.role_id, "role_id", &mut errors),
+            rows,
+            expires_in: parse_draft_lifetime(draft.expires_in_seconds, &mut errors),
+            locale: draft.locale.clone(),
+            idempotency_key: draft.idempotency_key.clone(),
+            draft_errors: errors.into_vec(),
         }
     }
 }
@@ -148,6 +214,9 @@ impl InviteService {
         };
         self.write(|u| {
             let mut errors = FieldErrors::new();
+            for e in &request.draft_errors {
+                errors.add(e.clone());
+            }
             let placement = validate_placement(
                 self,
                 u,
@@ -193,6 +262,9 @@ impl InviteService {
         let mut out = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
             let mut errors = FieldErrors::new();
+            for e in &row.draft_errors {
+                errors.add(e.clone());
+            }
             let prefix = format!("rows[{i}].");
             let target = validate_target(self, u, row.user_id, row.new_user.as_ref(), &prefix, &mut errors)?;
             out.push(match (errors.into_result(), target) {

@@ -103,35 +103,15 @@ impl SendInvitationRequest {
     /// From a text draft; malformed ids are kept as field errors for [`InviteService::send`].
     pub fn from_draft(inviter_id: UserId, draft: &SendInvitationDraft) -> Self {
         let mut errors = FieldErrors::new();
-        let mut parse = |raw: &Option<String>, field: &str| -> Option<String> {
-            raw.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| {
-                    if uuid::Uuid::parse_str(s).is_err() {
-                        errors.push(
-                            field,
-                            FieldCode::UnknownOption,
-                            format!("unknown {}", field.trim_end_matches("_id")),
-                        );
-                    }
-                    s.to_owned()
-                })
-        };
-        let user = parse(&draft.user_id, "user_id");
-        let business = parse(&draft.business_id, "business_id");
-        let app = parse(&draft.app_id, "app_id");
-        let subscription = parse(&draft.subscription_id, "subscription_id");
-        let role = parse(&draft.role_id, "role_id");
         SendInvitationRequest {
             inviter_id,
-            user_id: user.and_then(|s| s.parse().ok()),
+            user_id: parse_draft_id(&draft.user_id, "user_id", &mut errors),
             new_user: draft.new_user.clone(),
-            business_id: business.and_then(|s| s.parse().ok()),
-            app_id: app.and_then(|s| s.parse().ok()),
-            subscription_id: subscription.and_then(|s| s.parse().ok()),
-            role_id: role.and_then(|s| s.parse().ok()),
-            expires_in: draft.expires_in_seconds.map(Duration::seconds),
+            business_id: parse_draft_id(&draft.business_id, "business_id", &mut errors),
+            app_id: parse_draft_id(&draft.app_id, "app_id", &mut errors),
+            subscription_id: parse_draft_id(&draft.subscription_id, "subscription_id", &mut errors),
+            role_id: parse_draft_id(&draft.role_id, "role_id", &mut errors),
+            expires_in: parse_draft_lifetime(draft.expires_in_seconds, &mut errors),
             locale: draft.locale.clone(),
             idempotency_key: draft.idempotency_key.clone(),
             draft_errors: errors.into_vec(),
@@ -208,6 +188,28 @@ pub struct SentInvitation {
     pub accept_link: String,
     /// True when an idempotency key returned an earlier result.
     pub replayed: bool,
+}
+
+/// Reads an id typed as text: blank is absent; malformed is an `UNKNOWN_OPTION` under
+/// `field`, reported with every other problem.
+pub(crate) fn parse_draft_id<T: std::str::FromStr>(raw: &Option<String>, field: &str, errors: &mut FieldErrors) -> Option<T> {
+    let text = raw.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    let parsed = text.parse().ok();
+    if parsed.is_none() {
+        let what = field.rsplit('.').next().unwrap_or(field).trim_end_matches("_id");
+        errors.push(field, FieldCode::UnknownOption, format!("unknown {what}"));
+    }
+    parsed
+}
+
+/// Reads a lifetime given in seconds; one too large to represent is `OUT_OF_RANGE`.
+pub(crate) fn parse_draft_lifetime(seconds: Option<i64>, errors: &mut FieldErrors) -> Option<Duration> {
+    let seconds = seconds?;
+    let lifetime = Duration::try_seconds(seconds);
+    if lifetime.is_none() {
+        errors.push("expires_in", FieldCode::OutOfRange, "expiry must be between 1 hour and 30 days");
+    }
+    lifetime
 }
 
 /// Who is invited, validated.

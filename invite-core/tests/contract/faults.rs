@@ -12,15 +12,24 @@ use crate::common::World;
 
 /// Everything observable about the business, to compare before and after a failure.
 fn snapshot(w: &World) -> String {
-    let invitations = w.service.list_invitations(w.business.id, &Default::default(), &PageRequest::first(500)).unwrap();
-    let events = w.service.list_events(w.business.id, None, &PageRequest::first(500)).unwrap();
+    let invitations = w
+        .service
+        .list_invitations(w.business.id, &Default::default(), &PageRequest::first(500))
+        .unwrap();
+    let events = w
+        .service
+        .list_events(w.business.id, None, &PageRequest::first(500))
+        .unwrap();
     let messages: Vec<_> = invitations
         .items
         .iter()
         .map(|i| w.service.invitation_messages(w.business.id, i.id).unwrap())
         .collect();
     let usage = w.usage();
-    let users = w.service.search_users("", &PageRequest::first(500)).unwrap();
+    let users = w
+        .service
+        .search_users("", &PageRequest::first(500))
+        .unwrap();
     format!(
         "{}\n{}\n{}\n{:?}\n{}",
         serde_json::to_string(&invitations).unwrap(),
@@ -33,7 +42,11 @@ fn snapshot(w: &World) -> String {
 
 /// Runs `op` with the k-th operation failing, for k = 1, 2, … until it succeeds; after
 /// every failure the state must equal the state before.
-fn for_every_k<T: std::fmt::Debug>(w: &World, faulty: &FaultyStore, mut op: impl FnMut() -> invite_core::Result<T>) -> (T, u64) {
+fn for_every_k<T: std::fmt::Debug>(
+    w: &World,
+    faulty: &FaultyStore,
+    mut op: impl FnMut() -> invite_core::Result<T>,
+) -> (T, u64) {
     for k in 1..10_000 {
         let before = snapshot(w);
         faulty.fail_in(k);
@@ -48,7 +61,11 @@ fn for_every_k<T: std::fmt::Debug>(w: &World, faulty: &FaultyStore, mut op: impl
             Err(e) => {
                 assert!(fired, "k={k}: failed without a fault: {e:?}");
                 assert_eq!(e.code(), ErrorCode::StorageUnavailable, "k={k}");
-                assert_eq!(snapshot(w), before, "k={k}: a failed operation left changes behind");
+                assert_eq!(
+                    snapshot(w),
+                    before,
+                    "k={k}: a failed operation left changes behind"
+                );
                 w.assert_counters_match(&w.subscription);
             }
         }
@@ -59,11 +76,19 @@ fn for_every_k<T: std::fmt::Debug>(w: &World, faulty: &FaultyStore, mut op: impl
 pub fn every_failed_step_leaves_nothing_half_written(store: Arc<dyn Store>) {
     let faulty = Arc::new(FaultyStore::new(store));
     let w = World::new(faulty.clone());
-    let (sent, steps) = for_every_k(&w, &faulty, || w.service.send(&w.invite_new("Bob", "Baker", "bob@example.com")));
+    let (sent, steps) = for_every_k(&w, &faulty, || {
+        w.service
+            .send(&w.invite_new("Bob", "Baker", "bob@example.com"))
+    });
     assert!(steps > 5, "a send takes several operations");
     w.clock.advance(Duration::minutes(5));
-    let (again, _) = for_every_k(&w, &faulty, || w.service.resend(w.business.id, sent.invitation.id, w.admin.id, None));
-    let (accepted, _) = for_every_k(&w, &faulty, || w.service.accept(&AcceptRequest::new(again.token.expose())));
+    let (again, _) = for_every_k(&w, &faulty, || {
+        w.service
+            .resend(w.business.id, sent.invitation.id, w.admin.id, None)
+    });
+    let (accepted, _) = for_every_k(&w, &faulty, || {
+        w.service.accept(&AcceptRequest::new(again.token.expose()))
+    });
     assert!(accepted.user_created);
     let usage = w.usage();
     assert_eq!((usage.used, usage.reserved), (1, 0));
@@ -75,7 +100,13 @@ pub fn dispatch_faults_lose_nothing_and_duplicate_only_by_id(store: Arc<dyn Stor
     let w = World::new(faulty.clone());
     let mut invitations = Vec::new();
     for i in 0..3 {
-        invitations.push(w.service.send(&w.invite_new("D", "D", &format!("d{i}@example.com"))).unwrap().invitation.id);
+        invitations.push(
+            w.service
+                .send(&w.invite_new("D", "D", &format!("d{i}@example.com")))
+                .unwrap()
+                .invitation
+                .id,
+        );
     }
     let mailer = CapturingMailer::new();
     // Fail every k in turn during dispatch; after each failure let the lease run out.
@@ -94,9 +125,18 @@ pub fn dispatch_faults_lose_nothing_and_duplicate_only_by_id(store: Arc<dyn Stor
     let mails = mailer.sent();
     for id in &invitations {
         let inv = w.service.get_invitation(w.business.id, *id).unwrap();
-        assert_eq!(inv.delivery.state, invite_core::DeliveryState::Sent, "invitations never mailed: 0");
+        assert_eq!(
+            inv.delivery.state,
+            invite_core::DeliveryState::Sent,
+            "invitations never mailed: 0"
+        );
         let for_this: Vec<_> = mails.iter().filter(|m| m.invitation_id == *id).collect();
         assert!(!for_this.is_empty());
-        assert!(for_this.iter().all(|m| m.message_id == for_this[0].message_id), "duplicates only with the same message id");
+        assert!(
+            for_this
+                .iter()
+                .all(|m| m.message_id == for_this[0].message_id),
+            "duplicates only with the same message id"
+        );
     }
 }

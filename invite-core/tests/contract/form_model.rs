@@ -37,12 +37,21 @@ pub fn walk_through_a_new_user_invitation(store: Arc<dyn Store>) {
     assert!(hints(&view).contains(&HintCode::SelectBusinessFirst));
     assert!(hints(&view).contains(&HintCode::SelectBusinessAndApp));
     assert!(!view.can_send);
-    assert!(view.users.iter().any(|u| u.id == w.alice.id), "the user list shows the directory");
+    assert!(
+        view.users.iter().any(|u| u.id == w.alice.id),
+        "the user list shows the directory"
+    );
 
     form.select_business(Some(&s(w.business.id)));
     let view = form.view(&w.service, w.admin.id).unwrap();
-    assert_eq!(view.apps.iter().map(|a| a.id).collect::<Vec<_>>(), vec![w.app.id]);
-    assert!(view.subscriptions.is_empty(), "empty until an app is chosen too");
+    assert_eq!(
+        view.apps.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![w.app.id]
+    );
+    assert!(
+        view.subscriptions.is_empty(),
+        "empty until an app is chosen too"
+    );
     assert!(hints(&view).contains(&HintCode::SelectBusinessAndApp));
 
     form.select_app(Some(&s(w.app.id)));
@@ -54,7 +63,10 @@ pub fn walk_through_a_new_user_invitation(store: Arc<dyn Store>) {
     form.select_subscription(Some(&s(w.subscription.id)));
     let view = form.view(&w.service, w.admin.id).unwrap();
     let seats = view.seats.unwrap();
-    assert_eq!((seats.total, seats.used, seats.reserved, seats.available), (Some(3), 0, 0, Some(3)));
+    assert_eq!(
+        (seats.total, seats.used, seats.reserved, seats.available),
+        (Some(3), 0, 0, Some(3))
+    );
 
     form.select_role(Some(&s(w.member.id)));
     form.set_mode(UserMode::New);
@@ -62,7 +74,10 @@ pub fn walk_through_a_new_user_invitation(store: Arc<dyn Store>) {
     form.set_last_name("Baker");
     form.set_email("bob@example.com");
     let view = form.view(&w.service, w.admin.id).unwrap();
-    assert!(view.field_errors.is_empty() && view.missing.is_empty(), "{view:?}");
+    assert!(
+        view.field_errors.is_empty() && view.missing.is_empty(),
+        "{view:?}"
+    );
     assert!(view.can_send);
     // The host keeps the form between requests.
     let json = serde_json::to_string(&form).unwrap();
@@ -72,25 +87,41 @@ pub fn walk_through_a_new_user_invitation(store: Arc<dyn Store>) {
         SubmitOutcome::Rejected(e) => panic!("rejected: {e:?}"),
     }
     let view = form.view(&w.service, w.admin.id).unwrap();
-    assert_eq!(view.seats.unwrap().reserved, 1, "seat information reflects the reservation");
+    assert_eq!(
+        view.seats.unwrap().reserved,
+        1,
+        "seat information reflects the reservation"
+    );
 }
 
 pub fn walk_through_an_existing_user_invitation(store: Arc<dyn Store>) {
     let w = World::new(store);
     let mut form = filled(&w, "x@example.com");
     form.set_mode(UserMode::Existing);
-    assert_eq!((form.first_name(), form.last_name(), form.email()), ("", "", ""), "switching drops new-user fields");
+    assert_eq!(
+        (form.first_name(), form.last_name(), form.email()),
+        ("", "", ""),
+        "switching drops new-user fields"
+    );
     form.set_user_query("ALI");
     let view = form.view(&w.service, w.admin.id).unwrap();
-    assert_eq!(view.users.iter().map(|u| u.id).collect::<Vec<_>>(), vec![w.alice.id]);
+    assert_eq!(
+        view.users.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![w.alice.id]
+    );
     assert!(view.missing.contains(&"user_id".to_owned()));
     form.select_user(Some(&s(w.alice.id)));
     let view = form.view(&w.service, w.admin.id).unwrap();
     assert_eq!(view.selected_user.as_ref().map(|u| u.id), Some(w.alice.id));
     assert!(view.can_send);
-    assert!(matches!(form.submit(&w.service, w.admin.id).unwrap(), SubmitOutcome::Sent(_)));
+    assert!(matches!(
+        form.submit(&w.service, w.admin.id).unwrap(),
+        SubmitOutcome::Sent(_)
+    ));
     form.set_user_query("nobody-matches");
-    assert!(hints(&form.view(&w.service, w.admin.id).unwrap()).contains(&HintCode::NoMatchingUsers));
+    assert!(
+        hints(&form.view(&w.service, w.admin.id).unwrap()).contains(&HintCode::NoMatchingUsers)
+    );
 }
 
 pub fn upstream_changes_clear_downstream_and_clear_resets(store: Arc<dyn Store>) {
@@ -104,15 +135,32 @@ pub fn upstream_changes_clear_downstream_and_clear_resets(store: Arc<dyn Store>)
     form.select_app(Some(&s(w.app.id)));
     form.select_subscription(Some(&s(w.subscription.id)));
     form.select_business(Some(&s(w.business.id)));
-    assert!(form.subscription_id().is_some(), "choosing the same business again keeps the rest");
+    assert!(
+        form.subscription_id().is_some(),
+        "choosing the same business again keeps the rest"
+    );
     form.select_business(Some(&s(w.other_business.id)));
-    assert_eq!((form.app_id(), form.subscription_id(), form.role_id()), (None, None, None));
-    assert_eq!(form.email(), "bob@example.com", "the invitee is not downstream of the business");
+    assert_eq!(
+        (form.app_id(), form.subscription_id(), form.role_id()),
+        (None, None, None)
+    );
+    assert_eq!(
+        form.email(),
+        "bob@example.com",
+        "the invitee is not downstream of the business"
+    );
     form.set_field("mode", Some("existing")).unwrap();
     assert_eq!(form.email(), "");
-    assert_eq!(form.set_field("mode", Some("bogus")).unwrap_err().code(), ErrorCode::ValidationFailed);
-    assert_eq!(form.set_field("nope", Some("x")).unwrap_err().code(), ErrorCode::ValidationFailed);
-    form.set_field("business_id", Some(&s(w.business.id))).unwrap();
+    assert_eq!(
+        form.set_field("mode", Some("bogus")).unwrap_err().code(),
+        ErrorCode::ValidationFailed
+    );
+    assert_eq!(
+        form.set_field("nope", Some("x")).unwrap_err().code(),
+        ErrorCode::ValidationFailed
+    );
+    form.set_field("business_id", Some(&s(w.business.id)))
+        .unwrap();
     form.clear();
     assert_eq!(form, InviteForm::new());
 }
@@ -123,16 +171,43 @@ pub fn troubleshooting_missing_fields_and_bad_email(store: Arc<dyn Store>) {
     form.set_mode(UserMode::New);
     form.set_email("not-an-email");
     let view = form.view(&w.service, w.admin.id).unwrap();
-    assert_eq!(view.field_errors.iter().map(|e| (e.field.as_str(), e.code)).collect::<Vec<_>>(), vec![("email", FieldCode::InvalidEmail)]);
+    assert_eq!(
+        view.field_errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect::<Vec<_>>(),
+        vec![("email", FieldCode::InvalidEmail)]
+    );
     let mut missing = view.missing.clone();
     missing.sort();
-    assert_eq!(missing, ["app_id", "business_id", "first_name", "last_name", "role_id", "subscription_id"]);
+    assert_eq!(
+        missing,
+        [
+            "app_id",
+            "business_id",
+            "first_name",
+            "last_name",
+            "role_id",
+            "subscription_id"
+        ]
+    );
     match form.submit(&w.service, w.admin.id).unwrap() {
         SubmitOutcome::Rejected(e) => {
             assert_eq!(e.code, ErrorCode::ValidationFailed);
             let mut fields: Vec<_> = e.field_errors.iter().map(|f| f.field.as_str()).collect();
             fields.sort();
-            assert_eq!(fields, ["app_id", "business_id", "email", "first_name", "last_name", "role_id", "subscription_id"]);
+            assert_eq!(
+                fields,
+                [
+                    "app_id",
+                    "business_id",
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "role_id",
+                    "subscription_id"
+                ]
+            );
         }
         SubmitOutcome::Sent(_) => panic!("sent an incomplete form"),
     }
@@ -149,7 +224,12 @@ pub fn troubleshooting_missing_fields_and_bad_email(store: Arc<dyn Store>) {
 pub fn troubleshooting_seats_subscription_and_duplicates(store: Arc<dyn Store>) {
     let w = World::new(store);
     for i in 0..3 {
-        assert!(matches!(filled(&w, &format!("f{i}@example.com")).submit(&w.service, w.admin.id).unwrap(), SubmitOutcome::Sent(_)));
+        assert!(matches!(
+            filled(&w, &format!("f{i}@example.com"))
+                .submit(&w.service, w.admin.id)
+                .unwrap(),
+            SubmitOutcome::Sent(_)
+        ));
     }
     let form = filled(&w, "late@example.com");
     let view = form.view(&w.service, w.admin.id).unwrap();
@@ -165,7 +245,10 @@ pub fn troubleshooting_seats_subscription_and_duplicates(store: Arc<dyn Store>) 
     let mut dup = filled(&w, "F0@example.com");
     dup.select_subscription(Some(&s(w.unlimited.id)));
     dup.select_role(Some(&s(w.member.id)));
-    assert!(matches!(dup.submit(&w.service, w.admin.id).unwrap(), SubmitOutcome::Sent(_)));
+    assert!(matches!(
+        dup.submit(&w.service, w.admin.id).unwrap(),
+        SubmitOutcome::Sent(_)
+    ));
     match dup.submit(&w.service, w.admin.id).unwrap() {
         SubmitOutcome::Rejected(e) => {
             assert_eq!(e.code, ErrorCode::AlreadyInvited);
@@ -187,9 +270,31 @@ pub fn troubleshooting_seats_subscription_and_duplicates(store: Arc<dyn Store>) 
     }
     // A business without apps, and an inviter with no business at all.
     let empty = w.service.create_business("Initech").unwrap();
-    w.service.set_business_admin(empty.id, w.admin.id, true).unwrap();
+    w.service
+        .set_business_admin(empty.id, w.admin.id, true)
+        .unwrap();
     let mut form = InviteForm::new();
     form.select_business(Some(&s(empty.id)));
     assert!(hints(&form.view(&w.service, w.admin.id).unwrap()).contains(&HintCode::NoAppsEnabled));
-    assert!(hints(&InviteForm::new().view(&w.service, w.alice.id).unwrap()).contains(&HintCode::NoBusinesses));
+    assert!(
+        hints(&InviteForm::new().view(&w.service, w.alice.id).unwrap())
+            .contains(&HintCode::NoBusinesses)
+    );
+}
+
+pub fn long_searches_are_field_errors_and_lists_say_when_truncated(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    for i in 0..25 {
+        w.service.create_user(&crate::common::person("Zed", &format!("Z{i}"), &format!("zed{i}@example.com"))).unwrap();
+    }
+    let mut form = InviteForm::new();
+    form.set_user_query("zed");
+    let view = form.view(&w.service, w.admin.id).unwrap();
+    assert_eq!(view.users.len(), invite_core::form::USER_OPTIONS as usize);
+    assert!(view.users_truncated);
+    form.set_user_query("zed2");
+    assert!(!form.view(&w.service, w.admin.id).unwrap().users_truncated);
+    form.set_user_query(&"z".repeat(300));
+    let view = form.view(&w.service, w.admin.id).unwrap();
+    assert_eq!(view.field_errors.iter().map(|e| (e.field.as_str(), e.code)).collect::<Vec<_>>(), vec![("user_query", FieldCode::TooLong)]);
 }

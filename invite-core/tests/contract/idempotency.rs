@@ -3,42 +3,72 @@
 use std::sync::{Arc, Barrier};
 
 use chrono::Duration;
-use invite_core::{BulkInvitee, BulkSendRequest, CapturingMailer, ErrorCode, InvitationFilter, PageRequest, Store};
+use invite_core::{
+    BulkInvitee, BulkSendRequest, CapturingMailer, ErrorCode, InvitationFilter, PageRequest, Store,
+};
 
 use crate::common::World;
 
 pub fn same_key_returns_the_first_result(store: Arc<dyn Store>) {
     let w = World::new(store);
-    let request = w.invite_new("Bob", "Baker", "bob@example.com").idempotency_key("req-1");
+    let request = w
+        .invite_new("Bob", "Baker", "bob@example.com")
+        .idempotency_key("req-1");
     let first = w.service.send(&request).unwrap();
     let again = w.service.send(&request).unwrap();
     assert!(again.replayed && !first.replayed);
     assert_eq!(again.invitation.id, first.invitation.id);
     assert_eq!(again.token.expose(), first.token.expose());
     // Same key, other parameters: a conflict.
-    let other = w.invite_new("Bob", "Baker", "robert@example.com").idempotency_key("req-1");
-    assert_eq!(w.service.send(&other).unwrap_err().code(), ErrorCode::IdempotencyConflict);
+    let other = w
+        .invite_new("Bob", "Baker", "robert@example.com")
+        .idempotency_key("req-1");
+    assert_eq!(
+        w.service.send(&other).unwrap_err().code(),
+        ErrorCode::IdempotencyConflict
+    );
     let mailer = CapturingMailer::new();
     w.service.dispatch_outbox(&mailer).unwrap();
     assert_eq!(mailer.sent().len(), 1, "no second email");
     // Keys expire (default 24 h): the same key then sends anew (here: already invited).
     w.clock.advance(Duration::hours(25));
-    assert_eq!(w.service.send(&request).unwrap_err().code(), ErrorCode::AlreadyInvited);
+    assert_eq!(
+        w.service.send(&request).unwrap_err().code(),
+        ErrorCode::AlreadyInvited
+    );
     // Bulk sends honour keys too.
     let bulk = BulkSendRequest {
         idempotency_key: Some("bulk-1".into()),
-        ..BulkSendRequest::new(w.admin.id, w.business.id, w.app.id, w.unlimited.id, w.member.id, vec![BulkInvitee::new_user("C", "C", "c@example.com"), BulkInvitee::new_user("", "", "bad")])
+        ..BulkSendRequest::new(
+            w.admin.id,
+            w.business.id,
+            w.app.id,
+            w.unlimited.id,
+            w.member.id,
+            vec![
+                BulkInvitee::new_user("C", "C", "c@example.com"),
+                BulkInvitee::new_user("", "", "bad"),
+            ],
+        )
     };
     let first = w.service.bulk_send(&bulk).unwrap();
     let again = w.service.bulk_send(&bulk).unwrap();
     assert!(again.replayed);
-    assert_eq!(again.rows[0].as_ref().unwrap().invitation.id, first.rows[0].as_ref().unwrap().invitation.id);
-    assert_eq!(again.rows[1].as_ref().unwrap_err().code, ErrorCode::ValidationFailed);
+    assert_eq!(
+        again.rows[0].as_ref().unwrap().invitation.id,
+        first.rows[0].as_ref().unwrap().invitation.id
+    );
+    assert_eq!(
+        again.rows[1].as_ref().unwrap_err().code,
+        ErrorCode::ValidationFailed
+    );
 }
 
 pub fn same_key_from_sixteen_threads(store: Arc<dyn Store>) {
     let w = World::new(store);
-    let request = w.invite_new("Bob", "Baker", "bob@example.com").idempotency_key("race");
+    let request = w
+        .invite_new("Bob", "Baker", "bob@example.com")
+        .idempotency_key("race");
     let barrier = Arc::new(Barrier::new(16));
     let handles: Vec<_> = (0..16)
         .map(|_| {
@@ -49,9 +79,22 @@ pub fn same_key_from_sixteen_threads(store: Arc<dyn Store>) {
             })
         })
         .collect();
-    let ids: Vec<_> = handles.into_iter().map(|h| h.join().unwrap().unwrap()).collect();
-    assert!(ids.iter().all(|id| *id == ids[0]), "every caller sees the one invitation");
-    let listed = w.service.list_invitations(w.business.id, &InvitationFilter::default(), &PageRequest::default()).unwrap();
+    let ids: Vec<_> = handles
+        .into_iter()
+        .map(|h| h.join().unwrap().unwrap())
+        .collect();
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "every caller sees the one invitation"
+    );
+    let listed = w
+        .service
+        .list_invitations(
+            w.business.id,
+            &InvitationFilter::default(),
+            &PageRequest::default(),
+        )
+        .unwrap();
     assert_eq!(listed.items.len(), 1, "invitations per key: 1");
     let mailer = CapturingMailer::new();
     w.service.dispatch_outbox(&mailer).unwrap();

@@ -10,18 +10,45 @@ use crate::common::{World, config};
 
 pub fn daily_budget_per_inviter(store: Arc<dyn Store>) {
     let mut cfg = config();
-    cfg.limits = Limits { invites_per_inviter_per_day: Some(3), ..Limits::unlimited() };
+    cfg.limits = Limits {
+        invites_per_inviter_per_day: Some(3),
+        ..Limits::unlimited()
+    };
     let w = World::with_config(store, cfg, None);
     for i in 0..3 {
-        w.service.send(&w.invite_new("D", "D", &format!("d{i}@example.com"))).unwrap();
+        w.service
+            .send(&w.invite_new("D", "D", &format!("d{i}@example.com")))
+            .unwrap();
     }
-    let err = w.service.send(&w.invite_new("D", "D", "d3@example.com")).unwrap_err();
+    let err = w
+        .service
+        .send(&w.invite_new("D", "D", "d3@example.com"))
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::RateLimited);
-    assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(15 * 3600)), "until the next UTC day (09:00 → 24:00)");
-    let bulk = BulkSendRequest::new(w.admin.id, w.business.id, w.app.id, w.subscription.id, w.member.id, vec![BulkInvitee::new_user("E", "E", "e@example.com")]);
-    assert_eq!(w.service.bulk_send(&bulk).unwrap().rows[0].as_ref().unwrap_err().code, ErrorCode::RateLimited);
+    assert_eq!(
+        err.retry_after(),
+        Some(std::time::Duration::from_secs(15 * 3600)),
+        "until the next UTC day (09:00 → 24:00)"
+    );
+    let bulk = BulkSendRequest::new(
+        w.admin.id,
+        w.business.id,
+        w.app.id,
+        w.subscription.id,
+        w.member.id,
+        vec![BulkInvitee::new_user("E", "E", "e@example.com")],
+    );
+    assert_eq!(
+        w.service.bulk_send(&bulk).unwrap().rows[0]
+            .as_ref()
+            .unwrap_err()
+            .code,
+        ErrorCode::RateLimited
+    );
     w.clock.advance(Duration::hours(15));
-    w.service.send(&w.invite_new("D", "D", "d3@example.com")).unwrap();
+    w.service
+        .send(&w.invite_new("D", "D", "d3@example.com"))
+        .unwrap();
     let mailer = CapturingMailer::new();
     w.service.dispatch_outbox(&mailer).unwrap();
     assert_eq!(mailer.sent().len(), 4, "mails per day within budget");
@@ -29,24 +56,53 @@ pub fn daily_budget_per_inviter(store: Arc<dyn Store>) {
 
 pub fn resend_cooldown(store: Arc<dyn Store>) {
     let mut cfg = config();
-    cfg.limits = Limits { resend_cooldown: Duration::seconds(60), ..Limits::unlimited() };
+    cfg.limits = Limits {
+        resend_cooldown: Duration::seconds(60),
+        ..Limits::unlimited()
+    };
     let w = World::with_config(store, cfg, None);
-    let sent = w.service.send(&w.invite_new("R", "R", "r@example.com")).unwrap();
+    let sent = w
+        .service
+        .send(&w.invite_new("R", "R", "r@example.com"))
+        .unwrap();
     w.clock.advance(Duration::seconds(59));
-    let err = w.service.resend(w.business.id, sent.invitation.id, w.admin.id, None).unwrap_err();
+    let err = w
+        .service
+        .resend(w.business.id, sent.invitation.id, w.admin.id, None)
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::RateLimited);
     assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(1)));
     w.clock.advance(Duration::seconds(1));
-    w.service.resend(w.business.id, sent.invitation.id, w.admin.id, None).unwrap();
+    w.service
+        .resend(w.business.id, sent.invitation.id, w.admin.id, None)
+        .unwrap();
 }
 
 pub fn pending_cap_per_business(store: Arc<dyn Store>) {
     let mut cfg = config();
-    cfg.limits = Limits { pending_per_business: Some(2), ..Limits::unlimited() };
+    cfg.limits = Limits {
+        pending_per_business: Some(2),
+        ..Limits::unlimited()
+    };
     let w = World::with_config(store, cfg, None);
-    let a = w.service.send(&w.invite_new("P", "P", "p0@example.com")).unwrap();
-    w.service.send(&w.invite_new("P", "P", "p1@example.com")).unwrap();
-    assert_eq!(w.service.send(&w.invite_new("P", "P", "p2@example.com")).unwrap_err().code(), ErrorCode::RateLimited);
-    w.service.revoke(w.business.id, a.invitation.id, w.admin.id).unwrap();
-    w.service.send(&w.invite_new("P", "P", "p2@example.com")).unwrap();
+    let a = w
+        .service
+        .send(&w.invite_new("P", "P", "p0@example.com"))
+        .unwrap();
+    w.service
+        .send(&w.invite_new("P", "P", "p1@example.com"))
+        .unwrap();
+    assert_eq!(
+        w.service
+            .send(&w.invite_new("P", "P", "p2@example.com"))
+            .unwrap_err()
+            .code(),
+        ErrorCode::RateLimited
+    );
+    w.service
+        .revoke(w.business.id, a.invitation.id, w.admin.id)
+        .unwrap();
+    w.service
+        .send(&w.invite_new("P", "P", "p2@example.com"))
+        .unwrap();
 }

@@ -73,6 +73,8 @@ macro_rules! contract_tests {
             form_model::troubleshooting_seats_subscription_and_duplicates,
             bulk::bulk_rows_succeed_and_fail_independently,
             bulk::bulk_of_ten_thousand,
+            bulk::bulk_drafts_report_malformed_ids,
+            form_model::long_searches_are_field_errors_and_lists_say_when_truncated,
             idempotency::same_key_returns_the_first_result,
             idempotency::same_key_from_sixteen_threads,
             limits::daily_budget_per_inviter,

@@ -83,11 +83,18 @@ type Outcome = Result<(), ErrorCode>;
 impl Model {
     fn effective(&self, i: usize, now: DateTime<Utc>) -> Stored {
         let inv = &self.invitations[i];
-        if inv.stored == Stored::Pending && now >= inv.expires_at { Stored::Expired } else { inv.stored }
+        if inv.stored == Stored::Pending && now >= inv.expires_at {
+            Stored::Expired
+        } else {
+            inv.stored
+        }
     }
 
     fn pending_count(&self) -> u32 {
-        self.invitations.iter().filter(|i| i.stored == Stored::Pending).count() as u32
+        self.invitations
+            .iter()
+            .filter(|i| i.stored == Stored::Pending)
+            .count() as u32
     }
 
     fn free(&self) -> u32 {
@@ -106,7 +113,11 @@ impl Model {
         if self.free() == 0 {
             self.sweep(now);
         }
-        if self.free() == 0 { Err(ErrorCode::SeatLimitReached) } else { Ok(()) }
+        if self.free() == 0 {
+            Err(ErrorCode::SeatLimitReached)
+        } else {
+            Ok(())
+        }
     }
 
     /// Predicts a send; on success the caller records the new invitation.
@@ -114,7 +125,11 @@ impl Model {
         if self.members.contains(&email) {
             return Err(ErrorCode::AlreadyMember);
         }
-        if let Some(i) = self.invitations.iter().position(|i| i.email == email && i.stored == Stored::Pending) {
+        if let Some(i) = self
+            .invitations
+            .iter()
+            .position(|i| i.email == email && i.stored == Stored::Pending)
+        {
             if now < self.invitations[i].expires_at {
                 return Err(ErrorCode::AlreadyInvited);
             }
@@ -166,12 +181,20 @@ impl Run {
                 }
             }
             Op::SendKeyed(e, key) => {
-                let request = w.invite_new("P", "Q", &email(*e)).idempotency_key(&format!("key-{key}"));
-                let remembered = self.model.keys.get(key).copied().filter(|(_, _, at)| now < *at + Duration::hours(24));
+                let request = w
+                    .invite_new("P", "Q", &email(*e))
+                    .idempotency_key(&format!("key-{key}"));
+                let remembered = self
+                    .model
+                    .keys
+                    .get(key)
+                    .copied()
+                    .filter(|(_, _, at)| now < *at + Duration::hours(24));
                 let actual = w.service.send(&request);
                 match remembered {
                     Some((first_email, idx, _)) if first_email == *e => {
-                        let sent = actual.map_err(|e| TestCaseError::fail(format!("replay failed: {e:?}")))?;
+                        let sent = actual
+                            .map_err(|e| TestCaseError::fail(format!("replay failed: {e:?}")))?;
                         prop_assert!(sent.replayed);
                         prop_assert_eq!(sent.invitation.id, self.model.invitations[idx].id);
                     }
@@ -181,30 +204,60 @@ impl Run {
                         prop_assert_eq!(code(&actual), expected, "keyed send {}", e);
                         if let Ok(sent) = actual {
                             self.record(*e, sent);
-                            self.model.keys.insert(*key, (*e, self.model.invitations.len() - 1, now));
+                            self.model
+                                .keys
+                                .insert(*key, (*e, self.model.invitations.len() - 1, now));
                         }
                     }
                 }
             }
             Op::Bulk(emails) => {
-                let rows = emails.iter().map(|e| BulkInvitee::new_user("B", "B", &email(*e))).collect();
-                let request = BulkSendRequest::new(w.admin.id, w.business.id, w.app.id, w.subscription.id, w.member.id, rows);
-                let result = w.service.bulk_send(&request).map_err(|e| TestCaseError::fail(format!("bulk failed: {e:?}")))?;
+                let rows = emails
+                    .iter()
+                    .map(|e| BulkInvitee::new_user("B", "B", &email(*e)))
+                    .collect();
+                let request = BulkSendRequest::new(
+                    w.admin.id,
+                    w.business.id,
+                    w.app.id,
+                    w.subscription.id,
+                    w.member.id,
+                    rows,
+                );
+                let result = w
+                    .service
+                    .bulk_send(&request)
+                    .map_err(|e| TestCaseError::fail(format!("bulk failed: {e:?}")))?;
                 for (e, row) in emails.iter().zip(result.rows) {
                     let expected = self.model.send(*e, now);
-                    prop_assert_eq!(row.as_ref().map(|_| ()).map_err(|r| r.code), expected, "bulk row {}", e);
+                    prop_assert_eq!(
+                        row.as_ref().map(|_| ()).map_err(|r| r.code),
+                        expected,
+                        "bulk row {}",
+                        e
+                    );
                     if let Ok(sent) = row {
                         self.record(*e, sent);
                     }
                 }
             }
             Op::Resend(i) => {
-                let Some(inv) = self.model.invitations.get(*i) else { return Ok(()) };
+                let Some(inv) = self.model.invitations.get(*i) else {
+                    return Ok(());
+                };
                 let expected = match self.model.effective(*i, now) {
                     Stored::Pending | Stored::Expired if inv.stored == Stored::Pending => Ok(()),
                     Stored::Expired => {
-                        let other = self.model.invitations.iter().any(|o| o.email == inv.email && o.stored == Stored::Pending);
-                        if other { Err(ErrorCode::AlreadyInvited) } else { self.model.reserve(now) }
+                        let other = self
+                            .model
+                            .invitations
+                            .iter()
+                            .any(|o| o.email == inv.email && o.stored == Stored::Pending);
+                        if other {
+                            Err(ErrorCode::AlreadyInvited)
+                        } else {
+                            self.model.reserve(now)
+                        }
                     }
                     _ => Err(ErrorCode::InvitationNotPending),
                 };
@@ -215,46 +268,75 @@ impl Run {
                     let inv = &mut self.model.invitations[*i];
                     inv.stored = Stored::Pending;
                     inv.expires_at = sent.invitation.expires_at;
-                    inv.old_tokens.push(std::mem::replace(&mut inv.token, sent.token));
+                    inv.old_tokens
+                        .push(std::mem::replace(&mut inv.token, sent.token));
                 }
             }
             Op::Revoke(i) => {
-                let Some(inv) = self.model.invitations.get(*i) else { return Ok(()) };
+                let Some(inv) = self.model.invitations.get(*i) else {
+                    return Ok(());
+                };
                 let pending = self.model.effective(*i, now) == Stored::Pending;
                 let actual = w.service.revoke(w.business.id, inv.id, w.admin.id);
-                prop_assert_eq!(code(&actual), if pending { Ok(()) } else { Err(ErrorCode::InvitationNotPending) });
+                prop_assert_eq!(
+                    code(&actual),
+                    if pending {
+                        Ok(())
+                    } else {
+                        Err(ErrorCode::InvitationNotPending)
+                    }
+                );
                 if pending {
                     self.model.invitations[*i].stored = Stored::Revoked;
                 }
             }
             Op::Decline(i) | Op::Accept(i) => {
-                let Some(inv) = self.model.invitations.get(*i) else { return Ok(()) };
+                let Some(inv) = self.model.invitations.get(*i) else {
+                    return Ok(());
+                };
                 let accept = matches!(op, Op::Accept(_));
                 let expected = match self.model.effective(*i, now) {
-                    Stored::Pending if accept && self.model.members.contains(&inv.email) => Err(ErrorCode::AlreadyMember),
+                    Stored::Pending if accept && self.model.members.contains(&inv.email) => {
+                        Err(ErrorCode::AlreadyMember)
+                    }
                     Stored::Pending => Ok(()),
                     Stored::Expired => Err(ErrorCode::InvitationExpired),
                     _ => Err(ErrorCode::InvalidToken),
                 };
                 let token = inv.token.expose().to_owned();
-                let actual = if accept { code(&w.service.accept(&AcceptRequest::new(token))) } else { code(&w.service.decline(&token)) };
+                let actual = if accept {
+                    code(&w.service.accept(&AcceptRequest::new(token)))
+                } else {
+                    code(&w.service.decline(&token))
+                };
                 prop_assert_eq!(actual, expected, "{:?}", op);
                 if actual.is_ok() {
                     let inv = &mut self.model.invitations[*i];
-                    inv.stored = if accept { Stored::Accepted } else { Stored::Declined };
+                    inv.stored = if accept {
+                        Stored::Accepted
+                    } else {
+                        Stored::Declined
+                    };
                     if accept {
                         self.model.members.insert(inv.email);
                     }
                 }
             }
             Op::AcceptOldToken(i) => {
-                let Some(inv) = self.model.invitations.get(*i) else { return Ok(()) };
+                let Some(inv) = self.model.invitations.get(*i) else {
+                    return Ok(());
+                };
                 for old in &inv.old_tokens {
-                    prop_assert_eq!(code(&w.service.accept(&AcceptRequest::new(old.expose()))), Err(ErrorCode::InvalidToken));
+                    prop_assert_eq!(
+                        code(&w.service.accept(&AcceptRequest::new(old.expose()))),
+                        Err(ErrorCode::InvalidToken)
+                    );
                 }
             }
             Op::Sweep => {
-                w.service.expire_overdue().map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+                w.service
+                    .expire_overdue()
+                    .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
                 self.model.sweep(now);
             }
             Op::Advance(hours) => w.clock.advance(Duration::hours(*hours)),
@@ -262,13 +344,24 @@ impl Run {
                 let capture = CapturingMailer::new();
                 if *failures > 0 {
                     let failing = FailingMailer::new(*failures);
-                    w.service.dispatch_outbox(&failing).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+                    w.service
+                        .dispatch_outbox(&failing)
+                        .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
                 } else {
-                    w.service.dispatch_outbox(&capture).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+                    w.service
+                        .dispatch_outbox(&capture)
+                        .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
                 }
                 for mail in capture.sent() {
-                    let inv = w.service.get_invitation(w.business.id, mail.invitation_id).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-                    prop_assert_eq!(inv.status, InvitationStatus::Pending, "mail only for pending invitations");
+                    let inv = w
+                        .service
+                        .get_invitation(w.business.id, mail.invitation_id)
+                        .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+                    prop_assert_eq!(
+                        inv.status,
+                        InvitationStatus::Pending,
+                        "mail only for pending invitations"
+                    );
                 }
             }
         }
@@ -280,23 +373,52 @@ impl Run {
         let now = self.now();
         let usage = w.usage();
         prop_assert!(usage.used + usage.reserved <= CAP, "oversold: {:?}", usage);
-        let recount = w.service.recount_seats(w.business.id, w.subscription.id).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        prop_assert_eq!((usage.used, usage.reserved), (recount.used, recount.reserved), "counters drifted");
+        let recount = w
+            .service
+            .recount_seats(w.business.id, w.subscription.id)
+            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        prop_assert_eq!(
+            (usage.used, usage.reserved),
+            (recount.used, recount.reserved),
+            "counters drifted"
+        );
         prop_assert_eq!(usage.reserved, self.model.pending_count());
         prop_assert_eq!(usage.used, self.model.members.len() as u32);
         for e in 0..EMAILS {
-            let filter = InvitationFilter { status: Some(InvitationStatus::Pending), email: Some(email(e)), ..Default::default() };
-            let pending = w.service.list_invitations(w.business.id, &filter, &PageRequest::first(50)).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-            prop_assert!(pending.items.len() <= 1, "two pending invitations for {}", email(e));
+            let filter = InvitationFilter {
+                status: Some(InvitationStatus::Pending),
+                email: Some(email(e)),
+                ..Default::default()
+            };
+            let pending = w
+                .service
+                .list_invitations(w.business.id, &filter, &PageRequest::first(50))
+                .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            prop_assert!(
+                pending.items.len() <= 1,
+                "two pending invitations for {}",
+                email(e)
+            );
         }
         for (i, inv) in self.model.invitations.iter().enumerate() {
             let live = self.model.effective(i, now) == Stored::Pending;
-            prop_assert_eq!(w.service.peek(inv.token.expose()).is_ok() && live, live, "token validity of {}", i);
-            if !matches!(self.model.effective(i, now), Stored::Pending | Stored::Expired) {
+            prop_assert_eq!(
+                w.service.peek(inv.token.expose()).is_ok() && live,
+                live,
+                "token validity of {}",
+                i
+            );
+            if !matches!(
+                self.model.effective(i, now),
+                Stored::Pending | Stored::Expired
+            ) {
                 prop_assert!(w.service.peek(inv.token.expose()).is_err());
             }
             for old in &inv.old_tokens {
-                prop_assert!(w.service.peek(old.expose()).is_err(), "an old token is still valid");
+                prop_assert!(
+                    w.service.peek(old.expose()).is_err(),
+                    "an old token is still valid"
+                );
             }
         }
         Ok(())
@@ -305,11 +427,23 @@ impl Run {
 
 /// Runs the state machine on fresh stores from `factory`.
 pub fn run(factory: &dyn Fn() -> Option<Arc<dyn Store>>) {
-    let cases = std::env::var("INVITE_MODEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48);
-    let mut runner = TestRunner::new(ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() });
+    let cases = std::env::var("INVITE_MODEL_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(48);
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
     let result = runner.run(&proptest::collection::vec(op(), 1..40), |ops| {
-        let Some(store) = factory() else { return Ok(()) };
-        let mut run = Run { w: World::with_config(store, crate::common::config(), Some(CAP)), model: Model::default() };
+        let Some(store) = factory() else {
+            return Ok(());
+        };
+        let mut run = Run {
+            w: World::with_config(store, crate::common::config(), Some(CAP)),
+            model: Model::default(),
+        };
         for op in &ops {
             run.step(op)?;
         }

@@ -1,5 +1,16 @@
+//! The built-in email templates: one layout, one set of sentences per language.
+//!
+//! Every value from [`EmailContext`] is plain text. The renderer makes each one-line
+//! value safe before any language sees it: characters that could break a header or
+//! reorder text (controls, line separators, bidi controls) become U+FFFD, and the HTML
+//! body gets the values HTML-escaped. So a language module only arranges words.
+
+mod de;
+mod en;
+mod fr;
+
 use chrono::{DateTime, Utc};
-use html_escape::encode_text;
+use html_escape::{encode_double_quoted_attribute, encode_text};
 use serde::{Deserialize, Serialize};
 
 /// What a template may use. Every value is plain text; HTML renderers must escape it.
@@ -42,42 +53,194 @@ pub trait EmailRenderer: Send + Sync {
     fn render(&self, context: &EmailContext) -> RenderedEmail;
 }
 
-/// The built-in English templates.
+/// The built-in templates in English (`en`, the default), French (`fr`) and German
+/// (`de`). The language comes from the context's locale by its primary subtag (`fr`,
+/// `fr-CA` and `FR_ca` are French); an unknown or missing locale is English.
+/// [`RenderedEmail::locale`] names the language actually used.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DefaultTemplates;
 
+impl DefaultTemplates {
+    /// The language codes these templates speak, the default first.
+    pub const LANGUAGES: &'static [&'static str] = &["en", "fr", "de"];
+
+    /// The language used for a requested locale (`"fr-CA"` → `"fr"`, unknown → `"en"`).
+    pub fn language_for(locale: Option<&str>) -> &'static str {
+        Language::for_locale(locale).code
+    }
+}
+
 impl EmailRenderer for DefaultTemplates {
     fn render(&self, c: &EmailContext) -> RenderedEmail {
-        let expires = c.expires_at.format("%Y-%m-%d %H:%M UTC").to_string();
-        let greeting = c
-            .invitee_name
-            .as_deref()
-            .map_or_else(|| "Hello,".to_owned(), |n| format!("Hello {n},"));
-        let subject = format!(
-            "{} invited you to {} on {}",
-            c.inviter_name, c.app_name, c.business_name
-        );
+        let language = Language::for_locale(c.locale.as_deref());
+        let plain = OwnedValues::plain(c, language);
+        let words = (language.words)(&plain.borrow());
         let text = format!(
-            "{greeting}\n\n{} invited you to join {} on {} as {}.\n\nAccept the invitation:\n{}\n\nThe link expires on {expires}. If you did not expect this email, you can ignore it.\n",
-            c.inviter_name, c.app_name, c.business_name, c.role_name, c.accept_link
+            "{}\n\n{}\n\n{}:\n{}\n\n{} {}\n",
+            words.greeting, words.invited, words.action, c.accept_link, words.expiry, words.ignore
         );
-        let html_greeting = c.invitee_name.as_deref().map_or_else(
-            || "Hello,".to_owned(),
-            |n| format!("Hello {},", encode_text(n)),
-        );
+        let html_words = (language.words)(&plain.html().borrow());
         let html = format!(
-            "<!doctype html><html><body><p>{html_greeting}</p><p>{} invited you to join <b>{}</b> on <b>{}</b> as <b>{}</b>.</p><p><a href=\"{}\">Accept the invitation</a></p><p>The link expires on {expires}. If you did not expect this email, you can ignore it.</p></body></html>",
-            encode_text(&c.inviter_name),
-            encode_text(&c.app_name),
-            encode_text(&c.business_name),
-            encode_text(&c.role_name),
-            html_escape::encode_double_quoted_attribute(&c.accept_link),
+            "<!doctype html><html lang=\"{}\"><body><p>{}</p><p>{}</p><p><a href=\"{}\">{}</a></p><p>{} {}</p></body></html>",
+            language.code,
+            html_words.greeting,
+            html_words.invited,
+            encode_double_quoted_attribute(&c.accept_link),
+            html_words.action,
+            html_words.expiry,
+            html_words.ignore,
         );
         RenderedEmail {
-            subject,
+            subject: words.subject,
             text,
             html,
-            locale: "en".to_owned(),
+            locale: language.code.to_owned(),
         }
+    }
+}
+
+/// One language: its code, how it writes a date and its sentences.
+#[derive(Clone, Copy)]
+struct Language {
+    /// ISO 639-1 code (`RenderedEmail::locale`).
+    code: &'static str,
+    /// The expiry instant as this language writes it.
+    date: fn(DateTime<Utc>) -> String,
+    /// The sentences, from values already made safe for the output (text or HTML).
+    words: fn(&Values<'_>) -> Words,
+}
+
+impl Language {
+    const ALL: [Language; 3] = [en::ENGLISH, fr::FRENCH, de::GERMAN];
+
+    fn for_locale(locale: Option<&str>) -> Language {
+        let primary = locale
+            .and_then(|l| l.trim().split(['-', '_']).next())
+            .unwrap_or("");
+        Language::ALL
+            .into_iter()
+            .find(|lang| lang.code.eq_ignore_ascii_case(primary))
+            .unwrap_or(en::ENGLISH)
+    }
+}
+
+/// The values a language arranges, each already safe for where it goes (one line; and
+/// escaped and emphasised for HTML).
+struct Values<'a> {
+    inviter: &'a str,
+    invitee: Option<&'a str>,
+    business: &'a str,
+    app: &'a str,
+    role: &'a str,
+    expires: &'a str,
+}
+
+/// Owned values: the one-line plain forms, or their HTML forms.
+struct OwnedValues {
+    inviter: String,
+    invitee: Option<String>,
+    business: String,
+    app: String,
+    role: String,
+    expires: String,
+}
+
+impl OwnedValues {
+    /// One-line plain values (forbidden characters replaced).
+    fn plain(c: &EmailContext, language: Language) -> OwnedValues {
+        OwnedValues {
+            inviter: one_line(&c.inviter_name),
+            invitee: c.invitee_name.as_deref().map(one_line),
+            business: one_line(&c.business_name),
+            app: one_line(&c.app_name),
+            role: one_line(&c.role_name),
+            expires: (language.date)(c.expires_at),
+        }
+    }
+
+    /// HTML forms of plain values: escaped, and the app, business and role in bold.
+    fn html(&self) -> OwnedValues {
+        let bold = |s: &str| format!("<b>{}</b>", encode_text(s));
+        OwnedValues {
+            inviter: encode_text(&self.inviter).into_owned(),
+            invitee: self.invitee.as_deref().map(|n| encode_text(n).into_owned()),
+            business: bold(&self.business),
+            app: bold(&self.app),
+            role: bold(&self.role),
+            expires: encode_text(&self.expires).into_owned(),
+        }
+    }
+
+    fn borrow(&self) -> Values<'_> {
+        Values {
+            inviter: &self.inviter,
+            invitee: self.invitee.as_deref(),
+            business: &self.business,
+            app: &self.app,
+            role: &self.role,
+            expires: &self.expires,
+        }
+    }
+}
+
+/// The sentences of one email.
+struct Words {
+    subject: String,
+    greeting: String,
+    invited: String,
+    action: &'static str,
+    expiry: String,
+    ignore: &'static str,
+}
+
+/// A value fit for one line of a header or a sentence: every control, line-separator
+/// and bidi-control character becomes U+FFFD (so hostile host data shows as such
+/// instead of breaking a header or reordering text).
+fn one_line(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if is_forbidden_char(c) { '\u{FFFD}' } else { c })
+        .collect()
+}
+
+/// The characters names may not contain (the same set as the input rules): C0 and C1
+/// controls (CR, LF, NUL, NEL, …), line and paragraph separators and bidi controls.
+pub(crate) fn is_forbidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{061C}' | '\u{200E}' | '\u{200F}'
+                | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_the_language_by_primary_subtag() {
+        for (locale, code) in [
+            (None, "en"),
+            (Some("en"), "en"),
+            (Some("en-GB"), "en"),
+            (Some("fr"), "fr"),
+            (Some("fr-CA"), "fr"),
+            (Some("FR_ca"), "fr"),
+            (Some("de-AT"), "de"),
+            (Some("pt-BR"), "en"),
+            (Some(""), "en"),
+            (Some("-fr"), "en"),
+        ] {
+            assert_eq!(DefaultTemplates::language_for(locale), code, "{locale:?}");
+        }
+    }
+
+    #[test]
+    fn one_line_replaces_header_breaking_characters() {
+        assert_eq!(
+            one_line("a\r\nb\u{2028}c\u{202E}d\0"),
+            "a\u{FFFD}\u{FFFD}b\u{FFFD}c\u{FFFD}d\u{FFFD}"
+        );
     }
 }

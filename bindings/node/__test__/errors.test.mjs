@@ -1,0 +1,250 @@
+// Every error code at least once, provoked through the Node API; errors are `Error`
+// objects with `.code` (and `.errors` for validation). Codes only reachable through a
+// failing store are listed explicitly and the list is checked.
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, test } from 'node:test'
+
+import { InviteService, errorCodes, errorKind } from '../index.js'
+import { HOUR, newPersonRequest, rejectsWith, world } from './helpers.mjs'
+
+/**
+ * Codes no call can provoke on a healthy store: a write conflict that outlasts the
+ * service's own retries, an operation a foreign store adapter does not support, a bug.
+ */
+const STORAGE_ONLY = ['STORAGE_CONFLICT', 'NOT_SUPPORTED', 'INTERNAL']
+
+const dir = mkdtempSync(join(tmpdir(), 'invite-node-errors-'))
+after(() => rmSync(dir, { recursive: true, force: true }))
+
+/** A valid, empty SQLite file whose schema version (`PRAGMA user_version`) is 999. */
+function futureDatabase(path) {
+  const page = Buffer.alloc(4096)
+  page.write('SQLite format 3\0', 0, 'latin1')
+  page.writeUInt16BE(4096, 16) // page size
+  page.set([1, 1, 0, 64, 32, 32], 18) // file format, reserved bytes, payload fractions
+  page.writeUInt32BE(1, 24) // change counter
+  page.writeUInt32BE(1, 28) // pages in the database
+  page.writeUInt32BE(4, 44) // schema format
+  page.writeUInt32BE(1, 56) // UTF-8
+  page.writeUInt32BE(999, 60) // user_version
+  page.writeUInt32BE(1, 92) // version-valid-for
+  page.writeUInt32BE(3046000, 96) // SQLite version
+  page[100] = 0x0d // page 1: an empty table b-tree leaf
+  page.writeUInt16BE(4096, 105)
+  writeFileSync(path, page)
+}
+
+const seen = new Set()
+async function expectCode(promise, code) {
+  const error = await rejectsWith(promise, code)
+  assert.equal(error.kind, errorKind(code))
+  assert.equal(typeof error.message, 'string')
+  assert.ok(error.message.length > 0)
+  assert.equal(error.message[0], error.message[0].toLowerCase(), 'messages are lowercase')
+  seen.add(code)
+  return error
+}
+
+describe('every reachable error code', () => {
+  test('VALIDATION_FAILED carries errors [{field, code, message}]', async () => {
+    const w = await world()
+    const error = await expectCode(
+      w.service.send(newPersonRequest(w, 'bad', { newUser: { firstName: '', lastName: 'X', email: 'bad' } })),
+      'VALIDATION_FAILED',
+    )
+    assert.deepEqual(
+      error.errors.map((e) => [e.field, e.code]).sort(),
+      [['email', 'INVALID_EMAIL'], ['first_name', 'REQUIRED']],
+    )
+    for (const e of error.errors) assert.deepEqual(Object.keys(e).sort(), ['code', 'field', 'message'])
+  })
+
+  test('UNKNOWN_OPTION for malformed and foreign ids, TOO_LONG, INVALID_CHARACTERS, OUT_OF_RANGE, CONFLICTING', async () => {
+    const w = await world()
+    let error = await expectCode(
+      w.service.send(newPersonRequest(w, 'k@example.com', { subscriptionId: 'not-a-uuid', roleId: w.analyticsRole.id })),
+      'VALIDATION_FAILED',
+    )
+    assert.ok(error.errors.some((e) => e.field === 'subscription_id' && e.code === 'UNKNOWN_OPTION'))
+    error = await expectCode(
+      w.service.send(newPersonRequest(w, 'k@example.com', { subscriptionId: w.globexTeam.id })),
+      'VALIDATION_FAILED',
+    )
+    assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['subscription_id', 'UNKNOWN_OPTION']])
+    error = await expectCode(
+      w.service.send(newPersonRequest(w, 'k@example.com', { newUser: { firstName: 'x'.repeat(101), lastName: 'A\u202eB', email: 'k@example.com' } })),
+      'VALIDATION_FAILED',
+    )
+    assert.deepEqual(
+      error.errors.map((e) => [e.field, e.code]).sort(),
+      [['first_name', 'TOO_LONG'], ['last_name', 'INVALID_CHARACTERS']],
+    )
+    error = await expectCode(w.service.send(newPersonRequest(w, 'k@example.com', { expiresInSeconds: 60 })), 'VALIDATION_FAILED')
+    assert.deepEqual(error.errors.map((e) => e.code), ['OUT_OF_RANGE'])
+    error = await expectCode(w.service.send(newPersonRequest(w, 'k@example.com', { userId: w.alice.id })), 'VALIDATION_FAILED')
+    assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['user', 'CONFLICTING']])
+    error = await expectCode(w.service.send(newPersonRequest(w, 'jos\u00e9@example.com')), 'VALIDATION_FAILED')
+    assert.deepEqual(error.errors.map((e) => e.code), ['NON_ASCII_EMAIL'])
+  })
+
+  test('INVALID_CONFIG', async () => {
+    await expectCode(InviteService.open({ store: 'mysql://nope' }), 'INVALID_CONFIG')
+    await expectCode(InviteService.open({ acceptBaseUrl: 'javascript:alert(1)' }), 'INVALID_CONFIG')
+    await expectCode(InviteService.open({ defaultExpirySeconds: 60 }), 'INVALID_CONFIG')
+    await expectCode(InviteService.open({ outboxKey: new Uint8Array(5) }), 'INVALID_CONFIG')
+    const w = await world()
+    await expectCode(w.service.dispatchOutbox(42), 'INVALID_CONFIG')
+    await expectCode(w.service.dispatchOutbox({ deliver() {} }), 'INVALID_CONFIG')
+  })
+
+  test('NOT_FOUND for missing, malformed and other-business ids alike', async () => {
+    const w = await world()
+    const sent = await w.service.send(newPersonRequest(w, 'l@example.com'))
+    await expectCode(w.service.getBusiness('00000000-0000-0000-0000-000000000000'), 'NOT_FOUND')
+    await expectCode(w.service.getBusiness('garbage'), 'NOT_FOUND')
+    await expectCode(w.service.getInvitation(w.globex.id, sent.invitation.id), 'NOT_FOUND')
+    await expectCode(w.service.getSubscription(w.globex.id, w.team.id), 'NOT_FOUND')
+  })
+
+  test('ALREADY_EXISTS', async () => {
+    const w = await world()
+    await expectCode(w.service.createUser({ firstName: 'Other', lastName: 'Alice', email: 'ALICE@example.com' }), 'ALREADY_EXISTS')
+  })
+
+  test('PERMISSION_DENIED', async () => {
+    const w = await world()
+    await expectCode(w.service.send(newPersonRequest(w, 'm@example.com', { inviterId: w.alice.id })), 'PERMISSION_DENIED')
+  })
+
+  test('ROLE_NOT_ASSIGNABLE: no escalation past the inviter own role', async () => {
+    const w = await world()
+    const sent = await w.service.send(newPersonRequest(w, 'mgr@example.com', { roleId: w.manager.id }))
+    const manager = (await w.service.accept({ token: sent.token })).user
+    const ok = await w.service.send(newPersonRequest(w, 'n1@example.com', { inviterId: manager.id }))
+    assert.equal(ok.invitation.inviterId, manager.id)
+    await expectCode(
+      w.service.send(newPersonRequest(w, 'n2@example.com', { inviterId: manager.id, roleId: w.owner.id })),
+      'ROLE_NOT_ASSIGNABLE',
+    )
+  })
+
+  test('APP_NOT_ENABLED', async () => {
+    const w = await world()
+    const sub = await w.service.createSubscription({ businessId: w.acme.id, appId: w.analytics.id, plan: 'Pro', seats: 5 })
+    await expectCode(
+      w.service.send(newPersonRequest(w, 'o@example.com', { appId: w.analytics.id, subscriptionId: sub.id, roleId: w.analyticsRole.id })),
+      'APP_NOT_ENABLED',
+    )
+  })
+
+  test('SEAT_LIMIT_REACHED, also when lowering a cap below the seats taken', async () => {
+    const w = await world({ seats: 1 })
+    await w.service.send(newPersonRequest(w, 'p1@example.com'))
+    await expectCode(w.service.send(newPersonRequest(w, 'p2@example.com')), 'SEAT_LIMIT_REACHED')
+    const team = await w.service.getSubscription(w.acme.id, w.team.id)
+    await expectCode(w.service.updateSubscription({ ...team, seats: 0 }), 'SEAT_LIMIT_REACHED')
+  })
+
+  test('SUBSCRIPTION_INACTIVE', async () => {
+    const w = await world()
+    const team = await w.service.getSubscription(w.acme.id, w.team.id)
+    const suspended = await w.service.updateSubscription({ ...team, status: 'suspended' })
+    assert.equal(suspended.status, 'suspended')
+    await expectCode(w.service.send(newPersonRequest(w, 'q@example.com')), 'SUBSCRIPTION_INACTIVE')
+  })
+
+  test('ALREADY_MEMBER', async () => {
+    const w = await world()
+    await w.service.addMembership({ businessId: w.acme.id, subscriptionId: w.team.id, userId: w.alice.id, roleId: w.member.id })
+    await expectCode(w.service.send(newPersonRequest(w, 'alice@example.com')), 'ALREADY_MEMBER')
+  })
+
+  test('ALREADY_INVITED', async () => {
+    const w = await world()
+    await w.service.send(newPersonRequest(w, 'r@example.com'))
+    await expectCode(w.service.send(newPersonRequest(w, 'R@EXAMPLE.com')), 'ALREADY_INVITED')
+  })
+
+  test('INVITATION_EXPIRED', async () => {
+    const w = await world()
+    const sent = await w.service.send(newPersonRequest(w, 's@example.com', { expiresInSeconds: HOUR }))
+    w.clock.advanceSeconds(HOUR)
+    await expectCode(w.service.accept({ token: sent.token }), 'INVITATION_EXPIRED')
+  })
+
+  test('INVITATION_NOT_PENDING', async () => {
+    const w = await world()
+    const sent = await w.service.send(newPersonRequest(w, 't@example.com'))
+    const action = { businessId: w.acme.id, invitationId: sent.invitation.id, actorId: w.ada.id }
+    await w.service.revoke(action)
+    await expectCode(w.service.revoke(action), 'INVITATION_NOT_PENDING')
+  })
+
+  test('INVALID_TOKEN', async () => {
+    const w = await world()
+    await expectCode(w.service.peek('short'), 'INVALID_TOKEN')
+    await expectCode(w.service.accept({ token: 'A'.repeat(43) }), 'INVALID_TOKEN')
+    await expectCode(w.service.decline(''), 'INVALID_TOKEN')
+  })
+
+  test('EMAIL_MISMATCH', async () => {
+    const w = await world()
+    const sent = await w.service.send(newPersonRequest(w, 'u@example.com'))
+    await expectCode(w.service.accept({ token: sent.token, email: 'someone-else@example.com' }), 'EMAIL_MISMATCH')
+    await expectCode(w.service.accept({ token: sent.token, userId: w.alice.id }), 'EMAIL_MISMATCH')
+  })
+
+  test('RATE_LIMITED carries retryAfterSeconds', async () => {
+    const w = await world({ limits: { resendCooldownSeconds: 60 } })
+    const sent = await w.service.send(newPersonRequest(w, 'v@example.com'))
+    w.clock.advanceSeconds(20)
+    const error = await expectCode(
+      w.service.resend({ businessId: w.acme.id, invitationId: sent.invitation.id, actorId: w.ada.id }),
+      'RATE_LIMITED',
+    )
+    assert.equal(error.retryAfterSeconds, 40)
+    const daily = await world({ limits: { invitesPerInviterPerDay: 1 } })
+    await daily.service.send(newPersonRequest(daily, 'w1@example.com'))
+    const e2 = await expectCode(daily.service.send(newPersonRequest(daily, 'w2@example.com')), 'RATE_LIMITED')
+    assert.ok(e2.retryAfterSeconds > 0)
+  })
+
+  test('STORAGE_UNAVAILABLE: the sqlite file cannot be opened or is not a database', async () => {
+    const error = await expectCode(InviteService.open({ store: `sqlite:${join(dir, 'missing', 'dir', 'x.db')}` }), 'STORAGE_UNAVAILABLE')
+    assert.equal(error.kind, 'storage')
+    writeFileSync(join(dir, 'text.db'), 'not a database '.repeat(300))
+    await expectCode(InviteService.open({ store: `sqlite:${join(dir, 'text.db')}` }), 'STORAGE_UNAVAILABLE')
+  })
+
+  test('SCHEMA_VERSION_UNSUPPORTED: a database from a newer version', async () => {
+    futureDatabase(join(dir, 'future.db'))
+    await expectCode(InviteService.open({ store: `sqlite:${join(dir, 'future.db')}` }), 'SCHEMA_VERSION_UNSUPPORTED')
+  })
+
+  test('IDEMPOTENCY_CONFLICT, and a replay returns the first result', async () => {
+    const w = await world()
+    const first = await w.service.send(newPersonRequest(w, 'x@example.com', { idempotencyKey: 'k-1' }))
+    const replay = await w.service.send(newPersonRequest(w, 'x@example.com', { idempotencyKey: 'k-1' }))
+    assert.equal(replay.replayed, true)
+    assert.equal(replay.invitation.id, first.invitation.id)
+    assert.equal(replay.token, first.token)
+    await expectCode(w.service.send(newPersonRequest(w, 'y@example.com', { idempotencyKey: 'k-1' })), 'IDEMPOTENCY_CONFLICT')
+  })
+
+  test('the storage-only list names storage and internal codes only', () => {
+    for (const code of STORAGE_ONLY) {
+      assert.ok(errorCodes().includes(code), code)
+      assert.ok(['storage', 'internal'].includes(errorKind(code)), `${code} is ${errorKind(code)}`)
+    }
+  })
+
+  test('every code is provoked above or listed as storage-only', () => {
+    const missing = errorCodes().filter((c) => !seen.has(c) && !STORAGE_ONLY.includes(c))
+    assert.deepEqual(missing, [], 'every code is provoked here or listed as storage-only')
+    const both = STORAGE_ONLY.filter((c) => seen.has(c))
+    assert.deepEqual(both, [], 'a storage-only code was reached: take it off the list')
+  })
+})

@@ -1,0 +1,107 @@
+// The headless form model: choices, options per step, seat info, hints, canSend, clear.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+
+import { InviteForm } from '../index.js'
+import { rejectsWith, world } from './helpers.mjs'
+
+test('walk the page: existing user, business, app, subscription with seats, role, send', async () => {
+  const w = await world()
+  const form = new InviteForm()
+  form.setUserQuery('ali')
+  let view = await form.view(w.service, w.ada.id)
+  assert.deepEqual(view.users.map((u) => u.id), [w.alice.id])
+  assert.deepEqual(view.businesses.map((b) => [b.business.name, b.isAdmin]), [['Acme', true]])
+  form.selectUser(w.alice.id)
+  form.selectBusiness(w.acme.id)
+  form.selectApp(w.billing.id)
+  form.selectSubscription(w.team.id)
+  view = await form.view(w.service, w.ada.id)
+  assert.equal(view.selectedUser.id, w.alice.id)
+  assert.deepEqual(view.seats, { total: 3, used: 0, reserved: 0, available: 3, unlimited: false })
+  assert.deepEqual(view.missing, ['role_id'])
+  assert.equal(view.canSend, false)
+  form.selectRole(w.member.id)
+  view = await form.view(w.service, w.ada.id)
+  assert.deepEqual(view.missing, [])
+  assert.deepEqual(view.fieldErrors, [])
+  assert.equal(view.canSend, true)
+  const outcome = await form.submit(w.service, w.ada.id)
+  assert.equal(outcome.ok, true)
+  assert.equal(outcome.error, null)
+  assert.equal(outcome.sent.invitation.invitee.userId, w.alice.id)
+  assert.equal((await w.service.seatUsage(w.acme.id, w.team.id)).reserved, 1)
+})
+
+test('changing an upstream choice clears every choice below it', () => {
+  const form = new InviteForm({ businessId: 'b1', appId: 'a1', subscriptionId: 's1', roleId: 'r1' })
+  assert.equal(form.state.roleId, 'r1')
+  form.selectSubscription('s2')
+  assert.equal(form.state.roleId, null)
+  form.selectRole('r1')
+  form.selectApp('a2')
+  assert.deepEqual([form.state.subscriptionId, form.state.roleId], [null, null])
+  form.selectSubscription('s1')
+  form.selectBusiness('b2')
+  assert.deepEqual([form.state.appId, form.state.subscriptionId], [null, null])
+  form.selectBusiness('b2')
+  assert.equal(form.state.businessId, 'b2')
+})
+
+test('switching back to an existing user hides and drops the new-user fields', () => {
+  const form = new InviteForm()
+  form.setFirstName('Nia')
+  form.setEmail('nia@example.com')
+  assert.equal(form.state.mode, 'new')
+  form.setMode('existing')
+  assert.deepEqual([form.state.firstName, form.state.email], ['', ''])
+  form.setField('email', 'z@example.com')
+  assert.equal(form.state.mode, 'new')
+})
+
+test('submit reports every field problem at once; a domain error names its field', async () => {
+  const w = await world({ seats: 0 })
+  const form = new InviteForm()
+  form.setFirstName('Only')
+  form.setEmail('nope')
+  let outcome = await form.submit(w.service, w.ada.id)
+  assert.equal(outcome.ok, false)
+  assert.equal(outcome.sent, null)
+  assert.equal(outcome.error.code, 'VALIDATION_FAILED')
+  assert.deepEqual(
+    outcome.error.fieldErrors.map((e) => [e.field, e.code]).sort(),
+    [['app_id', 'REQUIRED'], ['business_id', 'REQUIRED'], ['email', 'INVALID_EMAIL'], ['last_name', 'REQUIRED'], ['role_id', 'REQUIRED'], ['subscription_id', 'REQUIRED']],
+  )
+  form.setLastName('Person')
+  form.setEmail('only@example.com')
+  form.selectBusiness(w.acme.id)
+  form.selectApp(w.billing.id)
+  form.selectSubscription(w.team.id)
+  form.selectRole(w.member.id)
+  outcome = await form.submit(w.service, w.ada.id)
+  assert.equal(outcome.error.code, 'SEAT_LIMIT_REACHED')
+  assert.equal(outcome.error.field, 'subscription_id')
+})
+
+test('unknown options are field errors; clear resets; state round-trips through JSON', async () => {
+  const w = await world()
+  const form = new InviteForm({ businessId: w.globex.id })
+  const view = await form.view(w.service, w.ada.id)
+  assert.deepEqual(view.fieldErrors.map((e) => [e.field, e.code]), [['business_id', 'UNKNOWN_OPTION']])
+  const copy = new InviteForm(JSON.parse(JSON.stringify(form)))
+  assert.deepEqual(copy.state, form.state)
+  form.clear()
+  assert.deepEqual(form.state, new InviteForm().state)
+  assert.throws(() => form.setField('nope', 'x'), (e) => e instanceof Error && e.code === 'VALIDATION_FAILED' && e.errors[0].code === 'UNKNOWN_OPTION')
+  await rejectsWith(form.view(w.service, 'not-a-user-id'), 'NOT_FOUND')
+})
+
+test('hints: no businesses, no matching users', async () => {
+  const w = await world()
+  const form = new InviteForm()
+  form.setUserQuery('zzz')
+  const view = await form.view(w.service, w.alice.id)
+  const codes = view.hints.map((h) => h.code)
+  assert.ok(codes.includes('NO_BUSINESSES'))
+  assert.ok(codes.includes('NO_MATCHING_USERS'))
+})

@@ -1,0 +1,93 @@
+// Type-checked (never run) against the generated index.d.ts: `tsc --noEmit -p __test__`.
+// A typo in a method, a wrong field type or an unknown code fails the build.
+import {
+  InviteForm,
+  InviteService,
+  ManualClock,
+  errorCodes,
+  errorKind,
+  type ErrorCode,
+  type FieldError,
+  type FormView,
+  type Invitation,
+  type InvitationEmail,
+  type SeatUsage,
+  type SendInvitationInput,
+  type SentInvitation,
+} from '../index.js'
+
+interface InviteError extends Error {
+  code: ErrorCode
+  errors?: FieldError[]
+  retryAfterSeconds?: number
+}
+
+export async function usage(): Promise<void> {
+  const clock = new ManualClock(new Date('2026-03-02T09:00:00Z'))
+  const service: InviteService = await InviteService.open({
+    store: 'memory:',
+    acceptBaseUrl: 'https://app.example.com/accept',
+    limits: { invitesPerInviterPerDay: null, resendCooldownSeconds: 0 },
+    delivery: { maxAttempts: 3 },
+    outboxKey: new Uint8Array(32),
+    clock,
+  })
+  const acme = await service.createBusiness('Acme')
+  const app = await service.createApp('Billing')
+  await service.setAppEnabled(acme.id, app.id, true)
+  const team = await service.createSubscription({ businessId: acme.id, appId: app.id, plan: 'Team', seats: 3 })
+  const role = await service.createRole({ appId: app.id, key: 'member', name: 'Member', permissions: [] })
+  const ada = await service.createUser({ firstName: 'Ada', lastName: 'Admin', email: 'ada@acme.example' })
+  await service.setBusinessAdmin(acme.id, ada.id, true)
+
+  const seats: SeatUsage = await service.seatUsage(acme.id, team.id)
+  const available: number | null = seats.available
+
+  const request: SendInvitationInput = {
+    inviterId: ada.id,
+    newUser: { firstName: 'Bob', lastName: 'Baker', email: 'bob@example.com' },
+    businessId: acme.id,
+    appId: app.id,
+    subscriptionId: team.id,
+    roleId: role.id,
+    expiresInSeconds: 3600,
+  }
+  const sent: SentInvitation = await service.send(request)
+  const invitation: Invitation = sent.invitation
+  const expires: Date = invitation.expiresAt
+  const status: 'pending' | 'accepted' | 'declined' | 'revoked' | 'expired' = invitation.status
+
+  try {
+    await service.send({ inviterId: ada.id })
+  } catch (e) {
+    const error = e as InviteError
+    if (error.code === 'VALIDATION_FAILED') {
+      for (const problem of error.errors ?? []) console.log(problem.field, problem.code satisfies string)
+    }
+    const kind = errorKind(error.code)
+    console.log(kind)
+  }
+
+  const report = await service.dispatchOutbox(async (email: InvitationEmail) => {
+    console.log(email.to, email.subject, email.expiresAt.toISOString())
+  })
+  await service.dispatchOutbox({ send: (email: InvitationEmail) => Promise.resolve(email.messageId) }, { timeoutSeconds: 5 })
+  console.log(report.delivered + report.retrying + report.failed)
+
+  await service.bulkSend({ inviterId: ada.id, businessId: acme.id, rows: [{ userId: ada.id }, { newUser: { email: 'x@example.com' } }] })
+  const page = await service.listInvitations(acme.id, { status: 'pending', limit: 10 })
+  const next: string | null = page.nextCursor
+  const accepted = await service.accept({ token: sent.token, email: null })
+  console.log(accepted.user.firstName, accepted.membership.roleId)
+
+  const form = new InviteForm()
+  form.selectBusiness(acme.id)
+  form.setField('app_id', app.id)
+  const view: FormView = await form.view(service, ada.id)
+  const outcome = await form.submit(service, ada.id)
+  if (!outcome.ok) console.log(outcome.error?.code, outcome.error?.field)
+
+  clock.advanceSeconds(60)
+  const codes: ErrorCode[] = errorCodes()
+  console.log(available, expires, status, next, view.canSend, codes.length, service.storeKind, service.config().limits)
+}

@@ -1,0 +1,374 @@
+//! Catalog: businesses, apps, subscriptions, roles, users, admins, memberships, seats.
+
+use chrono::{DateTime, Utc};
+use invite_core::{BusinessId, NewSubscription, NewUser};
+use napi::bindgen_prelude::{AsyncTask, Either, Null};
+use napi_derive::napi;
+
+use crate::convert::{PageOptions, id, opt_id, page_request};
+use crate::model::{
+    App, Business, Membership, MembershipPage, Role, SeatCounts, SeatUsage, Subscription,
+    SubscriptionStatus, User, list, page,
+};
+use crate::service::InviteService;
+use crate::task::Job;
+
+/// A person to create.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct NewUserInput {
+    /// First name (1–100 characters).
+    pub first_name: String,
+    /// Last name (1–100 characters).
+    pub last_name: String,
+    /// Email as entered.
+    pub email: String,
+}
+
+impl From<NewUserInput> for NewUser {
+    fn from(u: NewUserInput) -> Self {
+        NewUser {
+            first_name: u.first_name,
+            last_name: u.last_name,
+            email: u.email,
+        }
+    }
+}
+
+/// A subscription to create.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct NewSubscriptionInput {
+    /// Owning business.
+    pub business_id: String,
+    /// App (must exist).
+    pub app_id: String,
+    /// Plan name.
+    pub plan: String,
+    /// Seat cap; omit or `null` for unlimited.
+    pub seats: Option<Either<u32, Null>>,
+    /// Status (default `"active"`).
+    pub status: Option<Option<SubscriptionStatus>>,
+    /// Start of validity (inclusive).
+    pub valid_from: Option<Option<DateTime<Utc>>>,
+    /// End of validity (exclusive).
+    pub valid_until: Option<Option<DateTime<Utc>>>,
+}
+
+/// A subscription's new state: pass the whole subscription (as read), changed. The app
+/// and creation time cannot change.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct SubscriptionInput {
+    /// Id.
+    pub id: String,
+    /// Owning business.
+    pub business_id: String,
+    /// Plan name.
+    pub plan: String,
+    /// Seat cap; `null` (or omitted) is unlimited.
+    pub seats: Option<Either<u32, Null>>,
+    /// Status.
+    pub status: SubscriptionStatus,
+    /// Start of validity (inclusive).
+    pub valid_from: Option<Either<DateTime<Utc>, Null>>,
+    /// End of validity (exclusive).
+    pub valid_until: Option<Either<DateTime<Utc>, Null>>,
+}
+
+/// A role to create.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct NewRoleInput {
+    /// The app the role belongs to.
+    pub app_id: String,
+    /// Stable key (`"member"`).
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Permissions granted (`"invitations.send"` lets holders invite).
+    pub permissions: Vec<String>,
+}
+
+/// A seat given directly, without an invitation.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct NewMembershipInput {
+    /// Business.
+    pub business_id: String,
+    /// Subscription.
+    pub subscription_id: String,
+    /// User.
+    pub user_id: String,
+    /// Role (of the subscription's app).
+    pub role_id: String,
+}
+
+fn seats(value: Option<Either<u32, Null>>) -> Option<u32> {
+    match value {
+        Some(Either::A(n)) => Some(n),
+        _ => None,
+    }
+}
+
+fn date(value: Option<Either<DateTime<Utc>, Null>>) -> Option<DateTime<Utc>> {
+    match value {
+        Some(Either::A(d)) => Some(d),
+        _ => None,
+    }
+}
+
+#[napi]
+impl InviteService {
+    /// Creates a business.
+    #[napi(catch_unwind, ts_return_type = "Promise<Business>")]
+    pub fn create_business(&self, name: String) -> AsyncTask<Job<Business>> {
+        self.run(move |s| s.create_business(&name).map(Business::from))
+    }
+
+    /// Renames a business.
+    #[napi(catch_unwind, ts_return_type = "Promise<Business>")]
+    pub fn rename_business(&self, business_id: String, name: String) -> AsyncTask<Job<Business>> {
+        self.run(move |s| {
+            s.rename_business(id(&business_id)?, &name)
+                .map(Business::from)
+        })
+    }
+
+    /// A business by id (`NOT_FOUND` if missing).
+    #[napi(catch_unwind, ts_return_type = "Promise<Business>")]
+    pub fn get_business(&self, business_id: String) -> AsyncTask<Job<Business>> {
+        self.run(move |s| s.get_business(id(&business_id)?).map(Business::from))
+    }
+
+    /// Every business.
+    #[napi(catch_unwind, ts_return_type = "Promise<Array<Business>>")]
+    pub fn list_businesses(&self) -> AsyncTask<Job<Vec<Business>>> {
+        self.run(|s| s.list_businesses().map(list))
+    }
+
+    /// Creates an app.
+    #[napi(catch_unwind, ts_return_type = "Promise<App>")]
+    pub fn create_app(&self, name: String) -> AsyncTask<Job<App>> {
+        self.run(move |s| s.create_app(&name).map(App::from))
+    }
+
+    /// Renames an app.
+    #[napi(catch_unwind, ts_return_type = "Promise<App>")]
+    pub fn rename_app(&self, app_id: String, name: String) -> AsyncTask<Job<App>> {
+        self.run(move |s| s.rename_app(id(&app_id)?, &name).map(App::from))
+    }
+
+    /// An app by id.
+    #[napi(catch_unwind, ts_return_type = "Promise<App>")]
+    pub fn get_app(&self, app_id: String) -> AsyncTask<Job<App>> {
+        self.run(move |s| s.get_app(id(&app_id)?).map(App::from))
+    }
+
+    /// Every app.
+    #[napi(catch_unwind, ts_return_type = "Promise<Array<App>>")]
+    pub fn list_apps(&self) -> AsyncTask<Job<Vec<App>>> {
+        self.run(|s| s.list_apps().map(list))
+    }
+
+    /// Enables or disables an app for a business.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn set_app_enabled(
+        &self,
+        business_id: String,
+        app_id: String,
+        enabled: bool,
+    ) -> AsyncTask<Job<()>> {
+        self.run(move |s| s.set_app_enabled(id(&business_id)?, id(&app_id)?, enabled))
+    }
+
+    /// Creates a subscription (business and app must exist).
+    #[napi(catch_unwind, ts_return_type = "Promise<Subscription>")]
+    pub fn create_subscription(&self, input: NewSubscriptionInput) -> AsyncTask<Job<Subscription>> {
+        self.run(move |s| {
+            let mut new = NewSubscription::new(
+                id(&input.business_id)?,
+                id(&input.app_id)?,
+                input.plan,
+                seats(input.seats),
+            );
+            if let Some(status) = input.status.flatten() {
+                new.status = status.into();
+            }
+            new.valid_from = input.valid_from.flatten();
+            new.valid_until = input.valid_until.flatten();
+            s.create_subscription(&new).map(Subscription::from)
+        })
+    }
+
+    /// Replaces a subscription's plan, seats, status and window. A cap below the seats in
+    /// use or reserved is `SEAT_LIMIT_REACHED`.
+    #[napi(catch_unwind, ts_return_type = "Promise<Subscription>")]
+    pub fn update_subscription(&self, input: SubscriptionInput) -> AsyncTask<Job<Subscription>> {
+        self.run(move |s| {
+            let business: BusinessId = id(&input.business_id)?;
+            let mut current = s.get_subscription(business, id(&input.id)?)?;
+            current.plan = input.plan;
+            current.seats = seats(input.seats);
+            current.status = input.status.into();
+            current.valid_from = date(input.valid_from);
+            current.valid_until = date(input.valid_until);
+            s.update_subscription(&current).map(Subscription::from)
+        })
+    }
+
+    /// A subscription of the business.
+    #[napi(catch_unwind, ts_return_type = "Promise<Subscription>")]
+    pub fn get_subscription(
+        &self,
+        business_id: String,
+        subscription_id: String,
+    ) -> AsyncTask<Job<Subscription>> {
+        self.run(move |s| {
+            s.get_subscription(id(&business_id)?, id(&subscription_id)?)
+                .map(Subscription::from)
+        })
+    }
+
+    /// Seat usage of a subscription (total, used, reserved, available), from counters.
+    #[napi(catch_unwind, ts_return_type = "Promise<SeatUsage>")]
+    pub fn seat_usage(
+        &self,
+        business_id: String,
+        subscription_id: String,
+    ) -> AsyncTask<Job<SeatUsage>> {
+        self.run(move |s| {
+            s.seat_usage(id(&business_id)?, id(&subscription_id)?)
+                .map(SeatUsage::from)
+        })
+    }
+
+    /// Recounts a subscription's seats from its records (O(n): for checks and repairs).
+    #[napi(catch_unwind, ts_return_type = "Promise<SeatCounts>")]
+    pub fn recount_seats(
+        &self,
+        business_id: String,
+        subscription_id: String,
+    ) -> AsyncTask<Job<SeatCounts>> {
+        self.run(move |s| {
+            s.recount_seats(id(&business_id)?, id(&subscription_id)?)
+                .map(SeatCounts::from)
+        })
+    }
+
+    /// Creates a role of an app with a permission set.
+    #[napi(catch_unwind, ts_return_type = "Promise<Role>")]
+    pub fn create_role(&self, input: NewRoleInput) -> AsyncTask<Job<Role>> {
+        self.run(move |s| {
+            let permissions: Vec<&str> = input.permissions.iter().map(String::as_str).collect();
+            s.create_role(id(&input.app_id)?, &input.key, &input.name, &permissions)
+                .map(Role::from)
+        })
+    }
+
+    /// A role by id.
+    #[napi(catch_unwind, ts_return_type = "Promise<Role>")]
+    pub fn get_role(&self, role_id: String) -> AsyncTask<Job<Role>> {
+        self.run(move |s| s.get_role(id(&role_id)?).map(Role::from))
+    }
+
+    /// Every role of an app.
+    #[napi(catch_unwind, ts_return_type = "Promise<Array<Role>>")]
+    pub fn list_roles(&self, app_id: String) -> AsyncTask<Job<Vec<Role>>> {
+        self.run(move |s| s.list_roles(id(&app_id)?).map(list))
+    }
+
+    /// Creates a user; `ALREADY_EXISTS` if the email is taken, `VALIDATION_FAILED` with
+    /// every field problem otherwise.
+    #[napi(catch_unwind, ts_return_type = "Promise<User>")]
+    pub fn create_user(&self, input: NewUserInput) -> AsyncTask<Job<User>> {
+        self.run(move |s| s.create_user(&input.into()).map(User::from))
+    }
+
+    /// Changes a user's names and email.
+    #[napi(catch_unwind, ts_return_type = "Promise<User>")]
+    pub fn update_user(&self, user_id: String, input: NewUserInput) -> AsyncTask<Job<User>> {
+        self.run(move |s| s.update_user(id(&user_id)?, &input.into()).map(User::from))
+    }
+
+    /// A user by id.
+    #[napi(catch_unwind, ts_return_type = "Promise<User>")]
+    pub fn get_user(&self, user_id: String) -> AsyncTask<Job<User>> {
+        self.run(move |s| s.get_user(id(&user_id)?).map(User::from))
+    }
+
+    /// A user by email (compared canonically), or `null`.
+    #[napi(catch_unwind, ts_return_type = "Promise<User | null>")]
+    pub fn find_user_by_email(&self, email: String) -> AsyncTask<Job<Option<User>>> {
+        self.run(move |s| s.find_user_by_email(&email).map(|u| u.map(User::from)))
+    }
+
+    /// Makes a user an admin of a business, or not.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn set_business_admin(
+        &self,
+        business_id: String,
+        user_id: String,
+        admin: bool,
+    ) -> AsyncTask<Job<()>> {
+        self.run(move |s| s.set_business_admin(id(&business_id)?, id(&user_id)?, admin))
+    }
+
+    /// Gives a user a seat with a role directly (uses one seat).
+    #[napi(catch_unwind, ts_return_type = "Promise<Membership>")]
+    pub fn add_membership(&self, input: NewMembershipInput) -> AsyncTask<Job<Membership>> {
+        self.run(move |s| {
+            s.add_membership(
+                id(&input.business_id)?,
+                id(&input.subscription_id)?,
+                id(&input.user_id)?,
+                id(&input.role_id)?,
+            )
+            .map(Membership::from)
+        })
+    }
+
+    /// Removes a membership, freeing its seat.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn remove_membership(
+        &self,
+        business_id: String,
+        membership_id: String,
+    ) -> AsyncTask<Job<()>> {
+        self.run(move |s| s.remove_membership(id(&business_id)?, id(&membership_id)?))
+    }
+
+    /// A subscription's memberships, one page at a time.
+    #[napi(catch_unwind, ts_return_type = "Promise<MembershipPage>")]
+    pub fn list_memberships(
+        &self,
+        business_id: String,
+        subscription_id: String,
+        page_options: Option<PageOptions>,
+    ) -> AsyncTask<Job<MembershipPage>> {
+        self.run(move |s| {
+            let found = s.list_memberships(
+                id(&business_id)?,
+                id(&subscription_id)?,
+                &page_request(page_options),
+            )?;
+            Ok(page(found, |items, next_cursor| MembershipPage {
+                items,
+                next_cursor,
+            }))
+        })
+    }
+
+    /// A user's memberships (in one business, if given).
+    #[napi(catch_unwind, ts_return_type = "Promise<Array<Membership>>")]
+    pub fn memberships_of_user(
+        &self,
+        user_id: String,
+        business_id: Option<String>,
+    ) -> AsyncTask<Job<Vec<Membership>>> {
+        self.run(move |s| {
+            s.memberships_of_user(id(&user_id)?, opt_id(business_id.as_deref())?)
+                .map(list)
+        })
+    }
+}

@@ -1,0 +1,292 @@
+//! Configuration from an options object, the effective configuration back, and the
+//! injectable manual clock.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use invite_core::input::EmailPolicy;
+use invite_core::service::{DeliveryConfig, Limits};
+use invite_core::{Config, Error as CoreError, ErrorCode};
+use napi::bindgen_prelude::{ClassInstance, Either, Null, Uint8Array};
+use napi_derive::napi;
+
+use crate::convert::{opt_seconds, to_seconds};
+
+/// Abuse limits. Omit a field for its default; `null` means no limit.
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct LimitsOptions {
+    /// Invitations one inviter may create per UTC day (default 1000; `null`: unlimited).
+    pub invites_per_inviter_per_day: Option<Either<u32, Null>>,
+    /// Minimum seconds between two sends of one invitation (default 60).
+    pub resend_cooldown_seconds: Option<Option<f64>>,
+    /// Pending invitations one business may have at once (default 10000; `null`: unlimited).
+    pub pending_per_business: Option<Either<u32, Null>>,
+}
+
+/// Outbox delivery settings (retries with exponential backoff).
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryOptions {
+    /// Attempts before an email is marked failed (default 5).
+    pub max_attempts: Option<Option<u32>>,
+    /// Wait after the first failure, in seconds; doubles after each further one (default 30).
+    pub base_backoff_seconds: Option<Option<f64>>,
+    /// Longest wait between attempts, in seconds (default 3600).
+    pub max_backoff_seconds: Option<Option<f64>>,
+    /// How long a dispatcher owns a message it picked up, in seconds (default 300).
+    pub lease_seconds: Option<Option<f64>>,
+}
+
+/// Options of `InviteService.open`. Every field is optional.
+#[napi(object, object_to_js = false)]
+pub struct ServiceOptions<'a> {
+    /// Store URL: `memory:` (default), `sqlite:PATH` / `sqlite::memory:` (when built with
+    /// SQLite), `postgres://…` (when built with PostgreSQL).
+    pub store: Option<Option<String>>,
+    /// Base of every accept link; the token is added as the `token` query parameter.
+    pub accept_base_url: Option<Option<String>>,
+    /// Lifetime of an invitation when a request gives none, in seconds (1 hour to 30 days; default 7 days).
+    pub default_expiry_seconds: Option<Option<f64>>,
+    /// Accept non-ASCII local parts in email addresses (default false).
+    pub allow_non_ascii_email: Option<Option<bool>>,
+    /// Abuse limits.
+    pub limits: Option<Option<LimitsOptions>>,
+    /// Outbox delivery.
+    pub delivery: Option<Option<DeliveryOptions>>,
+    /// How long an idempotency key remembers its first result, in seconds (default 24 hours).
+    pub idempotency_ttl_seconds: Option<Option<f64>>,
+    /// 32 secret bytes sealing tokens in the outbox, so queued emails survive a restart
+    /// (default: a random per-process key).
+    pub outbox_key: Option<Option<Uint8Array>>,
+    /// A manual clock (tests, simulations); default: the system clock.
+    pub clock: Option<Option<ClassInstance<'a, ManualClock>>>,
+}
+
+/// Everything `open` needs, taken from the JS options on the JS thread.
+pub struct OpenPlan {
+    pub store: String,
+    pub config: Result<Config, CoreError>,
+    pub outbox_key: Option<Vec<u8>>,
+    pub clock: Option<Arc<invite_core::ManualClock>>,
+}
+
+fn limit(value: Option<Either<u32, Null>>, default: Option<u32>) -> Option<u32> {
+    match value {
+        None => default,
+        Some(Either::A(n)) => Some(n),
+        Some(Either::B(Null)) => None,
+    }
+}
+
+fn build_config(options: &ServiceOptions<'_>) -> Result<Config, CoreError> {
+    let mut config = Config::default();
+    if let Some(Some(url)) = &options.accept_base_url {
+        config.accept_base_url = url.clone();
+    }
+    if let Some(expiry) = opt_seconds(
+        options.default_expiry_seconds.flatten(),
+        "default_expiry_seconds",
+    )? {
+        config.default_expiry = expiry;
+    }
+    config.email_policy = EmailPolicy {
+        allow_non_ascii_local_part: options.allow_non_ascii_email.flatten().unwrap_or(false),
+    };
+    if let Some(Some(l)) = &options.limits {
+        let d = Limits::default();
+        config.limits = Limits {
+            invites_per_inviter_per_day: limit(
+                l.invites_per_inviter_per_day,
+                d.invites_per_inviter_per_day,
+            ),
+            resend_cooldown: opt_seconds(
+                l.resend_cooldown_seconds.flatten(),
+                "resend_cooldown_seconds",
+            )?
+            .unwrap_or(d.resend_cooldown),
+            pending_per_business: limit(l.pending_per_business, d.pending_per_business),
+        };
+    }
+    if let Some(Some(o)) = &options.delivery {
+        let d = DeliveryConfig::default();
+        config.delivery = DeliveryConfig {
+            max_attempts: o.max_attempts.flatten().unwrap_or(d.max_attempts),
+            base_backoff: opt_seconds(o.base_backoff_seconds.flatten(), "base_backoff_seconds")?
+                .unwrap_or(d.base_backoff),
+            max_backoff: opt_seconds(o.max_backoff_seconds.flatten(), "max_backoff_seconds")?
+                .unwrap_or(d.max_backoff),
+            lease: opt_seconds(o.lease_seconds.flatten(), "lease_seconds")?.unwrap_or(d.lease),
+        };
+    }
+    if let Some(ttl) = opt_seconds(
+        options.idempotency_ttl_seconds.flatten(),
+        "idempotency_ttl_seconds",
+    )? {
+        config.idempotency_ttl = ttl;
+    }
+    Ok(config)
+}
+
+impl OpenPlan {
+    /// Reads the options (no validation beyond parsing; the core validates when building).
+    pub fn new(options: Option<ServiceOptions<'_>>) -> OpenPlan {
+        let Some(options) = options else {
+            return OpenPlan {
+                store: "memory:".to_owned(),
+                config: Ok(Config::default()),
+                outbox_key: None,
+                clock: None,
+            };
+        };
+        OpenPlan {
+            store: options
+                .store
+                .clone()
+                .flatten()
+                .unwrap_or_else(|| "memory:".to_owned()),
+            config: build_config(&options),
+            outbox_key: options
+                .outbox_key
+                .as_ref()
+                .and_then(|k| k.as_ref())
+                .map(|k| k.to_vec()),
+            clock: options
+                .clock
+                .as_ref()
+                .and_then(|c| c.as_ref())
+                .map(|c| c.inner.clone()),
+        }
+    }
+
+    /// Opens the store and builds the service (runs off the main thread).
+    pub fn open(self) -> Result<invite_core::InviteService, CoreError> {
+        let config = self.config?;
+        let key = match self.outbox_key {
+            None => None,
+            Some(bytes) => Some(<[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+                CoreError::new(
+                    ErrorCode::InvalidConfig,
+                    format!("outbox key must be 32 bytes, not {}", bytes.len()),
+                )
+            })?),
+        };
+        let store = invite_core::store::open(&self.store)?;
+        let mut builder = invite_core::InviteService::builder(store).config(config);
+        if let Some(key) = key {
+            builder = builder.outbox_key(key);
+        }
+        if let Some(clock) = self.clock {
+            builder = builder.clock(clock);
+        }
+        builder.build()
+    }
+}
+
+/// Abuse limits in force (`null`: no limit).
+#[napi(object, use_nullable = true)]
+#[derive(Debug, Clone)]
+pub struct LimitsView {
+    /// Invitations one inviter may create per UTC day.
+    pub invites_per_inviter_per_day: Option<u32>,
+    /// Minimum seconds between two sends of one invitation.
+    pub resend_cooldown_seconds: f64,
+    /// Pending invitations one business may have at once.
+    pub pending_per_business: Option<u32>,
+}
+
+/// Outbox delivery settings in force.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct DeliveryView {
+    /// Attempts before an email is marked failed.
+    pub max_attempts: u32,
+    /// Wait after the first failure, in seconds.
+    pub base_backoff_seconds: f64,
+    /// Longest wait between attempts, in seconds.
+    pub max_backoff_seconds: f64,
+    /// Lease on a picked-up message, in seconds.
+    pub lease_seconds: f64,
+}
+
+/// The configuration in force (`service.config()`).
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct ConfigView {
+    /// Base of every accept link.
+    pub accept_base_url: String,
+    /// Default invitation lifetime, in seconds.
+    pub default_expiry_seconds: f64,
+    /// Whether non-ASCII local parts are accepted.
+    pub allow_non_ascii_email: bool,
+    /// Abuse limits.
+    pub limits: LimitsView,
+    /// Outbox delivery.
+    pub delivery: DeliveryView,
+    /// Idempotency memory, in seconds.
+    pub idempotency_ttl_seconds: f64,
+}
+
+impl From<&Config> for ConfigView {
+    fn from(c: &Config) -> Self {
+        ConfigView {
+            accept_base_url: c.accept_base_url.clone(),
+            default_expiry_seconds: to_seconds(c.default_expiry),
+            allow_non_ascii_email: c.email_policy.allow_non_ascii_local_part,
+            limits: LimitsView {
+                invites_per_inviter_per_day: c.limits.invites_per_inviter_per_day,
+                resend_cooldown_seconds: to_seconds(c.limits.resend_cooldown),
+                pending_per_business: c.limits.pending_per_business,
+            },
+            delivery: DeliveryView {
+                max_attempts: c.delivery.max_attempts,
+                base_backoff_seconds: to_seconds(c.delivery.base_backoff),
+                max_backoff_seconds: to_seconds(c.delivery.max_backoff),
+                lease_seconds: to_seconds(c.delivery.lease),
+            },
+            idempotency_ttl_seconds: to_seconds(c.idempotency_ttl),
+        }
+    }
+}
+
+/// A clock that only moves when told to. Pass it as `clock` to `InviteService.open` to
+/// test expiry, cooldowns and retries without waiting.
+#[napi]
+pub struct ManualClock {
+    inner: Arc<invite_core::ManualClock>,
+}
+
+#[napi]
+impl ManualClock {
+    /// A clock standing at `start` (default: now).
+    #[napi(constructor, catch_unwind)]
+    pub fn new(start: Option<DateTime<Utc>>) -> Self {
+        ManualClock {
+            inner: Arc::new(invite_core::ManualClock::new(
+                start.unwrap_or_else(Utc::now),
+            )),
+        }
+    }
+
+    /// The clock's current instant.
+    #[napi(catch_unwind)]
+    pub fn now(&self) -> DateTime<Utc> {
+        invite_core::Clock::now(&*self.inner)
+    }
+
+    /// Sets the clock.
+    #[napi(catch_unwind)]
+    pub fn set(&self, to: DateTime<Utc>) {
+        self.inner.set(to);
+    }
+
+    /// Moves the clock forward (or back, when negative) by whole seconds.
+    #[napi(catch_unwind)]
+    pub fn advance_seconds(&self, env: napi::Env, seconds: f64) -> napi::Result<()> {
+        crate::error::sync(&env, || {
+            let by = crate::convert::seconds(seconds, "seconds")?;
+            self.inner.advance(by);
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,63 @@
+//! Parsing JS input into core types: ids, durations, pages. No rules, only parsing.
+
+use std::str::FromStr;
+
+use chrono::Duration;
+use invite_core::{Error as CoreError, FieldCode, PageRequest};
+use napi_derive::napi;
+
+use crate::error::invalid_field;
+
+/// Parses an id; a malformed one is `NOT_FOUND`, like a missing record (the core's rule).
+pub fn id<T: FromStr<Err = CoreError>>(raw: &str) -> Result<T, CoreError> {
+    raw.trim().parse()
+}
+
+/// Parses an optional id.
+pub fn opt_id<T: FromStr<Err = CoreError>>(raw: Option<&str>) -> Result<Option<T>, CoreError> {
+    raw.map(id).transpose()
+}
+
+/// Whole seconds from JS (a number) as a duration; non-finite or fractional values and
+/// values past ±100 years are `OUT_OF_RANGE` on `field`.
+pub fn seconds(value: f64, field: &str) -> Result<Duration, CoreError> {
+    const LIMIT: f64 = 100.0 * 366.0 * 86_400.0;
+    if !value.is_finite() || value.fract() != 0.0 || value.abs() > LIMIT {
+        return Err(invalid_field(
+            field,
+            FieldCode::OutOfRange,
+            "must be a whole number of seconds",
+        ));
+    }
+    // A whole number well inside i64, checked above.
+    Ok(Duration::seconds(value as i64))
+}
+
+/// Optional seconds.
+pub fn opt_seconds(value: Option<f64>, field: &str) -> Result<Option<Duration>, CoreError> {
+    value.map(|v| seconds(v, field)).transpose()
+}
+
+/// A duration as seconds for JS.
+pub fn to_seconds(duration: Duration) -> f64 {
+    duration.num_milliseconds() as f64 / 1000.0
+}
+
+/// Which page to read.
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct PageOptions {
+    /// `nextCursor` of the previous page; omit for the first page.
+    pub cursor: Option<Option<String>>,
+    /// Items per page (1–500; default 50).
+    pub limit: Option<Option<u32>>,
+}
+
+/// The core's page request (first page of 50 when omitted).
+pub fn page_request(page: Option<PageOptions>) -> PageRequest {
+    let page = page.unwrap_or_default();
+    PageRequest {
+        cursor: page.cursor.flatten(),
+        limit: page.limit.flatten(),
+    }
+}

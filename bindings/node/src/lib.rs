@@ -1,0 +1,20 @@
+//! Node bindings for invite-core (napi-rs): the `InviteService` class, its records as
+//! plain camelCase objects with `Date` timestamps, errors with stable `.code`s, and a
+//! JavaScript mailer for the outbox. Every store call runs on the libuv pool.
+//!
+//! One file per core area; no business rules here, only parsing, defaults and mapping.
+
+mod bulk;
+mod catalog;
+mod config;
+mod convert;
+mod dispatch;
+mod error;
+mod form;
+mod invitee;
+mod lifecycle;
+mod listing;
+mod model;
+mod queries;
+mod service;
+mod task;

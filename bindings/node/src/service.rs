@@ -1,0 +1,66 @@
+//! The `InviteService` class: opening a service, its configuration, and the helper that
+//! runs every store call off the main thread.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use invite_core::Error as CoreError;
+use napi::bindgen_prelude::{AsyncTask, ToNapiValue, TypeName};
+use napi_derive::napi;
+
+use crate::config::{ConfigView, OpenPlan, ServiceOptions};
+use crate::task::{Job, job};
+
+/// The invitation engine. Open one with `await InviteService.open(options)`; share it.
+/// Every method that touches the store returns a Promise and runs on the libuv thread
+/// pool; failures reject with an `Error` carrying `.code` (and `.errors` for
+/// `VALIDATION_FAILED`).
+#[napi]
+pub struct InviteService {
+    pub(crate) inner: Arc<invite_core::InviteService>,
+}
+
+impl InviteService {
+    /// Runs `work` against the core service on the libuv pool.
+    pub(crate) fn run<T, F>(&self, work: F) -> AsyncTask<Job<T>>
+    where
+        T: ToNapiValue + TypeName + Send + 'static,
+        F: FnOnce(&invite_core::InviteService) -> Result<T, CoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        job(move || work(&inner))
+    }
+}
+
+#[napi]
+impl InviteService {
+    /// Opens the store named by `options.store` (default `memory:`) and builds a service.
+    /// Rejects with `INVALID_CONFIG` for a bad URL, base URL, expiry or outbox key.
+    #[napi(catch_unwind, ts_return_type = "Promise<InviteService>")]
+    pub fn open(options: Option<ServiceOptions<'_>>) -> AsyncTask<Job<InviteService>> {
+        let plan = OpenPlan::new(options);
+        job(move || {
+            plan.open().map(|service| InviteService {
+                inner: Arc::new(service),
+            })
+        })
+    }
+
+    /// The configuration in force.
+    #[napi(catch_unwind)]
+    pub fn config(&self) -> ConfigView {
+        ConfigView::from(self.inner.config())
+    }
+
+    /// The kind of store behind the service (`"memory"`, `"sqlite"`, `"postgres"`).
+    #[napi(getter, catch_unwind)]
+    pub fn store_kind(&self) -> String {
+        self.inner.store().kind().to_owned()
+    }
+
+    /// The current time by the service's clock.
+    #[napi(catch_unwind)]
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.now()
+    }
+}

@@ -1,0 +1,49 @@
+//! The invitee's side, by token: peek (read-only), accept, decline.
+
+use invite_core::UserId;
+use invite_core::service::AcceptRequest;
+use pyo3::prelude::*;
+
+use crate::convert::opt_id;
+use crate::invitation::{PyAccepted, PyInvitation, PyInvitationPreview};
+use crate::service::PyInviteService;
+
+#[pymethods]
+impl PyInviteService {
+    /// What the accept page shows. Never changes any state (mail scanners open links).
+    ///
+    /// Args:
+    ///     token: The token from the link.
+    fn peek(&self, py: Python<'_>, token: String) -> PyResult<PyInvitationPreview> {
+        self.run(py, |s| s.peek(&token)).map(Into::into)
+    }
+
+    /// Accepts by token: re-checks subscription, role, seat and identity; creates the
+    /// user for a new invitee; turns the seat reservation into a membership.
+    ///
+    /// Args:
+    ///     token: The token from the link.
+    ///     user_id: The signed-in user accepting, if any (must own the invited email).
+    ///     email: The accepting person's verified email, if known (must match).
+    #[pyo3(signature = (token, *, user_id = None, email = None))]
+    fn accept(
+        &self,
+        py: Python<'_>,
+        token: String,
+        user_id: Option<String>,
+        email: Option<String>,
+    ) -> PyResult<PyAccepted> {
+        let user_id: Option<UserId> = opt_id(py, user_id.as_ref())?;
+        let request = AcceptRequest {
+            token,
+            user_id,
+            email,
+        };
+        self.run(py, |s| s.accept(&request)).map(Into::into)
+    }
+
+    /// Declines by token: the seat is released. Final.
+    fn decline(&self, py: Python<'_>, token: String) -> PyResult<PyInvitation> {
+        self.run(py, |s| s.decline(&token)).map(Into::into)
+    }
+}

@@ -1,0 +1,140 @@
+//! Outbox dispatch through a mailer written in Python: any object with `send(email)`.
+//!
+//! The dispatcher runs with the GIL released and takes it back only around each call to
+//! the Python mailer. An `Exception` raised by the mailer becomes a delivery failure
+//! carrying its message (retried with backoff), never a crash. A `BaseException` that is
+//! not an `Exception` (`KeyboardInterrupt`, `SystemExit`) stops calling the mailer for
+//! the rest of the run and is re-raised once the bookkeeping is written.
+
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use invite_core::service::DispatchReport;
+use invite_core::{InvitationEmail, MailError, Mailer};
+use pyo3::exceptions::{PyException, PyTypeError};
+use pyo3::prelude::*;
+
+use crate::convert::{record, wrapper};
+use crate::error::IntoPyResult;
+use crate::service::PyInviteService;
+
+wrapper!(
+    /// One invitation email, ready for delivery (what a mailer's `send` receives).
+    PyInvitationEmail => "InvitationEmail", InvitationEmail
+);
+record!(PyInvitationEmail, repr = [message_id, to, subject], {
+    /// Stable id: the same on every retry of this email, so mailers can de-duplicate.
+    message_id -> String = |e| e.message_id.to_string();
+    /// Business.
+    business_id -> String = |e| e.business_id.to_string();
+    /// Invitation.
+    invitation_id -> String = |e| e.invitation_id.to_string();
+    /// Recipient: the address as entered.
+    to -> String = |e| e.to.clone();
+    /// Subject line.
+    subject -> String = |e| e.subject.clone();
+    /// Plain-text body.
+    text -> String = |e| e.text.clone();
+    /// HTML body.
+    html -> String = |e| e.html.clone();
+    /// The accept link.
+    accept_link -> String = |e| e.accept_link.clone();
+    /// Locale the email was rendered in.
+    locale -> String = |e| e.locale.clone();
+    /// When the link expires.
+    expires_at -> DateTime<Utc> = |e| e.expires_at;
+});
+
+wrapper!(
+    /// What one dispatch run did.
+    PyDispatchReport => "DispatchReport", DispatchReport
+);
+record!(PyDispatchReport, repr = [delivered, retrying, failed], {
+    /// Emails the mailer accepted.
+    delivered -> u32 = |r| r.delivered;
+    /// Failed attempts that will be retried.
+    retrying -> u32 = |r| r.retrying;
+    /// Emails given up after the maximum attempts.
+    failed -> u32 = |r| r.failed;
+});
+
+/// The `Mailer` port over a Python object.
+struct PythonMailer {
+    target: Py<PyAny>,
+    interrupted: Mutex<Option<PyErr>>,
+}
+
+impl PythonMailer {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<PyErr>> {
+        self.interrupted.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The exception's message (`str(exc)`), or its class name when that is empty.
+fn failure_message(py: Python<'_>, err: &PyErr) -> String {
+    let value = err.value(py);
+    match value.str().map(|s| s.to_string()) {
+        Ok(text) if !text.trim().is_empty() => text,
+        _ => err
+            .get_type(py)
+            .name()
+            .map_or_else(|_| "mailer failed".to_owned(), |n| n.to_string()),
+    }
+}
+
+impl Mailer for PythonMailer {
+    fn send(&self, email: &InvitationEmail) -> Result<(), MailError> {
+        if self.lock().is_some() {
+            return Err(MailError(
+                "delivery interrupted before this email".to_owned(),
+            ));
+        }
+        Python::attach(|py| {
+            let email = PyInvitationEmail::from(email.clone());
+            match self.target.bind(py).call_method1("send", (email,)) {
+                Ok(_) => Ok(()),
+                Err(err) if err.is_instance_of::<PyException>(py) => {
+                    Err(MailError(failure_message(py, &err)))
+                }
+                Err(err) => {
+                    let message = format!("delivery interrupted: {}", failure_message(py, &err));
+                    *self.lock() = Some(err);
+                    Err(MailError(message))
+                }
+            }
+        })
+    }
+}
+
+#[pymethods]
+impl PyInviteService {
+    /// Delivers every due outbox email through `mailer` (any object with a
+    /// `send(email)` method), until none is due. An exception raised by `send` is a
+    /// failed delivery with that message: retried with backoff, then marked failed.
+    ///
+    /// Args:
+    ///     mailer: An object whose `send(email: InvitationEmail)` delivers one email.
+    ///
+    /// Returns:
+    ///     How many emails were delivered, will be retried, or failed for good.
+    fn dispatch_outbox(
+        &self,
+        py: Python<'_>,
+        mailer: Bound<'_, PyAny>,
+    ) -> PyResult<PyDispatchReport> {
+        if !mailer.getattr("send").is_ok_and(|send| send.is_callable()) {
+            return Err(PyTypeError::new_err(
+                "mailer must have a callable `send(email)` method",
+            ));
+        }
+        let adapter = PythonMailer {
+            target: mailer.unbind(),
+            interrupted: Mutex::new(None),
+        };
+        let report = py.detach(|| self.inner.dispatch_outbox(&adapter));
+        if let Some(interrupt) = adapter.lock().take() {
+            return Err(interrupt);
+        }
+        report.into_py(py).map(Into::into)
+    }
+}

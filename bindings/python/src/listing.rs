@@ -1,0 +1,94 @@
+//! Reading invitations, their audit events and their delivery history.
+
+use invite_core::service::InvitationFilter;
+use invite_core::{BusinessId, InvitationId, InvitationStatus};
+use pyo3::prelude::*;
+
+use crate::convert::{choice, id, opt_id, page, wrap_all};
+use crate::invitation::{PyEvent, PyInvitation, PyOutboxMessage};
+use crate::page::PyPage;
+use crate::service::PyInviteService;
+
+#[pymethods]
+impl PyInviteService {
+    /// An invitation of the business, with its effective status. An id of another
+    /// business is `NotFoundError`, like a missing one.
+    fn get_invitation(
+        &self,
+        py: Python<'_>,
+        business_id: String,
+        invitation_id: String,
+    ) -> PyResult<PyInvitation> {
+        let business: BusinessId = id(py, &business_id)?;
+        let invitation: InvitationId = id(py, &invitation_id)?;
+        self.run(py, |s| s.get_invitation(business, invitation))
+            .map(Into::into)
+    }
+
+    /// The business's invitations, oldest first, one page at a time.
+    ///
+    /// Args:
+    ///     business_id: Business.
+    ///     app_id: Only this app.
+    ///     subscription_id: Only this subscription.
+    ///     status: Only this effective status (`"expired"` includes overdue pending ones).
+    ///     email: Only this email (compared by canonical key).
+    ///     cursor: `next_cursor` of the previous page.
+    ///     limit: Items per page (1–500; default 50).
+    #[pyo3(signature = (business_id, *, app_id = None, subscription_id = None, status = None, email = None, cursor = None, limit = None))]
+    #[expect(clippy::too_many_arguments, reason = "one keyword argument per filter")]
+    fn list_invitations(
+        &self,
+        py: Python<'_>,
+        business_id: String,
+        app_id: Option<String>,
+        subscription_id: Option<String>,
+        status: Option<String>,
+        email: Option<String>,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> PyResult<PyPage> {
+        let business: BusinessId = id(py, &business_id)?;
+        let filter = InvitationFilter {
+            app_id: opt_id(py, app_id.as_ref())?,
+            subscription_id: opt_id(py, subscription_id.as_ref())?,
+            status: status
+                .map(|s| choice(py, &s, "status", InvitationStatus::parse))
+                .transpose()?,
+            email,
+        };
+        let request = page(cursor, limit);
+        let found = self.run(py, |s| s.list_invitations(business, &filter, &request))?;
+        PyPage::new::<PyInvitation, _>(py, found)
+    }
+
+    /// The business's audit events (of one invitation, if given), oldest first.
+    #[pyo3(signature = (business_id, *, invitation_id = None, cursor = None, limit = None))]
+    fn list_events(
+        &self,
+        py: Python<'_>,
+        business_id: String,
+        invitation_id: Option<String>,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> PyResult<PyPage> {
+        let business: BusinessId = id(py, &business_id)?;
+        let invitation: Option<InvitationId> = opt_id(py, invitation_id.as_ref())?;
+        let request = page(cursor, limit);
+        let found = self.run(py, |s| s.list_events(business, invitation, &request))?;
+        PyPage::new::<PyEvent, _>(py, found)
+    }
+
+    /// The invitation's outbox messages (delivery history), oldest first.
+    fn invitation_messages(
+        &self,
+        py: Python<'_>,
+        business_id: String,
+        invitation_id: String,
+    ) -> PyResult<Vec<PyOutboxMessage>> {
+        let business: BusinessId = id(py, &business_id)?;
+        let invitation: InvitationId = id(py, &invitation_id)?;
+        self.run(py, |s| s.invitation_messages(business, invitation))
+            .map(wrap_all)
+    }
+}

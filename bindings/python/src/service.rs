@@ -1,0 +1,127 @@
+//! The service object: construction from a store, a config and the injectable ports.
+//! The use cases are bound in the other files, one per core area.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use invite_core::{Error, ErrorCode, InviteService, SeededRandom, Token};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::config::{PyConfig, PyManualClock, PyStore};
+use crate::error::IntoPyResult;
+
+/// Where a service keeps its records: a store URL or an opened `Store`.
+#[derive(FromPyObject)]
+pub(crate) enum StoreArg<'py> {
+    Url(String),
+    Opened(Bound<'py, PyStore>),
+}
+
+/// The invitation engine. Thread-safe: share one per process; every call that touches
+/// the store releases the GIL.
+///
+/// Args:
+///     store: A store URL (`"memory:"`, `"sqlite:PATH"`, …) or an opened `Store`.
+///     config: The configuration (default: `Config()`).
+///     clock: A `ManualClock` for deterministic tests (default: the system clock).
+///     random_seed: Deterministic ids and tokens for tests. Never in production.
+///     outbox_key: 32 secret bytes sealing tokens in queued emails, so they survive a
+///         restart (default: a per-process key).
+#[pyclass(name = "InviteService", module = "invite_core._native", frozen)]
+pub struct PyInviteService {
+    pub(crate) inner: InviteService,
+}
+
+impl PyInviteService {
+    /// Runs `work` on the service with the GIL released, mapping its error.
+    pub(crate) fn run<T, F>(&self, py: Python<'_>, work: F) -> PyResult<T>
+    where
+        T: Send,
+        F: FnOnce(&InviteService) -> invite_core::Result<T> + Send,
+    {
+        let service = &self.inner;
+        py.detach(|| work(service)).into_py(py)
+    }
+}
+
+#[pymethods]
+impl PyInviteService {
+    #[new]
+    #[pyo3(signature = (store = None, *, config = None, clock = None, random_seed = None, outbox_key = None))]
+    fn new(
+        py: Python<'_>,
+        store: Option<StoreArg<'_>>,
+        config: Option<Bound<'_, PyConfig>>,
+        clock: Option<Bound<'_, PyManualClock>>,
+        random_seed: Option<u64>,
+        outbox_key: Option<Bound<'_, PyBytes>>,
+    ) -> PyResult<Self> {
+        let store = match store {
+            Some(StoreArg::Opened(s)) => s.get().inner.clone(),
+            Some(StoreArg::Url(url)) => py.detach(|| invite_core::store::open(&url)).into_py(py)?,
+            None => py
+                .detach(|| invite_core::store::open("memory:"))
+                .into_py(py)?,
+        };
+        let mut builder = InviteService::builder(store)
+            .config(config.map(|c| c.get().inner.clone()).unwrap_or_default());
+        if let Some(clock) = clock {
+            builder = builder.clock(clock.get().inner.clone());
+        }
+        if let Some(seed) = random_seed {
+            builder = builder.random(Arc::new(SeededRandom::new(seed)));
+        }
+        if let Some(key) = outbox_key {
+            let key: [u8; 32] = key
+                .as_bytes()
+                .try_into()
+                .map_err(|_| {
+                    Error::new(
+                        ErrorCode::InvalidConfig,
+                        "outbox key must be exactly 32 bytes",
+                    )
+                })
+                .into_py(py)?;
+            builder = builder.outbox_key(key);
+        }
+        let inner = builder.build().into_py(py)?;
+        Ok(PyInviteService { inner })
+    }
+
+    /// The configuration in force.
+    #[getter]
+    fn config(&self) -> PyConfig {
+        PyConfig {
+            inner: self.inner.config().clone(),
+        }
+    }
+
+    /// The store's kind: `"memory"`, `"sqlite"`, `"postgres"`, …
+    #[getter]
+    fn store_kind(&self) -> &'static str {
+        self.inner.store().kind()
+    }
+
+    /// The current time by the service's clock (UTC).
+    fn now(&self) -> DateTime<Utc> {
+        self.inner.now()
+    }
+
+    /// The accept link for a token (the configured base URL with `token` added).
+    ///
+    /// Args:
+    ///     token: A token returned by `send` or `resend`.
+    fn accept_link(&self, py: Python<'_>, token: String) -> PyResult<String> {
+        let token = Token::parse(&token).into_py(py)?;
+        Ok(self.inner.accept_link(&token))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let url = pyo3::types::PyString::new(py, &self.inner.config().accept_base_url).repr()?;
+        Ok(format!(
+            "InviteService(store='{}', base_url={url})",
+            self.inner.store().kind()
+        ))
+    }
+}

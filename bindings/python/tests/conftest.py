@@ -1,0 +1,102 @@
+"""Shared fixtures: a catalog like the one the user guide describes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pytest
+
+from invite_core import (
+    App,
+    Business,
+    Config,
+    InvitationEmail,
+    InviteService,
+    Limits,
+    ManualClock,
+    Role,
+    SentInvitation,
+    Subscription,
+    User,
+)
+
+BASE_URL = "https://app.example.com/invitations/accept"
+START = datetime(2030, 1, 6, 9, 0, tzinfo=timezone.utc)
+
+
+@dataclass
+class World:
+    """Acme with CRM enabled, a 3-seat Team subscription, an admin and a directory user."""
+
+    service: InviteService
+    clock: ManualClock
+    acme: Business
+    crm: App
+    team: Subscription
+    member: Role
+    manager: Role
+    admin: User
+    bob: User
+
+    def send_new(
+        self,
+        email: str,
+        *,
+        subscription_id: str | None = None,
+        role_id: str | None = None,
+        inviter_id: str | None = None,
+    ) -> SentInvitation:
+        """Invites a new user (Ada Lovelace at `email`) into Team as a member."""
+        return self.service.send(
+            inviter_id or self.admin.id,
+            first_name="Ada",
+            last_name="Lovelace",
+            email=email,
+            business_id=self.acme.id,
+            app_id=self.crm.id,
+            subscription_id=subscription_id or self.team.id,
+            role_id=role_id or self.member.id,
+        )
+
+
+class CapturingMailer:
+    """A mailer written in Python: keeps every email it is given."""
+
+    def __init__(self) -> None:
+        self.sent: list[InvitationEmail] = []
+
+    def send(self, email: InvitationEmail) -> None:
+        self.sent.append(email)
+
+
+def build_world(service: InviteService, clock: ManualClock, seats: int | None = 3) -> World:
+    acme = service.create_business("Acme")
+    crm = service.create_app("CRM")
+    service.set_app_enabled(acme.id, crm.id)
+    team = service.create_subscription(acme.id, crm.id, plan="Team", seats=seats)
+    member = service.create_role(crm.id, "member", "Member", ["records.read"])
+    manager = service.create_role(
+        crm.id, "manager", "Manager", ["records.read", "records.write", "invitations.send"]
+    )
+    admin = service.create_user("Grace", "Hopper", "grace@acme.example")
+    service.set_business_admin(acme.id, admin.id)
+    bob = service.create_user("Bob", "Builder", "bob@example.com")
+    return World(service, clock, acme, crm, team, member, manager, admin, bob)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def world(clock: ManualClock) -> World:
+    config = Config(BASE_URL, limits=Limits.unlimited())
+    service = InviteService("memory:", config=config, clock=clock, random_seed=7)
+    return build_world(service, clock)
+
+
+@pytest.fixture
+def mailer() -> CapturingMailer:
+    return CapturingMailer()

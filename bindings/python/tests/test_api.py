@@ -1,0 +1,222 @@
+"""The Python surface: result objects, types, configuration, stores, paging."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import invite_core
+from invite_core import (
+    Config,
+    DeliveryConfig,
+    InvalidConfigError,
+    InviteService,
+    Limits,
+    ManualClock,
+    NotFoundError,
+    Page,
+    Store,
+    User,
+    ValidationError,
+)
+
+from .conftest import BASE_URL, START, World
+
+
+def test_results_have_a_readable_repr_and_to_dict(world: World) -> None:
+    sent = world.send_new("ada@example.com")
+    text = repr(sent)
+    assert text.startswith("SentInvitation(invitation=Invitation(id='")
+    assert "email='ada@example.com'" in text and "status='pending'" in text
+    assert sent.token not in text  # shown once: never in a repr
+    data = sent.to_dict()
+    assert data["token"] == sent.token
+    assert data["invitation"]["delivery"] == {
+        "state": "queued", "attempts": 0, "last_error": None, "delivered_at": None,
+    }
+    assert data["invitation"]["created_at"] == START
+    assert repr(world.team) == f"Subscription(id='{world.team.id}', plan='Team', seats=3, status='active')"
+    assert world.member.to_dict()["permissions"] == ["records.read"]
+
+
+def test_ids_are_strings_and_datetimes_are_aware(world: World) -> None:
+    inv = world.send_new("ada@example.com").invitation
+    for value in [inv.id, inv.business_id, inv.subscription_id, inv.role_id, inv.inviter_id]:
+        assert isinstance(value, str) and len(value) == 36
+    for when in [inv.created_at, inv.expires_at, inv.last_sent_at, world.acme.created_at]:
+        assert when.tzinfo is not None and when.utcoffset() == timedelta(0)
+    assert world.service.now() == START
+
+
+def test_any_timezone_is_accepted_and_naive_is_refused(world: World) -> None:
+    paris = timezone(timedelta(hours=1))
+    sub = world.service.create_subscription(
+        world.acme.id, world.crm.id, plan="Window",
+        valid_from=datetime(2030, 1, 1, 1, 0, tzinfo=paris),
+    )
+    assert sub.valid_from == datetime(2030, 1, 1, 0, 0, tzinfo=timezone.utc)
+    with pytest.raises(TypeError):
+        world.service.create_subscription(
+            world.acme.id, world.crm.id, plan="Naive", valid_from=datetime(2030, 1, 1)
+        )
+
+
+def test_records_compare_by_value(world: World) -> None:
+    assert world.service.get_user(world.bob.id) == world.bob
+    assert world.service.get_business(world.acme.id) != world.service.create_business("Other")
+
+
+def test_configuration(world: World) -> None:
+    config = Config(
+        "https://example.com/join",
+        default_expiry=timedelta(days=2),
+        limits=Limits(invites_per_inviter_per_day=None, resend_cooldown=timedelta(0)),
+        delivery=DeliveryConfig(max_attempts=2),
+        allow_non_ascii_email=True,
+    )
+    assert config.limits.pending_per_business == Limits().pending_per_business  # core default
+    assert config.limits.invites_per_inviter_per_day is None
+    assert config.delivery.base_backoff == DeliveryConfig().base_backoff
+    assert Config().default_expiry == timedelta(days=7)
+    assert Config().to_dict()["limits"]["resend_cooldown"] == timedelta(seconds=60)
+    clock = ManualClock(START)
+    service = InviteService(config=config, clock=clock)
+    assert service.config == config
+    assert service.store_kind == "memory"
+    assert "store='memory'" in repr(service)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        Config("ftp://example.com/accept"),
+        Config("https://user:pw@example.com/accept"),
+        Config(BASE_URL, default_expiry=timedelta(minutes=5)),
+        Config(BASE_URL, default_expiry=timedelta(days=31)),
+        Config(BASE_URL, delivery=DeliveryConfig(max_attempts=0)),
+    ],
+)
+def test_invalid_configuration(config: Config) -> None:
+    with pytest.raises(InvalidConfigError) as e:
+        InviteService(config=config)
+    assert e.value.code == "INVALID_CONFIG"
+
+
+def test_outbox_key_must_be_32_bytes() -> None:
+    InviteService(outbox_key=bytes(32))
+    with pytest.raises(InvalidConfigError):
+        InviteService(outbox_key=b"short")
+
+
+def test_expiry_per_send(world: World) -> None:
+    sent = world.service.send(
+        world.admin.id, user_id=world.bob.id, business_id=world.acme.id, app_id=world.crm.id,
+        subscription_id=world.team.id, role_id=world.member.id, expires_in=timedelta(hours=1),
+    )
+    assert sent.invitation.expires_at == START + timedelta(hours=1)
+    with pytest.raises(ValidationError) as e:
+        world.service.resend(world.acme.id, sent.invitation.id, world.admin.id,
+                             expires_in=timedelta(days=60))
+    assert e.value.errors[0]["code"] == "OUT_OF_RANGE"
+
+
+def test_stores_by_url_can_be_shared() -> None:
+    store = Store("memory:")
+    assert store.kind == "memory"
+    one = InviteService(store)
+    two = InviteService(store)
+    acme = one.create_business("Acme")
+    assert two.get_business(acme.id) == acme
+    assert InviteService("memory:").list_businesses() == []
+    assert InviteService().store_kind == "memory"
+
+
+def test_not_found_for_malformed_and_foreign_ids(world: World) -> None:
+    with pytest.raises(NotFoundError):
+        world.service.get_business("nope")
+    sent = world.send_new("ada@example.com")
+    other = world.service.create_business("Other")
+    with pytest.raises(NotFoundError):
+        world.service.get_invitation(other.id, sent.invitation.id)  # tenant isolation
+
+
+def test_paging(world: World) -> None:
+    s = world.service
+    for i in range(5):
+        s.create_user(f"User{i}", "Zed", f"user{i}@example.com")
+    first: Page[User] = s.search_users("user", limit=2)
+    assert len(first) == 2 and first.next_cursor is not None
+    names = [u.first_name for u in first]
+    cursor: str | None = first.next_cursor
+    while cursor is not None:
+        page = s.search_users("user", cursor=cursor, limit=2)
+        names += [u.first_name for u in page.items]
+        cursor = page.next_cursor
+    assert names == [f"User{i}" for i in range(5)]
+    assert first.to_dict()["items"][0]["email"] == "user0@example.com"
+    assert repr(first).startswith("Page(items=<2 items>")
+    with pytest.raises(ValidationError):
+        s.search_users("user", limit=0)
+    with pytest.raises(ValidationError):
+        s.list_invitations(world.acme.id, status="lost")  # type: ignore[arg-type]
+
+
+def test_listing_invitations_and_events(world: World) -> None:
+    s = world.service
+    a = world.send_new("ada@example.com")
+    b = world.send_new("bea@example.com")
+    s.revoke(world.acme.id, b.invitation.id, world.admin.id)
+    assert [i.id for i in s.list_invitations(world.acme.id)] == [a.invitation.id, b.invitation.id]
+    assert [i.id for i in s.list_invitations(world.acme.id, status="revoked")] == [b.invitation.id]
+    assert [i.id for i in s.list_invitations(world.acme.id, email="ADA@example.com")] == [a.invitation.id]
+    events = s.list_events(world.acme.id, invitation_id=b.invitation.id)
+    assert [(e.kind, e.actor_id) for e in events] == [
+        ("created", world.admin.id), ("sent", world.admin.id), ("revoked", world.admin.id),
+    ]
+
+
+def test_idempotency_key_replays_the_first_result(world: World) -> None:
+    def send() -> invite_core.SentInvitation:
+        return world.service.send(
+            world.admin.id, user_id=world.bob.id, business_id=world.acme.id,
+            app_id=world.crm.id, subscription_id=world.team.id, role_id=world.member.id,
+            idempotency_key="req-1",
+        )
+
+    first, second = send(), send()
+    assert not first.replayed and second.replayed
+    assert (second.invitation.id, second.token) == (first.invitation.id, first.token)
+
+
+def test_catalog_round_trip(world: World) -> None:
+    s = world.service
+    assert s.rename_business(world.acme.id, "Acme Inc").name == "Acme Inc"
+    assert s.rename_app(world.crm.id, "CRM Pro").name == "CRM Pro"
+    assert [a.id for a in s.list_apps()] == [world.crm.id]
+    assert [r.key for r in s.list_roles(world.crm.id)] == ["member", "manager"]
+    assert s.get_role(world.member.id) == world.member
+    updated = s.update_user(world.bob.id, "Robert", "Builder", "rob@example.com")
+    assert (updated.first_name, updated.email) == ("Robert", "rob@example.com")
+    sub = s.update_subscription(world.acme.id, world.team.id, seats=None, plan="Unlimited")
+    assert (sub.seats, sub.plan, sub.status) == (None, "Unlimited", "active")
+    with pytest.raises(TypeError):
+        s.update_subscription(world.acme.id, world.team.id, colour="red")  # type: ignore[call-arg]
+    m = s.add_membership(world.acme.id, world.team.id, world.bob.id, world.member.id)
+    assert s.memberships_of_user(world.bob.id) == [m]
+    assert [x.id for x in s.list_memberships(world.acme.id, world.team.id)] == [m.id]
+    s.remove_membership(world.acme.id, m.id)
+    assert s.memberships_of_user(world.bob.id, world.acme.id) == []
+    [option] = s.businesses_for_inviter(world.admin.id)
+    assert option.is_admin and option.business.id == world.acme.id
+    assert [a.id for a in s.apps_for_inviter(world.admin.id, world.acme.id)] == [world.crm.id]
+    assert {r.key for r in s.grantable_roles(world.admin.id, world.acme.id, world.crm.id)} == {
+        "member", "manager",
+    }
+
+
+def test_version_and_accept_link(world: World) -> None:
+    assert invite_core.__version__
+    sent = world.send_new("ada@example.com")
+    assert world.service.accept_link(sent.token) == sent.accept_link
+    assert sent.accept_link.startswith(BASE_URL + "?token=")

@@ -1,0 +1,69 @@
+"""Bulk send: one transaction, one result per row, seats counted across the batch."""
+
+from __future__ import annotations
+
+import pytest
+
+from invite_core import SeatLimitError, ValidationError
+
+from .conftest import World
+
+
+def test_bulk_send_reports_every_row(world: World) -> None:
+    rows: list[dict[str, str | None]] = [
+        {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"},
+        {"user_id": world.bob.id},
+        {"first_name": "", "last_name": "Turing", "email": "not-an-email"},
+        {"user_id": "not-a-uuid"},
+        {"first_name": "Edsger", "last_name": "Dijkstra", "email": "edsger@example.com"},
+        {"first_name": "Barbara", "last_name": "Liskov", "email": "barbara@example.com"},
+    ]
+    result = world.service.bulk_send(
+        world.admin.id, rows, business_id=world.acme.id, app_id=world.crm.id,
+        subscription_id=world.team.id, role_id=world.member.id,
+    )
+    assert [r.index for r in result.rows] == list(range(6))
+    assert [r.ok for r in result.rows] == [True, True, False, False, True, False]
+    assert (result.sent, result.failed, result.replayed) == (3, 3, False)
+    bad = result.rows[2].error
+    assert isinstance(bad, ValidationError)
+    assert {(e["field"], e["code"]) for e in bad.errors} == {
+        ("rows[2].first_name", "REQUIRED"), ("rows[2].email", "INVALID_EMAIL"),
+    }
+    unknown = result.rows[3].error
+    assert isinstance(unknown, ValidationError)
+    assert unknown.errors[0]["field"] == "rows[3].user_id"
+    assert unknown.errors[0]["code"] == "UNKNOWN_OPTION"
+    assert isinstance(result.rows[5].error, SeatLimitError)  # 3 seats, counted across rows
+    sent = result.rows[1].sent
+    assert sent is not None and sent.invitation.invitee_user_id == world.bob.id
+    data = result.to_dict()
+    assert data["rows"][5]["error"]["code"] == "SEAT_LIMIT_REACHED"
+    assert data["rows"][0]["sent"]["invitation"]["email"] == "ada@example.com"
+    usage = world.service.seat_usage(world.acme.id, world.team.id)
+    assert usage.reserved == 3
+
+
+def test_bulk_send_shared_field_problems_fail_the_call(world: World) -> None:
+    with pytest.raises(ValidationError) as e:
+        world.service.bulk_send(world.admin.id, [{"user_id": world.bob.id}], business_id=world.acme.id)
+    assert {(x["field"], x["code"]) for x in e.value.errors} == {
+        ("app_id", "REQUIRED"), ("subscription_id", "REQUIRED"), ("role_id", "REQUIRED"),
+    }
+    with pytest.raises(ValidationError) as e:
+        world.service.bulk_send(world.admin.id, [], business_id="x", app_id="y")
+    assert {x["code"] for x in e.value.errors} == {"UNKNOWN_OPTION"}
+    with pytest.raises(TypeError):
+        world.service.bulk_send(world.admin.id, [{"mail": "a@b.c"}], business_id=world.acme.id)
+
+
+def test_bulk_send_is_idempotent(world: World) -> None:
+    def run() -> list[str]:
+        result = world.service.bulk_send(
+            world.admin.id, [{"first_name": "Ada", "last_name": "L", "email": "ada@example.com"}],
+            business_id=world.acme.id, app_id=world.crm.id, subscription_id=world.team.id,
+            role_id=world.member.id, idempotency_key="import-42",
+        )
+        return [r.sent.token for r in result.rows if r.sent is not None]
+
+    assert run() == run()

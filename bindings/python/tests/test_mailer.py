@@ -1,0 +1,111 @@
+"""Outbox dispatch through mailers written in Python."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from invite_core import Config, DeliveryConfig, InvitationEmail, InviteService, Limits
+
+from .conftest import BASE_URL, CapturingMailer, World, build_world
+
+
+class FlakyMailer:
+    """Raises for the first `failures` emails, then delivers."""
+
+    def __init__(self, failures: int, exc: BaseException | None = None) -> None:
+        self.failures = failures
+        self.exc = exc or ConnectionError("smtp server said 451 try again later")
+        self.delivered: list[InvitationEmail] = []
+
+    def send(self, email: InvitationEmail) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise self.exc
+        self.delivered.append(email)
+
+
+def test_dispatch_hands_each_email_to_the_python_mailer(world: World, mailer: CapturingMailer) -> None:
+    sent = world.send_new("ada@example.com")
+    report = world.service.dispatch_outbox(mailer)
+    assert (report.delivered, report.retrying, report.failed) == (1, 0, 0)
+    [email] = mailer.sent
+    assert email.to == "ada@example.com"
+    assert email.invitation_id == sent.invitation.id
+    assert email.accept_link == sent.accept_link
+    assert "Grace Hopper" in email.subject and sent.accept_link in email.text
+    assert email.expires_at == sent.invitation.expires_at
+    inv = world.service.get_invitation(world.acme.id, sent.invitation.id)
+    assert inv.delivery.state == "sent" and inv.delivery.delivered_at == world.clock.now()
+    assert world.service.dispatch_outbox(mailer).delivered == 0  # nothing left
+
+
+def test_a_python_exception_becomes_a_delivery_failure(world: World) -> None:
+    s = world.service
+    sent = world.send_new("ada@example.com")
+    flaky = FlakyMailer(failures=1)
+    report = s.dispatch_outbox(flaky)
+    assert (report.delivered, report.retrying, report.failed) == (0, 1, 0)
+    inv = s.get_invitation(world.acme.id, sent.invitation.id)
+    assert inv.delivery.state == "queued"
+    assert inv.delivery.last_error == "smtp server said 451 try again later"
+    events = s.list_events(world.acme.id, invitation_id=sent.invitation.id).items
+    assert events[-1].kind == "delivery_failed"
+    assert events[-1].detail == "smtp server said 451 try again later"
+    [message] = s.invitation_messages(world.acme.id, sent.invitation.id)
+    assert (message.state, message.attempts) == ("queued", 1)
+    world.clock.advance(timedelta(minutes=5))  # past the backoff
+    assert s.dispatch_outbox(flaky).delivered == 1
+    assert s.get_invitation(world.acme.id, sent.invitation.id).delivery.state == "sent"
+
+
+def test_an_exception_without_a_message_records_its_class() -> None:
+    world = make_world(max_attempts=1)
+    sent = world.send_new("ada@example.com")
+    report = world.service.dispatch_outbox(FlakyMailer(failures=1, exc=RuntimeError()))
+    assert report.failed == 1
+    inv = world.service.get_invitation(world.acme.id, sent.invitation.id)
+    assert (inv.delivery.state, inv.delivery.last_error) == ("failed", "RuntimeError")
+    world.service.retry_delivery(world.acme.id, sent.invitation.id, world.admin.id)
+    assert world.service.dispatch_outbox(CapturingMailer()).delivered == 1
+
+
+def test_keyboard_interrupt_in_the_mailer_is_reraised_after_bookkeeping(world: World) -> None:
+    for i in range(3):
+        world.send_new(f"p{i}@example.com")
+    with pytest.raises(KeyboardInterrupt):
+        world.service.dispatch_outbox(FlakyMailer(failures=1, exc=KeyboardInterrupt()))
+    pending = world.service.list_invitations(world.acme.id).items
+    assert {i.delivery.state for i in pending} == {"queued"}
+    assert all(i.delivery.last_error for i in pending)
+    world.clock.advance(timedelta(hours=1))
+    assert world.service.dispatch_outbox(CapturingMailer()).delivered == 3
+
+
+def test_a_mailer_must_have_send(world: World) -> None:
+    with pytest.raises(TypeError):
+        world.service.dispatch_outbox(object())  # type: ignore[arg-type]
+
+
+def test_a_lambda_mailer_works(world: World) -> None:
+    seen: list[str] = []
+
+    class Inline:
+        send = staticmethod(lambda email: seen.append(email.to))
+
+    world.send_new("ada@example.com")
+    assert world.service.dispatch_outbox(Inline()).delivered == 1
+    assert seen == ["ada@example.com"]
+
+
+def make_world(max_attempts: int) -> World:
+    from invite_core import ManualClock
+
+    from .conftest import START
+
+    clock = ManualClock(START)
+    config = Config(
+        BASE_URL, limits=Limits.unlimited(), delivery=DeliveryConfig(max_attempts=max_attempts)
+    )
+    return build_world(InviteService(config=config, clock=clock), clock)

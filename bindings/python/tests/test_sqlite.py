@@ -1,0 +1,85 @@
+"""The SQLite store by URL: durable across services, safe across threads."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from invite_core import (
+    Config,
+    InviteError,
+    InviteService,
+    Limits,
+    ManualClock,
+    SeatLimitError,
+    Store,
+)
+
+from .conftest import BASE_URL, START, CapturingMailer, build_world
+
+KEY = bytes(range(32))
+
+
+def open_service(path: Path, clock: ManualClock) -> InviteService:
+    config = Config(BASE_URL, limits=Limits.unlimited())
+    return InviteService(f"sqlite:{path}", config=config, clock=clock, outbox_key=KEY)
+
+
+def test_sqlite_file_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "invites.db"
+    clock = ManualClock(START)
+    first = open_service(path, clock)
+    assert first.store_kind == "sqlite"
+    clock_world = build_world(first, clock)
+    sent = clock_world.send_new("ada@example.com")
+    del first
+
+    again = open_service(path, clock)  # a new process would do the same
+    assert again.get_invitation(clock_world.acme.id, sent.invitation.id).status == "pending"
+    mailer = CapturingMailer()
+    assert again.dispatch_outbox(mailer).delivered == 1  # the sealed token survived
+    assert mailer.sent[0].accept_link == sent.accept_link
+    accepted = again.accept(sent.token)
+    assert accepted.user_created
+    usage = again.seat_usage(clock_world.acme.id, clock_world.team.id)
+    assert (usage.used, usage.reserved) == (1, 0)
+
+
+def test_two_services_on_one_file_never_oversell(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    clock = ManualClock(START)
+    a = open_service(path, clock)
+    world = build_world(a, clock, seats=4)
+    other = InviteService(Store(f"sqlite:{path}"), config=a.config, clock=clock, outbox_key=KEY)
+    services = [a, other]  # one clock: two processes agree on the time
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def invite(worker: int) -> None:
+        service = services[worker % 2]
+        barrier.wait()
+        for n in range(3):
+            try:
+                service.send(
+                    world.admin.id, first_name="P", last_name=str(worker),
+                    email=f"w{worker}-{n}@example.com", business_id=world.acme.id,
+                    app_id=world.crm.id, subscription_id=world.team.id, role_id=world.member.id,
+                )
+                result = "sent"
+            except SeatLimitError:
+                result = "full"
+            except InviteError as e:
+                result = e.code
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=invite, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("sent") == 4
+    assert outcomes.count("full") == 20
+    counted = a.recount_seats(world.acme.id, world.team.id)
+    assert (counted.used, counted.reserved) == (0, 4)

@@ -1,0 +1,87 @@
+"""Concurrency from Python threads: seats never oversell; the GIL is released."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from datetime import timedelta
+
+from invite_core import InviteError, SeatLimitError
+
+from .conftest import World
+
+THREADS = 8
+
+
+def test_eight_threads_never_oversell(world: World) -> None:
+    s = world.service
+    seats = 5
+    sub = s.create_subscription(world.acme.id, world.crm.id, plan="Small", seats=seats)
+    barrier = threading.Barrier(THREADS)
+    sent: list[str] = []
+    refused: list[InviteError] = []
+    lock = threading.Lock()
+
+    def invite(worker: int) -> None:
+        barrier.wait()
+        for n in range(4):
+            try:
+                result = world.send_new(f"w{worker}-{n}@example.com", subscription_id=sub.id)
+                with lock:
+                    sent.append(result.invitation.id)
+            except InviteError as e:
+                with lock:
+                    refused.append(e)
+
+    threads = [threading.Thread(target=invite, args=(i,)) for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(sent) == seats
+    assert len(refused) == THREADS * 4 - seats
+    assert all(isinstance(e, SeatLimitError) for e in refused)
+    usage = s.seat_usage(world.acme.id, sub.id)
+    assert (usage.used, usage.reserved, usage.available) == (0, seats, 0)
+    counted = s.recount_seats(world.acme.id, sub.id)
+    assert (counted.used, counted.reserved) == (0, seats)
+
+
+def test_store_work_releases_the_gil(world: World) -> None:
+    """Another Python thread runs while a call works in Rust.
+
+    With a 10 s switch interval the interpreter never takes the GIL from a thread that
+    holds it, so the main thread can tick between `start` and `end` only if the call
+    released the GIL.
+    """
+    s = world.service
+    big = s.create_subscription(world.acme.id, world.crm.id, plan="Big")
+    for i in range(500):
+        world.send_new(f"bulk{i}@example.com", subscription_id=big.id)
+    world.clock.advance(timedelta(days=8))
+    window: list[float] = []
+    ticks: list[float] = []
+    done = threading.Event()
+
+    def sweep() -> None:
+        start = time.perf_counter()
+        swept = s.expire_overdue()
+        window.extend([start, time.perf_counter()])
+        assert swept == 500
+        done.set()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(10.0)
+    try:
+        worker = threading.Thread(target=sweep)
+        worker.start()
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0)
+        worker.join()
+    finally:
+        sys.setswitchinterval(interval)
+    start, end = window
+    inside = [t for t in ticks if start < t < end]
+    assert inside, f"no Python ran during a {end - start:.4f}s call"

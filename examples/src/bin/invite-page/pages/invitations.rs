@@ -1,0 +1,99 @@
+//! The invitations list: status, delivery status, expiry, history; resend and revoke.
+
+use invite_core::{DeliveryState, Event, Invitation, InvitationStatus};
+use maud::{Markup, html};
+
+use super::{Nav, csrf_field, layout, when};
+use crate::session::Flash;
+
+/// One invitation with the names the table shows.
+pub struct Row {
+    pub invitation: Invitation,
+    pub business: String,
+    pub app: String,
+    pub plan: String,
+    pub role: String,
+    pub invitee: String,
+    pub events: Vec<Event>,
+}
+
+fn action(name: &str, label: &str, row: &Row, csrf: &str) -> Markup {
+    html! {
+        form.inline method="post" action=(format!("/invitations/{name}")) {
+            (csrf_field(csrf))
+            input type="hidden" name="business_id" value=(row.invitation.business_id.to_string());
+            input type="hidden" name="invitation_id" value=(row.invitation.id.to_string());
+            button type="submit" data-action=(name) { (label) }
+        }
+    }
+}
+
+fn delivery(row: &Row) -> Markup {
+    let d = &row.invitation.delivery;
+    html! {
+        span.badge data-delivery-state=(d.state.as_str()) { (d.state.as_str()) }
+        @if d.state == DeliveryState::Failed {
+            @if let Some(e) = &d.last_error { br; small { (e) } }
+        }
+        @if let Some(at) = d.delivered_at { br; small { (when(at)) } }
+    }
+}
+
+/// Renders the list (newest first).
+pub fn render(rows: &[Row], csrf: &str, flash: Option<&Flash>, admin_name: &str) -> Markup {
+    let body = html! {
+        h1 { "Invitations" }
+        @match flash {
+            Some(Flash::Done { code, message }) => {
+                div.success role="status" data-testid="notice" data-code=(code) { p { (message) } }
+            }
+            Some(Flash::Failed { code, message }) => {
+                div.alert role="alert" data-testid="action-error" data-code=(code) { p { (message) } }
+            }
+            _ => {}
+        }
+        @if rows.is_empty() {
+            p data-testid="no-invitations" { "No invitations yet. " a href="/" { "Invite someone." } }
+        } @else {
+            table.invitations data-testid="invitations" {
+                thead { tr {
+                    th { "Invitee" } th { "Business / app" } th { "Subscription" } th { "Role" }
+                    th { "Status" } th { "Delivery" } th { "Sent" } th { "Expires" } th { "Actions" }
+                } }
+                tbody {
+                    @for row in rows {
+                        @let inv = &row.invitation;
+                        tr data-invitation=(inv.id.to_string()) data-email=(inv.email)
+                            data-status=(inv.status.as_str()) data-delivery=(inv.delivery.state.as_str()) {
+                            td { (row.invitee) br; small { (inv.email) } }
+                            td { (row.business) " / " (row.app) }
+                            td { (row.plan) }
+                            td { (row.role) }
+                            td { span.badge data-status-badge=(inv.status.as_str()) { (inv.status.as_str()) } }
+                            td { (delivery(row)) }
+                            td { (inv.send_count) "×, last " (when(inv.last_sent_at)) }
+                            td { (when(inv.expires_at)) }
+                            td.actions {
+                                @if matches!(inv.status, InvitationStatus::Pending | InvitationStatus::Expired) {
+                                    (action("resend", "Resend", row, csrf))
+                                }
+                                @if inv.status == InvitationStatus::Pending {
+                                    (action("revoke", "Revoke", row, csrf))
+                                }
+                                details {
+                                    summary { "History" }
+                                    ol.history {
+                                        @for e in &row.events {
+                                            li data-event=(e.kind.as_str()) { (when(e.at)) " " (e.kind.as_str()) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout("Invitations", Nav::Invitations, Some(admin_name), body)
+}

@@ -1,0 +1,157 @@
+//! Server-side sessions: a random id in an `HttpOnly` cookie names the session's form
+//! state, its CSRF token and a one-shot flash message.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use invite_core::InviteForm;
+use invite_core::form::SubmitError;
+
+/// Name of the session cookie.
+pub const COOKIE: &str = "invite_sid";
+/// Sessions kept at most; the least recently used goes first.
+const MAX_SESSIONS: usize = 10_000;
+/// Length of an encoded session id or CSRF token (32 random bytes, base64url).
+const TOKEN_LEN: usize = 43;
+
+/// A one-shot message shown by the next page rendered.
+#[derive(Clone, Debug)]
+pub enum Flash {
+    /// The form's invitation was sent.
+    Sent { email: String, accept_link: String },
+    /// The form's send was refused.
+    Rejected(SubmitError),
+    /// An action on the invitations list worked.
+    Done { code: &'static str, message: String },
+    /// An action on the invitations list was refused.
+    Failed { code: String, message: String },
+}
+
+/// One browser's state.
+#[derive(Debug)]
+pub struct Session {
+    pub csrf: String,
+    pub form: InviteForm,
+    pub flash: Option<Flash>,
+    last_seen: Instant,
+}
+
+impl Session {
+    /// Whether `token` is this session's CSRF token (compared in constant time).
+    pub fn csrf_ok(&self, token: Option<&str>) -> bool {
+        let Some(token) = token else { return false };
+        let (a, b) = (self.csrf.as_bytes(), token.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+/// A fresh random token: 32 bytes from the OS CSPRNG, base64url.
+pub fn random_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The session id from a `Cookie` header value, if well-formed.
+pub fn id_from_cookie_header(header: &str) -> Option<&str> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|v| {
+            v.len() == TOKEN_LEN
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// The `Set-Cookie` value for a session id.
+pub fn set_cookie(id: &str) -> String {
+    format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax")
+}
+
+/// Every live session.
+#[derive(Default)]
+pub struct Sessions {
+    map: Mutex<HashMap<String, Arc<Mutex<Session>>>>,
+}
+
+/// Locks a mutex, recovering from a poisoned one (a panicking request must not take the
+/// whole page down).
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Sessions {
+    /// The session named by the cookie, if it exists.
+    pub fn get(&self, id: Option<&str>) -> Option<Arc<Mutex<Session>>> {
+        let session = lock(&self.map).get(id?).cloned()?;
+        lock(&session).last_seen = Instant::now();
+        Some(session)
+    }
+
+    /// The session named by the cookie, or a new one. The id is `Some` when new (the
+    /// caller sets the cookie).
+    pub fn get_or_create(
+        &self,
+        id: Option<&str>,
+    ) -> Result<(Arc<Mutex<Session>>, Option<String>), getrandom::Error> {
+        if let Some(session) = self.get(id) {
+            return Ok((session, None));
+        }
+        let id = random_token()?;
+        let session = Arc::new(Mutex::new(Session {
+            csrf: random_token()?,
+            form: InviteForm::new(),
+            flash: None,
+            last_seen: Instant::now(),
+        }));
+        let mut map = lock(&self.map);
+        if map.len() >= MAX_SESSIONS {
+            let oldest = map
+                .iter()
+                .min_by_key(|(_, s)| lock(s).last_seen)
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                map.remove(&oldest);
+            }
+        }
+        map.insert(id.clone(), session.clone());
+        Ok((session, Some(id)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_ids_are_checked_before_lookup() {
+        let id = random_token().unwrap();
+        let header = format!("a=b; {COOKIE}={id}; c=d");
+        assert_eq!(id_from_cookie_header(&header), Some(id.as_str()));
+        assert_eq!(id_from_cookie_header(&format!("{COOKIE}=short")), None);
+        assert_eq!(
+            id_from_cookie_header(&format!("{COOKIE}={}", "!".repeat(43))),
+            None
+        );
+    }
+
+    #[test]
+    fn sessions_are_found_again_and_csrf_is_exact() {
+        let sessions = Sessions::default();
+        let (session, id) = sessions.get_or_create(None).unwrap();
+        let id = id.unwrap();
+        let (again, new_id) = sessions.get_or_create(Some(&id)).unwrap();
+        assert!(new_id.is_none());
+        assert!(Arc::ptr_eq(&session, &again));
+        let token = lock(&session).csrf.clone();
+        assert!(lock(&session).csrf_ok(Some(&token)));
+        assert!(!lock(&session).csrf_ok(Some("nope")));
+        assert!(!lock(&session).csrf_ok(None));
+    }
+}

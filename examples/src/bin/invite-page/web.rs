@@ -1,0 +1,242 @@
+//! Routes, security headers and the hop from async handlers to the blocking pool.
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::Router;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Query, Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use invite_core::Error;
+use serde::Deserialize;
+
+use crate::app::{App, bad_request, failure, html};
+use crate::input::{ActionInput, FormInput, TokenInput};
+use crate::pages;
+use crate::session::id_from_cookie_header;
+
+const CSS: &str = include_str!("static/page.css");
+const JS: &str = include_str!("static/page.js");
+
+/// Every route of the page.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(form_page))
+        .route("/form", post(form_post))
+        .route("/invitations", get(invitations_page))
+        .route("/invitations/resend", post(resend))
+        .route("/invitations/revoke", post(revoke))
+        .route("/invitations/accept", get(accept_page).post(accept))
+        .route("/invitations/decline", post(decline))
+        .route("/mailbox", get(mailbox_page))
+        .route(
+            "/static/page.css",
+            get(|| async { asset("text/css; charset=utf-8", CSS) }),
+        )
+        .route(
+            "/static/page.js",
+            get(|| async { asset("text/javascript; charset=utf-8", JS) }),
+        )
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async {
+            html(
+                StatusCode::NOT_FOUND,
+                pages::error_page("Not found", "NOT_FOUND", "There is no such page.", None),
+            )
+        })
+        .layer(middleware::from_fn(security_headers))
+        .with_state(app)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")],
+        body,
+    )
+        .into_response()
+}
+
+/// Headers on every response: no framing, no sniffing, no referrer (accept links carry
+/// tokens), scripts and styles only from this server, pages never cached.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut HeaderMap, name: &'static str, value: &'static str| {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    };
+    set(
+        headers,
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+    );
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "x-frame-options", "DENY");
+    set(headers, "referrer-policy", "no-referrer");
+    if !headers.contains_key(CACHE_CONTROL) {
+        set(headers, "cache-control", "no-store");
+    }
+    response
+}
+
+fn cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(id_from_cookie_header)
+        .map(str::to_owned)
+}
+
+/// Runs a synchronous handler on the blocking pool.
+async fn blocking(app: Arc<App>, work: impl FnOnce(&App) -> Response + Send + 'static) -> Response {
+    match tokio::task::spawn_blocking(move || work(&app)).await {
+        Ok(response) => response,
+        Err(_) => failure(&Error::internal("a request handler panicked")),
+    }
+}
+
+fn form_error(rejection: &FormRejection) -> Response {
+    bad_request(&format!(
+        "the form could not be read: {}",
+        rejection.body_text()
+    ))
+}
+
+async fn form_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    let id = cookie(&headers);
+    blocking(app, move |app| {
+        app.with_session(id.as_deref(), |s| app.form_page(s))
+    })
+    .await
+}
+
+async fn form_post(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    input: Result<Form<FormInput>, FormRejection>,
+) -> Response {
+    let Form(input) = match input {
+        Ok(input) => input,
+        Err(r) => return form_error(&r),
+    };
+    let id = cookie(&headers);
+    blocking(app, move |app| {
+        app.with_post(id.as_deref(), input.csrf.as_deref(), |s| {
+            app.form_post(s, &input)
+        })
+    })
+    .await
+}
+
+async fn invitations_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    let id = cookie(&headers);
+    blocking(app, move |app| {
+        app.with_session(id.as_deref(), |s| app.invitations_page(s))
+    })
+    .await
+}
+
+async fn resend(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    input: Result<Form<ActionInput>, FormRejection>,
+) -> Response {
+    invitation_action(app, headers, input, true).await
+}
+
+async fn revoke(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    input: Result<Form<ActionInput>, FormRejection>,
+) -> Response {
+    invitation_action(app, headers, input, false).await
+}
+
+async fn invitation_action(
+    app: Arc<App>,
+    headers: HeaderMap,
+    input: Result<Form<ActionInput>, FormRejection>,
+    resend: bool,
+) -> Response {
+    let Form(input) = match input {
+        Ok(input) => input,
+        Err(r) => return form_error(&r),
+    };
+    let id = cookie(&headers);
+    blocking(app, move |app| {
+        app.with_post(id.as_deref(), input.csrf.as_deref(), |s| {
+            app.invitation_action(s, &input, resend)
+        })
+    })
+    .await
+}
+
+async fn mailbox_page(State(app): State<Arc<App>>) -> Response {
+    blocking(app, |app| app.mailbox_page()).await
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+async fn accept_page(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    query: Result<Query<TokenQuery>, QueryRejection>,
+) -> Response {
+    let token = query.ok().and_then(|Query(q)| q.token).unwrap_or_default();
+    let id = cookie(&headers);
+    blocking(app, move |app| {
+        app.with_session(id.as_deref(), |s| app.accept_page(s, &token))
+    })
+    .await
+}
+
+async fn accept(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    input: Result<Form<TokenInput>, FormRejection>,
+) -> Response {
+    token_post(app, headers, input, true).await
+}
+
+async fn decline(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    input: Result<Form<TokenInput>, FormRejection>,
+) -> Response {
+    token_post(app, headers, input, false).await
+}
+
+async fn token_post(
+    app: Arc<App>,
+    headers: HeaderMap,
+    input: Result<Form<TokenInput>, FormRejection>,
+    accept: bool,
+) -> Response {
+    let Form(input) = match input {
+        Ok(input) => input,
+        Err(r) => return form_error(&r),
+    };
+    let id = cookie(&headers);
+    blocking(app, move |app| {
+        app.with_post(id.as_deref(), input.csrf.as_deref(), |_| {
+            let token = input.token.as_deref().unwrap_or("");
+            if accept {
+                app.accept(token)
+            } else {
+                app.decline(token)
+            }
+        })
+    })
+    .await
+}

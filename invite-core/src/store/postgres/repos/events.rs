@@ -1,0 +1,60 @@
+//! The audit log.
+
+use crate::error::Result;
+use crate::ids::{BusinessId, EventId, InvitationId};
+use crate::model::Event;
+use crate::store::EventRepo;
+use crate::store::postgres::error::already_exists;
+use crate::store::postgres::rows::{self, event_cols};
+use crate::store::postgres::tx::{PgTx, limit};
+
+const INSERT: &str = "
+INSERT INTO events (id, business_id, invitation_id, kind, actor_id, at, detail)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT DO NOTHING";
+
+const LIST: &str = concat!(
+    "SELECT ",
+    event_cols!(),
+    " FROM events WHERE business_id = $1 \
+      AND ($2::uuid IS NULL OR invitation_id = $2) \
+      AND ($3::uuid IS NULL OR id > $3) \
+      ORDER BY id LIMIT $4"
+);
+
+impl EventRepo for PgTx {
+    fn append_event(&mut self, e: &Event) -> Result<()> {
+        let actor = e.actor_id.map(|a| *a.as_uuid());
+        let inserted = self.exec(
+            INSERT,
+            &[
+                e.id.as_uuid(),
+                e.business_id.as_uuid(),
+                e.invitation_id.as_uuid(),
+                &e.kind.as_str(),
+                &actor,
+                &e.at,
+                &e.detail,
+            ],
+        )?;
+        match inserted {
+            0 => Err(already_exists("event")),
+            _ => Ok(()),
+        }
+    }
+
+    fn list_events(
+        &mut self,
+        business: BusinessId,
+        invitation: Option<InvitationId>,
+        after: Option<EventId>,
+        n: usize,
+    ) -> Result<Vec<Event>> {
+        let invitation = invitation.map(|i| *i.as_uuid());
+        let after = after.map(|a| *a.as_uuid());
+        self.rows(LIST, &[business.as_uuid(), &invitation, &after, &limit(n)])?
+            .iter()
+            .map(rows::event)
+            .collect()
+    }
+}

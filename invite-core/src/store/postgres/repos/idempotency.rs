@@ -1,0 +1,73 @@
+//! Idempotency keys.
+
+use crate::error::Result;
+use crate::ids::BusinessId;
+use crate::model::IdempotencyRecord;
+use crate::store::IdempotencyRepo;
+use crate::store::postgres::error::conflict;
+use crate::store::postgres::rows;
+use crate::store::postgres::tx::{PgTx, storable};
+
+/// Writers of one key queue here (until commit) before reading it, so a concurrent
+/// retry of a send waits for the first one and replays its result.
+const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 7))";
+
+const GET: &str = "
+SELECT business_id, key, fingerprint, result, created_at, expires_at
+FROM idempotency_keys WHERE business_id = $1 AND key = $2";
+
+/// Inserts, or replaces a record this transaction could see when it began (an expired
+/// key being reused) or wrote itself. A record committed meanwhile by a concurrent
+/// first-writer is left alone: no row comes back and the caller gets `STORAGE_CONFLICT`;
+/// its retry replays that writer's result (or answers `IDEMPOTENCY_CONFLICT`).
+const PUT: &str = "
+INSERT INTO idempotency_keys (business_id, key, fingerprint, result, created_at, expires_at)
+VALUES ($2, $3, $4, $5, $6, $7)
+ON CONFLICT (business_id, key) DO UPDATE
+SET fingerprint = EXCLUDED.fingerprint, result = EXCLUDED.result,
+    created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
+    xact = pg_current_xact_id()
+WHERE idempotency_keys.xact = pg_current_xact_id_if_assigned()
+   OR pg_visible_in_snapshot(idempotency_keys.xact, $1::text::pg_snapshot)
+RETURNING 1";
+
+impl IdempotencyRepo for PgTx {
+    fn get_idempotency(
+        &mut self,
+        business: BusinessId,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>> {
+        if !storable(key) {
+            return Ok(None);
+        }
+        if !self.read_only {
+            let business = business.to_string();
+            self.exec(LOCK, &[&business, &key])?;
+        }
+        self.opt(GET, &[business.as_uuid(), &key])?
+            .map(|r| rows::idempotency(&r))
+            .transpose()
+    }
+
+    fn put_idempotency(&mut self, r: &IdempotencyRecord) -> Result<()> {
+        let snapshot = self.snapshot();
+        let row = self.opt(
+            PUT,
+            &[
+                &snapshot,
+                r.business_id.as_uuid(),
+                &r.key,
+                &r.fingerprint,
+                &r.result,
+                &r.created_at,
+                &r.expires_at,
+            ],
+        )?;
+        match row {
+            Some(_) => Ok(()),
+            None => Err(conflict(
+                "a concurrent transaction stored a result under this idempotency key",
+            )),
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! `SqliteStore`: the embedded, durable store (cargo feature `sqlite`).
+//!
+//! # Defaults, and why
+//!
+//! - **WAL journal with `synchronous=NORMAL`** ([`SqliteOptions::default`]). A commit
+//!   appends to the write-ahead log without an fsync; the log is synced at checkpoints.
+//!   The database stays consistent after any crash, and a commit survives the
+//!   application crashing; only a power loss or OS crash may drop the last few commits.
+//!   In exchange a commit costs a write instead of several fsyncs (tens of times faster
+//!   on ordinary disks), and readers never block the writer nor the writer readers.
+//!   Hosts that need every commit to survive a power loss, or whose file lives on a
+//!   network file system (where WAL's shared memory does not work), choose
+//!   [`SqliteOptions::rollback_journal`]: SQLite's own defaults, a rollback journal with
+//!   `synchronous=FULL` (PERF.md's `default` mode), or set `synchronous=FULL` in WAL.
+//! - **Busy timeout 5 s**: how long a transaction waits for another process's (or this
+//!   process's) lock before failing with `STORAGE_CONFLICT`, which the service retries.
+//!
+//! # Concurrency
+//!
+//! - Every write transaction starts with `BEGIN IMMEDIATE`: it takes the database's
+//!   write lock before its first read, so the seat counters it reads cannot change
+//!   until it commits, across threads *and* processes. No write transaction can fail
+//!   half-way for having read stale data.
+//! - Within a process, writers queue on one write connection (a pool of one) rather
+//!   than spinning in SQLite's busy handler; between processes the busy timeout does the
+//!   waiting. Reads ([`Store::begin_read`]) use a deferred transaction on a pool of
+//!   read-only (`query_only`) connections and, in WAL mode, run beside the writer.
+//! - `SQLITE_BUSY`/`SQLITE_LOCKED` that outlive the timeout are `STORAGE_CONFLICT`;
+//!   unique-key violations `ALREADY_EXISTS`; any other failure `STORAGE_UNAVAILABLE`.
+//!
+//! # In memory
+//!
+//! [`SqliteStore::open_in_memory`] (`sqlite::memory:`) keeps a private database on a
+//! single connection that every transaction shares in turn (each connection to
+//! `:memory:` would be a database of its own). The journal-mode option does not apply.
+//!
+//! # Schema
+//!
+//! Versioned migrations run on open (see [`SCHEMA_VERSION`]); a file written by a newer
+//! library is refused with `SCHEMA_VERSION_UNSUPPORTED`. Ids are stored as hyphenated
+//! UUID text, instants as fixed-width RFC 3339 text with nanoseconds.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use invite_core::store::sqlite::{SqliteOptions, SqliteStore};
+//! use invite_core::{Config, InviteService};
+//!
+//! let store = SqliteStore::open_in_memory(SqliteOptions::default())?;
+//! let service = InviteService::new(Arc::new(store), Config::with_base_url("https://app.example.com/accept"))?;
+//! let acme = service.create_business("Acme")?;
+//! assert_eq!(service.get_business(acme.id)?.name, "Acme");
+//! # Ok::<(), invite_core::Error>(())
+//! ```
+
+mod codec;
+mod errors;
+mod options;
+mod pool;
+mod repo;
+mod schema;
+mod tx;
+mod url;
+
+pub use options::{
+    DEFAULT_BUSY_TIMEOUT, DEFAULT_MAX_READERS, JournalMode, SqliteOptions, Synchronous,
+};
+pub use schema::SCHEMA_VERSION;
+pub use url::{SqliteLocation, SqliteUrl};
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+use self::errors::SqlResultExt;
+use self::pool::Pool;
+use self::tx::SqliteTx;
+use super::{Store, Transaction};
+use crate::error::{Error, Result};
+
+/// Prepared statements kept per connection (the adapter runs about sixty distinct ones).
+const STATEMENT_CACHE: usize = 128;
+
+/// A [`Store`] on an SQLite database file (or a private in-memory database).
+/// Safe to share between threads, and between processes opening the same file.
+pub struct SqliteStore {
+    writer: Pool,
+    readers: Option<Pool>,
+    location: SqliteLocation,
+    options: SqliteOptions,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("location", &self.location)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which pool a connection serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Writer,
+    Reader,
+}
+
+/// Per-connection settings: busy timeout, synchronous level, statement cache, and
+/// `query_only` for readers.
+fn configure(conn: &Connection, options: &SqliteOptions, role: Role) -> Result<()> {
+    conn.busy_timeout(options.busy_timeout()).db()?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = {}",
+        options.synchronous().as_str()
+    ))
+    .db()?;
+    if role == Role::Reader {
+        conn.execute_batch("PRAGMA query_only = ON").db()?;
+    }
+    Ok(())
+}
+
+fn open_file(path: &Path, options: &SqliteOptions, role: Role) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).db()?;
+    configure(&conn, options, role)?;
+    Ok(conn)
+}
+
+/// Sets the (persistent) journal mode, if it is not in force yet, and checks that
+/// SQLite took it.
+fn set_journal_mode(conn: &Connection, mode: JournalMode) -> Result<()> {
+    let current: String = conn
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .db()?;
+    if current.eq_ignore_ascii_case(mode.as_str()) {
+        return Ok(());
+    }
+    let got: String = conn
+        .query_row(
+            &format!("PRAGMA journal_mode = {}", mode.as_str()),
+            [],
+            |row| row.get(0),
+        )
+        .db()?;
+    if got.eq_ignore_ascii_case(mode.as_str()) {
+        Ok(())
+    } else {
+        Err(Error::storage(std::io::Error::other(format!(
+            "sqlite kept journal_mode `{got}` instead of `{}`",
+            mode.as_str()
+        ))))
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and migrates its schema.
+    ///
+    /// Fails with `SCHEMA_VERSION_UNSUPPORTED` if the file was written by a newer library,
+    /// `STORAGE_UNAVAILABLE` if it cannot be opened.
+    pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<SqliteStore> {
+        let path: PathBuf = path.as_ref().to_path_buf();
+        let first = open_file(&path, &options, Role::Writer)?;
+        set_journal_mode(&first, options.journal_mode())?;
+        schema::migrate(&first)?;
+        let opener = |role: Role| {
+            let (path, options) = (path.clone(), options.clone());
+            Box::new(move || open_file(&path, &options, role))
+        };
+        let wait = options.busy_timeout();
+        let writer = Pool::new(1, wait, opener(Role::Writer));
+        writer.seed(first);
+        let readers = Pool::new(options.max_readers(), wait, opener(Role::Reader));
+        Ok(SqliteStore {
+            writer,
+            readers: Some(readers),
+            location: SqliteLocation::File(path),
+            options,
+        })
+    }
+
+    /// A new private in-memory database with the schema in place.
+    pub fn open_in_memory(options: SqliteOptions) -> Result<SqliteStore> {
+        let conn = Connection::open_in_memory().db()?;
+        configure(&conn, &options, Role::Writer)?;
+        schema::migrate(&conn)?;
+        Ok(SqliteStore {
+            writer: Pool::single(conn, options.busy_timeout()),
+            readers: None,
+            location: SqliteLocation::Memory,
+            options,
+        })
+    }
+
+    /// Opens a `sqlite:` URL (see [`SqliteUrl`]).
+    ///
+    /// ```
+    /// let store = invite_core::store::sqlite::SqliteStore::open_url("sqlite::memory:")?;
+    /// assert_eq!(store.schema_version()?, invite_core::store::sqlite::SCHEMA_VERSION);
+    /// # Ok::<(), invite_core::Error>(())
+    /// ```
+    pub fn open_url(url: &str) -> Result<SqliteStore> {
+        let SqliteUrl { location, options } = SqliteUrl::parse(url)?;
+        match location {
+            SqliteLocation::Memory => SqliteStore::open_in_memory(options),
+            SqliteLocation::File(path) => SqliteStore::open(path, options),
+        }
+    }
+
+    /// Where the database lives.
+    pub fn location(&self) -> &SqliteLocation {
+        &self.location
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &SqliteOptions {
+        &self.options
+    }
+
+    /// The schema version recorded in the database.
+    pub fn schema_version(&self) -> Result<u32> {
+        let conn = self.writer.get()?;
+        schema::version(conn.conn()?)
+    }
+
+    /// The journal mode in force, as SQLite reports it (`"wal"`, `"delete"`, or
+    /// `"memory"` for an in-memory database): for benchmark reports and health checks.
+    pub fn journal_mode_in_force(&self) -> Result<String> {
+        let conn = self.writer.get()?;
+        let mode: String = conn
+            .conn()?
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .db()?;
+        Ok(mode.to_ascii_lowercase())
+    }
+
+    /// The synchronous level in force on the write connection.
+    pub fn synchronous_in_force(&self) -> Result<Synchronous> {
+        let conn = self.writer.get()?;
+        let level: i64 = conn
+            .conn()?
+            .query_row("PRAGMA synchronous", [], |row| row.get(0))
+            .db()?;
+        match level {
+            0 => Ok(Synchronous::Off),
+            1 => Ok(Synchronous::Normal),
+            2 => Ok(Synchronous::Full),
+            other => Err(Error::internal(format!(
+                "sqlite reports an unexpected synchronous level {other}"
+            ))),
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn begin(&self) -> Result<Box<dyn Transaction + '_>> {
+        Ok(Box::new(SqliteTx::begin(self.writer.get()?, true)?))
+    }
+
+    fn begin_read(&self) -> Result<Box<dyn Transaction + '_>> {
+        let pool = self.readers.as_ref().unwrap_or(&self.writer);
+        Ok(Box::new(SqliteTx::begin(pool.get()?, false)?))
+    }
+
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+}

@@ -1,0 +1,165 @@
+//! What the host can choose: journal mode, synchronous level, busy timeout, readers.
+
+use std::time::Duration;
+
+/// The rollback journal SQLite keeps for atomic commits (`PRAGMA journal_mode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum JournalMode {
+    /// Write-ahead log: readers never block the writer, a commit appends to the log.
+    /// Needs a local file system (shared memory between the processes on one file).
+    #[default]
+    Wal,
+    /// SQLite's classic rollback journal, deleted at each commit (a fresh file's default).
+    Delete,
+}
+
+impl JournalMode {
+    /// `"wal"` or `"delete"`, as in the URL and in `PRAGMA journal_mode`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            JournalMode::Wal => "wal",
+            JournalMode::Delete => "delete",
+        }
+    }
+
+    /// Parses [`JournalMode::as_str`] (any case).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "wal" => Some(JournalMode::Wal),
+            "delete" => Some(JournalMode::Delete),
+            _ => None,
+        }
+    }
+}
+
+/// How hard SQLite flushes to disk at commit (`PRAGMA synchronous`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Synchronous {
+    /// No fsync: an OS crash or power loss can corrupt the file. Tests and scratch data only.
+    Off,
+    /// In WAL mode: consistent after any crash; a power loss may drop the last commits.
+    Normal,
+    /// fsync at every commit: a committed transaction survives a power loss.
+    Full,
+}
+
+impl Synchronous {
+    /// `"off"`, `"normal"` or `"full"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Synchronous::Off => "off",
+            Synchronous::Normal => "normal",
+            Synchronous::Full => "full",
+        }
+    }
+
+    /// Parses [`Synchronous::as_str`] (any case).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "off" => Some(Synchronous::Off),
+            "normal" => Some(Synchronous::Normal),
+            "full" => Some(Synchronous::Full),
+            _ => None,
+        }
+    }
+}
+
+/// Default time a connection waits for a lock held by another connection or process.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Default number of read-only connections a file store keeps.
+pub const DEFAULT_MAX_READERS: usize = 4;
+
+/// Options of a [`SqliteStore`](super::SqliteStore).
+///
+/// The default is WAL with `synchronous=NORMAL` and a 5 s busy timeout (see the module
+/// documentation for why); [`SqliteOptions::rollback_journal`] is SQLite's own default
+/// (rollback journal, `synchronous=FULL`).
+///
+/// ```
+/// use std::time::Duration;
+/// use invite_core::store::sqlite::{JournalMode, SqliteOptions, Synchronous};
+///
+/// let options = SqliteOptions::default()
+///     .with_journal_mode(JournalMode::Delete)
+///     .with_busy_timeout(Duration::from_secs(2));
+/// assert_eq!(options.synchronous(), Synchronous::Full);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SqliteOptions {
+    journal_mode: JournalMode,
+    synchronous: Option<Synchronous>,
+    busy_timeout: Duration,
+    max_readers: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            journal_mode: JournalMode::Wal,
+            synchronous: None,
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            max_readers: DEFAULT_MAX_READERS,
+        }
+    }
+}
+
+impl SqliteOptions {
+    /// WAL with `synchronous=NORMAL` (the default; PERF.md's `wal` mode).
+    pub fn wal() -> Self {
+        SqliteOptions::default()
+    }
+
+    /// A fresh SQLite file's defaults: rollback journal with `synchronous=FULL`
+    /// (PERF.md's `default` mode).
+    pub fn rollback_journal() -> Self {
+        SqliteOptions::default().with_journal_mode(JournalMode::Delete)
+    }
+
+    /// Sets the journal mode.
+    pub fn with_journal_mode(mut self, mode: JournalMode) -> Self {
+        self.journal_mode = mode;
+        self
+    }
+
+    /// Sets the synchronous level (default: `NORMAL` in WAL, `FULL` otherwise).
+    pub fn with_synchronous(mut self, level: Synchronous) -> Self {
+        self.synchronous = Some(level);
+        self
+    }
+
+    /// Sets how long to wait for another connection's lock before `STORAGE_CONFLICT`.
+    pub fn with_busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// Sets how many read-only connections a file store may open (at least 1).
+    pub fn with_max_readers(mut self, n: usize) -> Self {
+        self.max_readers = n.max(1);
+        self
+    }
+
+    /// The journal mode asked for.
+    pub fn journal_mode(&self) -> JournalMode {
+        self.journal_mode
+    }
+
+    /// The synchronous level in force: the one set, else `NORMAL` in WAL and `FULL` otherwise.
+    pub fn synchronous(&self) -> Synchronous {
+        self.synchronous.unwrap_or(match self.journal_mode {
+            JournalMode::Wal => Synchronous::Normal,
+            JournalMode::Delete => Synchronous::Full,
+        })
+    }
+
+    /// The busy timeout.
+    pub fn busy_timeout(&self) -> Duration {
+        self.busy_timeout
+    }
+
+    /// The most read-only connections a file store opens.
+    pub fn max_readers(&self) -> usize {
+        self.max_readers
+    }
+}

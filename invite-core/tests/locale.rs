@@ -1,0 +1,120 @@
+//! Email language: chosen by the invitation's locale, kept on resend, names escaped in
+//! every language.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+mod common;
+
+use std::sync::Arc;
+
+use invite_core::mail::{DefaultTemplates, EmailContext, EmailRenderer};
+use invite_core::{CapturingMailer, InMemoryStore};
+
+fn context(locale: Option<&str>) -> EmailContext {
+    EmailContext {
+        inviter_name: "Eve <img src=x onerror=alert(1)>".into(),
+        invitee_name: Some("<b>Bob</b> & \"friends\"".into()),
+        business_name: "Acme <script>alert(1)</script>".into(),
+        app_name: "Billing & <i>Co</i>".into(),
+        role_name: "<u>Member</u>".into(),
+        expires_at: common::start(),
+        accept_link: "https://app.example.com/accept?token=abc&x=\"y\"".into(),
+        locale: locale.map(Into::into),
+    }
+}
+
+#[test]
+fn the_locale_picks_the_language() {
+    for (locale, expected) in [
+        (None, "en"),
+        (Some("en-US"), "en"),
+        (Some("fr"), "fr"),
+        (Some("fr-CA"), "fr"),
+        (Some("FR"), "fr"),
+        (Some("de"), "de"),
+        (Some("de-CH"), "de"),
+        (Some("pt-BR"), "en"),
+        (Some("zz"), "en"),
+    ] {
+        let email = DefaultTemplates.render(&context(locale));
+        assert_eq!(email.locale, expected, "{locale:?}");
+        assert!(email.html.contains(&format!("<html lang=\"{expected}\">")));
+    }
+    let en = DefaultTemplates.render(&context(Some("en")));
+    let fr = DefaultTemplates.render(&context(Some("fr")));
+    let de = DefaultTemplates.render(&context(Some("de")));
+    assert!(en.subject != fr.subject && fr.subject != de.subject && en.subject != de.subject);
+    assert!(en.text != fr.text && fr.text != de.text);
+}
+
+#[test]
+fn names_stay_escaped_in_every_language() {
+    for locale in DefaultTemplates::LANGUAGES {
+        let email = DefaultTemplates.render(&context(Some(locale)));
+        for raw in ["<script>", "<img", "<b>Bob", "<i>Co", "<u>Member"] {
+            assert!(!email.html.contains(raw), "{locale}: {raw} unescaped");
+        }
+        assert!(email.html.contains("&lt;script&gt;"), "{locale}");
+        assert!(email.html.contains("&lt;b&gt;Bob&lt;/b&gt; &amp;"), "{locale}");
+        assert!(
+            email
+                .html
+                .contains("href=\"https://app.example.com/accept?token=abc&amp;x=&quot;y&quot;\""),
+            "{locale}"
+        );
+        assert!(email.text.contains("<b>Bob</b>"), "{locale}: text keeps text");
+        assert!(email.text.contains("https://app.example.com/accept?token=abc&x=\"y\""));
+        assert!(!email.subject.contains(['\r', '\n']));
+    }
+}
+
+#[test]
+fn the_invitation_locale_is_used_and_kept_on_resend() {
+    let w = common::World::new(Arc::new(InMemoryStore::new()));
+    let mailer = CapturingMailer::new();
+    let french = w
+        .service
+        .send(&w.invite_new("Zoé", "Lefèvre", "zoe@example.com").locale("fr-CA"))
+        .unwrap();
+    let unknown = w
+        .service
+        .send(&w.invite_new("João", "Silva", "joao@example.com").locale("pt-BR"))
+        .unwrap();
+    let german = w
+        .service
+        .send(&w.invite_existing(&w.alice).locale("de"))
+        .unwrap();
+    w.service.dispatch_outbox(&mailer).unwrap();
+    let locale_of = |id| {
+        mailer
+            .sent()
+            .into_iter()
+            .filter(|m| m.invitation_id == id)
+            .map(|m| m.locale)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(locale_of(french.invitation.id), ["fr"]);
+    assert_eq!(locale_of(unknown.invitation.id), ["en"]);
+    assert_eq!(locale_of(german.invitation.id), ["de"]);
+
+    w.clock.advance(chrono::Duration::minutes(10));
+    let resent = w
+        .service
+        .resend(w.business.id, french.invitation.id, w.admin.id, None)
+        .unwrap();
+    assert_eq!(resent.invitation.locale.as_deref(), Some("fr-CA"));
+    w.service.dispatch_outbox(&mailer).unwrap();
+    assert_eq!(locale_of(french.invitation.id), ["fr", "fr"], "resend keeps French");
+    let last = mailer.sent().into_iter().last().unwrap();
+    assert_eq!(last.accept_link, resent.accept_link);
+    assert!(last.text.contains("Bonjour Zoé Lefèvre,"));
+    let stored = w
+        .service
+        .get_invitation(w.business.id, french.invitation.id)
+        .unwrap();
+    assert_eq!(stored.locale.as_deref(), Some("fr-CA"));
+}

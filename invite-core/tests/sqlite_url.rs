@@ -1,0 +1,125 @@
+#![cfg(feature = "sqlite")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+//! `sqlite:` URLs: every accepted form, and `INVALID_CONFIG` for the rest.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use invite_core::ErrorCode;
+use invite_core::store::sqlite::{
+    JournalMode, SqliteLocation, SqliteOptions, SqliteStore, SqliteUrl, Synchronous,
+};
+
+fn file(path: &str) -> SqliteLocation {
+    SqliteLocation::File(PathBuf::from(path))
+}
+
+#[test]
+fn accepted_forms() {
+    let cases = [
+        ("sqlite::memory:", SqliteLocation::Memory),
+        ("sqlite://:memory:", SqliteLocation::Memory),
+        ("sqlite:/var/lib/app.db", file("/var/lib/app.db")),
+        ("sqlite:///var/lib/app.db", file("/var/lib/app.db")),
+        ("sqlite:app.db", file("app.db")),
+        ("sqlite://app.db", file("app.db")),
+        ("sqlite:data/app.db", file("data/app.db")),
+        ("  sqlite:app.db  ", file("app.db")),
+    ];
+    for (url, location) in cases {
+        let parsed = SqliteUrl::parse(url).unwrap();
+        assert_eq!(parsed.location, location, "{url}");
+        assert_eq!(parsed.options, SqliteOptions::default(), "{url}");
+    }
+}
+
+#[test]
+fn query_parameters() {
+    let parsed = SqliteUrl::parse("sqlite:app.db?journal_mode=delete&synchronous=full").unwrap();
+    assert_eq!(parsed.location, file("app.db"));
+    assert_eq!(parsed.options.journal_mode(), JournalMode::Delete);
+    assert_eq!(parsed.options.synchronous(), Synchronous::Full);
+
+    let parsed = SqliteUrl::parse("sqlite:///tmp/x.db?journal_mode=WAL&synchronous=Off").unwrap();
+    assert_eq!(parsed.location, file("/tmp/x.db"));
+    assert_eq!(parsed.options.journal_mode(), JournalMode::Wal);
+    assert_eq!(parsed.options.synchronous(), Synchronous::Off);
+
+    let parsed =
+        SqliteUrl::parse("sqlite::memory:?busy_timeout_ms=250&synchronous=normal").unwrap();
+    assert_eq!(parsed.location, SqliteLocation::Memory);
+    assert_eq!(parsed.options.busy_timeout(), Duration::from_millis(250));
+    assert_eq!(parsed.options.synchronous(), Synchronous::Normal);
+
+    // The synchronous default follows the journal mode.
+    let parsed = SqliteUrl::parse("sqlite:app.db?journal_mode=delete").unwrap();
+    assert_eq!(parsed.options.synchronous(), Synchronous::Full);
+    let parsed = SqliteUrl::parse("sqlite:app.db?").unwrap();
+    assert_eq!(parsed.options, SqliteOptions::default());
+    assert_eq!(parsed.options.synchronous(), Synchronous::Normal);
+}
+
+#[test]
+fn invalid_urls_are_invalid_config() {
+    let cases = [
+        "sqlite:",
+        "sqlite://",
+        "sqlite:?journal_mode=wal",
+        "postgres://localhost/db",
+        "sqlite:app.db?foo=bar",
+        "sqlite:app.db?journal_mode=truncate",
+        "sqlite:app.db?journal_mode=",
+        "sqlite:app.db?journal_mode",
+        "sqlite:app.db?synchronous=extra",
+        "sqlite:app.db?busy_timeout_ms=-1",
+        "sqlite:app.db?busy_timeout_ms=soon",
+        "sqlite:app.db?journal_mode=wal&journal_mode=delete",
+        "sqlite::memory:?cache=shared",
+    ];
+    for url in cases {
+        let err = SqliteUrl::parse(url).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidConfig, "{url}");
+    }
+    for url in [
+        "sqlite:app.db?foo=bar",
+        "sqlite:",
+        "sqlite:x.db?synchronous=sometimes",
+    ] {
+        let code = invite_core::store::open(url).err().map(|e| e.code());
+        assert_eq!(code, Some(ErrorCode::InvalidConfig), "{url}");
+    }
+}
+
+#[test]
+fn store_open_dispatches_sqlite_urls() {
+    let store = invite_core::store::open("sqlite::memory:").unwrap();
+    assert_eq!(store.kind(), "sqlite");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("by-url.db");
+    let url = format!(
+        "sqlite://{}?journal_mode=delete&synchronous=full",
+        path.display()
+    );
+    let store = invite_core::store::open(&url).unwrap();
+    assert_eq!(store.kind(), "sqlite");
+    assert!(path.exists(), "the file is created");
+    drop(store);
+    let direct = SqliteStore::open_url(&url).unwrap();
+    assert_eq!(direct.journal_mode_in_force().unwrap(), "delete");
+    assert_eq!(direct.synchronous_in_force().unwrap(), Synchronous::Full);
+    assert_eq!(direct.location(), &SqliteLocation::File(path.clone()));
+}
+
+#[test]
+fn unopenable_file_is_storage_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}/missing-dir/app.db", dir.path().display());
+    let code = invite_core::store::open(&url).err().map(|e| e.code());
+    assert_eq!(code, Some(ErrorCode::StorageUnavailable));
+}
