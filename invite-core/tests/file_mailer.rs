@@ -42,7 +42,10 @@ fn files(dir: &std::path::Path) -> Vec<String> {
 fn writes_one_file_per_message_id_and_overwrites_on_redelivery() {
     let dir = tempfile::tempdir().unwrap();
     let mailer = FileMailer::new(dir.path().join("mailbox"));
-    assert!(mailer.read_all().unwrap().is_empty(), "a missing directory is empty");
+    assert!(
+        mailer.read_all().unwrap().is_empty(),
+        "a missing directory is empty"
+    );
     let first = email(10, "First");
     mailer.send(&first).unwrap();
     assert_eq!(mailer.read(first.message_id).unwrap(), Some(first.clone()));
@@ -62,7 +65,12 @@ fn writes_one_file_per_message_id_and_overwrites_on_redelivery() {
         files(mailer.dir()).iter().all(|f| !f.starts_with('.')),
         "no temporary file is left behind"
     );
-    assert_eq!(mailer.read(MessageId::from(uuid::Uuid::from_u128(99))).unwrap(), None);
+    assert_eq!(
+        mailer
+            .read(MessageId::from(uuid::Uuid::from_u128(99)))
+            .unwrap(),
+        None
+    );
 }
 
 #[cfg(feature = "smtp")]
@@ -74,7 +82,10 @@ fn writes_the_full_mime_message_next_to_the_json() {
     mailer.send(&e).unwrap();
     let raw = std::fs::read(mailer.eml_path(e.message_id)).unwrap();
     let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
-    assert_eq!(parsed.to().unwrap().first().unwrap().address(), Some(e.to.as_str()));
+    assert_eq!(
+        parsed.to().unwrap().first().unwrap().address(),
+        Some(e.to.as_str())
+    );
     assert!(parsed.bcc().is_none());
     assert_eq!(parsed.body_html(0).unwrap(), e.html);
     assert_eq!(
@@ -90,10 +101,19 @@ fn an_unwritable_directory_is_a_retried_delivery_failure() {
     let blocker = dir.path().join("not-a-dir");
     std::fs::write(&blocker, b"file").unwrap();
     let w = common::World::new(Arc::new(InMemoryStore::new()));
-    let sent = w.service.send(&w.invite_new("Ann", "Lee", "ann@example.com")).unwrap();
-    let report = w.service.dispatch_outbox(&FileMailer::new(&blocker)).unwrap();
+    let sent = w
+        .service
+        .send(&w.invite_new("Ann", "Lee", "ann@example.com"))
+        .unwrap();
+    let report = w
+        .service
+        .dispatch_outbox(&FileMailer::new(&blocker))
+        .unwrap();
     assert_eq!((report.delivered, report.retrying), (0, 1));
-    let inv = w.service.get_invitation(w.business.id, sent.invitation.id).unwrap();
+    let inv = w
+        .service
+        .get_invitation(w.business.id, sent.invitation.id)
+        .unwrap();
     assert_eq!(inv.delivery.state, DeliveryState::Queued);
     assert!(inv.delivery.last_error.is_some());
 }
@@ -103,7 +123,10 @@ fn the_outbox_delivers_into_the_directory() {
     let dir = tempfile::tempdir().unwrap();
     let mailer = FileMailer::new(dir.path());
     let w = common::World::new(Arc::new(InMemoryStore::new()));
-    let sent = w.service.send(&w.invite_new("Ann", "Lee", "Ann@Example.com")).unwrap();
+    let sent = w
+        .service
+        .send(&w.invite_new("Ann", "Lee", "Ann@Example.com"))
+        .unwrap();
     w.service.send(&w.invite_existing(&w.alice)).unwrap();
     let report = w.service.dispatch_outbox(&mailer).unwrap();
     assert_eq!(report.delivered, 2);
@@ -121,5 +144,9 @@ fn the_outbox_delivers_into_the_directory() {
         .resend(w.business.id, sent.invitation.id, w.admin.id, None)
         .unwrap();
     w.service.dispatch_outbox(&mailer).unwrap();
-    assert_eq!(mailer.read_all().unwrap().len(), 3, "a resend is a new message");
+    assert_eq!(
+        mailer.read_all().unwrap().len(),
+        3,
+        "a resend is a new message"
+    );
 }

@@ -70,7 +70,10 @@ fn every_regression_folder_is_a_known_target() {
         let path = entry.unwrap().path();
         if path.is_dir() {
             let name = path.file_name().unwrap().to_str().unwrap().to_owned();
-            assert!(checks::TARGETS.contains(&name.as_str()), "unknown target folder {name}");
+            assert!(
+                checks::TARGETS.contains(&name.as_str()),
+                "unknown target folder {name}"
+            );
         }
     }
 }
@@ -202,7 +205,11 @@ fn render_regressions() {
             };
             checks::render(&input);
             checks::render(&RenderInput {
-                custom: Some((Text::Sample(sample), Text::Sample(sample), Text::Sample(sample))),
+                custom: Some((
+                    Text::Sample(sample),
+                    Text::Sample(sample),
+                    Text::Sample(sample),
+                )),
                 to: Text::Sample(3),
                 ..input
             });

@@ -59,15 +59,25 @@ fn names_stay_escaped_in_every_language() {
             assert!(!email.html.contains(raw), "{locale}: {raw} unescaped");
         }
         assert!(email.html.contains("&lt;script&gt;"), "{locale}");
-        assert!(email.html.contains("&lt;b&gt;Bob&lt;/b&gt; &amp;"), "{locale}");
+        assert!(
+            email.html.contains("&lt;b&gt;Bob&lt;/b&gt; &amp;"),
+            "{locale}"
+        );
         assert!(
             email
                 .html
                 .contains("href=\"https://app.example.com/accept?token=abc&amp;x=&quot;y&quot;\""),
             "{locale}"
         );
-        assert!(email.text.contains("<b>Bob</b>"), "{locale}: text keeps text");
-        assert!(email.text.contains("https://app.example.com/accept?token=abc&x=\"y\""));
+        assert!(
+            email.text.contains("<b>Bob</b>"),
+            "{locale}: text keeps text"
+        );
+        assert!(
+            email
+                .text
+                .contains("https://app.example.com/accept?token=abc&x=\"y\"")
+        );
         assert!(!email.subject.contains(['\r', '\n']));
     }
 }
@@ -78,11 +88,17 @@ fn the_invitation_locale_is_used_and_kept_on_resend() {
     let mailer = CapturingMailer::new();
     let french = w
         .service
-        .send(&w.invite_new("Zoé", "Lefèvre", "zoe@example.com").locale("fr-CA"))
+        .send(
+            &w.invite_new("Zoé", "Lefèvre", "zoe@example.com")
+                .locale("fr-CA"),
+        )
         .unwrap();
     let unknown = w
         .service
-        .send(&w.invite_new("João", "Silva", "joao@example.com").locale("pt-BR"))
+        .send(
+            &w.invite_new("João", "Silva", "joao@example.com")
+                .locale("pt-BR"),
+        )
         .unwrap();
     let german = w
         .service
@@ -108,7 +124,11 @@ fn the_invitation_locale_is_used_and_kept_on_resend() {
         .unwrap();
     assert_eq!(resent.invitation.locale.as_deref(), Some("fr-CA"));
     w.service.dispatch_outbox(&mailer).unwrap();
-    assert_eq!(locale_of(french.invitation.id), ["fr", "fr"], "resend keeps French");
+    assert_eq!(
+        locale_of(french.invitation.id),
+        ["fr", "fr"],
+        "resend keeps French"
+    );
     let last = mailer.sent().into_iter().last().unwrap();
     assert_eq!(last.accept_link, resent.accept_link);
     assert!(last.text.contains("Bonjour Zoé Lefèvre,"));

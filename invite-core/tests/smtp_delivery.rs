@@ -17,7 +17,10 @@
 mod common;
 
 #[path = "../../fuzz/src/checks.rs"]
-#[allow(dead_code, reason = "the fuzz checks module has more than these tests use")]
+#[allow(
+    dead_code,
+    reason = "the fuzz checks module has more than these tests use"
+)]
 mod checks;
 
 use std::path::PathBuf;
@@ -25,7 +28,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use invite_core::mail::{InvitationEmail, MailError, Mailer, SmtpConfig, SmtpCredentials, SmtpMailer, SmtpTls};
+use invite_core::mail::{
+    InvitationEmail, MailError, Mailer, SmtpConfig, SmtpCredentials, SmtpMailer, SmtpTls,
+};
 use invite_core::service::{DeliveryConfig, DispatchReport};
 use invite_core::{BusinessId, DeliveryState, InMemoryStore, InvitationId, MessageId};
 
@@ -165,7 +170,10 @@ fn invitations_arrive_exactly_as_sent() {
     let w = common::World::new(Arc::new(InMemoryStore::new()));
     let sent = w
         .service
-        .send(&w.invite_new("Zoë", "Ünal-Lefèvre", "Zoe.Unal@Example.COM").locale("fr-CA"))
+        .send(
+            &w.invite_new("Zoë", "Ünal-Lefèvre", "Zoe.Unal@Example.COM")
+                .locale("fr-CA"),
+        )
         .unwrap();
     w.service.send(&w.invite_existing(&w.alice)).unwrap();
     let report = w.service.dispatch_outbox(&mailer).unwrap();
@@ -175,10 +183,19 @@ fn invitations_arrive_exactly_as_sent() {
     for email in &emails {
         assert_delivered(&smtp, email);
     }
-    let zoe = emails.iter().find(|e| e.invitation_id == sent.invitation.id).unwrap();
-    assert_eq!(zoe.to, "Zoe.Unal@Example.COM", "mail goes to the address as entered");
+    let zoe = emails
+        .iter()
+        .find(|e| e.invitation_id == sent.invitation.id)
+        .unwrap();
+    assert_eq!(
+        zoe.to, "Zoe.Unal@Example.COM",
+        "mail goes to the address as entered"
+    );
     assert_eq!(zoe.locale, "fr");
-    let inv = w.service.get_invitation(w.business.id, sent.invitation.id).unwrap();
+    let inv = w
+        .service
+        .get_invitation(w.business.id, sent.invitation.id)
+        .unwrap();
     assert_eq!(inv.delivery.state, DeliveryState::Sent);
 }
 
@@ -200,7 +217,11 @@ fn hostile_text_adds_no_header_and_no_recipient() {
     .into_iter()
     .enumerate()
     {
-        let mut e = email(i as u128, "ann@example.com", &format!("{hostile} invited you"));
+        let mut e = email(
+            i as u128,
+            "ann@example.com",
+            &format!("{hostile} invited you"),
+        );
         e.text = format!("{hostile}\r\n.\r\n{hostile}");
         e.html = format!("<p>{hostile}</p>\n.\n");
         smtp.send(&e).unwrap();
@@ -225,7 +246,11 @@ fn a_retried_message_keeps_its_message_id() {
     smtp.send(&e).unwrap();
     smtp.send(&e).unwrap();
     let got = received(&smtp.mime().message_id(e.message_id));
-    assert_eq!(got.len(), 2, "at-least-once: both arrive, with one Message-ID");
+    assert_eq!(
+        got.len(),
+        2,
+        "at-least-once: both arrive, with one Message-ID"
+    );
 }
 
 #[test]
@@ -250,7 +275,10 @@ fn starttls_with_credentials() {
 
     c.credentials = Some(SmtpCredentials::new(user, "wrong"));
     let wrong = SmtpMailer::new(&c).unwrap();
-    assert!(wrong.send(&email(201, "ann@example.com", "x")).is_err(), "bad password");
+    assert!(
+        wrong.send(&email(201, "ann@example.com", "x")).is_err(),
+        "bad password"
+    );
 
     c.extra_root_certificate_pem = None;
     let untrusted = SmtpMailer::new(&c).unwrap();
@@ -289,17 +317,29 @@ fn dispatch_until_failed(mailer: &SmtpMailer) -> (Vec<DispatchReport>, invite_co
         ..common::config()
     };
     let w = common::World::with_config(Arc::new(InMemoryStore::new()), config, Some(3));
-    let sent = w.service.send(&w.invite_new("Ann", "Lee", "ann@example.com")).unwrap();
-    let queued = w.service.get_invitation(w.business.id, sent.invitation.id).unwrap();
+    let sent = w
+        .service
+        .send(&w.invite_new("Ann", "Lee", "ann@example.com"))
+        .unwrap();
+    let queued = w
+        .service
+        .get_invitation(w.business.id, sent.invitation.id)
+        .unwrap();
     assert_eq!(queued.delivery.state, DeliveryState::Queued);
     let mut reports = Vec::new();
     for _ in 0..3 {
         reports.push(w.service.dispatch_outbox(mailer).unwrap());
-        let inv = w.service.get_invitation(w.business.id, sent.invitation.id).unwrap();
+        let inv = w
+            .service
+            .get_invitation(w.business.id, sent.invitation.id)
+            .unwrap();
         assert!(inv.delivery.last_error.is_some(), "the failure is recorded");
         w.clock.advance(chrono::Duration::hours(2));
     }
-    let inv = w.service.get_invitation(w.business.id, sent.invitation.id).unwrap();
+    let inv = w
+        .service
+        .get_invitation(w.business.id, sent.invitation.id)
+        .unwrap();
     (reports, inv)
 }
 
@@ -310,7 +350,12 @@ fn assert_retried_then_failed(reports: &[DispatchReport], inv: &invite_core::Inv
     assert_eq!((delivered, retrying, failed), (0, 2, 1), "{reports:?}");
     assert_eq!(inv.delivery.state, DeliveryState::Failed);
     assert_eq!(inv.delivery.attempts, 3);
-    assert!(inv.delivery.last_error.as_deref().is_some_and(|e| !e.is_empty()));
+    assert!(
+        inv.delivery
+            .last_error
+            .as_deref()
+            .is_some_and(|e| !e.is_empty())
+    );
 }
 
 #[test]

@@ -10,7 +10,10 @@
 )]
 
 #[path = "../../fuzz/src/checks.rs"]
-#[allow(dead_code, reason = "the fuzz checks module has more than these tests use")]
+#[allow(
+    dead_code,
+    reason = "the fuzz checks module has more than these tests use"
+)]
 mod checks;
 
 use chrono::{TimeZone, Utc};
@@ -39,7 +42,9 @@ const HOSTILE: &[&str] = &[
 
 fn email(subject: &str, text: &str, html: &str) -> InvitationEmail {
     InvitationEmail {
-        message_id: MessageId::from(uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001)),
+        message_id: MessageId::from(uuid::Uuid::from_u128(
+            0x0190_0000_0000_7000_8000_0000_0000_0001,
+        )),
         business_id: BusinessId::from(uuid::Uuid::from_u128(1)),
         invitation_id: InvitationId::from(uuid::Uuid::from_u128(2)),
         to: "Ann.Lee@Example.COM".into(),
@@ -84,7 +89,11 @@ fn a_rendered_email_round_trips_exactly() {
         e.locale = r.locale;
         let raw = build(&e);
         let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
-        assert_eq!(parsed.subject(), Some(e.subject.as_str()), "subject exactly");
+        assert_eq!(
+            parsed.subject(),
+            Some(e.subject.as_str()),
+            "subject exactly"
+        );
         assert_eq!(parsed.body_text(0).unwrap().replace("\r\n", "\n"), e.text);
         assert_eq!(parsed.body_html(0).unwrap().replace("\r\n", "\n"), e.html);
         let from = parsed.from().unwrap().first().unwrap();
@@ -103,12 +112,36 @@ fn hostile_subjects_cannot_add_headers_or_recipients() {
 }
 
 #[test]
+fn long_subjects_are_folded_under_the_line_limit() {
+    for subject in [
+        format!("Ann invited you to {}", "Billing".repeat(40)),
+        "word ".repeat(60),
+        format!("Zoë {}", "ü".repeat(120)),
+    ] {
+        let raw = build(&email(&subject, "text", "<p>html</p>"));
+        let raw = String::from_utf8(raw).unwrap();
+        let (head, _) = raw.split_once("\r\n\r\n").unwrap();
+        for line in head.split("\r\n") {
+            assert!(
+                line.len() <= 78,
+                "header line of {} bytes: {line}",
+                line.len()
+            );
+        }
+    }
+}
+
+#[test]
 fn encoded_word_look_alikes_are_shown_as_typed() {
     for hostile in HOSTILE.iter().filter(|h| h.contains("=?")) {
         let e = email(hostile, "text", "<p>html</p>");
         let raw = build(&e);
         let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
-        assert_eq!(parsed.subject(), Some(*hostile), "not decoded by the receiver");
+        assert_eq!(
+            parsed.subject(),
+            Some(*hostile),
+            "not decoded by the receiver"
+        );
     }
 }
 
@@ -171,13 +204,23 @@ fn the_message_id_is_derived_from_the_stable_id() {
 
 #[test]
 fn bad_sender_or_server_settings_are_invalid_config() {
-    for from in ["", "not an address", "a@b.com\r\nBcc: c@d.com", "A <a@b.com>"] {
+    for from in [
+        "",
+        "not an address",
+        "a@b.com\r\nBcc: c@d.com",
+        "A <a@b.com>",
+    ] {
         let err = MimeBuilder::new(from, None).unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidConfig, "{from:?}");
         let err = SmtpMailer::new(&SmtpConfig::new("smtp.example.com", from)).unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidConfig, "{from:?}");
     }
-    for host in ["", "smtp example.com", "smtp.example.com\r\nX", "smtp\0.example.com"] {
+    for host in [
+        "",
+        "smtp example.com",
+        "smtp.example.com\r\nX",
+        "smtp\0.example.com",
+    ] {
         let err = SmtpMailer::new(&SmtpConfig::new(host, "a@example.com")).unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidConfig, "{host:?}");
     }
@@ -203,4 +246,3 @@ fn debug_output_never_shows_the_password() {
     let mailer = SmtpMailer::new(&config).unwrap();
     assert!(!format!("{mailer:?}").contains("hunter2-secret"));
 }
-

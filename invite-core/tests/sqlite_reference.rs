@@ -721,6 +721,8 @@ fn error_codes_match_the_reference_store() {
         dup_token.invitation.id = InvitationId::from_uuid(uuid(7, 999));
         let mut steal_token = data.invitations[1].clone();
         steal_token.token_hash = data.invitations[2].token_hash;
+        steal_token.invitation.send_count += 5; // must not land either
+        steal_token.invitation.status = InvitationStatus::Revoked;
         let ghost_invitation = dup_token.clone();
         let ghost_message = OutboxMessage {
             id: MessageId::from_uuid(uuid(9, 999)),
@@ -789,6 +791,17 @@ fn error_codes_match_the_reference_store() {
             tx.list_users(None, 1000).unwrap(),
             tx.list_roles(data.apps[0].id).unwrap(),
             tx.count_pending(b0).unwrap(),
+            data.invitations
+                .iter()
+                .map(|r| {
+                    tx.get_invitation(r.invitation.business_id, r.invitation.id)
+                        .unwrap()
+                })
+                .collect::<Vec<_>>(),
+            data.messages
+                .iter()
+                .map(|m| tx.get_message(m.id).unwrap())
+                .collect::<Vec<_>>(),
         )
     });
 }

@@ -50,10 +50,13 @@ fn query_parameters() {
     assert_eq!(parsed.options.journal_mode(), JournalMode::Wal);
     assert_eq!(parsed.options.synchronous(), Synchronous::Off);
 
-    let parsed =
-        SqliteUrl::parse("sqlite::memory:?busy_timeout_ms=250&synchronous=normal").unwrap();
+    let parsed = SqliteUrl::parse(
+        "sqlite::memory:?busy_timeout_ms=250&synchronous=normal&wal_autocheckpoint=0",
+    )
+    .unwrap();
     assert_eq!(parsed.location, SqliteLocation::Memory);
     assert_eq!(parsed.options.busy_timeout(), Duration::from_millis(250));
+    assert_eq!(parsed.options.wal_autocheckpoint(), 0);
     assert_eq!(parsed.options.synchronous(), Synchronous::Normal);
 
     // The synchronous default follows the journal mode.
@@ -78,6 +81,7 @@ fn invalid_urls_are_invalid_config() {
         "sqlite:app.db?synchronous=extra",
         "sqlite:app.db?busy_timeout_ms=-1",
         "sqlite:app.db?busy_timeout_ms=soon",
+        "sqlite:app.db?wal_autocheckpoint=-5",
         "sqlite:app.db?journal_mode=wal&journal_mode=delete",
         "sqlite::memory:?cache=shared",
     ];

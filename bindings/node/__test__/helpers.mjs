@@ -13,9 +13,10 @@ export const UNLIMITED = { invitesPerInviterPerDay: null, resendCooldownSeconds:
 /**
  * A catalog: Acme (Billing enabled, "Team" with `seats` seats, "Enterprise" unlimited),
  * Globex (Billing enabled), Analytics (not enabled for Acme), roles member / manager /
- * owner, Ada the Acme admin, Alice an existing user.
+ * owner, Ada the Acme admin, Alice an existing user. `emailTag` makes their emails
+ * unique, for stores shared between runs.
  */
-export async function world({ seats = 3, limits = UNLIMITED, store, ...options } = {}) {
+export async function world({ seats = 3, limits = UNLIMITED, store, emailTag = '', ...options } = {}) {
   const clock = new ManualClock(START)
   const service = await InviteService.open({
     acceptBaseUrl: 'https://app.example.com/invite/accept',
@@ -47,9 +48,9 @@ export async function world({ seats = 3, limits = UNLIMITED, store, ...options }
     permissions: ['billing.read', 'billing.write', 'billing.admin', 'invitations.send'],
   })
   const analyticsRole = await service.createRole({ appId: analytics.id, key: 'viewer', name: 'Viewer', permissions: [] })
-  const ada = await service.createUser({ firstName: 'Ada', lastName: 'Admin', email: 'ada@acme.example' })
+  const ada = await service.createUser({ firstName: 'Ada', lastName: 'Admin', email: `ada${emailTag}@acme.example` })
   await service.setBusinessAdmin(acme.id, ada.id, true)
-  const alice = await service.createUser({ firstName: 'Alice', lastName: 'Liddell', email: 'alice@example.com' })
+  const alice = await service.createUser({ firstName: 'Alice', lastName: 'Liddell', email: `alice${emailTag}@example.com` })
   return { service, clock, acme, globex, billing, analytics, team, enterprise, globexTeam, member, manager, owner, analyticsRole, ada, alice }
 }
 

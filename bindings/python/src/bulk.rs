@@ -2,14 +2,14 @@
 //! transaction, one result per row.
 
 use chrono::TimeDelta;
-use invite_core::service::{BulkInvitee, BulkSendRequest, RowError};
-use invite_core::{Error, FieldError, UserId};
+use invite_core::service::{BulkRowDraft, BulkSendDraft, BulkSendRequest};
+use invite_core::{Error, UserId};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyMapping};
 
 use crate::convert::id;
-use crate::error::{IntoPyResult, exception};
+use crate::error::exception;
 use crate::invitation::PySentInvitation;
 use crate::service::PyInviteService;
 
@@ -138,11 +138,10 @@ impl PyBulkSendResult {
     }
 }
 
-/// A row mapping (`user_id`, or `first_name` / `last_name` / `email`) as a core invitee.
-/// A malformed user id is that row's `UNKNOWN_OPTION` error; the row still goes to the
-/// core as the nil id (which no user has, so the core fails it the same way) to keep
-/// the core's `rows[i]` numbering aligned with the caller's.
-fn row(index: usize, mapping: &Bound<'_, PyAny>) -> PyResult<(BulkInvitee, Option<Error>)> {
+/// A row mapping (`user_id`, or `first_name` / `last_name` / `email`) as a draft row.
+/// Ids stay text: the core parses them, so a malformed `user_id` fails only its row
+/// (`rows[i].user_id`, `UNKNOWN_OPTION`) and the rows keep the caller's numbering.
+fn row(index: usize, mapping: &Bound<'_, PyAny>) -> PyResult<BulkRowDraft> {
     let mapping = mapping
         .cast::<PyMapping>()
         .map_err(|_| PyTypeError::new_err(format!("rows[{index}] must be a mapping (a dict)")))?;
@@ -162,47 +161,19 @@ fn row(index: usize, mapping: &Bound<'_, PyAny>) -> PyResult<(BulkInvitee, Optio
         };
         *slot = value;
     }
-    let mut parse_error = None;
-    let user_id = match user_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(raw) => match UserId::parse_field(raw, &format!("rows[{index}].user_id")) {
-            Ok(id) => Some(id),
-            Err(e) => {
-                parse_error = Some(Error::validation(vec![e]));
-                Some(UserId::from_uuid(uuid::Uuid::nil()))
-            }
-        },
-        None => None,
-    };
-    let new_user = crate::send::new_invitee(first, last, email);
-    Ok((BulkInvitee { user_id, new_user, draft_errors: Vec::new() }, parse_error))
-}
-
-/// Parses the shared ids; every malformed one is reported at once (`UNKNOWN_OPTION`).
-fn shared<T: std::str::FromStr>(
-    raw: Option<&str>,
-    field: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<T> {
-    let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
-    match raw.parse() {
-        Ok(id) => Some(id),
-        Err(_) => {
-            let what = field.trim_end_matches("_id");
-            errors.push(FieldError::new(
-                field,
-                invite_core::FieldCode::UnknownOption,
-                format!("unknown {what}"),
-            ));
-            None
-        }
-    }
+    Ok(BulkRowDraft {
+        user_id,
+        new_user: crate::send::new_invitee(first, last, email),
+    })
 }
 
 #[pymethods]
 impl PyInviteService {
     /// Invites many people into one subscription with one role, in one transaction.
-    /// Problems with the shared fields or the inviter's rights raise; everything about
-    /// one invitee (validation, duplicates, seats, rate limits) fails only that row.
+    /// Problems with the shared fields (missing or malformed ids, all reported in one
+    /// `ValidationError`) or the inviter's rights raise; everything about one invitee
+    /// (validation, a malformed `user_id`, duplicates, seats, rate limits) fails only
+    /// that row.
     ///
     /// Args:
     ///     inviter_id: Who sends.
@@ -237,39 +208,25 @@ impl PyInviteService {
         idempotency_key: Option<String>,
     ) -> PyResult<PyBulkSendResult> {
         let inviter: UserId = id(py, &inviter_id)?;
-        let mut errors = Vec::new();
-        let business = shared(business_id.as_deref(), "business_id", &mut errors);
-        let app = shared(app_id.as_deref(), "app_id", &mut errors);
-        let subscription = shared(subscription_id.as_deref(), "subscription_id", &mut errors);
-        let role = shared(role_id.as_deref(), "role_id", &mut errors);
-        if !errors.is_empty() {
-            return Err(Error::validation(errors)).into_py(py);
-        }
-        let parsed = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| row(i, r))
-            .collect::<PyResult<Vec<_>>>()?;
-        let request = BulkSendRequest {
-            inviter_id: inviter,
-            business_id: business,
-            app_id: app,
-            subscription_id: subscription,
-            role_id: role,
-            rows: parsed.iter().map(|(r, _)| r.clone()).collect(),
-            expires_in,
+        let draft = BulkSendDraft {
+            business_id,
+            app_id,
+            subscription_id,
+            role_id,
+            rows: rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| row(i, r))
+                .collect::<PyResult<_>>()?,
+            expires_in_seconds: None,
             locale,
             idempotency_key,
-            draft_errors: Vec::new(),
         };
+        let mut request = BulkSendRequest::from_draft(inviter, &draft);
+        request.expires_in = expires_in;
         let result = self.run(py, |s| s.bulk_send(&request))?;
-        let mut out = Vec::with_capacity(parsed.len());
-        for (index, ((_, parse_error), outcome)) in parsed.into_iter().zip(result.rows).enumerate()
-        {
-            let outcome: Result<_, RowError> = match parse_error {
-                Some(e) => Err(e.into()),
-                None => outcome,
-            };
+        let mut out = Vec::with_capacity(result.rows.len());
+        for (index, outcome) in result.rows.into_iter().enumerate() {
             let (sent, error) = match outcome {
                 Ok(s) => (Some(Py::new(py, PySentInvitation::from(s))?), None),
                 Err(e) => (None, Some(exception(py, &Error::from(e))?.unbind())),

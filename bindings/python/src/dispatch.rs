@@ -3,10 +3,9 @@
 //! The dispatcher runs with the GIL released and takes it back only around each call to
 //! the Python mailer. An `Exception` raised by the mailer becomes a delivery failure
 //! carrying its message (retried with backoff), never a crash. A `BaseException` that is
-//! not an `Exception` (`KeyboardInterrupt`, `SystemExit`) stops calling the mailer for
-//! the rest of the run and is re-raised once the bookkeeping is written.
-
-use std::sync::Mutex;
+//! not an `Exception` (`KeyboardInterrupt`, `SystemExit`) stops calling the mailer (and
+//! the other Python callbacks) for the rest of the run and is re-raised once the
+//! bookkeeping is written.
 
 use chrono::{DateTime, Utc};
 use invite_core::service::DispatchReport;
@@ -14,8 +13,8 @@ use invite_core::{InvitationEmail, MailError, Mailer};
 use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
 
+use crate::callbacks::{self, failure_message};
 use crate::convert::{record, wrapper};
-use crate::error::IntoPyResult;
 use crate::service::PyInviteService;
 
 wrapper!(
@@ -61,30 +60,11 @@ record!(PyDispatchReport, repr = [delivered, retrying, failed], {
 /// The `Mailer` port over a Python object.
 struct PythonMailer {
     target: Py<PyAny>,
-    interrupted: Mutex<Option<PyErr>>,
-}
-
-impl PythonMailer {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<PyErr>> {
-        self.interrupted.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// The exception's message (`str(exc)`), or its class name when that is empty.
-fn failure_message(py: Python<'_>, err: &PyErr) -> String {
-    let value = err.value(py);
-    match value.str().map(|s| s.to_string()) {
-        Ok(text) if !text.trim().is_empty() => text,
-        _ => err
-            .get_type(py)
-            .name()
-            .map_or_else(|_| "mailer failed".to_owned(), |n| n.to_string()),
-    }
 }
 
 impl Mailer for PythonMailer {
     fn send(&self, email: &InvitationEmail) -> Result<(), MailError> {
-        if self.lock().is_some() {
+        if callbacks::interrupted() {
             return Err(MailError(
                 "delivery interrupted before this email".to_owned(),
             ));
@@ -98,7 +78,7 @@ impl Mailer for PythonMailer {
                 }
                 Err(err) => {
                     let message = format!("delivery interrupted: {}", failure_message(py, &err));
-                    *self.lock() = Some(err);
+                    callbacks::defer_interrupt(err);
                     Err(MailError(message))
                 }
             }
@@ -129,12 +109,8 @@ impl PyInviteService {
         }
         let adapter = PythonMailer {
             target: mailer.unbind(),
-            interrupted: Mutex::new(None),
         };
-        let report = py.detach(|| self.inner.dispatch_outbox(&adapter));
-        if let Some(interrupt) = adapter.lock().take() {
-            return Err(interrupt);
-        }
-        report.into_py(py).map(Into::into)
+        self.run(py, |s| s.dispatch_outbox(&adapter))
+            .map(Into::into)
     }
 }

@@ -191,8 +191,10 @@ wrapper!(
 record!(PyFormView, repr = [can_send, missing, hints], {
     /// The state this view was made from.
     form -> PyInviteForm = |v| PyInviteForm { inner: v.form.clone() };
-    /// Users matching the search (existing-user mode).
+    /// Users matching the search (existing-user mode), at most `USER_OPTIONS`.
     users -> Vec<PyUser> = |v| wrap_all(v.users.clone());
+    /// More users match than are listed: the page can ask to refine the search.
+    users_truncated -> bool = |v| v.users_truncated;
     /// The chosen user, if valid.
     selected_user -> Option<PyUser> = |v| v.selected_user.clone().map(Into::into);
     /// Businesses the inviter may invite into.
@@ -205,7 +207,8 @@ record!(PyFormView, repr = [can_send, missing, hints], {
     seats -> Option<PySeatUsage> = |v| v.seats.map(Into::into);
     /// Roles the inviter may grant in the chosen app (empty until one is chosen).
     roles -> Vec<PyRole> = |v| wrap_all(v.roles.clone());
-    /// Problems with what is filled in so far: `{"field", "code", "message"}` dicts.
+    /// Problems with what is filled in so far: `{"field", "code", "message"}` dicts
+    /// (an over-long search is a `user_query` `TOO_LONG` error, not an exception).
     field_errors -> Vec<FieldErrorDict<'_>> = |v| field_error_dicts(&v.field_errors);
     /// Required fields still empty.
     missing -> Vec<String> = |v| v.missing.clone();

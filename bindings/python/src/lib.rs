@@ -5,6 +5,7 @@
 
 mod accept;
 mod bulk;
+mod callbacks;
 mod catalog;
 mod config;
 mod convert;
@@ -20,7 +21,7 @@ mod queries;
 mod send;
 mod service;
 
-use invite_core::form::{HintCode, UserMode};
+use invite_core::form::{HintCode, USER_OPTIONS, UserMode};
 use invite_core::{DeliveryState, EventKind, InvitationStatus, OutboxState, SubscriptionStatus};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -35,6 +36,10 @@ fn add_literal(m: &Bound<'_, PyModule>, name: &str, values: Vec<&'static str>) -
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("USER_OPTIONS", USER_OPTIONS)?;
+    // Whether this module was compiled without optimisations (benchmarks refuse to
+    // report figures from it).
+    m.add("_debug_build", cfg!(debug_assertions))?;
     m.add_class::<service::PyInviteService>()?;
     m.add_class::<config::PyConfig>()?;
     m.add_class::<config::PyLimits>()?;
@@ -61,12 +66,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<invitation::PyInvitationPreview>()?;
     m.add_class::<dispatch::PyInvitationEmail>()?;
     m.add_class::<dispatch::PyDispatchReport>()?;
+    m.add_class::<callbacks::PyEmailContext>()?;
     m.add_class::<bulk::PyBulkSendResult>()?;
     m.add_class::<bulk::PyBulkRowResult>()?;
     m.add_class::<form::PyInviteForm>()?;
     m.add_class::<form::PyFormView>()?;
     m.add_class::<form::PyRejection>()?;
     m.add_class::<form::PySubmitResult>()?;
+    m.add_function(wrap_pyfunction!(callbacks::render_default_email, m)?)?;
     m.add_function(wrap_pyfunction!(error::error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(error::error_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(error::field_codes, m)?)?;
@@ -85,36 +92,20 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "EventKind",
         EventKind::ALL.iter().map(|k| k.as_str()).collect(),
     )?;
-    let subscription = [
-        SubscriptionStatus::Active,
-        SubscriptionStatus::Suspended,
-        SubscriptionStatus::Expired,
-    ];
     add_literal(
         m,
         "SubscriptionStatus",
-        subscription.iter().map(|s| s.as_str()).collect(),
+        SubscriptionStatus::ALL.iter().map(|s| s.as_str()).collect(),
     )?;
-    let delivery = [
-        DeliveryState::Queued,
-        DeliveryState::Sent,
-        DeliveryState::Failed,
-    ];
     add_literal(
         m,
         "DeliveryState",
-        delivery.iter().map(|s| s.as_str()).collect(),
+        DeliveryState::ALL.iter().map(|s| s.as_str()).collect(),
     )?;
-    let outbox = [
-        OutboxState::Queued,
-        OutboxState::Sent,
-        OutboxState::Failed,
-        OutboxState::Cancelled,
-    ];
     add_literal(
         m,
         "OutboxState",
-        outbox.iter().map(|s| s.as_str()).collect(),
+        OutboxState::ALL.iter().map(|s| s.as_str()).collect(),
     )?;
     add_literal(
         m,

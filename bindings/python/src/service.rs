@@ -8,6 +8,11 @@ use invite_core::{Error, ErrorCode, InviteService, SeededRandom, Token};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use pyo3::PyTraverseError;
+use pyo3::exceptions::PyTypeError;
+use pyo3::gc::PyVisit;
+
+use crate::callbacks::{self, Callback, PythonHook, PythonRenderer};
 use crate::config::{PyConfig, PyManualClock, PyStore};
 use crate::error::IntoPyResult;
 
@@ -28,9 +33,19 @@ pub(crate) enum StoreArg<'py> {
 ///     random_seed: Deterministic ids and tokens for tests. Never in production.
 ///     outbox_key: 32 secret bytes sealing tokens in queued emails, so they survive a
 ///         restart (default: a per-process key).
+///     event_hook: Called after each commit with the committed events (`list[Event]`,
+///         oldest first), on the calling thread. An exception it raises is logged
+///         (logger `invite_core`) and ignored: the events stay committed.
+///     renderer: An object whose `render(context: EmailContext)` returns `{"subject",
+///         "text", "html"}` (and optionally `"locale"`) for each email (default: the
+///         built-in templates). If it raises or answers something else, the failure is
+///         logged and the built-in templates are used. It runs inside the outbox
+///         transaction: keep it fast, and do not call the service from it.
 #[pyclass(name = "InviteService", module = "invite_core._native", frozen)]
 pub struct PyInviteService {
     pub(crate) inner: InviteService,
+    /// The Python callables the core holds, also kept here for the garbage collector.
+    callbacks: Vec<Arc<Callback>>,
 }
 
 impl PyInviteService {
@@ -40,15 +55,27 @@ impl PyInviteService {
         T: Send,
         F: FnOnce(&InviteService) -> invite_core::Result<T> + Send,
     {
+        callbacks::check_not_rendering()?;
         let service = &self.inner;
-        py.detach(|| work(service)).into_py(py)
+        let result = py.detach(|| work(service));
+        if let Some(interrupt) = callbacks::take_interrupt() {
+            return Err(interrupt);
+        }
+        result.into_py(py)
     }
 }
 
 #[pymethods]
 impl PyInviteService {
     #[new]
-    #[pyo3(signature = (store = None, *, config = None, clock = None, random_seed = None, outbox_key = None))]
+    #[pyo3(signature = (
+        store = None, *, config = None, clock = None, random_seed = None, outbox_key = None,
+        event_hook = None, renderer = None,
+    ))]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one keyword argument per injectable port"
+    )]
     fn new(
         py: Python<'_>,
         store: Option<StoreArg<'_>>,
@@ -56,7 +83,20 @@ impl PyInviteService {
         clock: Option<Bound<'_, PyManualClock>>,
         random_seed: Option<u64>,
         outbox_key: Option<Bound<'_, PyBytes>>,
+        event_hook: Option<Bound<'_, PyAny>>,
+        renderer: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        if event_hook.as_ref().is_some_and(|h| !h.is_callable()) {
+            return Err(PyTypeError::new_err("event_hook must be callable"));
+        }
+        if renderer
+            .as_ref()
+            .is_some_and(|r| !r.getattr("render").is_ok_and(|f| f.is_callable()))
+        {
+            return Err(PyTypeError::new_err(
+                "renderer must have a callable `render(context)` method",
+            ));
+        }
         let store = match store {
             Some(StoreArg::Opened(s)) => s.get().inner.clone(),
             Some(StoreArg::Url(url)) => py.detach(|| invite_core::store::open(&url)).into_py(py)?,
@@ -85,8 +125,32 @@ impl PyInviteService {
                 .into_py(py)?;
             builder = builder.outbox_key(key);
         }
+        let mut callbacks = Vec::new();
+        if let Some(hook) = event_hook {
+            let slot = Callback::new(hook);
+            builder = builder.event_hook(Arc::new(PythonHook(Arc::clone(&slot))));
+            callbacks.push(slot);
+        }
+        if let Some(renderer) = renderer {
+            let slot = Callback::new(renderer);
+            builder = builder.renderer(Arc::new(PythonRenderer(Arc::clone(&slot))));
+            callbacks.push(slot);
+        }
         let inner = builder.build().into_py(py)?;
-        Ok(PyInviteService { inner })
+        Ok(PyInviteService { inner, callbacks })
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        for callback in &self.callbacks {
+            callback.traverse(&visit)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&self) {
+        for callback in &self.callbacks {
+            callback.clear();
+        }
     }
 
     /// The configuration in force.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from invite_core import SeatLimitError, ValidationError
@@ -50,11 +52,49 @@ def test_bulk_send_shared_field_problems_fail_the_call(world: World) -> None:
     assert {(x["field"], x["code"]) for x in e.value.errors} == {
         ("app_id", "REQUIRED"), ("subscription_id", "REQUIRED"), ("role_id", "REQUIRED"),
     }
-    with pytest.raises(ValidationError) as e:
-        world.service.bulk_send(world.admin.id, [], business_id="x", app_id="y")
-    assert {x["code"] for x in e.value.errors} == {"UNKNOWN_OPTION"}
     with pytest.raises(TypeError):
         world.service.bulk_send(world.admin.id, [{"mail": "a@b.c"}], business_id=world.acme.id)
+    with pytest.raises(TypeError):
+        world.service.bulk_send(world.admin.id, ["ada@example.com"], business_id=world.acme.id)  # type: ignore[list-item]
+
+
+def test_bulk_send_reports_malformed_and_missing_shared_ids_at_once(world: World) -> None:
+    rows: list[dict[str, str | None]] = [{"user_id": world.bob.id}]
+    with pytest.raises(ValidationError) as e:
+        world.service.bulk_send(world.admin.id, rows, business_id="x", app_id="not-a-uuid")
+    assert e.value.code == "VALIDATION_FAILED"
+    expected = {
+        ("business_id", "UNKNOWN_OPTION"), ("app_id", "UNKNOWN_OPTION"),
+        ("subscription_id", "REQUIRED"), ("role_id", "REQUIRED"),
+    }
+    assert {(x["field"], x["code"]) for x in e.value.errors} == expected
+    # The same fields answer the same through a single send.
+    with pytest.raises(ValidationError) as single:
+        world.service.send(world.admin.id, user_id=world.bob.id, business_id="x", app_id="not-a-uuid")
+    assert {(x["field"], x["code"]) for x in single.value.errors} == expected
+    assert world.service.seat_usage(world.acme.id, world.team.id).reserved == 0
+
+
+def test_a_malformed_row_id_fails_only_its_row(world: World) -> None:
+    rows: list[dict[str, str | None]] = [
+        {"user_id": "not-a-uuid"},
+        {"user_id": "   "},  # blank: no user chosen
+        {"user_id": f" {world.bob.id} "},  # ids are trimmed
+    ]
+    result = world.service.bulk_send(
+        world.admin.id, rows, business_id=world.acme.id, app_id=world.crm.id,
+        subscription_id=world.team.id, role_id=world.member.id, expires_in=timedelta(days=2),
+    )
+    assert [r.ok for r in result.rows] == [False, False, True]
+    codes = [
+        {(x["field"], x["code"]) for x in r.error.errors}
+        for r in result.rows
+        if isinstance(r.error, ValidationError)
+    ]
+    assert codes == [{("rows[0].user_id", "UNKNOWN_OPTION")}, {("rows[1].user", "REQUIRED")}]
+    sent = result.rows[2].sent
+    assert sent is not None
+    assert sent.invitation.expires_at == world.clock.now() + timedelta(days=2)
 
 
 def test_bulk_send_is_idempotent(world: World) -> None:

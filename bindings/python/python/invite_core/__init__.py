@@ -22,6 +22,7 @@ from ._native import (
     DeliveryState,
     DeliveryStatus,
     DispatchReport,
+    EmailContext,
     ErrorCode,
     ErrorKind,
     Event,
@@ -52,11 +53,13 @@ from ._native import (
     SubscriptionOption,
     SubscriptionStatus,
     User,
+    USER_OPTIONS,
     UserMode,
     __version__,
     error_codes,
     error_kinds,
     field_codes,
+    render_default_email,
 )
 from .exceptions import (
     AlreadyExistsError,
@@ -88,7 +91,7 @@ from .exceptions import (
     SubscriptionInactiveError,
     ValidationError,
 )
-from .types import HintDict, Mailer
+from .types import EmailRenderer, EventHook, HintDict, Mailer, RenderedEmail
 
 __all__ = [
     "Accepted",
@@ -107,10 +110,13 @@ __all__ = [
     "DeliveryState",
     "DeliveryStatus",
     "DispatchReport",
+    "EmailContext",
     "EmailMismatchError",
+    "EmailRenderer",
     "ErrorCode",
     "ErrorKind",
     "Event",
+    "EventHook",
     "EventKind",
     "FieldCode",
     "FieldErrorDict",
@@ -144,6 +150,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitedError",
     "Rejection",
+    "RenderedEmail",
     "Role",
     "RoleNotAssignableError",
     "SchemaVersionUnsupportedError",
@@ -160,11 +167,13 @@ __all__ = [
     "SubscriptionInactiveError",
     "SubscriptionOption",
     "SubscriptionStatus",
+    "USER_OPTIONS",
     "User",
     "UserMode",
     "ValidationError",
     "error_codes",
     "error_kinds",
     "field_codes",
+    "render_default_email",
     "__version__",
 ]

@@ -1,16 +1,18 @@
 """Type stubs for the native module (checked by ``python -m mypy.stubtest``)."""
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Generic, Literal, TypeVar, final
 
 from typing_extensions import TypeAlias
 
 from .exceptions import FieldErrorDict, InviteError
-from .types import HintDict, Mailer
+from .types import EmailRenderer, HintDict, Mailer, RenderedEmail
 
 __all__ = [
     "__version__",
+    "USER_OPTIONS",
+    "_debug_build",
     "InviteService",
     "Config",
     "Limits",
@@ -37,6 +39,8 @@ __all__ = [
     "InvitationPreview",
     "InvitationEmail",
     "DispatchReport",
+    "EmailContext",
+    "render_default_email",
     "error_codes",
     "error_kinds",
     "field_codes",
@@ -61,6 +65,11 @@ __all__ = [
 ]
 
 __version__: str
+
+# How many users the form's search list shows (`FormView.users`).
+USER_OPTIONS: int
+# Whether the native module was compiled without optimisations (benchmarks check it).
+_debug_build: bool
 
 # Every stable error code, as Rust's `ErrorCode::ALL` (the drift test checks both ways).
 ErrorCode: TypeAlias = Literal[
@@ -547,6 +556,41 @@ class InvitationEmail:
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
+class EmailContext:
+    def __new__(
+        cls,
+        *,
+        inviter_name: str,
+        business_name: str,
+        app_name: str,
+        role_name: str,
+        expires_at: datetime,
+        accept_link: str,
+        invitee_name: str | None = None,
+        locale: str | None = None,
+    ) -> EmailContext: ...
+    @property
+    def inviter_name(self) -> str: ...
+    @property
+    def invitee_name(self) -> str | None: ...
+    @property
+    def business_name(self) -> str: ...
+    @property
+    def app_name(self) -> str: ...
+    @property
+    def role_name(self) -> str: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def accept_link(self) -> str: ...
+    @property
+    def locale(self) -> str | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+def render_default_email(context: EmailContext) -> RenderedEmail:
+    """The built-in templates' email for `context` (always with `locale`)."""
+
+@final
 class DispatchReport:
     @property
     def delivered(self) -> int: ...
@@ -631,6 +675,8 @@ class FormView:
     @property
     def users(self) -> list[User]: ...
     @property
+    def users_truncated(self) -> bool: ...
+    @property
     def selected_user(self) -> User | None: ...
     @property
     def businesses(self) -> list[BusinessOption]: ...
@@ -686,6 +732,8 @@ class InviteService:
         clock: ManualClock | None = None,
         random_seed: int | None = None,
         outbox_key: bytes | None = None,
+        event_hook: Callable[[list[Event]], object] | None = None,
+        renderer: EmailRenderer | None = None,
     ) -> InviteService: ...
     @property
     def config(self) -> Config: ...

@@ -1,11 +1,11 @@
-"""Types a host implements or receives: the mailer protocol and plain-dict shapes."""
+"""Types a host implements or receives: the mailer and renderer protocols, plain-dict shapes."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, TypedDict
+from typing import TYPE_CHECKING, Callable, Protocol, TypedDict
 
 if TYPE_CHECKING:
-    from ._native import HintCode, InvitationEmail
+    from ._native import EmailContext, Event, HintCode, InvitationEmail
 
 
 class Mailer(Protocol):
@@ -19,6 +19,37 @@ class Mailer(Protocol):
     def send(self, email: InvitationEmail, /) -> object: ...
 
 
+class _RenderedEmailBody(TypedDict):
+    subject: str
+    text: str
+    html: str
+
+
+class RenderedEmail(_RenderedEmailBody, total=False):
+    """What a renderer returns: ``{"subject", "text", "html"}`` and optionally
+    ``"locale"`` (the language actually used; default: the requested locale, else
+    ``"en"``). Values go out as given: escape context values in ``html``."""
+
+    locale: str
+
+
+class EmailRenderer(Protocol):
+    """Renders invitation emails: anything with a ``render(context)`` method.
+
+    Called when the outbox hands an email to the mailer, inside the outbox transaction:
+    keep it fast and do not call the service from it. If it raises or returns something
+    else than a :class:`RenderedEmail`, the failure is logged (logger ``invite_core``)
+    and the built-in templates render that email instead.
+    """
+
+    def render(self, context: EmailContext, /) -> RenderedEmail: ...
+
+
+EventHook = Callable[["list[Event]"], object]
+"""Called after each commit with the committed events, oldest first. An exception it
+raises is logged (logger ``invite_core``) and ignored: the events stay committed."""
+
+
 class HintDict(TypedDict):
     """A troubleshooting hint of the form model: ``{"code", "field", "message"}``."""
 
@@ -27,4 +58,4 @@ class HintDict(TypedDict):
     message: str
 
 
-__all__ = ["HintDict", "Mailer"]
+__all__ = ["EmailRenderer", "EventHook", "HintDict", "Mailer", "RenderedEmail"]

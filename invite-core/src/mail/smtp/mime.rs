@@ -2,15 +2,19 @@
 
 use std::time::SystemTime;
 
+use lettre::Address;
 use lettre::Message;
 use lettre::message::header::{ContentTransferEncoding, HeaderName, HeaderValue};
-use lettre::Address;
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::ids::MessageId;
 use crate::mail::templates::is_forbidden_char;
 use crate::mail::{InvitationEmail, MailError};
+
+/// Longest word a plain ASCII subject may have; a longer one could not be folded
+/// under the 78-character line limit, so the subject is encoded instead.
+const MAX_PLAIN_WORD: usize = 60;
 
 /// Domain used in `Message-ID`s when the sender's domain cannot be used.
 const FALLBACK_ID_DOMAIN: &str = "invite-core.invalid";
@@ -46,12 +50,20 @@ impl MimeBuilder {
         };
         let address: Address = from_address.trim().parse().map_err(|_| invalid())?;
         let name = from_name
-            .map(|n| n.chars().filter(|c| !is_forbidden_char(*c)).collect::<String>())
+            .map(|n| {
+                n.chars()
+                    .filter(|c| !is_forbidden_char(*c))
+                    .collect::<String>()
+            })
             .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty());
         let id_domain = idna::domain_to_ascii(address.domain())
             .ok()
-            .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'))
+            .filter(|d| {
+                !d.is_empty()
+                    && d.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            })
             .unwrap_or_else(|| FALLBACK_ID_DOMAIN.to_owned());
         Ok(MimeBuilder {
             from: Mailbox::new(name, address),
@@ -60,7 +72,7 @@ impl MimeBuilder {
     }
 
     /// The sender, as it appears in `From`.
-    pub fn from(&self) -> String {
+    pub fn sender(&self) -> String {
         self.from.to_string()
     }
 
@@ -123,8 +135,8 @@ fn quoted_printable(text: &str) -> Body {
 }
 
 /// The `Subject` header: one line (forbidden characters replaced, runs of whitespace
-/// made one space, ends trimmed: header folding would not keep them). Printable ASCII is
-/// written as is (folded by lettre); anything else is encoded whole (RFC 2047, base64
+/// made one space, ends trimmed: header folding would not keep them). Printable ASCII
+/// with words of at most 60 characters is written as is (folded by lettre); anything else is encoded whole (RFC 2047, base64
 /// words split at character boundaries), so that text that looks like an encoded-word
 /// (`=?`) is shown as typed instead of being decoded by receivers, and no space between
 /// non-ASCII words is lost (lettre's word-by-word encoding can put a bare space between
@@ -139,7 +151,8 @@ fn subject_header(subject: &str) -> std::result::Result<HeaderValue, MailError> 
         .collect::<Vec<_>>()
         .join(" ");
     let plain_ascii = line.bytes().all(|b| (0x20..0x7f).contains(&b));
-    if plain_ascii && !line.contains("=?") {
+    let foldable = line.split(' ').all(|word| word.len() <= MAX_PLAIN_WORD);
+    if plain_ascii && foldable && !line.contains("=?") {
         return Ok(HeaderValue::new(name, line));
     }
     let mut encoded = String::new();
@@ -154,10 +167,9 @@ fn subject_header(subject: &str) -> std::result::Result<HeaderValue, MailError> 
             .map_err(|_| MailError("the subject could not be encoded".to_owned()))?;
     }
     // Only printable ASCII, folded with CRLF + space: nothing can start a new header.
-    let safe = encoded
-        .split("\r\n")
-        .enumerate()
-        .all(|(i, part)| (i == 0 || part.starts_with(' ')) && part.bytes().all(|b| (0x20..0x7f).contains(&b)));
+    let safe = encoded.split("\r\n").enumerate().all(|(i, part)| {
+        (i == 0 || part.starts_with(' ')) && part.bytes().all(|b| (0x20..0x7f).contains(&b))
+    });
     if !safe {
         return Err(MailError("the subject could not be encoded".to_owned()));
     }

@@ -116,7 +116,7 @@ impl fmt::Debug for SmtpMailer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SmtpMailer")
             .field("server", &self.server)
-            .field("from", &self.mime.from())
+            .field("from", &self.mime.sender())
             .finish()
     }
 }

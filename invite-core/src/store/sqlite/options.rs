@@ -67,6 +67,14 @@ impl Synchronous {
 /// Default time a connection waits for a lock held by another connection or process.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Default WAL size, in pages, that triggers a checkpoint (`PRAGMA wal_autocheckpoint`).
+///
+/// Ten times SQLite's 1000: an invitation's unit of work writes about fifteen pages (its
+/// row and indexes, events, outbox), so SQLite's default would checkpoint every few dozen
+/// operations; 10,000 pages (about 40 MB at 4 KiB) halves the write cost measured on the
+/// PERF.md workload while keeping the log bounded.
+pub const DEFAULT_WAL_AUTOCHECKPOINT: u32 = 10_000;
+
 /// Default number of read-only connections a file store keeps.
 pub const DEFAULT_MAX_READERS: usize = 4;
 
@@ -91,6 +99,7 @@ pub struct SqliteOptions {
     synchronous: Option<Synchronous>,
     busy_timeout: Duration,
     max_readers: usize,
+    wal_autocheckpoint: u32,
 }
 
 impl Default for SqliteOptions {
@@ -100,6 +109,7 @@ impl Default for SqliteOptions {
             synchronous: None,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             max_readers: DEFAULT_MAX_READERS,
+            wal_autocheckpoint: DEFAULT_WAL_AUTOCHECKPOINT,
         }
     }
 }
@@ -140,6 +150,13 @@ impl SqliteOptions {
         self
     }
 
+    /// Sets the WAL size, in pages, past which a commit checkpoints the log into the
+    /// database (0 turns automatic checkpoints off). Only matters in WAL mode.
+    pub fn with_wal_autocheckpoint(mut self, pages: u32) -> Self {
+        self.wal_autocheckpoint = pages;
+        self
+    }
+
     /// The journal mode asked for.
     pub fn journal_mode(&self) -> JournalMode {
         self.journal_mode
@@ -161,5 +178,10 @@ impl SqliteOptions {
     /// The most read-only connections a file store opens.
     pub fn max_readers(&self) -> usize {
         self.max_readers
+    }
+
+    /// The WAL size, in pages, that triggers a checkpoint.
+    pub fn wal_autocheckpoint(&self) -> u32 {
+        self.wal_autocheckpoint
     }
 }

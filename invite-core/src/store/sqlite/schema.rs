@@ -12,6 +12,10 @@ use crate::error::{Error, ErrorCode, Result};
 
 /// Version 1: every table of the port, seat counters on the subscription row, and one
 /// index per query the adapter runs.
+///
+/// Tables keyed by an id are `WITHOUT ROWID`: ids are time-ordered, so rows are appended
+/// to the primary-key B-tree itself and an insert touches one B-tree less. Every index
+/// costs a page write per commit that changes it, so there is none beyond the queries'.
 const V1: &str = r#"
 CREATE TABLE users (
     id          TEXT PRIMARY KEY NOT NULL,
@@ -20,25 +24,24 @@ CREATE TABLE users (
     first_name  TEXT NOT NULL,
     last_name   TEXT NOT NULL,
     created_at  TEXT NOT NULL
-);
+) WITHOUT ROWID;
 -- One row per distinct folded search key of a user (User::search_keys).
 CREATE TABLE user_search_keys (
     key      TEXT NOT NULL,
     user_id  TEXT NOT NULL,
     PRIMARY KEY (key, user_id)
 ) WITHOUT ROWID;
-CREATE INDEX user_search_keys_by_user ON user_search_keys (user_id);
 
 CREATE TABLE businesses (
     id          TEXT PRIMARY KEY NOT NULL,
     name        TEXT NOT NULL,
     created_at  TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE TABLE apps (
     id          TEXT PRIMARY KEY NOT NULL,
     name        TEXT NOT NULL,
     created_at  TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE TABLE business_apps (
     business_id  TEXT NOT NULL,
     app_id       TEXT NOT NULL,
@@ -63,7 +66,7 @@ CREATE TABLE subscriptions (
     created_at   TEXT NOT NULL,
     used         INTEGER NOT NULL DEFAULT 0 CHECK (used >= 0),
     reserved     INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0)
-);
+) WITHOUT ROWID;
 CREATE INDEX subscriptions_by_business ON subscriptions (business_id, id);
 
 CREATE TABLE roles (
@@ -74,7 +77,7 @@ CREATE TABLE roles (
     permissions  TEXT NOT NULL, -- JSON array of strings, sorted
     created_at   TEXT NOT NULL,
     UNIQUE (app_id, key)
-);
+) WITHOUT ROWID;
 CREATE INDEX roles_by_app ON roles (app_id, id);
 
 CREATE TABLE memberships (
@@ -86,7 +89,7 @@ CREATE TABLE memberships (
     role_id          TEXT NOT NULL,
     created_at       TEXT NOT NULL,
     UNIQUE (subscription_id, user_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX memberships_by_subscription ON memberships (subscription_id, id);
 CREATE INDEX memberships_by_user ON memberships (user_id, id);
 
@@ -116,7 +119,7 @@ CREATE TABLE invitations (
     delivery_error      TEXT,
     delivered_at        TEXT,
     token_hash          BLOB NOT NULL UNIQUE
-);
+) WITHOUT ROWID;
 CREATE INDEX invitations_by_business ON invitations (business_id, id);
 CREATE INDEX invitations_pending_by_email ON invitations (business_id, subscription_id, email_key)
     WHERE status = 'pending';
@@ -162,7 +165,7 @@ CREATE TABLE events (
     actor_id       TEXT,
     at             TEXT NOT NULL,
     detail         TEXT
-);
+) WITHOUT ROWID;
 CREATE INDEX events_by_business ON events (business_id, id);
 CREATE INDEX events_by_invitation ON events (invitation_id, id);
 
@@ -176,7 +179,7 @@ CREATE TABLE outbox (
     next_attempt_at  TEXT NOT NULL,
     last_error       TEXT,
     created_at       TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE state = 'queued';
 CREATE INDEX outbox_by_invitation ON outbox (invitation_id, id);
 

@@ -1,5 +1,6 @@
 //! `sqlite:` URLs: `sqlite:PATH`, `sqlite://PATH`, `sqlite::memory:`, with an optional
-//! query `?journal_mode=wal|delete&synchronous=off|normal|full&busy_timeout_ms=N`.
+//! query of `journal_mode=wal|delete`, `synchronous=off|normal|full`, `busy_timeout_ms=N`
+//! and `wal_autocheckpoint=PAGES`, joined by `&`.
 //!
 //! Everything after `sqlite:` (or `sqlite://`) up to the first `?` is the path, taken
 //! as is (no percent-decoding): `sqlite:///var/lib/app.db` and `sqlite:/var/lib/app.db`
@@ -31,7 +32,7 @@ pub struct SqliteUrl {
 }
 
 const HELP: &str = "use `sqlite:PATH`, `sqlite://PATH` or `sqlite::memory:`, optionally with \
-     `?journal_mode=wal|delete&synchronous=off|normal|full&busy_timeout_ms=N`";
+     `?journal_mode=wal|delete&synchronous=off|normal|full&busy_timeout_ms=N&wal_autocheckpoint=PAGES`";
 
 fn invalid(message: String) -> Error {
     Error::new(ErrorCode::InvalidConfig, message).with_help(HELP)
@@ -92,6 +93,9 @@ fn parse_query(query: &str) -> Result<SqliteOptions> {
             "busy_timeout_ms" => {
                 let ms: u64 = value.parse().map_err(|_| bad_value())?;
                 options.with_busy_timeout(Duration::from_millis(ms))
+            }
+            "wal_autocheckpoint" => {
+                options.with_wal_autocheckpoint(value.parse().map_err(|_| bad_value())?)
             }
             _ => return Err(invalid(format!("unknown sqlite url parameter `{name}`"))),
         };

@@ -30,13 +30,30 @@ const INSERT: &str = concat!(
      ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
 );
 
-const UPDATE: &str = "UPDATE invitations SET business_id = ?2, app_id = ?3, \
-     subscription_id = ?4, role_id = ?5, invitee_kind = ?6, invitee_user_id = ?7, \
-     invitee_first_name = ?8, invitee_last_name = ?9, email = ?10, email_key = ?11, \
-     inviter_id = ?12, status = ?13, locale = ?14, created_at = ?15, expires_at = ?16, \
-     last_sent_at = ?17, send_count = ?18, responded_at = ?19, accepted_user_id = ?20, \
-     delivery_state = ?21, delivery_attempts = ?22, delivery_error = ?23, \
-     delivered_at = ?24, token_hash = ?25 WHERE id = ?1";
+// An update writes only the indexes whose columns change: SQLite rewrites an index
+// whenever its columns appear in `SET`, even with equal values, and every index page
+// costs a write at commit. So the columns without an index are set unconditionally,
+// and each group of indexed columns only when one of them differs.
+
+/// The token hash first: a taken one fails before anything changed (`ALREADY_EXISTS`).
+const UPDATE_TOKEN: &str =
+    "UPDATE invitations SET token_hash = ?2 WHERE id = ?1 AND token_hash <> ?2";
+
+/// Columns without an index; no row is `NOT_FOUND`.
+const UPDATE_FIELDS: &str = "UPDATE invitations SET app_id = ?2, role_id = ?3, \
+     invitee_kind = ?4, invitee_user_id = ?5, invitee_first_name = ?6, \
+     invitee_last_name = ?7, email = ?8, locale = ?9, last_sent_at = ?10, send_count = ?11, \
+     responded_at = ?12, accepted_user_id = ?13, delivery_state = ?14, \
+     delivery_attempts = ?15, delivery_error = ?16, delivered_at = ?17 WHERE id = ?1";
+
+/// Status and expiry (the pending indexes and the per-business pending count trigger).
+const UPDATE_STATUS: &str = "UPDATE invitations SET status = ?2, expires_at = ?3 \
+     WHERE id = ?1 AND (status <> ?2 OR expires_at <> ?3)";
+
+/// Placement and inviter: never changed by the service, kept for a complete replace.
+const UPDATE_KEYS: &str = "UPDATE invitations SET business_id = ?2, subscription_id = ?3, \
+     email_key = ?4, inviter_id = ?5, created_at = ?6 WHERE id = ?1 AND (business_id <> ?2 \
+     OR subscription_id <> ?3 OR email_key <> ?4 OR inviter_id <> ?5 OR created_at <> ?6)";
 
 /// A record's column values, in `cols!()` order.
 struct Bind<'a> {
@@ -215,11 +232,43 @@ impl InvitationRepo for SqliteTx<'_> {
     }
 
     fn update_invitation(&mut self, record: &InvitationRecord) -> Result<()> {
-        let bind = Bind::new(record);
-        let changed = self.exec(UPDATE, &bind.params()[..])?;
-        if changed == 0 {
+        let b = Bind::new(record);
+        let inv = &record.invitation;
+        self.exec(UPDATE_TOKEN, params![inv.id, record.token_hash])?;
+        let fields: [&dyn ToSql; 17] = [
+            &inv.id,
+            &inv.app_id,
+            &inv.role_id,
+            &b.kind,
+            &b.invitee_user,
+            &b.first_name,
+            &b.last_name,
+            &inv.email,
+            &inv.locale,
+            &b.last_sent_at,
+            &inv.send_count,
+            &b.responded_at,
+            &inv.accepted_user_id,
+            &inv.delivery.state,
+            &inv.delivery.attempts,
+            &inv.delivery.last_error,
+            &b.delivered_at,
+        ];
+        if self.exec(UPDATE_FIELDS, &fields[..])? == 0 {
             return Err(Error::not_found("invitation"));
         }
+        self.exec(UPDATE_STATUS, params![inv.id, inv.status, b.expires_at])?;
+        self.exec(
+            UPDATE_KEYS,
+            params![
+                inv.id,
+                inv.business_id,
+                inv.subscription_id,
+                inv.email_key,
+                inv.inviter_id,
+                b.created_at
+            ],
+        )?;
         Ok(())
     }
 

@@ -55,18 +55,16 @@ impl OutboxRepo for SqliteTx<'_> {
     }
 
     fn update_message(&mut self, m: &OutboxMessage) -> Result<()> {
+        // Indexed columns are set only when they change (see `invitations.rs`): a
+        // delivery then rewrites the row and the due index, nothing else.
         let changed = self.exec(
-            "UPDATE outbox SET business_id = ?2, invitation_id = ?3, sealed_token = ?4,
-             state = ?5, attempts = ?6, next_attempt_at = ?7, last_error = ?8,
-             created_at = ?9 WHERE id = ?1",
+            "UPDATE outbox SET business_id = ?2, sealed_token = ?3, attempts = ?4,
+             last_error = ?5, created_at = ?6 WHERE id = ?1",
             params![
                 m.id,
                 m.business_id,
-                m.invitation_id,
                 m.sealed_token,
-                m.state,
                 m.attempts,
-                Ts(m.next_attempt_at),
                 m.last_error,
                 Ts(m.created_at)
             ],
@@ -74,6 +72,15 @@ impl OutboxRepo for SqliteTx<'_> {
         if changed == 0 {
             return Err(Error::not_found("message"));
         }
+        self.exec(
+            "UPDATE outbox SET state = ?2, next_attempt_at = ?3
+             WHERE id = ?1 AND (state <> ?2 OR next_attempt_at <> ?3)",
+            params![m.id, m.state, Ts(m.next_attempt_at)],
+        )?;
+        self.exec(
+            "UPDATE outbox SET invitation_id = ?2 WHERE id = ?1 AND invitation_id <> ?2",
+            params![m.id, m.invitation_id],
+        )?;
         Ok(())
     }
 

@@ -62,7 +62,10 @@ impl UserRepo for SqliteTx<'_> {
     }
 
     fn update_user(&mut self, user: &User) -> Result<()> {
-        let changed = self.exec(
+        let Some(old) = self.get_user(user.id)? else {
+            return Err(Error::not_found("user"));
+        };
+        self.exec(
             "UPDATE users SET email = ?2, email_key = ?3, first_name = ?4, last_name = ?5,
              created_at = ?6 WHERE id = ?1",
             params![
@@ -74,14 +77,17 @@ impl UserRepo for SqliteTx<'_> {
                 Ts(user.created_at)
             ],
         )?;
-        if changed == 0 {
-            return Err(Error::not_found("user"));
+        let (old_keys, new_keys) = (old.search_keys(), user.search_keys());
+        if old_keys != new_keys {
+            for key in old_keys {
+                self.exec(
+                    "DELETE FROM user_search_keys WHERE key = ?1 AND user_id = ?2",
+                    params![key, user.id],
+                )?;
+            }
+            self.index_user(user)?;
         }
-        self.exec(
-            "DELETE FROM user_search_keys WHERE user_id = ?1",
-            params![user.id],
-        )?;
-        self.index_user(user)
+        Ok(())
     }
 
     fn get_user(&mut self, id: UserId) -> Result<Option<User>> {

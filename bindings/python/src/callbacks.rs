@@ -1,0 +1,317 @@
+//! Python objects the core calls back: the event hook and the email renderer.
+//!
+//! - The **event hook** (`event_hook=callable`) is called after each commit with the
+//!   committed events (a `list[Event]`, oldest first), on the thread that made the call,
+//!   before that call returns. The events are committed whatever the hook does: an
+//!   `Exception` it raises is logged (logger `invite_core`, level ERROR, with the
+//!   traceback) and otherwise ignored.
+//! - The **renderer** (`renderer=obj`, `obj.render(context) -> {"subject", "text",
+//!   "html"[, "locale"]}`) is called while a dispatch claims an email, inside the outbox
+//!   transaction. An `Exception` it raises, or an answer of the wrong shape, is logged the
+//!   same way and the email is rendered with the default templates instead: a broken
+//!   template never blocks delivery. It must not call the service (that would wait on
+//!   its own transaction): such a call raises `RuntimeError` inside the renderer.
+//! - A `BaseException` that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`)
+//!   raised by either stops every Python callback for the rest of the call and is
+//!   re-raised when the call returns; what was committed stays committed.
+//!
+//! The service keeps the callables in [`Callback`] slots it shares with the core, so
+//! Python's garbage collector can see and break cycles such as a hook that is a bound
+//! method of an object holding the service.
+
+use std::cell::{Cell, RefCell};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use invite_core::mail::{DefaultTemplates, EmailContext, EmailRenderer, RenderedEmail};
+use invite_core::service::EventHook;
+use invite_core::Event;
+use pyo3::exceptions::{PyException, PyRuntimeError};
+use pyo3::gc::PyVisit;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyMapping};
+use pyo3::PyTraverseError;
+
+use crate::convert::{UtcTime, record, wrapper};
+use crate::invitation::PyEvent;
+
+thread_local! {
+    /// A `BaseException` raised by a callback during the current call on this thread.
+    static INTERRUPT: RefCell<Option<PyErr>> = const { RefCell::new(None) };
+    /// Set while this thread runs a renderer (inside an outbox transaction).
+    static RENDERING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Keeps the first interrupt of the current call, to re-raise when it returns.
+pub(crate) fn defer_interrupt(err: PyErr) {
+    INTERRUPT.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(err);
+        }
+    });
+}
+
+/// Whether a callback of the current call was interrupted (no more callbacks then).
+pub(crate) fn interrupted() -> bool {
+    INTERRUPT.with(|slot| slot.borrow().is_some())
+}
+
+/// The interrupt to re-raise now that the call returns, if any.
+pub(crate) fn take_interrupt() -> Option<PyErr> {
+    INTERRUPT.with(|slot| slot.borrow_mut().take())
+}
+
+/// Refuses a service call made from inside a renderer: the renderer runs inside the
+/// outbox transaction, so the call would wait for its own caller.
+pub(crate) fn check_not_rendering() -> PyResult<()> {
+    if RENDERING.with(Cell::get) {
+        return Err(PyRuntimeError::new_err(
+            "an email renderer cannot call the service: it runs inside the outbox transaction",
+        ));
+    }
+    Ok(())
+}
+
+/// The exception's message (`str(exc)`), or its class name when that is empty.
+pub(crate) fn failure_message(py: Python<'_>, err: &PyErr) -> String {
+    match err.value(py).str().map(|s| s.to_string()) {
+        Ok(text) if !text.trim().is_empty() => text,
+        _ => err
+            .get_type(py)
+            .name()
+            .map_or_else(|_| "callback failed".to_owned(), |n| n.to_string()),
+    }
+}
+
+/// An `Exception` is logged (`invite_core` logger, ERROR, with its traceback); any other
+/// `BaseException` is kept to re-raise when the call returns.
+fn report(py: Python<'_>, err: PyErr, what: &str) {
+    if !err.is_instance_of::<PyException>(py) {
+        defer_interrupt(err);
+        return;
+    }
+    let logged = (|| -> PyResult<()> {
+        let logger = py
+            .import("logging")?
+            .call_method1("getLogger", ("invite_core",))?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("exc_info", err.value(py))?;
+        logger.call_method("error", (what,), Some(&kwargs))?;
+        Ok(())
+    })();
+    if logged.is_err() {
+        err.print(py);
+    }
+}
+
+/// A Python object held for the core; `None` once the garbage collector cleared it.
+pub(crate) struct Callback(Mutex<Option<Py<PyAny>>>);
+
+impl Callback {
+    pub(crate) fn new(target: Bound<'_, PyAny>) -> Arc<Self> {
+        Arc::new(Callback(Mutex::new(Some(target.unbind()))))
+    }
+
+    fn get<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        let guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().map(|t| t.bind(py).clone())
+    }
+
+    /// Reports the object to the garbage collector (skipped if the slot is busy: an
+    /// unreported reference only keeps a cycle alive, it never frees too early).
+    pub(crate) fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Ok(guard) = self.0.try_lock()
+            && let Some(target) = guard.as_ref()
+        {
+            visit.call(target)?;
+        }
+        Ok(())
+    }
+
+    /// Drops the object (the garbage collector breaking a cycle).
+    pub(crate) fn clear(&self) {
+        let taken = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+        drop(taken);
+    }
+}
+
+/// The core's `EventHook` over a Python callable.
+pub(crate) struct PythonHook(pub(crate) Arc<Callback>);
+
+impl EventHook for PythonHook {
+    fn on_events(&self, events: &[Event]) {
+        if interrupted() {
+            return;
+        }
+        Python::attach(|py| {
+            let Some(hook) = self.0.get(py) else { return };
+            let events: Vec<PyEvent> = events.iter().cloned().map(PyEvent::from).collect();
+            if let Err(err) = hook.call1((events,)) {
+                report(py, err, "the event hook raised; the events stay committed");
+            }
+        });
+    }
+}
+
+/// The core's `EmailRenderer` over a Python object with `render(context)`.
+pub(crate) struct PythonRenderer(pub(crate) Arc<Callback>);
+
+/// Marks this thread as rendering until dropped.
+struct Rendering;
+
+impl Rendering {
+    fn enter() -> Self {
+        RENDERING.with(|r| r.set(true));
+        Rendering
+    }
+}
+
+impl Drop for Rendering {
+    fn drop(&mut self) {
+        RENDERING.with(|r| r.set(false));
+    }
+}
+
+/// Calls `render` and reads its answer.
+fn call_render(
+    target: &Bound<'_, PyAny>,
+    context: &EmailContext,
+) -> PyResult<RenderedEmail> {
+    let answer = {
+        let _rendering = Rendering::enter();
+        target.call_method1("render", (PyEmailContext::from(context.clone()),))?
+    };
+    let answer = answer.cast::<PyMapping>().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err(
+            "render() must return a mapping with `subject`, `text` and `html`",
+        )
+    })?;
+    let text = |key: &str| -> PyResult<String> { answer.get_item(key)?.extract() };
+    let locale: Option<String> = if answer.contains("locale")? {
+        answer.get_item("locale")?.extract()?
+    } else {
+        None
+    };
+    Ok(RenderedEmail {
+        subject: text("subject")?,
+        text: text("text")?,
+        html: text("html")?,
+        locale: locale
+            .or_else(|| context.locale.clone())
+            .unwrap_or_else(|| DefaultTemplates::LANGUAGES[0].to_owned()),
+    })
+}
+
+impl EmailRenderer for PythonRenderer {
+    fn render(&self, context: &EmailContext) -> RenderedEmail {
+        if !interrupted() {
+            let rendered = Python::attach(|py| {
+                let target = self.0.get(py)?;
+                match call_render(&target, context) {
+                    Ok(rendered) => Some(rendered),
+                    Err(err) => {
+                        report(
+                            py,
+                            err,
+                            "the email renderer failed; the default templates were used",
+                        );
+                        None
+                    }
+                }
+            });
+            if let Some(rendered) = rendered {
+                return rendered;
+            }
+        }
+        DefaultTemplates.render(context)
+    }
+}
+
+wrapper!(
+    /// What a renderer's `render(context)` receives. Every value is plain text: an HTML
+    /// template must escape it.
+    ///
+    /// Args:
+    ///     inviter_name: The inviter's name.
+    ///     business_name: The business.
+    ///     app_name: The app.
+    ///     role_name: The role granted.
+    ///     expires_at: When the link expires (timezone-aware).
+    ///     accept_link: The accept link.
+    ///     invitee_name: The invitee's name, if known.
+    ///     locale: The requested locale (`None`: the default).
+    PyEmailContext => "EmailContext", EmailContext
+);
+
+#[pymethods]
+impl PyEmailContext {
+    #[new]
+    #[pyo3(signature = (
+        *, inviter_name, business_name, app_name, role_name, expires_at, accept_link,
+        invitee_name = None, locale = None,
+    ))]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one keyword argument per context field"
+    )]
+    fn new(
+        inviter_name: String,
+        business_name: String,
+        app_name: String,
+        role_name: String,
+        expires_at: UtcTime,
+        accept_link: String,
+        invitee_name: Option<String>,
+        locale: Option<String>,
+    ) -> Self {
+        PyEmailContext {
+            inner: EmailContext {
+                inviter_name,
+                invitee_name,
+                business_name,
+                app_name,
+                role_name,
+                expires_at: expires_at.0,
+                accept_link,
+                locale,
+            },
+        }
+    }
+}
+
+record!(PyEmailContext, repr = [business_name, app_name, role_name, locale], {
+    /// The inviter's name.
+    inviter_name -> String = |c| c.inviter_name.clone();
+    /// The invitee's name, if known.
+    invitee_name -> Option<String> = |c| c.invitee_name.clone();
+    /// The business.
+    business_name -> String = |c| c.business_name.clone();
+    /// The app.
+    app_name -> String = |c| c.app_name.clone();
+    /// The role granted.
+    role_name -> String = |c| c.role_name.clone();
+    /// When the link expires.
+    expires_at -> DateTime<Utc> = |c| c.expires_at;
+    /// The accept link.
+    accept_link -> String = |c| c.accept_link.clone();
+    /// The requested locale (`None`: the default).
+    locale -> Option<String> = |c| c.locale.clone();
+});
+
+/// The email the built-in templates render for `context` (English, French, German by
+/// the locale's primary subtag; English otherwise), as `{"subject", "text", "html",
+/// "locale"}`. A custom renderer can start from it.
+#[pyfunction]
+pub(crate) fn render_default_email<'py>(
+    py: Python<'py>,
+    context: &PyEmailContext,
+) -> PyResult<Bound<'py, PyDict>> {
+    let rendered = DefaultTemplates.render(&context.inner);
+    let dict = PyDict::new(py);
+    dict.set_item("subject", rendered.subject)?;
+    dict.set_item("text", rendered.text)?;
+    dict.set_item("html", rendered.html)?;
+    dict.set_item("locale", rendered.locale)?;
+    Ok(dict)
+}

@@ -1,0 +1,51 @@
+"""The form view's user list: at most USER_OPTIONS users, a truncation flag, and an
+over-long search reported as a field error."""
+
+from __future__ import annotations
+
+from invite_core import USER_OPTIONS, InviteForm
+
+from .conftest import World
+
+
+def test_user_options_is_the_core_constant() -> None:
+    assert USER_OPTIONS == 20
+
+
+def test_the_user_list_says_when_more_users_match(world: World) -> None:
+    for i in range(USER_OPTIONS):
+        world.service.create_user("Test", f"Person{i:02}", f"person{i:02}@example.com")
+    form = InviteForm()
+    form.set_user_query("person")
+    view = form.view(world.service, world.admin.id)
+    assert len(view.users) == USER_OPTIONS
+    assert not view.users_truncated  # exactly USER_OPTIONS match
+    world.service.create_user("Test", "Person99", "person99@example.com")
+    view = form.view(world.service, world.admin.id)
+    assert len(view.users) == USER_OPTIONS
+    assert view.users_truncated
+    assert view.to_dict()["users_truncated"] is True
+    form.set_user_query("person99")
+    view = form.view(world.service, world.admin.id)
+    assert [u.email for u in view.users] == ["person99@example.com"]
+    assert not view.users_truncated
+
+
+def test_new_user_mode_lists_no_users(world: World) -> None:
+    form = InviteForm()
+    form.set_mode("new")
+    view = form.view(world.service, world.admin.id)
+    assert view.users == [] and not view.users_truncated
+
+
+def test_an_over_long_search_is_a_field_error_not_an_exception(world: World) -> None:
+    form = InviteForm()
+    form.set_user_query("bob" * 400)
+    view = form.view(world.service, world.admin.id)
+    assert ("user_query", "TOO_LONG") in {(e["field"], e["code"]) for e in view.field_errors}
+    assert view.users == [] and not view.users_truncated
+    assert not view.can_send
+    form.set_user_query("bob")
+    view = form.view(world.service, world.admin.id)
+    assert "user_query" not in {e["field"] for e in view.field_errors}
+    assert [u.id for u in view.users] == [world.bob.id]
