@@ -1,6 +1,10 @@
 //! Criterion benches of the hot paths: send, accept, seat usage, user search, token
 //! minting and hashing, validation and canonicalisation (in-memory store).
-#![allow(clippy::expect_used, clippy::unwrap_used, reason = "benchmarks abort loudly")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "benchmarks abort loudly"
+)]
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -23,22 +27,50 @@ struct Fixture {
 }
 
 fn fixture(users: usize) -> Fixture {
-    let config = Config { limits: Limits::unlimited(), ..Config::default() };
+    let config = Config {
+        limits: Limits::unlimited(),
+        ..Config::default()
+    };
     let service = InviteService::new(Arc::new(InMemoryStore::new()), config).unwrap();
     let business = service.create_business("Bench").unwrap();
     let app = service.create_app("App").unwrap();
     service.set_app_enabled(business.id, app.id, true).unwrap();
-    let sub = service.create_subscription(&NewSubscription::new(business.id, app.id, "Plan", None)).unwrap();
-    let role = service.create_role(app.id, "member", "Member", &["x"]).unwrap();
-    let admin = service.create_user(&NewUser { first_name: "A".into(), last_name: "A".into(), email: "admin@example.com".into() }).unwrap();
-    service.set_business_admin(business.id, admin.id, true).unwrap();
+    let sub = service
+        .create_subscription(&NewSubscription::new(business.id, app.id, "Plan", None))
+        .unwrap();
+    let role = service
+        .create_role(app.id, "member", "Member", &["x"])
+        .unwrap();
+    let admin = service
+        .create_user(&NewUser {
+            first_name: "A".into(),
+            last_name: "A".into(),
+            email: "admin@example.com".into(),
+        })
+        .unwrap();
+    service
+        .set_business_admin(business.id, admin.id, true)
+        .unwrap();
     for i in 0..users {
         service
-            .create_user(&NewUser { first_name: format!("Name{i}"), last_name: format!("Family{i}"), email: format!("u{i}@example.com") })
+            .create_user(&NewUser {
+                first_name: format!("Name{i}"),
+                last_name: format!("Family{i}"),
+                email: format!("u{i}@example.com"),
+            })
             .unwrap();
     }
-    let base = SendInvitationRequest::new(admin.id).business(business.id).app(app.id).subscription(sub.id).role(role.id);
-    Fixture { service, base, business: business.id, subscription: sub.id }
+    let base = SendInvitationRequest::new(admin.id)
+        .business(business.id)
+        .app(app.id)
+        .subscription(sub.id)
+        .role(role.id);
+    Fixture {
+        service,
+        base,
+        business: business.id,
+        subscription: sub.id,
+    }
 }
 
 fn benches(c: &mut Criterion) {
@@ -47,28 +79,62 @@ fn benches(c: &mut Criterion) {
     c.bench_function("send (memory)", |b| {
         b.iter(|| {
             i += 1;
-            f.service.send(&f.base.clone().new_user("Bob", "Baker", &format!("s{i}@example.com"))).unwrap()
+            f.service
+                .send(
+                    &f.base
+                        .clone()
+                        .new_user("Bob", "Baker", &format!("s{i}@example.com")),
+                )
+                .unwrap()
         })
     });
     c.bench_function("accept (memory)", |b| {
         b.iter_batched(
             || {
                 i += 1;
-                f.service.send(&f.base.clone().new_user("Bob", "Baker", &format!("a{i}@example.com"))).unwrap().token
+                f.service
+                    .send(
+                        &f.base
+                            .clone()
+                            .new_user("Bob", "Baker", &format!("a{i}@example.com")),
+                    )
+                    .unwrap()
+                    .token
             },
-            |token| f.service.accept(&AcceptRequest::new(token.expose())).unwrap(),
+            |token| {
+                f.service
+                    .accept(&AcceptRequest::new(token.expose()))
+                    .unwrap()
+            },
             BatchSize::SmallInput,
         )
     });
-    c.bench_function("seat usage", |b| b.iter(|| f.service.seat_usage(f.business, f.subscription).unwrap()));
+    c.bench_function("seat usage", |b| {
+        b.iter(|| f.service.seat_usage(f.business, f.subscription).unwrap())
+    });
     c.bench_function("user search, 100k users, prefix `name4`", |b| {
-        b.iter(|| f.service.search_users(black_box("name4"), &PageRequest::first(20)).unwrap())
+        b.iter(|| {
+            f.service
+                .search_users(black_box("name4"), &PageRequest::first(20))
+                .unwrap()
+        })
     });
-    c.bench_function("token mint + hash", |b| b.iter(|| Token::mint(&OsRandom).unwrap().hash()));
+    c.bench_function("token mint + hash", |b| {
+        b.iter(|| Token::mint(&OsRandom).unwrap().hash())
+    });
     c.bench_function("email parse + canonical key", |b| {
-        b.iter(|| Email::parse(black_box(" Ann.Lee@Bücher.Example "), "email", EmailPolicy::default()).unwrap())
+        b.iter(|| {
+            Email::parse(
+                black_box(" Ann.Lee@Bücher.Example "),
+                "email",
+                EmailPolicy::default(),
+            )
+            .unwrap()
+        })
     });
-    c.bench_function("name validation", |b| b.iter(|| validate_name(black_box("  Zoë O'Neill "), "first_name").unwrap()));
+    c.bench_function("name validation", |b| {
+        b.iter(|| validate_name(black_box("  Zoë O'Neill "), "first_name").unwrap())
+    });
 }
 
 criterion_group!(hot_paths, benches);

@@ -1,5 +1,8 @@
 //! The PERF.md invite/accept workload and its floor, shared by the `workload` binary.
-#![allow(clippy::expect_used, reason = "a benchmark aborts loudly on a broken setup")]
+#![allow(
+    clippy::expect_used,
+    reason = "a benchmark aborts loudly on a broken setup"
+)]
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -32,21 +35,51 @@ pub fn peak_rss_mb() -> f64 {
 /// Runs the workload: setup (untimed), N invites to new users through the public API
 /// with the outbox drained into an in-memory mailer (timed), N accepts (timed).
 pub fn run_workload(store: Arc<dyn Store>, n: usize) -> Figures {
-    let config = Config { limits: Limits::unlimited(), ..Config::with_base_url("https://app.example.com/accept") };
+    let config = Config {
+        limits: Limits::unlimited(),
+        ..Config::with_base_url("https://app.example.com/accept")
+    };
     let service = InviteService::new(store, config).expect("service");
     let business = service.create_business("Bench Co").expect("business");
     let app = service.create_app("Bench App").expect("app");
-    service.set_app_enabled(business.id, app.id, true).expect("enable");
+    service
+        .set_app_enabled(business.id, app.id, true)
+        .expect("enable");
     let seats = u32::try_from(n + 1).expect("seats fit u32");
-    let sub = service.create_subscription(&NewSubscription::new(business.id, app.id, "Bench", Some(seats))).expect("sub");
-    let role = service.create_role(app.id, "member", "Member", &["app.use"]).expect("role");
+    let sub = service
+        .create_subscription(&NewSubscription::new(
+            business.id,
+            app.id,
+            "Bench",
+            Some(seats),
+        ))
+        .expect("sub");
+    let role = service
+        .create_role(app.id, "member", "Member", &["app.use"])
+        .expect("role");
     let admin = service
-        .create_user(&NewUser { first_name: "Ada".into(), last_name: "Admin".into(), email: "admin@example.com".into() })
+        .create_user(&NewUser {
+            first_name: "Ada".into(),
+            last_name: "Admin".into(),
+            email: "admin@example.com".into(),
+        })
         .expect("admin");
-    service.set_business_admin(business.id, admin.id, true).expect("admin rights");
-    let base = SendInvitationRequest::new(admin.id).business(business.id).app(app.id).subscription(sub.id).role(role.id);
+    service
+        .set_business_admin(business.id, admin.id, true)
+        .expect("admin rights");
+    let base = SendInvitationRequest::new(admin.id)
+        .business(business.id)
+        .app(app.id)
+        .subscription(sub.id)
+        .role(role.id);
     let requests: Vec<_> = (0..n)
-        .map(|i| base.clone().new_user(&format!("First{i}"), &format!("Last{i}"), &format!("user{i}@example.com")))
+        .map(|i| {
+            base.clone().new_user(
+                &format!("First{i}"),
+                &format!("Last{i}"),
+                &format!("user{i}@example.com"),
+            )
+        })
         .collect();
 
     let mailer = CapturingMailer::new();
@@ -61,12 +94,17 @@ pub fn run_workload(store: Arc<dyn Store>, n: usize) -> Figures {
 
     let started = Instant::now();
     for token in &tokens {
-        service.accept(&AcceptRequest::new(token.expose())).expect("accept");
+        service
+            .accept(&AcceptRequest::new(token.expose()))
+            .expect("accept");
     }
     let accept_secs = started.elapsed().as_secs_f64();
     let usage = service.seat_usage(business.id, sub.id).expect("usage");
     assert_eq!(usage.used as usize, n, "every invitee holds a seat");
-    Figures { invite_per_s: n as f64 / invite_secs, accept_per_s: n as f64 / accept_secs }
+    Figures {
+        invite_per_s: n as f64 / invite_secs,
+        accept_per_s: n as f64 / accept_secs,
+    }
 }
 
 /// The floor: N bare single-row INSERTs, each its own transaction, then N UPDATEs, on a
@@ -75,20 +113,32 @@ pub fn run_workload(store: Arc<dyn Store>, n: usize) -> Figures {
 pub fn sqlite_floor(path: &std::path::Path, wal: bool, n: usize) -> Figures {
     let conn = rusqlite::Connection::open(path).expect("open floor db");
     if wal {
-        conn.pragma_update(None, "journal_mode", "WAL").expect("wal");
-        conn.pragma_update(None, "synchronous", "NORMAL").expect("sync");
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .expect("wal");
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .expect("sync");
     }
-    conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, email TEXT NOT NULL, status TEXT NOT NULL)").expect("table");
+    conn.execute_batch(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, email TEXT NOT NULL, status TEXT NOT NULL)",
+    )
+    .expect("table");
     let started = Instant::now();
     for i in 0..n {
-        conn.execute("INSERT INTO t (id, email, status) VALUES (?1, ?2, 'pending')", rusqlite::params![i as i64, format!("user{i}@example.com")])
-            .expect("insert");
+        conn.execute(
+            "INSERT INTO t (id, email, status) VALUES (?1, ?2, 'pending')",
+            rusqlite::params![i as i64, format!("user{i}@example.com")],
+        )
+        .expect("insert");
     }
     let insert_secs = started.elapsed().as_secs_f64();
     let started = Instant::now();
     for i in 0..n {
-        conn.execute("UPDATE t SET status = 'accepted' WHERE id = ?1", [i as i64]).expect("update");
+        conn.execute("UPDATE t SET status = 'accepted' WHERE id = ?1", [i as i64])
+            .expect("update");
     }
     let update_secs = started.elapsed().as_secs_f64();
-    Figures { invite_per_s: n as f64 / insert_secs, accept_per_s: n as f64 / update_secs }
+    Figures {
+        invite_per_s: n as f64 / insert_secs,
+        accept_per_s: n as f64 / update_secs,
+    }
 }

@@ -22,18 +22,21 @@ pub mod token;
 pub use authz::{AuthorizationPolicy, DefaultPolicy, InviterRights};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorCode, ErrorKind, FieldCode, FieldError, Result};
+pub use form::{FormView, InviteForm, SubmitOutcome, UserMode};
 pub use ids::{
     ApplicationId, BusinessId, EventId, InvitationId, MembershipId, MessageId, RoleId,
     SubscriptionId, UserId,
 };
-pub use mail::{CapturingMailer, FailingMailer, InvitationEmail, MailError, Mailer};
+pub use mail::{CapturingMailer, FailingMailer, FileMailer, InvitationEmail, MailError, Mailer};
+#[cfg(feature = "smtp")]
+pub use mail::{MimeBuilder, SmtpConfig, SmtpCredentials, SmtpMailer, SmtpTls};
 pub use model::*;
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{
-    AcceptRequest, Accepted, BulkInvitee, BulkRowDraft, BulkSendDraft, BulkSendRequest, BulkSendResult, RowError, Config, InvitationFilter, InvitationPreview, InviteService,
-    NewSubscription, NewUser, Page, PageRequest, SendInvitationDraft, SendInvitationRequest,
+    AcceptRequest, Accepted, BulkInvitee, BulkRowDraft, BulkSendDraft, BulkSendRequest,
+    BulkSendResult, Config, InvitationFilter, InvitationPreview, InviteService, NewSubscription,
+    NewUser, Page, PageRequest, RowError, SendInvitationDraft, SendInvitationRequest,
     SentInvitation,
 };
-pub use form::{FormView, InviteForm, SubmitOutcome, UserMode};
 pub use store::{InMemoryStore, Store};
 pub use token::Token;

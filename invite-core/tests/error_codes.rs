@@ -1,5 +1,10 @@
 //! The error-code contract shared with Python and Node.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
 
 use std::collections::HashSet;
 
@@ -11,8 +16,14 @@ fn codes_are_unique_screaming_snake_case_and_round_trip() {
     for code in ErrorCode::ALL {
         let text = code.as_str();
         assert!(seen.insert(text), "duplicate code {text}");
-        assert!(text.chars().all(|c| c.is_ascii_uppercase() || c == '_'), "{text}");
-        assert!(!text.starts_with('_') && !text.ends_with('_') && !text.contains("__"), "{text}");
+        assert!(
+            text.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+            "{text}"
+        );
+        assert!(
+            !text.starts_with('_') && !text.ends_with('_') && !text.contains("__"),
+            "{text}"
+        );
         assert_eq!(ErrorCode::parse(text), Some(*code));
         assert_eq!(serde_json::to_string(code).unwrap(), format!("\"{text}\""));
         assert!(ErrorKind::ALL.contains(&code.kind()));
@@ -43,8 +54,17 @@ fn design_md_codes_are_all_present() {
     ] {
         assert!(ErrorCode::parse(required).is_some(), "{required} missing");
     }
-    for field in ["REQUIRED", "INVALID_EMAIL", "TOO_LONG", "INVALID_CHARACTERS", "UNKNOWN_OPTION"] {
-        assert!(FieldCode::ALL.iter().any(|c| c.as_str() == field), "{field} missing");
+    for field in [
+        "REQUIRED",
+        "INVALID_EMAIL",
+        "TOO_LONG",
+        "INVALID_CHARACTERS",
+        "UNKNOWN_OPTION",
+    ] {
+        assert!(
+            FieldCode::ALL.iter().any(|c| c.as_str() == field),
+            "{field} missing"
+        );
     }
 }
 

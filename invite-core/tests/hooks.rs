@@ -1,5 +1,10 @@
 //! The event hook is called after commit with the committed events only.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 
@@ -29,10 +34,23 @@ fn hook_sees_committed_events_and_never_rolled_back_ones() {
         .event_hook(recorder.clone())
         .build()
         .unwrap();
-    let sent = service.send(&w.invite_new("Bob", "Baker", "bob@example.com")).unwrap();
-    assert_eq!(*recorder.0.lock().unwrap(), vec![EventKind::Created, EventKind::Sent]);
-    service.send(&w.invite_new("Bob", "Baker", "bob@example.com")).unwrap_err();
-    assert_eq!(recorder.0.lock().unwrap().len(), 2, "a failed send reports nothing");
-    service.revoke(w.business.id, sent.invitation.id, w.admin.id).unwrap();
+    let sent = service
+        .send(&w.invite_new("Bob", "Baker", "bob@example.com"))
+        .unwrap();
+    assert_eq!(
+        *recorder.0.lock().unwrap(),
+        vec![EventKind::Created, EventKind::Sent]
+    );
+    service
+        .send(&w.invite_new("Bob", "Baker", "bob@example.com"))
+        .unwrap_err();
+    assert_eq!(
+        recorder.0.lock().unwrap().len(),
+        2,
+        "a failed send reports nothing"
+    );
+    service
+        .revoke(w.business.id, sent.invitation.id, w.admin.id)
+        .unwrap();
     assert_eq!(recorder.0.lock().unwrap().last(), Some(&EventKind::Revoked));
 }

@@ -10,10 +10,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use invite_core::ErrorCode;
 use invite_core::store::sqlite::{
-    JournalMode, SqliteLocation, SqliteOptions, SqliteStore, SqliteUrl, Synchronous,
+    JournalMode, MAX_BUSY_TIMEOUT, SqliteLocation, SqliteOptions, SqliteStore, SqliteUrl,
+    Synchronous,
 };
+use invite_core::{ErrorCode, Store};
 
 fn file(path: &str) -> SqliteLocation {
     SqliteLocation::File(PathBuf::from(path))
@@ -65,6 +66,19 @@ fn query_parameters() {
     let parsed = SqliteUrl::parse("sqlite:app.db?").unwrap();
     assert_eq!(parsed.options, SqliteOptions::default());
     assert_eq!(parsed.options.synchronous(), Synchronous::Normal);
+}
+
+#[test]
+fn an_endless_busy_timeout_is_cut_to_what_sqlite_takes() {
+    let url = "sqlite::memory:?busy_timeout_ms=18446744073709551615";
+    let parsed = SqliteUrl::parse(url).unwrap();
+    assert_eq!(parsed.options.busy_timeout(), MAX_BUSY_TIMEOUT);
+    let store = SqliteStore::open_url(url).unwrap();
+    assert_eq!(store.options().busy_timeout(), MAX_BUSY_TIMEOUT);
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteOptions::default().with_busy_timeout(Duration::MAX);
+    let store = SqliteStore::open(dir.path().join("a.db"), options).unwrap();
+    store.begin().unwrap().commit().unwrap();
 }
 
 #[test]

@@ -1,5 +1,10 @@
 //! T10 and T11: emails carry no injected markup, and links only come from the base URL.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 
@@ -28,16 +33,34 @@ fn html_escapes_every_value() {
     assert!(!email.html.contains("<img"));
     assert!(!email.html.contains("<b>Bob"));
     assert!(email.html.contains("&lt;script&gt;"));
-    assert!(email.html.contains("href=\"https://app.example.com/accept?token=abc&amp;x=&quot;y&quot;\""));
-    assert!(email.text.contains("<b>Bob</b>"), "plain text keeps text as is");
+    assert!(
+        email
+            .html
+            .contains("href=\"https://app.example.com/accept?token=abc&amp;x=&quot;y&quot;\"")
+    );
+    assert!(
+        email.text.contains("<b>Bob</b>"),
+        "plain text keeps text as is"
+    );
     assert!(!email.subject.contains('\n') && !email.subject.contains('\r'));
     assert_eq!(email.locale, "en");
 }
 
 #[test]
 fn base_urls_that_could_leave_the_origin_are_refused() {
-    for bad in ["//evil.example/accept", "javascript:alert(1)", "ftp://files.example/x", "https://user:pw@app.example.com/a", "app.example.com/accept", "", "https:///nohost", "data:text/html,hi", "https://app.example.com/a#frag"] {
-        let err = InviteService::new(Arc::new(InMemoryStore::new()), Config::with_base_url(bad)).unwrap_err();
+    for bad in [
+        "//evil.example/accept",
+        "javascript:alert(1)",
+        "ftp://files.example/x",
+        "https://user:pw@app.example.com/a",
+        "app.example.com/accept",
+        "",
+        "https:///nohost",
+        "data:text/html,hi",
+        "https://app.example.com/a#frag",
+    ] {
+        let err = InviteService::new(Arc::new(InMemoryStore::new()), Config::with_base_url(bad))
+            .unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidConfig, "{bad}");
     }
 }
@@ -45,12 +68,21 @@ fn base_urls_that_could_leave_the_origin_are_refused() {
 #[test]
 fn links_in_mail_start_with_the_configured_base_only() {
     let w = common::World::new(Arc::new(InMemoryStore::new()));
-    w.service.send(&w.invite_new("Eve", "Evil", "eve@example.com")).unwrap();
-    w.service.send(&w.invite_new("Mallory\u{2028}Bcc", "X", "mal@example.com")).unwrap_err();
+    w.service
+        .send(&w.invite_new("Eve", "Evil", "eve@example.com"))
+        .unwrap();
+    w.service
+        .send(&w.invite_new("Mallory\u{2028}Bcc", "X", "mal@example.com"))
+        .unwrap_err();
     let mailer = CapturingMailer::new();
     w.service.dispatch_outbox(&mailer).unwrap();
     for mail in mailer.sent() {
-        assert!(mail.accept_link.starts_with("https://app.example.com/invite/accept?token="), "off-origin link: {}", mail.accept_link);
+        assert!(
+            mail.accept_link
+                .starts_with("https://app.example.com/invite/accept?token="),
+            "off-origin link: {}",
+            mail.accept_link
+        );
         assert!(mail.text.contains(&mail.accept_link));
         assert_eq!(mail.to, "eve@example.com", "recipients unchanged");
     }

@@ -1,5 +1,10 @@
 //! T1: tokens from the OS CSPRNG, fixed format, never at rest raw.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
 
 use std::collections::HashSet;
 
@@ -21,11 +26,25 @@ fn a_million_tokens_have_no_duplicates_and_a_fixed_format() {
 fn parse_accepts_exactly_the_minted_format() {
     let token = Token::mint(&OsRandom).unwrap();
     assert_eq!(Token::parse(token.expose()).unwrap(), token);
-    assert_eq!(Token::parse(&format!("  {}\n", token.expose())).unwrap(), token, "surrounding whitespace from copy-paste");
+    assert_eq!(
+        Token::parse(&format!("  {}\n", token.expose())).unwrap(),
+        token,
+        "surrounding whitespace from copy-paste"
+    );
     let mut wrong = token.expose().to_owned();
     wrong.replace_range(0..1, "+");
-    for bad in [String::new(), "a".repeat(42), "a".repeat(44), "a".repeat(10_240), wrong, "é".repeat(22)] {
-        assert_eq!(Token::parse(&bad).unwrap_err().code(), invite_core::ErrorCode::InvalidToken);
+    for bad in [
+        String::new(),
+        "a".repeat(42),
+        "a".repeat(44),
+        "a".repeat(10_240),
+        wrong,
+        "é".repeat(22),
+    ] {
+        assert_eq!(
+            Token::parse(&bad).unwrap_err().code(),
+            invite_core::ErrorCode::InvalidToken
+        );
     }
 }
 

@@ -2,7 +2,10 @@
 //!
 //! `workload STORE [N]` where STORE is `memory`, `sqlite-default`, `sqlite-wal`,
 //! `floor-default`, `floor-wal` or `postgres` (URL from `INVITE_BENCH_POSTGRES_URL`).
-#![allow(clippy::expect_used, reason = "a benchmark aborts loudly on a broken setup")]
+#![allow(
+    clippy::expect_used,
+    reason = "a benchmark aborts loudly on a broken setup"
+)]
 
 use std::sync::Arc;
 
@@ -19,14 +22,23 @@ fn main() {
     let (name, figures, sqlite) = match store.as_str() {
         "memory" => {
             let store: Arc<dyn Store> = Arc::new(InMemoryStore::new());
-            ("invite-core/rust/memory".to_owned(), run_workload(store, n), None)
+            (
+                "invite-core/rust/memory".to_owned(),
+                run_workload(store, n),
+                None,
+            )
         }
         #[cfg(feature = "sqlite")]
         mode @ ("sqlite-default" | "sqlite-wal") => {
             let wal = mode == "sqlite-wal";
             let path = dir.join("bench.sqlite");
-            let query = if wal { "journal_mode=wal&synchronous=normal" } else { "journal_mode=delete&synchronous=full" };
-            let store = invite_core::store::open(&format!("sqlite:{}?{query}", path.display())).expect("open sqlite");
+            let query = if wal {
+                "journal_mode=wal&synchronous=normal"
+            } else {
+                "journal_mode=delete&synchronous=full"
+            };
+            let store = invite_core::store::open(&format!("sqlite:{}?{query}", path.display()))
+                .expect("open sqlite");
             let figures = run_workload(store, n);
             let modes = json!({ "journal_mode": if wal { "wal" } else { "delete" }, "synchronous": if wal { "normal" } else { "full" } });
             ("invite-core/rust/sqlite".to_owned(), figures, Some(modes))
@@ -41,9 +53,14 @@ fn main() {
         }
         #[cfg(feature = "postgres")]
         "postgres" => {
-            let url = std::env::var("INVITE_BENCH_POSTGRES_URL").expect("INVITE_BENCH_POSTGRES_URL");
+            let url =
+                std::env::var("INVITE_BENCH_POSTGRES_URL").expect("INVITE_BENCH_POSTGRES_URL");
             let store = invite_core::store::open(&url).expect("open postgres");
-            ("invite-core/rust/postgres".to_owned(), run_workload(store, n), None)
+            (
+                "invite-core/rust/postgres".to_owned(),
+                run_workload(store, n),
+                None,
+            )
         }
         other => {
             eprintln!("unknown store `{other}`");

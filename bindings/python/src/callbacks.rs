@@ -23,14 +23,14 @@ use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use invite_core::Event;
 use invite_core::mail::{DefaultTemplates, EmailContext, EmailRenderer, RenderedEmail};
 use invite_core::service::EventHook;
-use invite_core::Event;
+use pyo3::PyTraverseError;
 use pyo3::exceptions::{PyException, PyRuntimeError};
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyMapping};
-use pyo3::PyTraverseError;
 
 use crate::convert::{UtcTime, record, wrapper};
 use crate::invitation::PyEvent;
@@ -174,10 +174,7 @@ impl Drop for Rendering {
 }
 
 /// Calls `render` and reads its answer.
-fn call_render(
-    target: &Bound<'_, PyAny>,
-    context: &EmailContext,
-) -> PyResult<RenderedEmail> {
+fn call_render(target: &Bound<'_, PyAny>, context: &EmailContext) -> PyResult<RenderedEmail> {
     let answer = {
         let _rendering = Rendering::enter();
         target.call_method1("render", (PyEmailContext::from(context.clone()),))?

@@ -107,6 +107,23 @@ def test_keyboard_interrupt_in_the_hook_is_reraised_after_the_commit() -> None:
     assert calls == [2, 2]
 
 
+def test_the_hook_may_call_the_service(mailer: CapturingMailer) -> None:
+    seen: list[str] = []
+    holder: list[InviteService] = []
+
+    def hook(events: list[Event]) -> None:
+        [service] = holder
+        for event in events:  # runs after the commit: the change is visible
+            seen.append(service.get_invitation(event.business_id, event.invitation_id).status)
+
+    world = make_world(event_hook=hook)
+    holder.append(world.service)
+    sent = world.send_new("ada@example.com")
+    world.service.dispatch_outbox(mailer)
+    world.service.accept(sent.token)
+    assert seen == ["pending", "pending", "pending", "accepted"]
+
+
 def test_the_hook_must_be_callable() -> None:
     with pytest.raises(TypeError):
         InviteService(event_hook="print")  # type: ignore[arg-type]

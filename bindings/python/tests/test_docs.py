@@ -25,7 +25,9 @@ def test_readme_quickstart_runs(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "SeatUsage(total=1, used=0, reserved=0, available=1)"
     assert "SEAT_LIMIT_REACHED" in out
-    assert out[-2:] == ["Ada Lovelace accepted", "1"]
+    assert out[-3:] == [
+        "Ada Lovelace accepted", "1", "['created', 'sent', 'delivered', 'accepted']",
+    ]
 
 
 def test_csv_example_invites_with_per_row_results(tmp_path: Path) -> None:

@@ -91,7 +91,10 @@ pub const FIELDS: &[&str] = &[
 ];
 
 fn choice(value: Option<&str>) -> Option<String> {
-    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
 }
 
 impl InviteForm {
@@ -197,7 +200,11 @@ impl InviteForm {
         match field {
             "mode" => {
                 let mode = UserMode::parse(text.trim()).ok_or_else(|| {
-                    Error::validation(vec![FieldError::new("mode", FieldCode::UnknownOption, "mode must be `existing` or `new`")])
+                    Error::validation(vec![FieldError::new(
+                        "mode",
+                        FieldCode::UnknownOption,
+                        "mode must be `existing` or `new`",
+                    )])
                 })?;
                 self.set_mode(mode);
             }
@@ -214,7 +221,10 @@ impl InviteForm {
                 return Err(Error::validation(vec![FieldError::new(
                     "field",
                     FieldCode::UnknownOption,
-                    format!("unknown form field `{}`", other.chars().take(40).collect::<String>()),
+                    format!(
+                        "unknown form field `{}`",
+                        other.chars().take(40).collect::<String>()
+                    ),
                 )]));
             }
         }
@@ -279,7 +289,11 @@ impl InviteForm {
             email: self.email.clone(),
         });
         SendInvitationDraft {
-            user_id: if self.mode == UserMode::Existing { self.user_id.clone() } else { None },
+            user_id: if self.mode == UserMode::Existing {
+                self.user_id.clone()
+            } else {
+                None
+            },
             new_user,
             business_id: self.business_id.clone(),
             app_id: self.app_id.clone(),

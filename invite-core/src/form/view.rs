@@ -8,8 +8,8 @@ use crate::ids::{ApplicationId, BusinessId, RoleId, SubscriptionId, UserId};
 use crate::input::{Email, validate_name};
 use crate::model::{Application, Role, SeatUsage, User};
 use crate::service::{
-    BusinessOption, MAX_QUERY_LEN, InviteService, PageRequest, SendInvitationRequest, SentInvitation,
-    SubscriptionOption,
+    BusinessOption, InviteService, MAX_QUERY_LEN, PageRequest, SendInvitationRequest,
+    SentInvitation, SubscriptionOption,
 };
 
 /// How many users the search list shows.
@@ -151,7 +151,11 @@ pub fn error_field(code: ErrorCode) -> Option<&'static str> {
 }
 
 fn hint(hints: &mut Vec<Hint>, code: HintCode, field: &str, message: &str) {
-    hints.push(Hint { code, field: field.to_owned(), message: message.to_owned() });
+    hints.push(Hint {
+        code,
+        field: field.to_owned(),
+        message: message.to_owned(),
+    });
 }
 
 /// Parses a chosen id and checks it is one of `options`; records `UNKNOWN_OPTION` if not.
@@ -162,7 +166,10 @@ fn chosen<T: std::str::FromStr + PartialEq + Copy>(
     errors: &mut FieldErrors,
 ) -> Option<T> {
     let raw = raw?;
-    let id = raw.parse::<T>().ok().filter(|id| options.into_iter().any(|o| o == *id));
+    let id = raw
+        .parse::<T>()
+        .ok()
+        .filter(|id| options.into_iter().any(|o| o == *id));
     if id.is_none() {
         errors.push(field, FieldCode::UnknownOption, "not one of the options");
     }
@@ -180,15 +187,25 @@ impl InviteForm {
         let (users, selected_user) = match self.mode {
             UserMode::Existing => {
                 let (users, more) = if self.user_query.len() > MAX_QUERY_LEN {
-                    errors.push("user_query", FieldCode::TooLong, "search is longer than 254 characters");
+                    errors.push(
+                        "user_query",
+                        FieldCode::TooLong,
+                        "search is longer than 254 characters",
+                    );
                     (Vec::new(), false)
                 } else {
-                    let page = service.search_users(&self.user_query, &PageRequest::first(USER_OPTIONS))?;
+                    let page = service
+                        .search_users(&self.user_query, &PageRequest::first(USER_OPTIONS))?;
                     (page.items, page.next_cursor.is_some())
                 };
                 users_truncated = more;
                 if users.is_empty() && !self.user_query.trim().is_empty() {
-                    hint(&mut hints, HintCode::NoMatchingUsers, "user_id", "no user matches; add a new user instead");
+                    hint(
+                        &mut hints,
+                        HintCode::NoMatchingUsers,
+                        "user_id",
+                        "no user matches; add a new user instead",
+                    );
                 }
                 let selected = match self.user_id.as_deref() {
                     Some(raw) => match raw.parse::<UserId>().ok().map(|id| service.get_user(id)) {
@@ -207,7 +224,10 @@ impl InviteForm {
                 (users, selected)
             }
             UserMode::New => {
-                for (field, value) in [("first_name", &self.first_name), ("last_name", &self.last_name)] {
+                for (field, value) in [
+                    ("first_name", &self.first_name),
+                    ("last_name", &self.last_name),
+                ] {
                     if value.trim().is_empty() {
                         missing.push(field.to_owned());
                     } else {
@@ -217,7 +237,11 @@ impl InviteForm {
                 if self.email.trim().is_empty() {
                     missing.push("email".to_owned());
                 } else {
-                    errors.take(Email::parse(&self.email, "email", service.config().email_policy));
+                    errors.take(Email::parse(
+                        &self.email,
+                        "email",
+                        service.config().email_policy,
+                    ));
                 }
                 (Vec::new(), None)
             }
@@ -225,10 +249,19 @@ impl InviteForm {
 
         let businesses = service.businesses_for_inviter(inviter)?;
         if businesses.is_empty() {
-            hint(&mut hints, HintCode::NoBusinesses, "business_id", "you cannot invite into any business");
+            hint(
+                &mut hints,
+                HintCode::NoBusinesses,
+                "business_id",
+                "you cannot invite into any business",
+            );
         }
-        let business: Option<BusinessId> =
-            chosen(self.business_id.as_deref(), "business_id", businesses.iter().map(|b| b.business.id), &mut errors);
+        let business: Option<BusinessId> = chosen(
+            self.business_id.as_deref(),
+            "business_id",
+            businesses.iter().map(|b| b.business.id),
+            &mut errors,
+        );
         if self.business_id.is_none() {
             missing.push("business_id".to_owned());
         }
@@ -238,30 +271,66 @@ impl InviteForm {
             None => Vec::new(),
         };
         match business {
-            None => hint(&mut hints, HintCode::SelectBusinessFirst, "app_id", "select a business first"),
-            Some(_) if apps.is_empty() => {
-                hint(&mut hints, HintCode::NoAppsEnabled, "app_id", "no app is enabled for this business")
-            }
+            None => hint(
+                &mut hints,
+                HintCode::SelectBusinessFirst,
+                "app_id",
+                "select a business first",
+            ),
+            Some(_) if apps.is_empty() => hint(
+                &mut hints,
+                HintCode::NoAppsEnabled,
+                "app_id",
+                "no app is enabled for this business",
+            ),
             Some(_) => {}
         }
-        let app: Option<ApplicationId> = chosen(self.app_id.as_deref(), "app_id", apps.iter().map(|a| a.id), &mut errors);
+        let app: Option<ApplicationId> = chosen(
+            self.app_id.as_deref(),
+            "app_id",
+            apps.iter().map(|a| a.id),
+            &mut errors,
+        );
         if self.app_id.is_none() {
             missing.push("app_id".to_owned());
         }
 
         let (subscriptions, roles) = match (business, app) {
-            (Some(b), Some(a)) => (service.subscriptions_for(b, a)?, service.grantable_roles(inviter, b, a)?),
+            (Some(b), Some(a)) => (
+                service.subscriptions_for(b, a)?,
+                service.grantable_roles(inviter, b, a)?,
+            ),
             _ => (Vec::new(), Vec::new()),
         };
         if business.is_none() || app.is_none() {
-            hint(&mut hints, HintCode::SelectBusinessAndApp, "subscription_id", "select a business and an app first");
-            hint(&mut hints, HintCode::SelectAppFirst, "role_id", "select an app first");
+            hint(
+                &mut hints,
+                HintCode::SelectBusinessAndApp,
+                "subscription_id",
+                "select a business and an app first",
+            );
+            hint(
+                &mut hints,
+                HintCode::SelectAppFirst,
+                "role_id",
+                "select an app first",
+            );
         } else {
             if subscriptions.is_empty() {
-                hint(&mut hints, HintCode::NoSubscriptions, "subscription_id", "the business has no subscription to this app");
+                hint(
+                    &mut hints,
+                    HintCode::NoSubscriptions,
+                    "subscription_id",
+                    "the business has no subscription to this app",
+                );
             }
             if roles.is_empty() {
-                hint(&mut hints, HintCode::NoAssignableRoles, "role_id", "you may not grant any role of this app");
+                hint(
+                    &mut hints,
+                    HintCode::NoAssignableRoles,
+                    "role_id",
+                    "you may not grant any role of this app",
+                );
             }
         }
         let subscription: Option<SubscriptionId> = chosen(
@@ -273,20 +342,36 @@ impl InviteForm {
         if self.subscription_id.is_none() {
             missing.push("subscription_id".to_owned());
         }
-        let picked = subscription.and_then(|id| subscriptions.iter().find(|s| s.subscription.id == id));
+        let picked =
+            subscription.and_then(|id| subscriptions.iter().find(|s| s.subscription.id == id));
         let seats = picked.map(|s| s.seats);
         let mut usable = true;
         if let Some(option) = picked {
             if !option.active {
                 usable = false;
-                hint(&mut hints, HintCode::SubscriptionInactive, "subscription_id", "this subscription is not active");
+                hint(
+                    &mut hints,
+                    HintCode::SubscriptionInactive,
+                    "subscription_id",
+                    "this subscription is not active",
+                );
             }
             if !option.seats.has_room_for(1) {
                 usable = false;
-                hint(&mut hints, HintCode::NoSeatsLeft, "subscription_id", "no seats left on this subscription");
+                hint(
+                    &mut hints,
+                    HintCode::NoSeatsLeft,
+                    "subscription_id",
+                    "no seats left on this subscription",
+                );
             }
         }
-        let _role: Option<RoleId> = chosen(self.role_id.as_deref(), "role_id", roles.iter().map(|r| r.id), &mut errors);
+        let _role: Option<RoleId> = chosen(
+            self.role_id.as_deref(),
+            "role_id",
+            roles.iter().map(|r| r.id),
+            &mut errors,
+        );
         if self.role_id.is_none() {
             missing.push("role_id".to_owned());
         }

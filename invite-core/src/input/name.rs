@@ -9,7 +9,11 @@ pub const MAX_NAME_CHARS: usize = 100;
 /// line-separator or bidi-control characters: names reach email headers).
 pub fn validate_name(raw: &str, field: &str) -> Result<String, FieldError> {
     let trimmed = raw.trim();
-    let name: String = if trimmed.is_ascii() { trimmed.to_owned() } else { trimmed.nfc().collect() };
+    let name: String = if trimmed.is_ascii() {
+        trimmed.to_owned()
+    } else {
+        trimmed.nfc().collect()
+    };
     if name.is_empty() {
         return Err(FieldError::new(
             field,

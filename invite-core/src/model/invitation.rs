@@ -79,7 +79,11 @@ pub enum DeliveryState {
 
 impl DeliveryState {
     /// Every state.
-    pub const ALL: &'static [DeliveryState] = &[DeliveryState::Queued, DeliveryState::Sent, DeliveryState::Failed];
+    pub const ALL: &'static [DeliveryState] = &[
+        DeliveryState::Queued,
+        DeliveryState::Sent,
+        DeliveryState::Failed,
+    ];
 
     /// `"queued"`, `"sent"`, `"failed"`.
     pub const fn as_str(self) -> &'static str {

@@ -19,8 +19,12 @@ pub enum OutboxState {
 
 impl OutboxState {
     /// Every state.
-    pub const ALL: &'static [OutboxState] =
-        &[OutboxState::Queued, OutboxState::Sent, OutboxState::Failed, OutboxState::Cancelled];
+    pub const ALL: &'static [OutboxState] = &[
+        OutboxState::Queued,
+        OutboxState::Sent,
+        OutboxState::Failed,
+        OutboxState::Cancelled,
+    ];
 
     /// `"queued"`, `"sent"`, `"failed"`, `"cancelled"`.
     pub const fn as_str(self) -> &'static str {

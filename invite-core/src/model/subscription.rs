@@ -17,8 +17,11 @@ pub enum SubscriptionStatus {
 
 impl SubscriptionStatus {
     /// Every status.
-    pub const ALL: &'static [SubscriptionStatus] =
-        &[SubscriptionStatus::Active, SubscriptionStatus::Suspended, SubscriptionStatus::Expired];
+    pub const ALL: &'static [SubscriptionStatus] = &[
+        SubscriptionStatus::Active,
+        SubscriptionStatus::Suspended,
+        SubscriptionStatus::Expired,
+    ];
 
     /// `"active"`, `"suspended"`, `"expired"`.
     pub const fn as_str(self) -> &'static str {

@@ -7,8 +7,8 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::send::{
-    MAX_IDEMPOTENCY_KEY_LEN, NewInvitee, SentInvitation, Target, fingerprint, parse_draft_id, parse_draft_lifetime,
-    validate_placement, validate_target,
+    MAX_IDEMPOTENCY_KEY_LEN, NewInvitee, SentInvitation, Target, fingerprint, parse_draft_id,
+    parse_draft_lifetime, validate_placement, validate_target,
 };
 use super::{InviteService, Unit};
 use crate::error::{Error, ErrorCode, FieldError, FieldErrors, Result};
@@ -62,14 +62,22 @@ pub struct BulkSendDraft {
 impl BulkInvitee {
     /// An existing user.
     pub fn existing(user_id: UserId) -> Self {
-        BulkInvitee { user_id: Some(user_id), new_user: None, draft_errors: Vec::new() }
+        BulkInvitee {
+            user_id: Some(user_id),
+            new_user: None,
+            draft_errors: Vec::new(),
+        }
     }
 
     /// A new user.
     pub fn new_user(first_name: &str, last_name: &str, email: &str) -> Self {
         BulkInvitee {
             user_id: None,
-            new_user: Some(NewInvitee { first_name: first_name.into(), last_name: last_name.into(), email: email.into() }),
+            new_user: Some(NewInvitee {
+                first_name: first_name.into(),
+                last_name: last_name.into(),
+                email: email.into(),
+            }),
             draft_errors: Vec::new(),
         }
     }
@@ -133,8 +141,13 @@ impl BulkSendRequest {
             .enumerate()
             .map(|(i, row)| {
                 let mut row_errors = FieldErrors::new();
-                let user_id = parse_draft_id(&row.user_id, &format!("rows[{i}].user_id"), &mut row_errors);
-                BulkInvitee { user_id, new_user: row.new_user.clone(), draft_errors: row_errors.into_vec() }
+                let user_id =
+                    parse_draft_id(&row.user_id, &format!("rows[{i}].user_id"), &mut row_errors);
+                BulkInvitee {
+                    user_id,
+                    new_user: row.new_user.clone(),
+                    draft_errors: row_errors.into_vec(),
+                }
             })
             .collect();
         BulkSendRequest {
@@ -165,7 +178,11 @@ pub struct RowError {
 
 impl From<Error> for RowError {
     fn from(e: Error) -> Self {
-        RowError { code: e.code(), message: e.message().to_owned(), field_errors: e.field_errors().to_vec() }
+        RowError {
+            code: e.code(),
+            message: e.message().to_owned(),
+            field_errors: e.field_errors().to_vec(),
+        }
     }
 }
 
@@ -208,7 +225,8 @@ impl InviteService {
     pub fn bulk_send(&self, request: &BulkSendRequest) -> Result<BulkSendResult> {
         let key = match request.idempotency_key.as_deref() {
             Some(k) => Some(
-                bounded_text(k, "idempotency_key", MAX_IDEMPOTENCY_KEY_LEN).map_err(|e| Error::validation(vec![e]))?,
+                bounded_text(k, "idempotency_key", MAX_IDEMPOTENCY_KEY_LEN)
+                    .map_err(|e| Error::validation(vec![e]))?,
             ),
             None => None,
         };
@@ -230,35 +248,53 @@ impl InviteService {
                 &mut errors,
             )?;
             errors.into_result()?;
-            let placement = placement.ok_or_else(|| Error::internal("validated placement is missing"))?;
+            let placement =
+                placement.ok_or_else(|| Error::internal("validated placement is missing"))?;
             let targets = self.validate_rows(u, &request.rows)?;
             let fp = key.as_ref().map(|_| {
-                let valid: Vec<_> = targets.iter().filter_map(|t| t.as_ref().ok()).map(|t| (t, &placement)).collect();
+                let valid: Vec<_> = targets
+                    .iter()
+                    .filter_map(|t| t.as_ref().ok())
+                    .map(|t| (t, &placement))
+                    .collect();
                 format!("bulk:{}:{}", request.rows.len(), fingerprint(&valid))
             });
             if let (Some(key), Some(fp)) = (&key, &fp)
                 && let Some(rows) = self.replay(u, placement.business, key, fp)?
             {
-                return Ok(BulkSendResult { rows, replayed: true });
+                return Ok(BulkSendResult {
+                    rows,
+                    replayed: true,
+                });
             }
             self.authorize(u, &placement)?;
             let mut rows = Vec::with_capacity(targets.len());
             for target in targets {
-                rows.push(target.and_then(|t| {
-                    self.check_inviter_limits(u, placement.inviter, placement.business, 1)?;
-                    self.create_invitation(u, &t, &placement)
-                })
-                .map_err(RowError::from));
+                rows.push(
+                    target
+                        .and_then(|t| {
+                            self.check_inviter_limits(u, placement.inviter, placement.business, 1)?;
+                            self.create_invitation(u, &t, &placement)
+                        })
+                        .map_err(RowError::from),
+                );
             }
             if let (Some(key), Some(fp)) = (&key, fp) {
                 self.remember(u, placement.business, key, fp, &rows)?;
             }
-            Ok(BulkSendResult { rows, replayed: false })
+            Ok(BulkSendResult {
+                rows,
+                replayed: false,
+            })
         })
     }
 
     /// Validates each row on its own; a row's field errors are named `rows[i].field`.
-    fn validate_rows(&self, u: &mut Unit<'_>, rows: &[BulkInvitee]) -> Result<Vec<Result<Target, Error>>> {
+    fn validate_rows(
+        &self,
+        u: &mut Unit<'_>,
+        rows: &[BulkInvitee],
+    ) -> Result<Vec<Result<Target, Error>>> {
         let mut out = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
             let mut errors = FieldErrors::new();
@@ -266,7 +302,14 @@ impl InviteService {
                 errors.add(e.clone());
             }
             let prefix = format!("rows[{i}].");
-            let target = validate_target(self, u, row.user_id, row.new_user.as_ref(), &prefix, &mut errors)?;
+            let target = validate_target(
+                self,
+                u,
+                row.user_id,
+                row.new_user.as_ref(),
+                &prefix,
+                &mut errors,
+            )?;
             out.push(match (errors.into_result(), target) {
                 (Ok(()), Some(t)) => Ok(t),
                 (Err(e), _) => Err(e),

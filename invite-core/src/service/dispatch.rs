@@ -40,12 +40,25 @@ impl InviteService {
             let Some(claimed) = self.write(|u| self.claim(u))? else {
                 return Ok(report);
             };
-            for (message, email) in claimed {
-                let outcome = match email {
-                    Ok(email) => mailer.send(&email).map_err(|e| e.0),
-                    Err(reason) => Err(reason),
-                };
-                let state = self.write(|u| self.record_outcome(u, &message, outcome.clone()))?;
+            let outcomes: Vec<(OutboxMessage, Result<(), String>)> = claimed
+                .into_iter()
+                .map(|(message, email)| {
+                    let outcome = match email {
+                        Ok(email) => mailer.send(&email).map_err(|e| e.0),
+                        Err(reason) => Err(reason),
+                    };
+                    (message, outcome)
+                })
+                .collect();
+            // One commit records the whole batch: a crash before it re-sends the batch
+            // after the lease, under the same message ids.
+            let states = self.write(|u| {
+                outcomes
+                    .iter()
+                    .map(|(message, outcome)| self.record_outcome(u, message, outcome.clone()))
+                    .collect::<Result<Vec<_>>>()
+            })?;
+            for state in states {
                 match state {
                     OutboxState::Sent => report.delivered += 1,
                     OutboxState::Queued => report.retrying += 1,
@@ -108,7 +121,8 @@ impl InviteService {
         }
         let mut claimed = Vec::new();
         for mut message in due {
-            let record = u.tx.get_invitation(message.business_id, message.invitation_id)?;
+            let record =
+                u.tx.get_invitation(message.business_id, message.invitation_id)?;
             if record.is_none_or(|r| r.invitation.status_at(u.now) != InvitationStatus::Pending) {
                 message.state = OutboxState::Cancelled;
                 message.sealed_token = None;

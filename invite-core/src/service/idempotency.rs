@@ -14,8 +14,15 @@ use crate::model::IdempotencyRecord;
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 enum StoredRow {
-    Sent { invitation_id: InvitationId, sealed_token: String },
-    Failed { code: ErrorCode, message: String, field_errors: Vec<FieldError> },
+    Sent {
+        invitation_id: InvitationId,
+        sealed_token: String,
+    },
+    Failed {
+        code: ErrorCode,
+        message: String,
+        field_errors: Vec<FieldError>,
+    },
 }
 
 impl InviteService {
@@ -28,7 +35,9 @@ impl InviteService {
         key: &str,
         fingerprint: &str,
     ) -> Result<Option<Vec<Result<SentInvitation, RowError>>>> {
-        let Some(record) = u.tx.get_idempotency(business, key)? else { return Ok(None) };
+        let Some(record) = u.tx.get_idempotency(business, key)? else {
+            return Ok(None);
+        };
         if record.expires_at <= u.now {
             return Ok(None);
         }
@@ -43,16 +52,33 @@ impl InviteService {
         let mut out = Vec::with_capacity(stored.len());
         for row in stored {
             out.push(match row {
-                StoredRow::Sent { invitation_id, sealed_token } => {
-                    let record = found(u.tx.get_invitation(business, invitation_id)?, "invitation")?;
+                StoredRow::Sent {
+                    invitation_id,
+                    sealed_token,
+                } => {
+                    let record =
+                        found(u.tx.get_invitation(business, invitation_id)?, "invitation")?;
                     let token = self
                         .sealer
                         .open(&sealed_token)
                         .ok_or_else(|| Error::internal("stored idempotent token is unreadable"))?;
                     let accept_link = self.accept_link(&token);
-                    Ok(SentInvitation { invitation: record.invitation.as_of(u.now), token, accept_link, replayed: true })
+                    Ok(SentInvitation {
+                        invitation: record.invitation.as_of(u.now),
+                        token,
+                        accept_link,
+                        replayed: true,
+                    })
                 }
-                StoredRow::Failed { code, message, field_errors } => Err(RowError { code, message, field_errors }),
+                StoredRow::Failed {
+                    code,
+                    message,
+                    field_errors,
+                } => Err(RowError {
+                    code,
+                    message,
+                    field_errors,
+                }),
             });
         }
         Ok(Some(out))
@@ -74,7 +100,11 @@ impl InviteService {
                     invitation_id: sent.invitation.id,
                     sealed_token: self.sealer.seal(&sent.token, &*self.random)?,
                 },
-                Err(e) => StoredRow::Failed { code: e.code, message: e.message.clone(), field_errors: e.field_errors.clone() },
+                Err(e) => StoredRow::Failed {
+                    code: e.code,
+                    message: e.message.clone(),
+                    field_errors: e.field_errors.clone(),
+                },
             });
         }
         let result = serde_json::to_string(&stored)

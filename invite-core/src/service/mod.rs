@@ -13,14 +13,16 @@ mod queries;
 mod send;
 
 pub use accept::{AcceptRequest, Accepted, InvitationPreview};
-pub use bulk::{BulkInvitee, BulkRowDraft, BulkSendDraft, BulkSendRequest, BulkSendResult, RowError};
+pub use bulk::{
+    BulkInvitee, BulkRowDraft, BulkSendDraft, BulkSendRequest, BulkSendResult, RowError,
+};
 pub use catalog::{NewSubscription, NewUser};
 pub use config::{Config, DEFAULT_EXPIRY, DeliveryConfig, Limits, MAX_EXPIRY, MIN_EXPIRY};
 pub use dispatch::DispatchReport;
 pub use listing::InvitationFilter;
 pub use paging::{Page, PageRequest};
-pub use queries::{BusinessOption, SubscriptionOption};
 pub use queries::MAX_QUERY_LEN;
+pub use queries::{BusinessOption, SubscriptionOption};
 pub use send::{NewInvitee, SendInvitationDraft, SendInvitationRequest, SentInvitation};
 
 use std::sync::Arc;
@@ -258,7 +260,11 @@ impl InviteService {
                     // Exponential backoff with full jitter, so colliding processes spread out.
                     let ceiling = 2u64.saturating_pow(attempt).min(200);
                     let mut byte = [0u8; 1];
-                    let jitter = if self.random.fill(&mut byte).is_ok() { u64::from(byte[0]) } else { 128 };
+                    let jitter = if self.random.fill(&mut byte).is_ok() {
+                        u64::from(byte[0])
+                    } else {
+                        128
+                    };
                     let backoff_ms = 1 + ceiling * jitter / 255;
                     std::thread::sleep(std::time::Duration::from_millis(backoff_ms));
                 }

@@ -12,8 +12,8 @@ use crate::error::{Error, ErrorCode, FieldCode, FieldError, FieldErrors, Result}
 use crate::ids::{ApplicationId, BusinessId, RoleId, SubscriptionId, UserId};
 use crate::input::{Email, bounded_text, validate_locale, validate_name};
 use crate::model::{
-    DeliveryStatus, EventKind, Invitation, InvitationRecord, InvitationStatus,
-    Invitee, OutboxMessage, OutboxState, Role, SeatCounts, Subscription,
+    DeliveryStatus, EventKind, Invitation, InvitationRecord, InvitationStatus, Invitee,
+    OutboxMessage, OutboxState, Role, SeatCounts, Subscription,
 };
 use crate::token::Token;
 
@@ -192,22 +192,37 @@ pub struct SentInvitation {
 
 /// Reads an id typed as text: blank is absent; malformed is an `UNKNOWN_OPTION` under
 /// `field`, reported with every other problem.
-pub(crate) fn parse_draft_id<T: std::str::FromStr>(raw: &Option<String>, field: &str, errors: &mut FieldErrors) -> Option<T> {
+pub(crate) fn parse_draft_id<T: std::str::FromStr>(
+    raw: &Option<String>,
+    field: &str,
+    errors: &mut FieldErrors,
+) -> Option<T> {
     let text = raw.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
     let parsed = text.parse().ok();
     if parsed.is_none() {
-        let what = field.rsplit('.').next().unwrap_or(field).trim_end_matches("_id");
+        let what = field
+            .rsplit('.')
+            .next()
+            .unwrap_or(field)
+            .trim_end_matches("_id");
         errors.push(field, FieldCode::UnknownOption, format!("unknown {what}"));
     }
     parsed
 }
 
 /// Reads a lifetime given in seconds; one too large to represent is `OUT_OF_RANGE`.
-pub(crate) fn parse_draft_lifetime(seconds: Option<i64>, errors: &mut FieldErrors) -> Option<Duration> {
+pub(crate) fn parse_draft_lifetime(
+    seconds: Option<i64>,
+    errors: &mut FieldErrors,
+) -> Option<Duration> {
     let seconds = seconds?;
     let lifetime = Duration::try_seconds(seconds);
     if lifetime.is_none() {
-        errors.push("expires_in", FieldCode::OutOfRange, "expiry must be between 1 hour and 30 days");
+        errors.push(
+            "expires_in",
+            FieldCode::OutOfRange,
+            "expiry must be between 1 hour and 30 days",
+        );
     }
     lifetime
 }
@@ -450,7 +465,9 @@ impl InviteService {
                 && let Some(replay) = self.replay(u, placement.business, key, fp)?
             {
                 let first = replay.into_iter().next();
-                return first.ok_or_else(|| Error::internal("empty idempotent result"))?.map_err(Error::from);
+                return first
+                    .ok_or_else(|| Error::internal("empty idempotent result"))?
+                    .map_err(Error::from);
             }
             self.authorize(u, &placement)?;
             self.check_inviter_limits(u, placement.inviter, placement.business, 1)?;

@@ -31,14 +31,21 @@ pub struct FaultyStore {
 
 impl std::fmt::Debug for FaultyStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FaultyStore").field("inner", &self.inner.kind()).field("count", &self.operations()).finish()
+        f.debug_struct("FaultyStore")
+            .field("inner", &self.inner.kind())
+            .field("count", &self.operations())
+            .finish()
     }
 }
 
 impl FaultyStore {
     /// Wraps `inner` with no fault armed.
     pub fn new(inner: Arc<dyn Store>) -> Self {
-        FaultyStore { inner, count: AtomicU64::new(0), fail_at: AtomicU64::new(0) }
+        FaultyStore {
+            inner,
+            count: AtomicU64::new(0),
+            fail_at: AtomicU64::new(0),
+        }
     }
 
     /// Operations counted so far.
@@ -65,7 +72,10 @@ impl FaultyStore {
     fn tick(&self) -> Result<()> {
         let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
         if n == self.fail_at.load(Ordering::SeqCst) {
-            Err(Error::new(ErrorCode::StorageUnavailable, format!("injected fault at operation {n}")))
+            Err(Error::new(
+                ErrorCode::StorageUnavailable,
+                format!("injected fault at operation {n}"),
+            ))
         } else {
             Ok(())
         }
@@ -75,12 +85,18 @@ impl FaultyStore {
 impl Store for FaultyStore {
     fn begin(&self) -> Result<Box<dyn Transaction + '_>> {
         self.tick()?;
-        Ok(Box::new(FaultyTx { inner: self.inner.begin()?, store: self }))
+        Ok(Box::new(FaultyTx {
+            inner: self.inner.begin()?,
+            store: self,
+        }))
     }
 
     fn begin_read(&self) -> Result<Box<dyn Transaction + '_>> {
         self.tick()?;
-        Ok(Box::new(FaultyTx { inner: self.inner.begin_read()?, store: self }))
+        Ok(Box::new(FaultyTx {
+            inner: self.inner.begin_read()?,
+            store: self,
+        }))
     }
 
     fn kind(&self) -> &'static str {

@@ -269,7 +269,8 @@ pub trait InvitationRepo {
     ) -> Result<Option<InvitationRecord>>;
     /// Invitations matching the query, by id.
     fn list_invitations(&mut self, query: &InvitationQuery) -> Result<Vec<Invitation>>;
-    /// Stored-`pending` invitations at or past expiry (of one subscription, if given), by id.
+    /// Stored-`pending` invitations at or past expiry (of one subscription, if given),
+    /// ordered by (expires_at, id): the longest overdue first.
     fn overdue_pending(
         &mut self,
         now: DateTime<Utc>,

@@ -40,7 +40,13 @@ pub fn open(url: &str) -> Result<Arc<dyn Store>> {
         .with_help("enable the `postgres` cargo feature"));
     }
     // Only the scheme is echoed: a url may carry credentials.
-    let scheme = url.split(':').next().unwrap_or("").chars().take(20).collect::<String>();
+    let scheme = url
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(20)
+        .collect::<String>();
     Err(Error::new(
         ErrorCode::InvalidConfig,
         format!("unsupported store url scheme `{scheme}`"),

@@ -121,19 +121,51 @@ pub fn bulk_drafts_report_malformed_ids(store: Arc<dyn Store>) {
         subscription_id: Some(w.unlimited.id.to_string()),
         role_id: Some(w.member.id.to_string()),
         rows: vec![
-            BulkRowDraft { user_id: Some("nope".into()), new_user: None },
-            BulkRowDraft { user_id: Some(w.alice.id.to_string()), new_user: None },
+            BulkRowDraft {
+                user_id: Some("nope".into()),
+                new_user: None,
+            },
+            BulkRowDraft {
+                user_id: Some(w.alice.id.to_string()),
+                new_user: None,
+            },
         ],
         ..Default::default()
     };
-    let result = w.service.bulk_send(&BulkSendRequest::from_draft(w.admin.id, &draft)).unwrap();
+    let result = w
+        .service
+        .bulk_send(&BulkSendRequest::from_draft(w.admin.id, &draft))
+        .unwrap();
     let bad = result.rows[0].as_ref().unwrap_err();
     assert_eq!(bad.code, ErrorCode::ValidationFailed);
-    assert_eq!(bad.field_errors.iter().map(|e| (e.field.as_str(), e.code)).collect::<Vec<_>>(), vec![("rows[0].user_id", FieldCode::UnknownOption)]);
+    assert_eq!(
+        bad.field_errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect::<Vec<_>>(),
+        vec![("rows[0].user_id", FieldCode::UnknownOption)]
+    );
     assert!(result.rows[1].is_ok());
-    let broken = BulkSendDraft { app_id: Some("x".into()), role_id: None, ..draft };
-    let err = w.service.bulk_send(&BulkSendRequest::from_draft(w.admin.id, &broken)).unwrap_err();
-    let mut fields: Vec<_> = err.field_errors().iter().map(|e| (e.field.as_str(), e.code)).collect();
+    let broken = BulkSendDraft {
+        app_id: Some("x".into()),
+        role_id: None,
+        ..draft
+    };
+    let err = w
+        .service
+        .bulk_send(&BulkSendRequest::from_draft(w.admin.id, &broken))
+        .unwrap_err();
+    let mut fields: Vec<_> = err
+        .field_errors()
+        .iter()
+        .map(|e| (e.field.as_str(), e.code))
+        .collect();
     fields.sort();
-    assert_eq!(fields, vec![("app_id", FieldCode::UnknownOption), ("role_id", FieldCode::Required)]);
+    assert_eq!(
+        fields,
+        vec![
+            ("app_id", FieldCode::UnknownOption),
+            ("role_id", FieldCode::Required)
+        ]
+    );
 }

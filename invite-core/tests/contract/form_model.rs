@@ -285,7 +285,13 @@ pub fn troubleshooting_seats_subscription_and_duplicates(store: Arc<dyn Store>) 
 pub fn long_searches_are_field_errors_and_lists_say_when_truncated(store: Arc<dyn Store>) {
     let w = World::new(store);
     for i in 0..25 {
-        w.service.create_user(&crate::common::person("Zed", &format!("Z{i}"), &format!("zed{i}@example.com"))).unwrap();
+        w.service
+            .create_user(&crate::common::person(
+                "Zed",
+                &format!("Z{i}"),
+                &format!("zed{i}@example.com"),
+            ))
+            .unwrap();
     }
     let mut form = InviteForm::new();
     form.set_user_query("zed");
@@ -296,5 +302,11 @@ pub fn long_searches_are_field_errors_and_lists_say_when_truncated(store: Arc<dy
     assert!(!form.view(&w.service, w.admin.id).unwrap().users_truncated);
     form.set_user_query(&"z".repeat(300));
     let view = form.view(&w.service, w.admin.id).unwrap();
-    assert_eq!(view.field_errors.iter().map(|e| (e.field.as_str(), e.code)).collect::<Vec<_>>(), vec![("user_query", FieldCode::TooLong)]);
+    assert_eq!(
+        view.field_errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect::<Vec<_>>(),
+        vec![("user_query", FieldCode::TooLong)]
+    );
 }

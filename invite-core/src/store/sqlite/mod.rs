@@ -65,7 +65,7 @@ mod url;
 
 pub use options::{
     DEFAULT_BUSY_TIMEOUT, DEFAULT_MAX_READERS, DEFAULT_WAL_AUTOCHECKPOINT, JournalMode,
-    SqliteOptions, Synchronous,
+    MAX_BUSY_TIMEOUT, SqliteOptions, Synchronous,
 };
 pub use schema::SCHEMA_VERSION;
 pub use url::{SqliteLocation, SqliteUrl};
