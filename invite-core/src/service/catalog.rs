@@ -484,18 +484,19 @@ pub(crate) fn active_subscription(
     now: DateTime<Utc>,
 ) -> Result<Subscription> {
     let subscription = found(tx.get_subscription(business, id)?, "subscription")?;
-    if !subscription.is_active_at(now) {
-        return Err(Error::new(
-            ErrorCode::SubscriptionInactive,
-            format!(
-                "the subscription is {}",
-                if subscription.status == SubscriptionStatus::Active {
-                    "outside its validity window"
-                } else {
-                    subscription.status.as_str()
-                }
-            ),
-        ));
-    }
+    ensure_active(&subscription, now)?;
     Ok(subscription)
+}
+
+/// `SUBSCRIPTION_INACTIVE` unless the subscription is active and in its window at `now`.
+pub(crate) fn ensure_active(subscription: &Subscription, now: DateTime<Utc>) -> Result<()> {
+    if subscription.is_active_at(now) {
+        return Ok(());
+    }
+    let why = if subscription.status == SubscriptionStatus::Active {
+        "outside its validity window"
+    } else {
+        subscription.status.as_str()
+    };
+    Err(Error::new(ErrorCode::SubscriptionInactive, format!("the subscription is {why}")))
 }

@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::ids::{BusinessId, InvitationId, UserId};
 use crate::mail::{EmailContext, InvitationEmail, Mailer};
 use crate::model::{
+    Invitation,
     DeliveryState, EventKind, InvitationStatus, Invitee, OutboxMessage, OutboxState,
 };
 
@@ -121,18 +122,20 @@ impl InviteService {
         }
         let mut claimed = Vec::new();
         for mut message in due {
-            let record =
-                u.tx.get_invitation(message.business_id, message.invitation_id)?;
-            if record.is_none_or(|r| r.invitation.status_at(u.now) != InvitationStatus::Pending) {
+            let record = u.tx.get_invitation(message.business_id, message.invitation_id)?;
+            let Some(invitation) = record
+                .map(|r| r.invitation)
+                .filter(|i| i.status_at(u.now) == InvitationStatus::Pending)
+            else {
                 message.state = OutboxState::Cancelled;
                 message.sealed_token = None;
                 u.tx.update_message(&message)?;
                 continue;
-            }
+            };
             message.attempts += 1;
             message.next_attempt_at = u.now + self.config.delivery.lease;
             u.tx.update_message(&message)?;
-            let email = self.render(u, &message)?;
+            let email = self.render(u, &message, invitation)?;
             claimed.push((message, email));
         }
         Ok(Some(claimed))
@@ -143,12 +146,8 @@ impl InviteService {
         &self,
         u: &mut Unit<'_>,
         message: &OutboxMessage,
+        inv: Invitation,
     ) -> Result<Result<InvitationEmail, String>> {
-        let record = found(
-            u.tx.get_invitation(message.business_id, message.invitation_id)?,
-            "invitation",
-        )?;
-        let inv = record.invitation;
         let Some(token) = message
             .sealed_token
             .as_deref()

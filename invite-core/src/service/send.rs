@@ -5,7 +5,7 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::catalog::{active_subscription, already_member, check_cap};
+use super::catalog::{already_member, check_cap, ensure_active};
 use super::lifecycle::expire_record;
 use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Unit, found, inviter_rights};
 use crate::error::{Error, ErrorCode, FieldCode, FieldError, FieldErrors, Result};
@@ -504,8 +504,8 @@ impl InviteService {
                 format!("you may not grant the role `{}` in this app", p.role.key),
             ));
         }
-        active_subscription(&mut *u.tx, p.business, p.subscription.id, u.now)?;
-        Ok(())
+        // The subscription was read in this transaction by validation.
+        ensure_active(&p.subscription, u.now)
     }
 
     /// `RATE_LIMITED` if `n` more invitations would pass the inviter's daily budget or
@@ -674,7 +674,10 @@ impl InviteService {
         invitation: &Invitation,
         token: &Token,
     ) -> Result<()> {
-        super::lifecycle::cancel_messages(u, invitation)?;
+        if invitation.send_count > 1 {
+            // A resend supersedes the email still waiting; a first send has none.
+            super::lifecycle::cancel_messages(u, invitation)?;
+        }
         let message = OutboxMessage {
             id: self.new_id()?,
             business_id: invitation.business_id,
