@@ -1080,3 +1080,32 @@ fn a_lost_connection_is_unavailable_then_replaced() {
     );
     tx.commit().unwrap();
 }
+
+/// `store::open` takes `?schema=NAME` and keeps the tables there.
+#[test]
+fn open_by_url_with_a_schema() {
+    let Some(db) = postgres_support::TestDb::new() else {
+        return;
+    };
+    let sep = if db.url.contains('?') { '&' } else { '?' };
+    let store = invite_core::store::open(&format!("{}{sep}schema={}", db.url, db.schema)).unwrap();
+    let w = common::World::new(store);
+    w.service
+        .send(&w.invite_new("Bob", "Baker", "bob@example.com"))
+        .unwrap();
+    let mut client = db.client();
+    let row = client
+        .query_one("SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'invitations'", &[&db.schema])
+        .unwrap();
+    assert_eq!(
+        row.get::<_, i64>(0),
+        1,
+        "the tables live in the named schema"
+    );
+    assert_eq!(
+        invite_core::store::open(&format!("{}{sep}schema=Bad-Name", db.url))
+            .err()
+            .map(|e| e.code()),
+        Some(ErrorCode::InvalidConfig)
+    );
+}

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
-import { InviteForm } from '../index.js'
+import { InviteForm, USER_OPTIONS } from '../index.js'
 import { rejectsWith, world } from './helpers.mjs'
 
 test('walk the page: existing user, business, app, subscription with seats, role, send', async () => {
@@ -104,4 +104,47 @@ test('hints: no businesses, no matching users', async () => {
   const codes = view.hints.map((h) => h.code)
   assert.ok(codes.includes('NO_BUSINESSES'))
   assert.ok(codes.includes('NO_MATCHING_USERS'))
+})
+
+test('usersTruncated: more matching users than the list shows', async () => {
+  const w = await world()
+  assert.equal(USER_OPTIONS, 20)
+  const form = new InviteForm()
+  form.setUserQuery('Zed')
+  for (let i = 0; i < USER_OPTIONS; i++) {
+    await w.service.createUser({ firstName: 'Zed', lastName: `Number${i}`, email: `zed${i}@example.com` })
+  }
+  let view = await form.view(w.service, w.ada.id)
+  assert.equal(view.users.length, USER_OPTIONS, 'exactly USER_OPTIONS matches: all listed')
+  assert.equal(view.usersTruncated, false)
+  await w.service.createUser({ firstName: 'Zed', lastName: 'Extra', email: 'zed-extra@example.com' })
+  view = await form.view(w.service, w.ada.id)
+  assert.equal(view.users.length, USER_OPTIONS)
+  assert.equal(view.usersTruncated, true)
+  assert.deepEqual(view.fieldErrors, [])
+  // A narrower search lists everyone again; new-user mode lists nobody.
+  form.setUserQuery('zed-extra')
+  view = await form.view(w.service, w.ada.id)
+  assert.deepEqual([view.users.length, view.usersTruncated], [1, false])
+  form.setMode('new')
+  view = await form.view(w.service, w.ada.id)
+  assert.deepEqual([view.users.length, view.usersTruncated], [0, false])
+})
+
+test('an over-long user search is a user_query TOO_LONG field error, not a rejection', async () => {
+  const w = await world()
+  const form = new InviteForm({ userId: w.alice.id, businessId: w.acme.id, appId: w.billing.id, subscriptionId: w.team.id, roleId: w.member.id })
+  form.setUserQuery('a'.repeat(254))
+  let view = await form.view(w.service, w.ada.id)
+  assert.deepEqual(view.fieldErrors, [])
+  assert.equal(view.canSend, true)
+  form.setUserQuery('a'.repeat(255))
+  view = await form.view(w.service, w.ada.id)
+  assert.deepEqual(view.fieldErrors.map((e) => [e.field, e.code]), [['user_query', 'TOO_LONG']])
+  assert.deepEqual([view.users, view.usersTruncated], [[], false])
+  assert.equal(view.selectedUser.id, w.alice.id)
+  assert.equal(view.canSend, false)
+  // The service's own search still refuses it outright, with the same code.
+  const error = await rejectsWith(w.service.searchUsers('a'.repeat(255)), 'VALIDATION_FAILED')
+  assert.deepEqual(error.errors.map((e) => e.code), ['TOO_LONG'])
 })

@@ -73,6 +73,11 @@ pub enum HintCode {
     NoMatchingUsers,
 }
 
+/// How many users a form view lists at most (`FormView.users`); when more match,
+/// `usersTruncated` is true.
+#[napi]
+pub const USER_OPTIONS: u32 = invite_core::form::USER_OPTIONS;
+
 /// Every hint code, in the core's order (`HintCode::ALL`).
 #[napi(ts_return_type = "HintCode[]")]
 pub fn hint_codes() -> Vec<String> {
@@ -203,8 +208,11 @@ impl From<CoreHint> for Hint {
 pub struct FormView {
     /// The state this view was made from.
     pub form: FormState,
-    /// Users matching the search (existing-user mode).
+    /// Users matching the search (existing-user mode), at most `USER_OPTIONS` (20).
+    /// An over-long search lists none and is a `user_query` `TOO_LONG` field error.
     pub users: Vec<User>,
+    /// More users match than are listed: the page can ask to refine the search.
+    pub users_truncated: bool,
     /// The chosen user, if valid.
     pub selected_user: Option<User>,
     /// Businesses the inviter may invite into.
@@ -232,6 +240,7 @@ impl From<CoreView> for FormView {
         FormView {
             form: FormState::from(&v.form),
             users: list(v.users),
+            users_truncated: v.users_truncated,
             selected_user: v.selected_user.map(User::from),
             businesses: list(v.businesses),
             apps: list(v.apps),
@@ -410,7 +419,9 @@ impl InviteForm {
         sync(&env, || self.inner.set_field(&field, value.as_deref()))
     }
 
-    /// Everything the page shows for this state, for `inviterId`.
+    /// Everything the page shows for this state, for `inviterId`. Problems with what is
+    /// filled in (an over-long search included) are `fieldErrors`, never a rejection; it
+    /// rejects only for an unknown inviter and storage failures.
     #[napi(catch_unwind, ts_return_type = "Promise<FormView>")]
     pub fn view(&self, service: &InviteService, inviter_id: String) -> AsyncTask<Job<FormView>> {
         let form = self.inner.clone();

@@ -190,7 +190,7 @@ impl InviteForm {
                     errors.push(
                         "user_query",
                         FieldCode::TooLong,
-                        "search is longer than 254 characters",
+                        "search is longer than 254 bytes",
                     );
                     (Vec::new(), false)
                 } else {

@@ -498,5 +498,8 @@ pub(crate) fn ensure_active(subscription: &Subscription, now: DateTime<Utc>) -> 
     } else {
         subscription.status.as_str()
     };
-    Err(Error::new(ErrorCode::SubscriptionInactive, format!("the subscription is {why}")))
+    Err(Error::new(
+        ErrorCode::SubscriptionInactive,
+        format!("the subscription is {why}"),
+    ))
 }

@@ -10,8 +10,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::ids::{BusinessId, InvitationId, UserId};
 use crate::mail::{EmailContext, InvitationEmail, Mailer};
 use crate::model::{
-    Invitation,
-    DeliveryState, EventKind, InvitationStatus, Invitee, OutboxMessage, OutboxState,
+    DeliveryState, EventKind, Invitation, InvitationStatus, Invitee, OutboxMessage, OutboxState,
 };
 
 /// What one dispatch run did.
@@ -25,8 +24,9 @@ pub struct DispatchReport {
     pub failed: u32,
 }
 
-/// Messages taken by one claim, each rendered or with the reason it cannot be.
-type Claimed = Vec<(OutboxMessage, Result<InvitationEmail, String>)>;
+/// Messages taken by one claim, each with what its email needs or the reason it cannot
+/// be built.
+type Claimed = Vec<(OutboxMessage, Result<(EmailContext, Invitation), String>)>;
 
 /// How many messages one claim transaction takes.
 const CLAIM_BATCH: usize = 100;
@@ -43,9 +43,11 @@ impl InviteService {
             };
             let outcomes: Vec<(OutboxMessage, Result<(), String>)> = claimed
                 .into_iter()
-                .map(|(message, email)| {
-                    let outcome = match email {
-                        Ok(email) => mailer.send(&email).map_err(|e| e.0),
+                .map(|(message, context)| {
+                    let outcome = match context {
+                        Ok((context, inv)) => mailer
+                            .send(&self.render(&message, &context, inv))
+                            .map_err(|e| e.0),
                         Err(reason) => Err(reason),
                     };
                     (message, outcome)
@@ -122,7 +124,8 @@ impl InviteService {
         }
         let mut claimed = Vec::new();
         for mut message in due {
-            let record = u.tx.get_invitation(message.business_id, message.invitation_id)?;
+            let record =
+                u.tx.get_invitation(message.business_id, message.invitation_id)?;
             let Some(invitation) = record
                 .map(|r| r.invitation)
                 .filter(|i| i.status_at(u.now) == InvitationStatus::Pending)
@@ -135,19 +138,21 @@ impl InviteService {
             message.attempts += 1;
             message.next_attempt_at = u.now + self.config.delivery.lease;
             u.tx.update_message(&message)?;
-            let email = self.render(u, &message, invitation)?;
-            claimed.push((message, email));
+            let context = self.email_context(u, &message, invitation)?;
+            claimed.push((message, context));
         }
         Ok(Some(claimed))
     }
 
-    /// Renders a message; `Err(reason)` when it cannot be (token unreadable).
-    fn render(
+    /// Reads what the email of `message` needs (in the claim transaction); `Err(reason)`
+    /// when it cannot be built (token sealed with another key). Rendering happens after
+    /// the claim commits, so host templates never run while the store is locked.
+    fn email_context(
         &self,
         u: &mut Unit<'_>,
         message: &OutboxMessage,
         inv: Invitation,
-    ) -> Result<Result<InvitationEmail, String>> {
+    ) -> Result<Result<(EmailContext, Invitation), String>> {
         let Some(token) = message
             .sealed_token
             .as_deref()
@@ -168,7 +173,6 @@ impl InviteService {
                 u.tx.get_user(*user_id)?.map(|user| user.display_name())
             }
         };
-        let accept_link = self.accept_link(&token);
         let context = EmailContext {
             inviter_name: inviter.display_name(),
             invitee_name,
@@ -176,11 +180,21 @@ impl InviteService {
             app_name: app.name,
             role_name: role.name,
             expires_at: inv.expires_at,
-            accept_link: accept_link.clone(),
+            accept_link: self.accept_link(&token),
             locale: inv.locale.clone(),
         };
-        let rendered = self.renderer.render(&context);
-        Ok(Ok(InvitationEmail {
+        Ok(Ok((context, inv)))
+    }
+
+    /// Renders a claimed message with the host's (or the default) templates.
+    fn render(
+        &self,
+        message: &OutboxMessage,
+        context: &EmailContext,
+        inv: Invitation,
+    ) -> InvitationEmail {
+        let rendered = self.renderer.render(context);
+        InvitationEmail {
             message_id: message.id,
             business_id: inv.business_id,
             invitation_id: inv.id,
@@ -188,10 +202,10 @@ impl InviteService {
             subject: rendered.subject,
             text: rendered.text,
             html: rendered.html,
-            accept_link,
+            accept_link: context.accept_link.clone(),
             locale: rendered.locale,
             expires_at: inv.expires_at,
-        }))
+        }
     }
 
     /// Records a delivery outcome on the message, the invitation and the audit log.

@@ -44,7 +44,7 @@ impl InviteService {
             return Err(Error::validation(vec![FieldError::new(
                 "query",
                 FieldCode::TooLong,
-                "search is longer than 254 characters",
+                "search is longer than 254 bytes",
             )]));
         }
         let prefix = fold_search_text(query);

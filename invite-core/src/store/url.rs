@@ -6,7 +6,8 @@ use super::{InMemoryStore, Store};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Opens a store by URL: `memory:`; with the `sqlite` feature `sqlite:PATH` or
-/// `sqlite::memory:`; with the `postgres` feature `postgres://…`.
+/// `sqlite::memory:`; with the `postgres` feature `postgres://…` (add `?schema=NAME` to
+/// keep the tables in their own schema).
 ///
 /// ```
 /// let store = invite_core::store::open("memory:")?;

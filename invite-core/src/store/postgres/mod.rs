@@ -176,8 +176,16 @@ impl PostgresStore {
     ///
     /// `INVALID_CONFIG` for a malformed URL, `STORAGE_UNAVAILABLE` when the server cannot
     /// be reached, `SCHEMA_VERSION_UNSUPPORTED` when its schema is newer than this library.
+    ///
+    /// One option of this library's own may ride in the URL: `schema=NAME` keeps the
+    /// tables in that schema (created if missing), like [`PostgresOptions::schema`].
     pub fn open(url: &str) -> Result<Self> {
-        Self::open_with(url, PostgresOptions::default())
+        let (url, schema) = split_schema_param(url);
+        let options = PostgresOptions {
+            schema,
+            ..PostgresOptions::default()
+        };
+        Self::open_with(&url, options)
     }
 
     /// Connects with `options` and migrates the schema.
@@ -255,4 +263,32 @@ impl Store for PostgresStore {
     fn kind(&self) -> &'static str {
         "postgres"
     }
+}
+
+/// Takes this library's `schema=NAME` query parameter out of a connection URL (the
+/// PostgreSQL driver refuses parameters it does not know).
+fn split_schema_param(raw: &str) -> (String, Option<String>) {
+    let Ok(mut parsed) = url::Url::parse(raw) else {
+        return (raw.to_owned(), None);
+    };
+    let mut schema = None;
+    let kept: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter_map(|(key, value)| {
+            if key == "schema" {
+                schema = Some(value.into_owned());
+                None
+            } else {
+                Some((key.into_owned(), value.into_owned()))
+            }
+        })
+        .collect();
+    if schema.is_none() {
+        return (raw.to_owned(), None);
+    }
+    parsed.set_query(None);
+    if !kept.is_empty() {
+        parsed.query_pairs_mut().extend_pairs(kept);
+    }
+    (parsed.into(), schema)
 }

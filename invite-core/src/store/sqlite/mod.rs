@@ -117,7 +117,11 @@ fn configure(conn: &Connection, options: &SqliteOptions, role: Role) -> Result<(
     // are not re-prepared every time a parameter changes (the bundled SQLite is built
     // with STAT4, which otherwise recompiles any statement comparing a parameter with
     // an indexed column: a quarter of a send's CPU time).
-    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).db()?;
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .db()?;
     conn.execute_batch(&format!(
         "PRAGMA synchronous = {}; PRAGMA wal_autocheckpoint = {}",
         options.synchronous().as_str(),
