@@ -142,3 +142,93 @@ pub fn sqlite_floor(path: &std::path::Path, wal: bool, n: usize) -> Figures {
         accept_per_s: n as f64 / update_secs,
     }
 }
+
+/// The ids a multi-process run shares.
+#[derive(Clone, Copy, Debug)]
+pub struct SharedCatalog {
+    /// The inviting admin.
+    pub admin: invite_core::UserId,
+    /// The business.
+    pub business: invite_core::BusinessId,
+    /// The app.
+    pub app: invite_core::ApplicationId,
+    /// The subscription.
+    pub subscription: invite_core::SubscriptionId,
+    /// The role.
+    pub role: invite_core::RoleId,
+}
+
+fn bench_service(store: Arc<dyn Store>) -> InviteService {
+    let config = Config {
+        limits: Limits::unlimited(),
+        ..Config::with_base_url("https://app.example.com/accept")
+    };
+    InviteService::new(store, config).expect("service")
+}
+
+/// Creates the workload's catalog with `seats` seats.
+pub fn create_catalog(store: Arc<dyn Store>, seats: u32) -> SharedCatalog {
+    let service = bench_service(store);
+    let business = service.create_business("Bench Co").expect("business").id;
+    let app = service.create_app("Bench App").expect("app").id;
+    service
+        .set_app_enabled(business, app, true)
+        .expect("enable");
+    let subscription = service
+        .create_subscription(&NewSubscription::new(business, app, "Bench", Some(seats)))
+        .expect("sub")
+        .id;
+    let role = service
+        .create_role(app, "member", "Member", &["app.use"])
+        .expect("role")
+        .id;
+    let admin = service
+        .create_user(&NewUser {
+            first_name: "Ada".into(),
+            last_name: "Admin".into(),
+            email: "admin@example.com".into(),
+        })
+        .expect("admin")
+        .id;
+    service
+        .set_business_admin(business, admin, true)
+        .expect("admin rights");
+    SharedCatalog {
+        admin,
+        business,
+        app,
+        subscription,
+        role,
+    }
+}
+
+/// One app process's share: `n` invites (`{prefix}{i}@example.com`), then their accepts.
+/// Returns how many sends hit the seat limit.
+pub fn invite_and_accept(store: Arc<dyn Store>, c: SharedCatalog, prefix: &str, n: usize) -> usize {
+    let service = bench_service(store);
+    let base = SendInvitationRequest::new(c.admin)
+        .business(c.business)
+        .app(c.app)
+        .subscription(c.subscription)
+        .role(c.role);
+    let mut tokens = Vec::with_capacity(n);
+    let mut full = 0;
+    for i in 0..n {
+        let email = format!("{prefix}{i}@example.com");
+        let result = service.send(&base.clone().new_user("First", "Last", &email));
+        if result
+            .as_ref()
+            .is_err_and(|e| e.code() == invite_core::ErrorCode::SeatLimitReached)
+        {
+            full += 1;
+            continue;
+        }
+        tokens.push(result.expect("send").token);
+    }
+    for token in &tokens {
+        service
+            .accept(&AcceptRequest::new(token.expose()))
+            .expect("accept");
+    }
+    full
+}

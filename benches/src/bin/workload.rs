@@ -52,6 +52,16 @@ fn main() {
             ("floor/rust".to_owned(), figures, Some(modes))
         }
         #[cfg(feature = "postgres")]
+        "postgres-processes" => {
+            postgres_processes(n);
+            return;
+        }
+        #[cfg(feature = "postgres")]
+        "postgres-child" => {
+            postgres_child();
+            return;
+        }
+        #[cfg(feature = "postgres")]
         "postgres" => {
             let url =
                 std::env::var("INVITE_BENCH_POSTGRES_URL").expect("INVITE_BENCH_POSTGRES_URL");
@@ -79,4 +89,89 @@ fn main() {
         line["sqlite"] = modes;
     }
     println!("{line}");
+}
+
+/// PERF.md: throughput with K concurrent app processes sharing one PostgreSQL database
+/// (K = 1, 2, 4, 8), N invites + accepts in all, against one subscription whose seats
+/// run out at 90 % of N, so the seat check is contended; afterwards the counters must
+/// equal a recount.
+#[cfg(feature = "postgres")]
+fn postgres_processes(n: usize) {
+    use std::process::Command;
+    let url = std::env::var("INVITE_BENCH_POSTGRES_URL").expect("INVITE_BENCH_POSTGRES_URL");
+    for k in [1usize, 2, 4, 8] {
+        let schema = format!("bench_{}_{k}", std::process::id());
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let store_url = format!("{url}{sep}schema={schema}");
+        let seats = u32::try_from(n * 9 / 10).expect("seats");
+        let c = invite_benches::create_catalog(
+            invite_core::store::open(&store_url).expect("open"),
+            seats,
+        );
+        let started = std::time::Instant::now();
+        let children: Vec<_> = (0..k)
+            .map(|i| {
+                Command::new(std::env::current_exe().expect("exe"))
+                    .args(["postgres-child", &(n / k).to_string()])
+                    .env("CHILD_URL", &store_url)
+                    .env("CHILD_PREFIX", format!("p{i}u"))
+                    .env(
+                        "CHILD_IDS",
+                        format!(
+                            "{} {} {} {} {}",
+                            c.admin, c.business, c.app, c.subscription, c.role
+                        ),
+                    )
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        for mut child in children {
+            assert!(child.wait().expect("wait").success(), "a child failed");
+        }
+        let secs = started.elapsed().as_secs_f64();
+        let service = invite_core::InviteService::new(
+            invite_core::store::open(&store_url).expect("open"),
+            invite_core::Config::default(),
+        )
+        .expect("service");
+        let usage = service
+            .seat_usage(c.business, c.subscription)
+            .expect("usage");
+        let recount = service
+            .recount_seats(c.business, c.subscription)
+            .expect("recount");
+        assert!(usage.used + usage.reserved <= seats, "oversold");
+        assert_eq!(
+            (usage.used, usage.reserved),
+            (recount.used, recount.reserved),
+            "counters drifted"
+        );
+        println!(
+            "{}",
+            json!({"impl": "invite-core/rust/postgres", "processes": k, "n": n, "seats": seats,
+                   "used": usage.used, "ops_per_s": ((n + usage.used as usize) as f64 / secs).round()})
+        );
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn postgres_child() {
+    let n: usize = std::env::args()
+        .nth(2)
+        .and_then(|v| v.parse().ok())
+        .expect("n");
+    let url = std::env::var("CHILD_URL").expect("url");
+    let prefix = std::env::var("CHILD_PREFIX").expect("prefix");
+    let ids = std::env::var("CHILD_IDS").expect("ids");
+    let parts: Vec<uuid::Uuid> = ids.split(' ').map(|s| s.parse().expect("uuid")).collect();
+    let c = invite_benches::SharedCatalog {
+        admin: parts[0].into(),
+        business: parts[1].into(),
+        app: parts[2].into(),
+        subscription: parts[3].into(),
+        role: parts[4].into(),
+    };
+    let store = invite_core::store::open(&url).expect("open");
+    invite_benches::invite_and_accept(store, c, &prefix, n);
 }
