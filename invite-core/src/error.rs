@@ -348,6 +348,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Default)]
 pub struct FieldErrors(Vec<FieldError>);
 
+impl From<Vec<FieldError>> for FieldErrors {
+    fn from(errors: Vec<FieldError>) -> Self {
+        FieldErrors(errors)
+    }
+}
+
 impl FieldErrors {
     /// An empty collection.
     pub fn new() -> Self {

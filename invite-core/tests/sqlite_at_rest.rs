@@ -10,9 +10,6 @@
 
 mod common;
 
-use chrono::Duration;
-use invite_core::{AcceptRequest, BulkInvitee, BulkSendRequest, CapturingMailer};
-
 /// Every raw token the run produced, and the bytes of every file of the database.
 #[test]
 fn no_raw_token_is_stored_anywhere_in_the_file() {
@@ -20,54 +17,7 @@ fn no_raw_token_is_stored_anywhere_in_the_file() {
     let path = dir.path().join("at-rest.sqlite");
     let store = invite_core::store::open(&format!("sqlite:{}", path.display())).unwrap();
     let w = common::World::with_config(store, common::config(), Some(500));
-    let mut tokens = Vec::new();
-    for i in 0..50 {
-        let sent = w
-            .service
-            .send(
-                &w.invite_new("T", "T", &format!("t{i}@example.com"))
-                    .idempotency_key(&format!("k{i}")),
-            )
-            .unwrap();
-        tokens.push(sent.token.expose().to_owned());
-    }
-    let rows = (0..50)
-        .map(|i| BulkInvitee::new_user("B", "B", &format!("b{i}@example.com")))
-        .collect();
-    let bulk = BulkSendRequest::new(
-        w.admin.id,
-        w.business.id,
-        w.app.id,
-        w.subscription.id,
-        w.member.id,
-        rows,
-    );
-    for row in w.service.bulk_send(&bulk).unwrap().rows {
-        tokens.push(row.unwrap().token.expose().to_owned());
-    }
-    let first = w
-        .service
-        .list_invitations(
-            w.business.id,
-            &Default::default(),
-            &invite_core::PageRequest::first(10),
-        )
-        .unwrap();
-    w.clock.advance(Duration::minutes(5));
-    for inv in &first.items {
-        tokens.push(
-            w.service
-                .resend(w.business.id, inv.id, w.admin.id, None)
-                .unwrap()
-                .token
-                .expose()
-                .to_owned(),
-        );
-    }
-    w.service.dispatch_outbox(&CapturingMailer::new()).unwrap();
-    w.service
-        .accept(&AcceptRequest::new(tokens.last().unwrap()))
-        .unwrap();
+    let tokens = w.mint_tokens_every_way(50);
     assert_eq!(tokens.len(), 110);
 
     let mut files = Vec::new();

@@ -6,14 +6,14 @@
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
+use super::idempotency::idempotency_key;
 use super::send::{
-    MAX_IDEMPOTENCY_KEY_LEN, NewInvitee, SentInvitation, Target, fingerprint, parse_draft_id,
-    parse_draft_lifetime, validate_placement, validate_target,
+    NewInvitee, SentInvitation, Target, fingerprint, parse_draft_id, parse_draft_lifetime,
+    validate_placement, validate_target,
 };
 use super::{InviteService, Unit};
 use crate::error::{Error, ErrorCode, FieldError, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, RoleId, SubscriptionId, UserId};
-use crate::input::bounded_text;
 
 /// One invitee of a bulk send: an existing user or a new one.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,18 +223,9 @@ impl InviteService {
     /// everything about one invitee (validation, duplicates, seats, rate limits) fails
     /// only that row.
     pub fn bulk_send(&self, request: &BulkSendRequest) -> Result<BulkSendResult> {
-        let key = match request.idempotency_key.as_deref() {
-            Some(k) => Some(
-                bounded_text(k, "idempotency_key", MAX_IDEMPOTENCY_KEY_LEN)
-                    .map_err(|e| Error::validation(vec![e]))?,
-            ),
-            None => None,
-        };
+        let key = idempotency_key(request.idempotency_key.as_deref())?;
         self.write(|u| {
-            let mut errors = FieldErrors::new();
-            for e in &request.draft_errors {
-                errors.add(e.clone());
-            }
+            let mut errors = FieldErrors::from(request.draft_errors.clone());
             let placement = validate_placement(
                 self,
                 u,
@@ -297,10 +288,7 @@ impl InviteService {
     ) -> Result<Vec<Result<Target, Error>>> {
         let mut out = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
-            let mut errors = FieldErrors::new();
-            for e in &row.draft_errors {
-                errors.add(e.clone());
-            }
+            let mut errors = FieldErrors::from(row.draft_errors.clone());
             let prefix = format!("rows[{i}].");
             let target = validate_target(
                 self,

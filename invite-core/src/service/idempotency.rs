@@ -8,6 +8,7 @@ use super::send::SentInvitation;
 use super::{InviteService, Unit, found};
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::ids::{BusinessId, InvitationId};
+use crate::input::bounded_text;
 use crate::model::IdempotencyRecord;
 
 /// One stored row: a sent invitation (token sealed) or a row's error.
@@ -23,6 +24,16 @@ enum StoredRow {
         message: String,
         field_errors: Vec<FieldError>,
     },
+}
+
+/// Longest idempotency key, in characters.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
+
+/// Checks an idempotency key (trimmed, 1–200 characters, no control characters).
+pub(crate) fn idempotency_key(raw: Option<&str>) -> Result<Option<String>> {
+    raw.map(|k| bounded_text(k, "idempotency_key", MAX_IDEMPOTENCY_KEY_LEN))
+        .transpose()
+        .map_err(|e| Error::validation(vec![e]))
 }
 
 impl InviteService {

@@ -19,6 +19,7 @@ pub use bulk::{
 pub use catalog::{NewSubscription, NewUser};
 pub use config::{Config, DEFAULT_EXPIRY, DeliveryConfig, Limits, MAX_EXPIRY, MIN_EXPIRY};
 pub use dispatch::DispatchReport;
+pub use idempotency::MAX_IDEMPOTENCY_KEY_LEN;
 pub use listing::InvitationFilter;
 pub use paging::{Page, PageRequest};
 pub use queries::MAX_QUERY_LEN;

@@ -6,19 +6,17 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::catalog::{already_member, check_cap, ensure_active};
+use super::idempotency::idempotency_key;
 use super::lifecycle::expire_record;
 use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Unit, found, inviter_rights};
 use crate::error::{Error, ErrorCode, FieldCode, FieldError, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, RoleId, SubscriptionId, UserId};
-use crate::input::{Email, bounded_text, validate_locale, validate_name};
+use crate::input::{Email, validate_locale, validate_name};
 use crate::model::{
     DeliveryStatus, EventKind, Invitation, InvitationRecord, InvitationStatus, Invitee,
     OutboxMessage, OutboxState, Role, SeatCounts, Subscription,
 };
 use crate::token::Token;
-
-/// Longest idempotency key, in characters.
-pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
 
 /// New-user details as typed on the page.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -424,18 +422,9 @@ impl InviteService {
     /// hash only), reserves its seat, records `created` and `sent` events and queues the
     /// email in the outbox.
     pub fn send(&self, request: &SendInvitationRequest) -> Result<SentInvitation> {
-        let key = match request.idempotency_key.as_deref() {
-            Some(k) => Some(
-                bounded_text(k, "idempotency_key", MAX_IDEMPOTENCY_KEY_LEN)
-                    .map_err(|e| Error::validation(vec![e]))?,
-            ),
-            None => None,
-        };
+        let key = idempotency_key(request.idempotency_key.as_deref())?;
         self.write(|u| {
-            let mut errors = FieldErrors::new();
-            for e in &request.draft_errors {
-                errors.add(e.clone());
-            }
+            let mut errors = FieldErrors::from(request.draft_errors.clone());
             let target = validate_target(
                 self,
                 u,

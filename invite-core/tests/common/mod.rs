@@ -199,3 +199,67 @@ impl World {
         self.clock.now()
     }
 }
+
+impl World {
+    /// Mints tokens every way there is (keyed sends, a bulk send, resends), delivers the
+    /// outbox and accepts one invitation; returns every raw token, for at-rest scans.
+    pub fn mint_tokens_every_way(&self, n: usize) -> Vec<String> {
+        use invite_core::{
+            AcceptRequest, BulkInvitee, BulkSendRequest, CapturingMailer, PageRequest,
+        };
+        let mut tokens = Vec::new();
+        for i in 0..n {
+            let request = self
+                .invite_new("T", "T", &format!("t{i}@example.com"))
+                .idempotency_key(&format!("k{i}"));
+            tokens.push(
+                self.service
+                    .send(&request)
+                    .unwrap()
+                    .token
+                    .expose()
+                    .to_owned(),
+            );
+        }
+        let rows = (0..n)
+            .map(|i| BulkInvitee::new_user("B", "B", &format!("b{i}@example.com")))
+            .collect();
+        let bulk = BulkSendRequest::new(
+            self.admin.id,
+            self.business.id,
+            self.app.id,
+            self.subscription.id,
+            self.member.id,
+            rows,
+        );
+        for row in self.service.bulk_send(&bulk).unwrap().rows {
+            tokens.push(row.unwrap().token.expose().to_owned());
+        }
+        let first = self
+            .service
+            .list_invitations(
+                self.business.id,
+                &Default::default(),
+                &PageRequest::first(10),
+            )
+            .unwrap();
+        self.clock.advance(chrono::Duration::minutes(5));
+        for inv in &first.items {
+            tokens.push(
+                self.service
+                    .resend(self.business.id, inv.id, self.admin.id, None)
+                    .unwrap()
+                    .token
+                    .expose()
+                    .to_owned(),
+            );
+        }
+        self.service
+            .dispatch_outbox(&CapturingMailer::new())
+            .unwrap();
+        self.service
+            .accept(&AcceptRequest::new(tokens.last().unwrap()))
+            .unwrap();
+        tokens
+    }
+}
