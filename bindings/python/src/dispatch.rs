@@ -1,6 +1,8 @@
-//! Outbox dispatch through a mailer written in Python: any object with `send(email)`.
+//! Outbox dispatch through a mailer written in Python (any object with `send(email)`)
+//! or a built-in one (`FileMailer`, `SmtpMailer`: see `mailer.rs`).
 //!
-//! The dispatcher runs with the GIL released and takes it back only around each call to
+//! A built-in mailer runs entirely in Rust with the GIL released. For a Python mailer,
+//! the dispatcher runs with the GIL released and takes it back only around each call to
 //! the Python mailer. An `Exception` raised by the mailer becomes a delivery failure
 //! carrying its message (retried with backoff), never a crash. A `BaseException` that is
 //! not an `Exception` (`KeyboardInterrupt`, `SystemExit`) stops calling the mailer (and
@@ -15,6 +17,7 @@ use pyo3::prelude::*;
 
 use crate::callbacks::{self, failure_message};
 use crate::convert::{record, wrapper};
+use crate::mailer;
 use crate::service::PyInviteService;
 
 wrapper!(
@@ -88,12 +91,15 @@ impl Mailer for PythonMailer {
 
 #[pymethods]
 impl PyInviteService {
-    /// Delivers every due outbox email through `mailer` (any object with a
-    /// `send(email)` method), until none is due. An exception raised by `send` is a
-    /// failed delivery with that message: retried with backoff, then marked failed.
+    /// Delivers every due outbox email through `mailer` (a built-in `FileMailer` or
+    /// `SmtpMailer`, or any object with a `send(email)` method), until none is due. A
+    /// failed send (an exception raised by a Python mailer) is a failed delivery with
+    /// that message: retried with backoff, then marked failed. A built-in mailer runs
+    /// without the GIL throughout.
     ///
     /// Args:
-    ///     mailer: An object whose `send(email: InvitationEmail)` delivers one email.
+    ///     mailer: A built-in mailer, or an object whose `send(email: InvitationEmail)`
+    ///         delivers one email.
     ///
     /// Returns:
     ///     How many emails were delivered, will be retried, or failed for good.
@@ -102,6 +108,11 @@ impl PyInviteService {
         py: Python<'_>,
         mailer: Bound<'_, PyAny>,
     ) -> PyResult<PyDispatchReport> {
+        if let Some(native) = mailer::native(&mailer) {
+            return self
+                .run(py, |s| s.dispatch_outbox(native.as_ref()))
+                .map(Into::into);
+        }
         if !mailer.getattr("send").is_ok_and(|send| send.is_callable()) {
             return Err(PyTypeError::new_err(
                 "mailer must have a callable `send(email)` method",

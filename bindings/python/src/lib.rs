@@ -15,6 +15,7 @@ mod form;
 mod invitation;
 mod lifecycle;
 mod listing;
+mod mailer;
 mod model;
 mod page;
 mod queries;
@@ -66,6 +67,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<invitation::PyInvitationPreview>()?;
     m.add_class::<dispatch::PyInvitationEmail>()?;
     m.add_class::<dispatch::PyDispatchReport>()?;
+    m.add_class::<mailer::PyFileMailer>()?;
+    m.add_class::<mailer::PySmtpMailer>()?;
     m.add_class::<callbacks::PyEmailContext>()?;
     m.add_class::<bulk::PyBulkSendResult>()?;
     m.add_class::<bulk::PyBulkRowResult>()?;

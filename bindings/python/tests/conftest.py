@@ -11,14 +11,18 @@ from invite_core import (
     App,
     Business,
     Config,
+    DeliveryConfig,
+    EmailContext,
     InvitationEmail,
     InviteService,
     Limits,
     ManualClock,
+    RenderedEmail,
     Role,
     SentInvitation,
     Subscription,
     User,
+    render_default_email,
 )
 
 BASE_URL = "https://app.example.com/invitations/accept"
@@ -68,6 +72,28 @@ class CapturingMailer:
 
     def send(self, email: InvitationEmail) -> None:
         self.sent.append(email)
+
+
+class RecordingRenderer:
+    """The built-in templates, keeping each email's subject by its accept link."""
+
+    def __init__(self) -> None:
+        self.subjects: dict[str, str] = {}
+
+    def render(self, context: EmailContext) -> RenderedEmail:
+        rendered = render_default_email(context)
+        self.subjects[context.accept_link] = rendered["subject"]
+        return rendered
+
+
+def delivery_world(renderer: RecordingRenderer | None = None, max_attempts: int = 5) -> World:
+    """A world on its own clock with `max_attempts` deliveries per email."""
+    clock = ManualClock(START)
+    config = Config(
+        BASE_URL, limits=Limits.unlimited(), delivery=DeliveryConfig(max_attempts=max_attempts)
+    )
+    service = InviteService(config=config, clock=clock, renderer=renderer)
+    return build_world(service, clock)
 
 
 def build_world(service: InviteService, clock: ManualClock, seats: int | None = 3) -> World:

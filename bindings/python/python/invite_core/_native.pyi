@@ -1,7 +1,9 @@
 """Type stubs for the native module (checked by ``python -m mypy.stubtest``)."""
 
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar, final
 
 from typing_extensions import TypeAlias
@@ -39,6 +41,8 @@ __all__ = [
     "InvitationPreview",
     "InvitationEmail",
     "DispatchReport",
+    "FileMailer",
+    "SmtpMailer",
     "EmailContext",
     "render_default_email",
     "error_codes",
@@ -600,6 +604,71 @@ class DispatchReport:
     def failed(self) -> int: ...
     def to_dict(self) -> dict[str, Any]: ...
 
+# --- built-in mailers (run in Rust, without the GIL, by `dispatch_outbox`) ----------
+
+_SmtpTls: TypeAlias = Literal["starttls", "tls", "none"]
+
+@final
+class FileMailer:
+    """Writes each email into `directory` as `<message_id>.json` and `.eml` (dev only)."""
+
+    def __new__(
+        cls,
+        directory: str | os.PathLike[str],
+        *,
+        from_address: str | None = None,
+        from_name: str | None = None,
+    ) -> FileMailer: ...
+    @property
+    def directory(self) -> Path: ...
+    @property
+    def from_address(self) -> str | None: ...
+    @property
+    def from_name(self) -> str | None: ...
+    def send(self, email: InvitationEmail, /) -> None: ...
+    def read(self, message_id: str) -> InvitationEmail | None: ...
+    def read_all(self) -> list[InvitationEmail]: ...
+    def json_path(self, message_id: str) -> Path: ...
+    def eml_path(self, message_id: str) -> Path: ...
+
+@final
+class SmtpMailer:
+    """Delivers to an SMTP server, one connection per email. Does not connect until used."""
+
+    def __new__(
+        cls,
+        host: str,
+        port: int = 587,
+        *,
+        from_address: str,
+        tls: _SmtpTls = "starttls",
+        username: str | None = None,
+        password: str | None = None,
+        timeout: timedelta = ...,
+        from_name: str | None = None,
+        extra_root_certificate_pem: str | None = None,
+        hello_name: str | None = None,
+    ) -> SmtpMailer: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def tls(self) -> _SmtpTls: ...
+    @property
+    def username(self) -> str | None: ...
+    @property
+    def timeout(self) -> timedelta: ...
+    @property
+    def from_address(self) -> str: ...
+    @property
+    def from_name(self) -> str | None: ...
+    @property
+    def hello_name(self) -> str | None: ...
+    @property
+    def sender(self) -> str: ...
+    def send(self, email: InvitationEmail, /) -> None: ...
+
 @final
 class BulkRowResult:
     @property
@@ -888,4 +957,4 @@ class InviteService:
     def invitation_messages(self, business_id: str, invitation_id: str) -> list[OutboxMessage]: ...
 
     # delivery
-    def dispatch_outbox(self, mailer: Mailer) -> DispatchReport: ...
+    def dispatch_outbox(self, mailer: FileMailer | SmtpMailer | Mailer) -> DispatchReport: ...

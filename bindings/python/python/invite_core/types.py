@@ -14,6 +14,8 @@ class Mailer(Protocol):
     ``send`` is called outside any store transaction, at least once per email (the same
     ``email.message_id`` may arrive again after a crash). Raising an exception marks
     the attempt failed with the exception's message; it is retried with backoff.
+    The built-in :class:`~invite_core.SmtpMailer` and :class:`~invite_core.FileMailer`
+    have ``send`` too, so a Python mailer can wrap one.
     """
 
     def send(self, email: InvitationEmail, /) -> object: ...
