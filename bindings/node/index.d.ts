@@ -49,7 +49,11 @@ export declare class InviteForm {
    * same rules; throws `VALIDATION_FAILED` for an unknown field or mode.
    */
   setField(field: string, value?: string | undefined | null): void
-  /** Everything the page shows for this state, for `inviterId`. */
+  /**
+   * Everything the page shows for this state, for `inviterId`. Problems with what is
+   * filled in (an over-long search included) are `fieldErrors`, never a rejection; it
+   * rejects only for an unknown inviter and storage failures.
+   */
   view(service: InviteService, inviterId: string): Promise<FormView>
   /**
    * Sends the invitation this form stands for. Resolves `{ ok: false, error }` when the
@@ -132,12 +136,19 @@ export declare class InviteService {
   /** A user's memberships (in one business, if given). */
   membershipsOfUser(userId: string, businessId?: string | undefined | null): Promise<Array<Membership>>
   /**
-   * Delivers every due outbox email through `mailer`: an async function receiving an
-   * `InvitationEmail`, or an object with such a `send` method. A rejected promise or a
-   * thrown error is a delivery failure (retried with backoff, visible on the
-   * invitation), never a crash. Resolves with what was delivered, retried and failed.
+   * Delivers every due outbox email through `mailer`:
+   * - an async function receiving an `InvitationEmail`, or an object with such a `send`
+   *   method: a rejected promise or a thrown error is a delivery failure;
+   * - a built-in `Mailer` (`Mailer.fromConfig`, `Mailer.file`, `Mailer.smtp`);
+   * - or a built-in mailer's configuration (`{ kind: 'file', dir }`,
+   *   `{ kind: 'smtp', host, port, tls, from, … }`), checked on every call: a bad one
+   *   rejects with `INVALID_CONFIG` before anything is claimed.
+   *
+   * Failed deliveries are retried with backoff and visible on the invitation, never a
+   * crash. `options.timeoutSeconds` bounds a JavaScript mailer (an SMTP mailer has its
+   * own `timeoutSeconds`). Resolves with what was delivered, retried and failed.
    */
-  dispatchOutbox(mailer: ((email: InvitationEmail) => unknown) | { send(email: InvitationEmail): unknown }, options?: DispatchOptions | undefined | null): Promise<DispatchReport>
+  dispatchOutbox(mailer: ((email: InvitationEmail) => unknown) | { send(email: InvitationEmail): unknown } | Mailer | FileMailerConfig | SmtpMailerConfig, options?: DispatchOptions | undefined | null): Promise<DispatchReport>
   /**
    * Shows an invitation by token without changing any state. Unknown, used and
    * revoked tokens are all `INVALID_TOKEN`.
@@ -208,6 +219,41 @@ export declare class InviteService {
 }
 
 /**
+ * A built-in mailer, checked and built once (at start-up, say), then passed to
+ * `service.dispatchOutbox(mailer)` as often as needed. Deliveries run in native code
+ * on the libuv pool.
+ *
+ * ```js
+ * const mailer = Mailer.fromConfig({ kind: 'smtp', host: 'smtp.example.com', port: 587,
+ *   tls: 'starttls', username, password, from: 'invites@example.com' })
+ * setInterval(() => service.dispatchOutbox(mailer).catch(console.error), 10_000)
+ * ```
+ */
+export declare class Mailer {
+  /**
+   * A mailer from its configuration: `{ kind: 'file', dir }` or
+   * `{ kind: 'smtp', host, port, tls, from, … }`. Throws `INVALID_CONFIG` for an
+   * unknown kind or option, a missing or mistyped one, a bad sender address, host or
+   * certificate. Does not connect: the first delivery does.
+   */
+  static fromConfig(config: FileMailerConfig | SmtpMailerConfig): Mailer
+  /** The file mailer writing into `dir` (see `FileMailerConfig`). */
+  static file(dir: string): Mailer
+  /**
+   * The SMTP mailer (see `SmtpMailerConfig`; `kind` may be omitted). Throws
+   * `INVALID_CONFIG` like `fromConfig`.
+   */
+  static smtp(config: Omit<SmtpMailerConfig, 'kind'> & { kind?: 'smtp' }): Mailer
+  /** `'file'` or `'smtp'`. */
+  get kind(): MailerKind
+  /**
+   * One line for logs: the kind, the directory or server, the sender (never the
+   * password).
+   */
+  describe(): string
+}
+
+/**
  * A clock that only moves when told to. Pass it as `clock` to `InviteService.open` to
  * test expiry, cooldowns and retries without waiting.
  */
@@ -252,6 +298,17 @@ export interface App {
   name: string
   /** When it was created. */
   createdAt: Date
+}
+
+/** How this native module was built (profile and optional features). */
+export declare function buildInfo(): BuildInfo
+
+/** How this native module was built. */
+export interface BuildInfo {
+  /** `"release"` or `"debug"` (a debug build is many times slower: never benchmark it). */
+  profile: 'release' | 'debug'
+  /** Optional parts compiled in: `"sqlite"`, `"postgres"`, `"smtp"`. */
+  features: Array<'sqlite' | 'postgres' | 'smtp'>
 }
 
 /** One invitee of a bulk send: an existing user or a new person. */
@@ -456,6 +513,24 @@ export interface FieldError {
 }
 
 /**
+ * The file mailer: every email is written into `dir` as `<messageId>.json` (the email
+ * exactly as a JavaScript mailer would receive it, in the core's snake_case) and
+ * `<messageId>.eml` (the MIME message the SMTP mailer would send). Files are written
+ * atomically and named by the stable message id, so a re-delivery overwrites them. The
+ * directory holds live accept links: development and demos only.
+ */
+export interface FileMailerConfig {
+  /** `'file'`. */
+  kind: 'file'
+  /** The directory (created on the first delivery). */
+  dir: string
+  /** Sender address of the `.eml` files (default `invitations@localhost`). */
+  from?: string | undefined | null
+  /** Sender display name of the `.eml` files (needs `from`). */
+  fromName?: string | undefined | null
+}
+
+/**
  * The form's state: what a page posts back. Field names in errors and hints are the
  * core's (`"business_id"`, `"first_name"`, …).
  */
@@ -510,8 +585,13 @@ export interface FormStateInput {
 export interface FormView {
   /** The state this view was made from. */
   form: FormState
-  /** Users matching the search (existing-user mode). */
+  /**
+   * Users matching the search (existing-user mode), at most `USER_OPTIONS` (20).
+   * An over-long search lists none and is a `user_query` `TOO_LONG` field error.
+   */
   users: Array<User>
+  /** More users match than are listed: the page can ask to refine the search. */
+  usersTruncated: boolean
   /** The chosen user, if valid. */
   selectedUser: User | null
   /** Businesses the inviter may invite into. */
@@ -715,6 +795,9 @@ export interface ListInvitationsOptions {
   /** Items per page (1–500; default 50). */
   limit?: number | undefined | null
 }
+
+/** The kind of a built-in mailer. */
+export type MailerKind = 'file' | 'smtp'
 
 /** A seat: one user in one subscription with one role. */
 export interface Membership {
@@ -962,6 +1045,43 @@ export interface ServiceOptions {
   clock?: ManualClock | undefined | null
 }
 
+/**
+ * The SMTP mailer: one connection per email, the invitation's address as the only
+ * recipient, a `Message-ID` derived from the stable message id. Every failure
+ * (connection, TLS, authentication, a refusing server) is a delivery failure, retried
+ * with backoff. Invalid settings are `INVALID_CONFIG`.
+ */
+export interface SmtpMailerConfig {
+  /** `'smtp'`. */
+  kind: 'smtp'
+  /** Server host name or IP address (also the name its certificate must carry). */
+  host: string
+  /** Server port (default 587, for STARTTLS; 465 for implicit TLS, 25 for relays). */
+  port?: number | undefined | null
+  /** Connection security (default `'starttls'`, as in Rust and Python). */
+  tls?: SmtpTls | undefined | null
+  /** `AUTH` user name (with `password`). */
+  username?: string | undefined | null
+  /** `AUTH` password (with `username`); never shown in messages. */
+  password?: string | undefined | null
+  /** Limit for connecting and for each exchange with the server, in seconds (default 30). */
+  timeoutSeconds?: number | undefined | null
+  /** The sender address (`From` and the envelope sender). */
+  from: string
+  /** The sender's display name in `From`. */
+  fromName?: string | undefined | null
+  /**
+   * An extra certificate authority to trust (PEM text), besides the webpki roots: for a
+   * relay with a private CA.
+   */
+  extraRootCertificatePem?: string | undefined | null
+  /** The name given in `EHLO` (default: this machine's host name). */
+  helloName?: string | undefined | null
+}
+
+/** How the connection to the SMTP server is secured. */
+export type SmtpTls = 'none' | 'starttls' | 'tls'
+
 /** A submit the service refused, ready to show next to the fields. */
 export interface SubmitError {
   /** The error code (`VALIDATION_FAILED`, `SEAT_LIMIT_REACHED`, …). */
@@ -1055,6 +1175,12 @@ export interface User {
   /** When the user was created. */
   createdAt: Date
 }
+
+/**
+ * How many users a form view lists at most (`FormView.users`); when more match,
+ * `usersTruncated` is true.
+ */
+export declare const USER_OPTIONS: number
 
 /** Whether the page invites an existing user or enters a new one. */
 export type UserMode = 'existing' | 'new'

@@ -1,7 +1,11 @@
 // A small Node backend for the Invite User page, on plain `node:http`: JSON endpoints for
 // every step of the page (options, user search, seats, send) and for the invitee's side
 // (peek, accept). Run it with `node examples/node/server.mjs` (after building
-// bindings/node); it seeds a demo catalog and prints its address.
+// bindings/node); it seeds a demo catalog and prints its address. Emails go to an
+// in-memory demo mailbox, or to a built-in mailer configured with `INVITE_MAILER` (JSON):
+//   INVITE_MAILER='{"kind":"file","dir":"./mailbox"}' node examples/node/server.mjs
+//   INVITE_MAILER='{"kind":"smtp","host":"smtp.example.com","port":587,"tls":"starttls",
+//     "username":"…","password":"…","from":"invitations@example.com"}' node examples/node/server.mjs
 //
 // Endpoints (the signed-in admin is the `X-User-Id` header: a stand-in for your
 // session; never trust a client-sent id in production):
@@ -18,13 +22,13 @@
 //   GET  /api/accept?token=                          peek (never changes anything)
 //   POST /api/accept                                 accept ({ token })
 //   POST /api/decline                                decline ({ token })
-//   POST /api/outbox/dispatch                        deliver queued emails (demo mailbox)
-//   GET  /api/outbox/sent                            the demo mailbox
+//   POST /api/outbox/dispatch                        deliver queued emails (the mailer)
+//   GET  /api/outbox/sent                            the demo mailbox (without INVITE_MAILER)
 import { createServer } from 'node:http'
 import { fileURLToPath } from 'node:url'
 
 // In your project: `import { InviteForm, InviteService } from 'invite-core'`.
-import { InviteForm, InviteService } from '../../bindings/node/index.js'
+import { InviteForm, InviteService, Mailer } from '../../bindings/node/index.js'
 
 const MAX_BODY = 64 * 1024
 
@@ -105,11 +109,12 @@ function text(value) {
 }
 
 /**
- * The request handler over a service. `mailbox` collects emails delivered by
- * `/api/outbox/dispatch` (a demo mailer; plug in your SMTP transport instead).
+ * The request handler over a service. `/api/outbox/dispatch` delivers through `mailer`
+ * (a `Mailer`, say `Mailer.fromConfig(settings.mail)`); without one, into `mailbox`, a
+ * demo mailer.
  */
-export function createHandler(service, { mailbox = [] } = {}) {
-  const mailer = async (email) => {
+export function createHandler(service, { mailbox = [], mailer } = {}) {
+  mailer ??= async (email) => {
     mailbox.push({ to: email.to, subject: email.subject, acceptLink: email.acceptLink, messageId: email.messageId })
   }
   const routes = {
@@ -171,8 +176,8 @@ export function createHandler(service, { mailbox = [] } = {}) {
 }
 
 /** Starts the server; resolves to `{ server, url }`. Port 0 picks a free port. */
-export async function start(service, { port = 0, host = '127.0.0.1', mailbox } = {}) {
-  const server = createServer(createHandler(service, { mailbox }))
+export async function start(service, { port = 0, host = '127.0.0.1', mailbox, mailer } = {}) {
+  const server = createServer(createHandler(service, { mailbox, mailer }))
   await new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, resolve)
@@ -195,12 +200,15 @@ export async function seed(service) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  // A bad mail configuration stops the start-up here (INVALID_CONFIG), not the first send.
+  const mailer = process.env.INVITE_MAILER ? Mailer.fromConfig(JSON.parse(process.env.INVITE_MAILER)) : undefined
   const service = await InviteService.open({
     store: process.env.INVITE_STORE ?? 'memory:',
     acceptBaseUrl: process.env.ACCEPT_BASE_URL ?? 'http://127.0.0.1:3000/accept',
   })
   if ((await service.listBusinesses()).length === 0) await seed(service)
   const ada = await service.findUserByEmail('ada@acme.example')
-  const { url } = await start(service, { port: Number(process.env.PORT ?? 3000) })
+  const { url } = await start(service, { port: Number(process.env.PORT ?? 3000), mailer })
   console.log(`invite-core example listening on ${url} (X-User-Id: ${ada?.id})`)
+  console.log(`emails: ${mailer ? mailer.describe() : 'the demo mailbox (GET /api/outbox/sent)'}`)
 }

@@ -1,7 +1,12 @@
 // The Node host example (examples/node/server.mjs): started on 127.0.0.1 with an
 // ephemeral port and driven over HTTP through the page's steps.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 
 import { InviteService, ManualClock } from '../index.js'
 import { seed, start } from '../../../examples/node/server.mjs'
@@ -133,5 +138,68 @@ describe('examples/node/server.mjs over HTTP', () => {
     const missing = await call('GET', `/api/seats?businessId=${demo.acme.id}&subscriptionId=00000000-0000-0000-0000-000000000000`)
     assert.equal(missing.status, 404)
     assert.equal(missing.body.error.code, 'NOT_FOUND')
+  })
+})
+
+describe('examples/node/server.mjs run as a program, mail by configuration', () => {
+  const script = fileURLToPath(new URL('../../../examples/node/server.mjs', import.meta.url))
+
+  /** Starts the example with `env`; resolves to `{ child, base, adaId }` once it listens. */
+  function launch(env) {
+    const child = spawn(process.execPath, [script], { env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    return new Promise((resolve, reject) => {
+      let out = ''
+      let err = ''
+      child.stdout.on('data', (chunk) => {
+        out += chunk
+        const m = out.match(/listening on (http:\/\/\S+) \(X-User-Id: (\S+)\)\nemails: .*\n/)
+        if (m) resolve({ child, base: m[1], adaId: m[2] })
+      })
+      child.stderr.on('data', (chunk) => (err += chunk))
+      child.on('exit', (code) => reject(Object.assign(new Error(`exited ${code}`), { code, stderr: err })))
+    })
+  }
+
+  test('INVITE_MAILER={"kind":"file",…}: dispatch writes the email into the directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'invite-node-example-mail-'))
+    const { child, base, adaId } = await launch({ INVITE_MAILER: JSON.stringify({ kind: 'file', dir }) })
+    try {
+      const call = async (method, path, body) => {
+        const response = await fetch(base + path, {
+          method,
+          headers: { 'content-type': 'application/json', 'x-user-id': adaId },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(10_000),
+        })
+        return response.json()
+      }
+      const [{ business }] = await call('GET', '/api/options/businesses')
+      const [app] = await call('GET', `/api/options/apps?businessId=${business.id}`)
+      const [{ subscription }] = await call('GET', `/api/options/subscriptions?businessId=${business.id}&appId=${app.id}`)
+      const [role] = await call('GET', `/api/options/roles?businessId=${business.id}&appId=${app.id}`)
+      const placement = { businessId: business.id, appId: app.id, subscriptionId: subscription.id, roleId: role.id }
+      await call('POST', '/api/invitations', { ...placement, newUser: { firstName: 'Fay', lastName: 'File', email: 'fay@example.com' } })
+      assert.deepEqual(await call('POST', '/api/outbox/dispatch'), { delivered: 1, retrying: 0, failed: 0 })
+      const files = readdirSync(dir)
+      assert.equal(files.filter((f) => f.endsWith('.json')).length, 1)
+      const stored = JSON.parse(readFileSync(join(dir, files.find((f) => f.endsWith('.json'))), 'utf8'))
+      assert.equal(stored.to, 'fay@example.com')
+    } finally {
+      child.kill()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('a bad INVITE_MAILER stops the start-up with INVALID_CONFIG', async () => {
+    const failed = await launch({ INVITE_MAILER: JSON.stringify({ kind: 'smtp', host: 'smtp.example.com', port: 0, tls: 'none', from: 'a@example.com' }) }).then(
+      ({ child }) => {
+        child.kill()
+        return null
+      },
+      (e) => e,
+    )
+    assert.ok(failed, 'the example must not start')
+    assert.notEqual(failed.code, 0)
+    assert.match(failed.stderr, /INVALID_CONFIG/)
   })
 })

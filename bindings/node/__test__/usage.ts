@@ -3,7 +3,10 @@
 import {
   InviteForm,
   InviteService,
+  Mailer,
   ManualClock,
+  USER_OPTIONS,
+  buildInfo,
   errorCodes,
   errorKind,
   type ErrorCode,
@@ -11,6 +14,8 @@ import {
   type FormView,
   type Invitation,
   type InvitationEmail,
+  type MailerKind,
+  type SmtpMailerConfig,
   type SeatUsage,
   type SendInvitationInput,
   type SentInvitation,
@@ -74,6 +79,31 @@ export async function usage(): Promise<void> {
   await service.dispatchOutbox({ send: (email: InvitationEmail) => Promise.resolve(email.messageId) }, { timeoutSeconds: 5 })
   console.log(report.delivered + report.retrying + report.failed)
 
+  // Built-in mailers: a Mailer built once, or a configuration object per call.
+  const smtpConfig: SmtpMailerConfig = {
+    kind: 'smtp',
+    host: 'smtp.example.com',
+    port: 587,
+    tls: 'starttls',
+    username: 'user',
+    password: 'secret',
+    timeoutSeconds: 10,
+    from: 'invites@example.com',
+    fromName: 'Acme',
+  }
+  const smtp: Mailer = Mailer.fromConfig(smtpConfig)
+  const kind: MailerKind = smtp.kind
+  await service.dispatchOutbox(smtp)
+  await service.dispatchOutbox(Mailer.smtp({ host: '127.0.0.1', port: 25, tls: 'none', from: 'a@example.com' }))
+  await service.dispatchOutbox(Mailer.file('/tmp/mailbox'))
+  await service.dispatchOutbox({ kind: 'file', dir: '/tmp/mailbox', from: 'invites@example.com' })
+  // @ts-expect-error `tls` is 'none' | 'starttls' | 'tls'
+  Mailer.fromConfig({ kind: 'smtp', host: 'h', port: 25, tls: 'ssl', from: 'a@example.com' })
+  // @ts-expect-error a file mailer needs `dir`
+  await service.dispatchOutbox({ kind: 'file' })
+  const profile: 'release' | 'debug' = buildInfo().profile
+  console.log(kind, profile)
+
   await service.bulkSend({ inviterId: ada.id, businessId: acme.id, rows: [{ userId: ada.id }, { newUser: { email: 'x@example.com' } }] })
   const page = await service.listInvitations(acme.id, { status: 'pending', limit: 10 })
   const next: string | null = page.nextCursor
@@ -84,6 +114,8 @@ export async function usage(): Promise<void> {
   form.selectBusiness(acme.id)
   form.setField('app_id', app.id)
   const view: FormView = await form.view(service, ada.id)
+  const more: boolean = view.usersTruncated && view.users.length === USER_OPTIONS
+  console.log(more)
   const outcome = await form.submit(service, ada.id)
   if (!outcome.ok) console.log(outcome.error?.code, outcome.error?.field)
 

@@ -1,12 +1,13 @@
-//! Outbox dispatch through a mailer written in JavaScript.
+//! Outbox dispatch, through a mailer written in JavaScript or a built-in one.
 //!
 //! The core's dispatcher runs on the libuv pool and calls `Mailer::send` synchronously.
-//! The JS mailer (a function, or an object with `send`) is called on the JS thread
+//! A JS mailer (a function, or an object with `send`) is called on the JS thread
 //! through a threadsafe function; the worker waits for its outcome. A returned Promise
 //! is awaited; a rejection, a synchronous throw, or no answer within the timeout is a
-//! delivery failure (retried by the outbox), never a crash.
+//! delivery failure (retried by the outbox), never a crash. A built-in mailer (a
+//! `Mailer`, or its configuration object) runs entirely on the pool.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -14,13 +15,14 @@ use invite_core::mail::{InvitationEmail as CoreEmail, MailError, Mailer};
 use invite_core::service::DispatchReport as CoreReport;
 use invite_core::{Error as CoreError, ErrorCode};
 use napi::bindgen_prelude::{
-    AsyncTask, CallbackContext, Either, Either3, Function, JsObjectValue, Object, PromiseRaw,
-    Unknown,
+    AsyncTask, CallbackContext, ClassInstance, Either, Either4, Function, JsObjectValue, Object,
+    PromiseRaw, Unknown,
 };
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Status, ValueType};
 use napi_derive::napi;
 
+use crate::mailer::{Mailer as BuiltIn, MailerPlan};
 use crate::service::InviteService;
 use crate::task::Job;
 
@@ -192,42 +194,73 @@ impl Mailer for JsMailer {
 
 type JsFunction<'a> = Function<'a, InvitationEmail, MailerReturn>;
 
+/// What `dispatchOutbox` accepts (sorted out by `delivery`).
+type MailerArg<'a> = Either4<ClassInstance<'a, BuiltIn>, JsFunction<'a>, Object<'a>, Unknown<'a>>;
+
 fn bad_mailer() -> CoreError {
     CoreError::new(
         ErrorCode::InvalidConfig,
-        "the mailer must be a function or an object with a `send` method",
+        "the mailer must be a function, an object with a `send` method, a `Mailer`, or a mailer configuration with a `kind`",
     )
 }
 
-/// Builds the threadsafe mailer from a function or an object with `send`.
-fn js_mailer(
-    mailer: Either3<JsFunction<'_>, Object<'_>, Unknown<'_>>,
-    timeout: Duration,
-) -> Result<JsMailer, CoreError> {
-    let build = |f: &JsFunction<'_>| {
-        f.build_threadsafe_function::<InvitationEmail>()
-            .callee_handled::<false>()
-            .build()
-            .map_err(|e| CoreError::internal(format!("cannot hold the mailer: {}", e.reason)))
-    };
-    let function = match mailer {
-        Either3::A(f) => build(&f)?,
-        Either3::B(object) => {
+/// The mailer a dispatch run delivers through.
+enum Delivery {
+    /// JavaScript code, called on the JS thread.
+    Js(JsMailer),
+    /// A built-in mailer, built already.
+    Native(Arc<dyn Mailer>),
+    /// A built-in mailer's configuration, built on the pool.
+    Planned(MailerPlan),
+}
+
+impl Delivery {
+    /// Runs the dispatch through this mailer (on the pool).
+    fn dispatch(self, service: &invite_core::InviteService) -> Result<CoreReport, CoreError> {
+        match self {
+            Delivery::Js(mailer) => service.dispatch_outbox(&mailer),
+            Delivery::Native(mailer) => service.dispatch_outbox(&*mailer),
+            Delivery::Planned(plan) => service.dispatch_outbox(&*plan.build()?),
+        }
+    }
+}
+
+fn threadsafe(f: &JsFunction<'_>, timeout: Duration) -> Result<Delivery, CoreError> {
+    let function = f
+        .build_threadsafe_function::<InvitationEmail>()
+        .callee_handled::<false>()
+        .build()
+        .map_err(|e| CoreError::internal(format!("cannot hold the mailer: {}", e.reason)))?;
+    Ok(Delivery::Js(JsMailer { function, timeout }))
+}
+
+/// Sorts out what `dispatchOutbox` was given: a function, a `Mailer`, an object with a
+/// `send` method (called with its `this`), or a configuration object (one with a
+/// `kind` and no `send`).
+fn delivery(mailer: MailerArg<'_>, timeout: Duration) -> Result<Delivery, CoreError> {
+    match mailer {
+        Either4::A(built) => Ok(Delivery::Native(built.inner.clone())),
+        Either4::B(f) => threadsafe(&f, timeout),
+        Either4::C(object) => {
             let send: Unknown<'_> = object
                 .get_named_property("send")
                 .map_err(|_| bad_mailer())?;
-            if send.get_type().map_err(|_| bad_mailer())? != ValueType::Function {
-                return Err(bad_mailer());
+            match send.get_type().map_err(|_| bad_mailer())? {
+                ValueType::Function => {
+                    let send: JsFunction<'_> = object
+                        .get_named_property("send")
+                        .map_err(|_| bad_mailer())?;
+                    let bound = send.bind(object).map_err(|_| bad_mailer())?;
+                    threadsafe(&bound, timeout)
+                }
+                ValueType::Undefined if object.has_named_property("kind").unwrap_or(false) => {
+                    MailerPlan::read(&object, None).map(Delivery::Planned)
+                }
+                _ => Err(bad_mailer()),
             }
-            let send: JsFunction<'_> = object
-                .get_named_property("send")
-                .map_err(|_| bad_mailer())?;
-            let bound = send.bind(object).map_err(|_| bad_mailer())?;
-            build(&bound)?
         }
-        Either3::C(_) => return Err(bad_mailer()),
-    };
-    Ok(JsMailer { function, timeout })
+        Either4::D(_) => Err(bad_mailer()),
+    }
 }
 
 fn timeout(options: Option<&DispatchOptions>) -> Result<Duration, CoreError> {
@@ -248,24 +281,28 @@ fn timeout(options: Option<&DispatchOptions>) -> Result<Duration, CoreError> {
 
 #[napi]
 impl InviteService {
-    /// Delivers every due outbox email through `mailer`: an async function receiving an
-    /// `InvitationEmail`, or an object with such a `send` method. A rejected promise or a
-    /// thrown error is a delivery failure (retried with backoff, visible on the
-    /// invitation), never a crash. Resolves with what was delivered, retried and failed.
+    /// Delivers every due outbox email through `mailer`:
+    /// - an async function receiving an `InvitationEmail`, or an object with such a `send`
+    ///   method: a rejected promise or a thrown error is a delivery failure;
+    /// - a built-in `Mailer` (`Mailer.fromConfig`, `Mailer.file`, `Mailer.smtp`);
+    /// - or a built-in mailer's configuration (`{ kind: 'file', dir }`,
+    ///   `{ kind: 'smtp', host, port, tls, from, … }`), checked on every call: a bad one
+    ///   rejects with `INVALID_CONFIG` before anything is claimed.
+    ///
+    /// Failed deliveries are retried with backoff and visible on the invitation, never a
+    /// crash. `options.timeoutSeconds` bounds a JavaScript mailer (an SMTP mailer has its
+    /// own `timeoutSeconds`). Resolves with what was delivered, retried and failed.
     #[napi(
         catch_unwind,
-        ts_args_type = "mailer: ((email: InvitationEmail) => unknown) | { send(email: InvitationEmail): unknown }, options?: DispatchOptions | undefined | null",
+        ts_args_type = "mailer: ((email: InvitationEmail) => unknown) | { send(email: InvitationEmail): unknown } | Mailer | FileMailerConfig | SmtpMailerConfig, options?: DispatchOptions | undefined | null",
         ts_return_type = "Promise<DispatchReport>"
     )]
     pub fn dispatch_outbox(
         &self,
-        mailer: Either3<JsFunction<'_>, Object<'_>, Unknown<'_>>,
+        mailer: MailerArg<'_>,
         options: Option<DispatchOptions>,
     ) -> AsyncTask<Job<DispatchReport>> {
-        let mailer = timeout(options.as_ref()).and_then(|t| js_mailer(mailer, t));
-        self.run(move |s| {
-            let mailer = mailer?;
-            s.dispatch_outbox(&mailer).map(DispatchReport::from)
-        })
+        let mailer = timeout(options.as_ref()).and_then(|t| delivery(mailer, t));
+        self.run(move |s| mailer?.dispatch(s).map(DispatchReport::from))
     }
 }

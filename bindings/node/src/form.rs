@@ -454,6 +454,7 @@ mod tests {
     #[test]
     fn hint_codes_follow_the_core() {
         assert_eq!(hint_codes().len(), CoreHintCode::ALL.len());
+        assert_eq!(USER_OPTIONS, invite_core::form::USER_OPTIONS);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Node bindings for invite-core (napi-rs): the `InviteService` class, its records as
-//! plain camelCase objects with `Date` timestamps, errors with stable `.code`s, and a
-//! JavaScript mailer for the outbox. Every store call runs on the libuv pool.
+//! plain camelCase objects with `Date` timestamps, errors with stable `.code`s, and
+//! mailers for the outbox (JavaScript ones, or the core's file and SMTP mailers
+//! configured from JavaScript). Every store call runs on the libuv pool.
 //!
 //! One file per core area; no business rules here, only parsing, defaults and mapping.
 
@@ -14,6 +15,7 @@ mod form;
 mod invitee;
 mod lifecycle;
 mod listing;
+mod mailer;
 mod model;
 mod queries;
 mod service;

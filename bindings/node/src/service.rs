@@ -64,3 +64,53 @@ impl InviteService {
         self.inner.now()
     }
 }
+
+/// How this native module was built.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct BuildInfo {
+    /// `"release"` or `"debug"` (a debug build is many times slower: never benchmark it).
+    #[napi(ts_type = "'release' | 'debug'")]
+    pub profile: String,
+    /// Optional parts compiled in: `"sqlite"`, `"postgres"`, `"smtp"`.
+    #[napi(ts_type = "Array<'sqlite' | 'postgres' | 'smtp'>")]
+    pub features: Vec<String>,
+}
+
+/// How this native module was built (profile and optional features).
+#[napi(catch_unwind)]
+pub fn build_info() -> BuildInfo {
+    let features = [
+        ("sqlite", cfg!(feature = "sqlite")),
+        ("postgres", cfg!(feature = "postgres")),
+        ("smtp", cfg!(feature = "smtp")),
+    ];
+    BuildInfo {
+        profile: if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+        .to_owned(),
+        features: features
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(name, _)| (*name).to_owned())
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_info_names_the_profile() {
+        let info = build_info();
+        assert!(["debug", "release"].contains(&info.profile.as_str()));
+        assert_eq!(
+            info.features.contains(&"smtp".to_owned()),
+            cfg!(feature = "smtp")
+        );
+    }
+}
