@@ -7,10 +7,8 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::idempotency::idempotency_key;
-use super::send::{
-    NewInvitee, SentInvitation, Target, fingerprint, parse_draft_id, parse_draft_lifetime,
-    validate_placement, validate_target,
-};
+use super::request::{NewInvitee, SentInvitation, parse_draft_id, parse_draft_lifetime};
+use super::validate::{Target, fingerprint, validate_placement, validate_target};
 use super::{InviteService, Unit};
 use crate::error::{Error, ErrorCode, FieldError, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, RoleId, SubscriptionId, UserId};

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bulk::RowError;
-use super::send::SentInvitation;
+use super::request::SentInvitation;
 use super::{InviteService, Unit, found};
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::ids::{BusinessId, InvitationId};

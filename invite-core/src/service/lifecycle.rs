@@ -3,7 +3,7 @@
 use chrono::Duration;
 
 use super::catalog::{active_subscription, check_cap};
-use super::send::SentInvitation;
+use super::request::SentInvitation;
 use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Unit, found, inviter_rights};
 use crate::error::{Error, ErrorCode, FieldCode, FieldError, Result};
 use crate::ids::{BusinessId, InvitationId, UserId};

@@ -10,7 +10,9 @@ mod lifecycle;
 mod listing;
 mod paging;
 mod queries;
+mod request;
 mod send;
+mod validate;
 
 pub use accept::{AcceptRequest, Accepted, InvitationPreview};
 pub use bulk::{
@@ -24,7 +26,7 @@ pub use listing::InvitationFilter;
 pub use paging::{Page, PageRequest};
 pub use queries::MAX_QUERY_LEN;
 pub use queries::{BusinessOption, SubscriptionOption};
-pub use send::{NewInvitee, SendInvitationDraft, SendInvitationRequest, SentInvitation};
+pub use request::{NewInvitee, SendInvitationDraft, SendInvitationRequest, SentInvitation};
 
 use std::sync::Arc;
 
