@@ -615,7 +615,9 @@ pub fn render(input: &RenderInput) {
         message_id: MessageId::from(uuid::Uuid::from_u128(input.message_id)),
         business_id: invite_core::BusinessId::from(uuid::Uuid::from_u128(1)),
         invitation_id: invite_core::InvitationId::from(uuid::Uuid::from_u128(2)),
-        to: input.to.get(),
+        // Only validated addresses are ever mailed (invitations store the address
+        // `Email::parse` accepted); anything else stands for a plain one.
+        to: mailable(&input.to.get()),
         subject,
         text,
         html,
@@ -627,6 +629,17 @@ pub fn render(input: &RenderInput) {
     check_mime(&email);
     #[cfg(not(feature = "smtp"))]
     let _ = email;
+}
+
+/// The address as an invitation would hold it, or a plain one when validation refuses it.
+fn mailable(raw: &str) -> String {
+    let policy = EmailPolicy {
+        allow_non_ascii_local_part: true,
+    };
+    Email::parse(raw, "email", policy).map_or_else(
+        |_| "someone@example.com".to_owned(),
+        |e| e.address().to_owned(),
+    )
 }
 
 // ---------------------------------------------------------------------------------

@@ -45,6 +45,14 @@ impl Email {
                 "email is not a valid address",
             ));
         };
+        if local.starts_with('"') || local.contains('\\') {
+            // Quoted local parts are valid RFC 5322 but read differently by different
+            // mail software (a display name to some); no invitee needs one.
+            return Err(invalid(
+                FieldCode::InvalidEmail,
+                "quoted email addresses are not accepted",
+            ));
+        }
         if local.len() > MAX_LOCAL_OCTETS {
             return Err(invalid(
                 FieldCode::TooLong,
@@ -171,6 +179,8 @@ mod tests {
             FieldCode::TooLong
         );
         assert_eq!(code("mıke@x.com"), FieldCode::NonAsciiEmail);
+        assert_eq!(code("\"&a\"@example.com"), FieldCode::InvalidEmail);
+        assert_eq!(code("\"a b\"@example.com"), FieldCode::InvalidEmail);
     }
 
     #[test]
