@@ -2,13 +2,13 @@
 
 use chrono::Duration;
 
-use super::catalog::{active_subscription, check_cap};
+use super::catalog::{active_subscription, already_member, check_cap};
 use super::request::SentInvitation;
 use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Unit, found, inviter_rights};
 use crate::error::{Error, ErrorCode, FieldCode, FieldError, Result};
 use crate::ids::{BusinessId, InvitationId, UserId};
 use crate::model::{
-    DeliveryStatus, EventKind, Invitation, InvitationRecord, InvitationStatus, OutboxState,
+    DeliveryStatus, EventKind, Invitation, InvitationRecord, InvitationStatus, Invitee, OutboxState,
 };
 use crate::token::Token;
 
@@ -54,6 +54,9 @@ impl InviteService {
                     "this invitation was sent moments ago; wait before resending",
                     retry,
                 ));
+            }
+            if invitee_is_member(u, inv)? {
+                return Err(already_member());
             }
             if !inv.holds_reservation() {
                 if u.tx
@@ -154,6 +157,25 @@ impl InviteService {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether the invitee holds a seat in the invitation's subscription already (joined by
+/// another route since it was sent): resending it could only end in `ALREADY_MEMBER`.
+fn invitee_is_member(u: &mut Unit<'_>, inv: &Invitation) -> Result<bool> {
+    let user = match &inv.invitee {
+        Invitee::Existing { user_id } => Some(*user_id),
+        Invitee::New { .. } => {
+            u.tx.get_user_by_email_key(&inv.email_key)?
+                .map(|user| user.id)
+        }
+    };
+    match user {
+        Some(user) => Ok(u
+            .tx
+            .find_membership(inv.business_id, inv.subscription_id, user)?
+            .is_some()),
+        None => Ok(false),
     }
 }
 

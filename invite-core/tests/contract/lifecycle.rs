@@ -502,3 +502,24 @@ pub fn catalog_crud(store: Arc<dyn Store>) {
         ErrorCode::ValidationFailed
     );
 }
+
+pub fn resend_to_someone_who_joined_meanwhile_is_already_member(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let sent = w.service.send(&w.invite_existing(&w.alice)).unwrap();
+    w.clock.advance(Duration::days(8));
+    w.service.expire_overdue().unwrap();
+    w.service
+        .add_membership(w.business.id, w.subscription.id, w.alice.id, w.member.id)
+        .unwrap();
+    let err = w
+        .service
+        .resend(w.business.id, sent.invitation.id, w.admin.id, None)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::AlreadyMember);
+    assert_eq!(
+        w.usage().reserved,
+        0,
+        "no seat reserved for a doomed invitation"
+    );
+    w.assert_counters_match(&w.subscription);
+}

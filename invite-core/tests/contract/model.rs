@@ -246,6 +246,11 @@ impl Run {
                     return Ok(());
                 };
                 let expected = match self.model.effective(*i, now) {
+                    Stored::Pending | Stored::Expired
+                        if self.model.members.contains(&inv.email) =>
+                    {
+                        Err(ErrorCode::AlreadyMember)
+                    }
                     Stored::Pending | Stored::Expired if inv.stored == Stored::Pending => Ok(()),
                     Stored::Expired => {
                         let other = self
