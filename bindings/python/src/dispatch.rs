@@ -2,8 +2,8 @@
 //! or a built-in one (`FileMailer`, `SmtpMailer`: see `mailer.rs`).
 //!
 //! A built-in mailer runs entirely in Rust with the GIL released. For a Python mailer,
-//! the dispatcher runs with the GIL released and takes it back only around each call to
-//! the Python mailer. An `Exception` raised by the mailer becomes a delivery failure
+//! the dispatcher runs with the GIL released and takes it back once per claimed batch
+//! of emails (up to 100), calling the mailer's `send` for each. An `Exception` raised by the mailer becomes a delivery failure
 //! carrying its message (retried with backoff), never a crash. A `BaseException` that is
 //! not an `Exception` (`KeyboardInterrupt`, `SystemExit`) stops calling the mailer (and
 //! the other Python callbacks) for the rest of the run and is re-raised once the
@@ -65,27 +65,38 @@ struct PythonMailer {
     target: Py<PyAny>,
 }
 
-impl Mailer for PythonMailer {
-    fn send(&self, email: &InvitationEmail) -> Result<(), MailError> {
+impl PythonMailer {
+    /// Calls the Python mailer for one email (the GIL held).
+    fn deliver(&self, py: Python<'_>, email: &InvitationEmail) -> Result<(), MailError> {
         if callbacks::interrupted() {
             return Err(MailError(
                 "delivery interrupted before this email".to_owned(),
             ));
         }
-        Python::attach(|py| {
-            let email = PyInvitationEmail::from(email.clone());
-            match self.target.bind(py).call_method1("send", (email,)) {
-                Ok(_) => Ok(()),
-                Err(err) if err.is_instance_of::<PyException>(py) => {
-                    Err(MailError(failure_message(py, &err)))
-                }
-                Err(err) => {
-                    let message = format!("delivery interrupted: {}", failure_message(py, &err));
-                    callbacks::defer_interrupt(err);
-                    Err(MailError(message))
-                }
+        let email = PyInvitationEmail::from(email.clone());
+        match self.target.bind(py).call_method1("send", (email,)) {
+            Ok(_) => Ok(()),
+            Err(err) if err.is_instance_of::<PyException>(py) => {
+                Err(MailError(failure_message(py, &err)))
             }
-        })
+            Err(err) => {
+                let message = format!("delivery interrupted: {}", failure_message(py, &err));
+                callbacks::defer_interrupt(err);
+                Err(MailError(message))
+            }
+        }
+    }
+}
+
+impl Mailer for PythonMailer {
+    fn send(&self, email: &InvitationEmail) -> Result<(), MailError> {
+        Python::attach(|py| self.deliver(py, email))
+    }
+
+    /// One GIL acquisition for the whole claimed batch; the mailer still gets one
+    /// `send(email)` call per email, in outbox order.
+    fn send_batch(&self, emails: &[InvitationEmail]) -> Vec<Result<(), MailError>> {
+        Python::attach(|py| emails.iter().map(|email| self.deliver(py, email)).collect())
     }
 }
 

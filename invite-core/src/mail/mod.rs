@@ -55,6 +55,13 @@ pub struct MailError(pub String);
 pub trait Mailer: Send + Sync {
     /// Delivers one email or says why not.
     fn send(&self, email: &InvitationEmail) -> Result<(), MailError>;
+
+    /// Delivers a batch (the emails one dispatcher claim took), one outcome per email in
+    /// the same order. The default sends them one by one; a mailer whose every call has
+    /// a fixed cost (a hop to another thread or language, a connection) overrides it.
+    fn send_batch(&self, emails: &[InvitationEmail]) -> Vec<Result<(), MailError>> {
+        emails.iter().map(|email| self.send(email)).collect()
+    }
 }
 
 /// Keeps every email in memory (tests, examples, the development mailbox).

@@ -1,13 +1,15 @@
 //! The outbox dispatcher: claims due emails, renders them, hands them to a `Mailer`
 //! outside any transaction, and records the outcome with retries and backoff.
 
+use std::collections::HashMap;
+
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::lifecycle::not_pending;
 use super::{InviteService, Unit, found};
 use crate::error::{Error, ErrorCode, Result};
-use crate::ids::{BusinessId, InvitationId, UserId};
+use crate::ids::{ApplicationId, BusinessId, InvitationId, RoleId, UserId};
 use crate::mail::{EmailContext, InvitationEmail, Mailer};
 use crate::model::{
     DeliveryState, EventKind, Invitation, InvitationStatus, Invitee, OutboxMessage, OutboxState,
@@ -41,18 +43,7 @@ impl InviteService {
             let Some(claimed) = self.write(|u| self.claim(u))? else {
                 return Ok(report);
             };
-            let outcomes: Vec<(OutboxMessage, Result<(), String>)> = claimed
-                .into_iter()
-                .map(|(message, context)| {
-                    let outcome = match context {
-                        Ok((context, inv)) => mailer
-                            .send(&self.render(&message, &context, inv))
-                            .map_err(|e| e.0),
-                        Err(reason) => Err(reason),
-                    };
-                    (message, outcome)
-                })
-                .collect();
+            let outcomes = self.deliver(claimed, mailer);
             // One commit records the whole batch: a crash before it re-sends the batch
             // after the lease, under the same message ids.
             let states = self.write(|u| {
@@ -70,6 +61,42 @@ impl InviteService {
                 }
             }
         }
+    }
+
+    /// Renders the claimed messages and hands the renderable ones to `mailer` in one
+    /// batch; a message that could not be built keeps its reason, and a message the
+    /// mailer gave no outcome for counts as failed.
+    fn deliver(
+        &self,
+        claimed: Claimed,
+        mailer: &dyn Mailer,
+    ) -> Vec<(OutboxMessage, Result<(), String>)> {
+        let mut emails = Vec::with_capacity(claimed.len());
+        let mut messages = Vec::with_capacity(claimed.len());
+        for (message, context) in claimed {
+            let unbuildable = match context {
+                Ok((context, inv)) => {
+                    emails.push(self.render(&message, &context, inv));
+                    None
+                }
+                Err(reason) => Some(reason),
+            };
+            messages.push((message, unbuildable));
+        }
+        let mut delivered = mailer.send_batch(&emails).into_iter();
+        messages
+            .into_iter()
+            .map(|(message, unbuildable)| {
+                let outcome = match unbuildable {
+                    Some(reason) => Err(reason),
+                    None => delivered.next().map_or_else(
+                        || Err("the mailer returned no outcome for this email".to_owned()),
+                        |sent| sent.map_err(|e| e.0),
+                    ),
+                };
+                (message, outcome)
+            })
+            .collect()
     }
 
     /// Queues an invitation's failed email again (an admin's "retry delivery").
@@ -123,6 +150,7 @@ impl InviteService {
             return Ok(None);
         }
         let mut claimed = Vec::new();
+        let mut names = Names::default();
         for mut message in due {
             let record =
                 u.tx.get_invitation(message.business_id, message.invitation_id)?;
@@ -138,7 +166,7 @@ impl InviteService {
             message.attempts += 1;
             message.next_attempt_at = u.now + self.config.delivery.lease;
             u.tx.update_message(&message)?;
-            let context = self.email_context(u, &message, invitation)?;
+            let context = self.email_context(u, &mut names, &message, invitation)?;
             claimed.push((message, context));
         }
         Ok(Some(claimed))
@@ -150,6 +178,7 @@ impl InviteService {
     fn email_context(
         &self,
         u: &mut Unit<'_>,
+        names: &mut Names,
         message: &OutboxMessage,
         inv: Invitation,
     ) -> Result<Result<(EmailContext, Invitation), String>> {
@@ -160,25 +189,23 @@ impl InviteService {
         else {
             return Ok(Err("the link could not be rebuilt (sealed with another outbox key); resend the invitation".to_owned()));
         };
-        let business = found(u.tx.get_business(inv.business_id)?, "business")?;
-        let app = found(u.tx.get_app(inv.app_id)?, "app")?;
-        let role = found(u.tx.get_role(inv.role_id)?, "role")?;
-        let inviter = found(u.tx.get_user(inv.inviter_id)?, "user")?;
+        let business_name = names.business(u, inv.business_id)?;
+        let app_name = names.app(u, inv.app_id)?;
+        let role_name = names.role(u, inv.role_id)?;
+        let inviter_name = found(names.user(u, inv.inviter_id)?, "user")?;
         let invitee_name = match &inv.invitee {
             Invitee::New {
                 first_name,
                 last_name,
             } => Some(format!("{first_name} {last_name}")),
-            Invitee::Existing { user_id } => {
-                u.tx.get_user(*user_id)?.map(|user| user.display_name())
-            }
+            Invitee::Existing { user_id } => names.user(u, *user_id)?,
         };
         let context = EmailContext {
-            inviter_name: inviter.display_name(),
+            inviter_name,
             invitee_name,
-            business_name: business.name,
-            app_name: app.name,
-            role_name: role.name,
+            business_name,
+            app_name,
+            role_name,
             expires_at: inv.expires_at,
             accept_link: self.accept_link(&token),
             locale: inv.locale.clone(),
@@ -272,4 +299,54 @@ impl InviteService {
             .unwrap_or(i32::MAX);
         (d.base_backoff * factor).min(d.max_backoff)
     }
+}
+
+/// The names one claim's emails show, read once per claim: a batch usually shares its
+/// business, app, role and inviter, so each is one store read instead of one per email.
+#[derive(Default)]
+struct Names {
+    businesses: HashMap<BusinessId, String>,
+    apps: HashMap<ApplicationId, String>,
+    roles: HashMap<RoleId, String>,
+    users: HashMap<UserId, Option<String>>,
+}
+
+impl Names {
+    fn business(&mut self, u: &mut Unit<'_>, id: BusinessId) -> Result<String> {
+        cached(&mut self.businesses, id, || {
+            found(u.tx.get_business(id)?, "business").map(|b| b.name)
+        })
+    }
+
+    fn app(&mut self, u: &mut Unit<'_>, id: ApplicationId) -> Result<String> {
+        cached(&mut self.apps, id, || {
+            found(u.tx.get_app(id)?, "app").map(|a| a.name)
+        })
+    }
+
+    fn role(&mut self, u: &mut Unit<'_>, id: RoleId) -> Result<String> {
+        cached(&mut self.roles, id, || {
+            found(u.tx.get_role(id)?, "role").map(|r| r.name)
+        })
+    }
+
+    /// A user's display name; `None` for a user that no longer exists.
+    fn user(&mut self, u: &mut Unit<'_>, id: UserId) -> Result<Option<String>> {
+        cached(&mut self.users, id, || {
+            Ok(u.tx.get_user(id)?.map(|user| user.display_name()))
+        })
+    }
+}
+
+fn cached<K: std::hash::Hash + Eq, V: Clone>(
+    map: &mut HashMap<K, V>,
+    key: K,
+    read: impl FnOnce() -> Result<V>,
+) -> Result<V> {
+    if let Some(value) = map.get(&key) {
+        return Ok(value.clone());
+    }
+    let value = read()?;
+    map.insert(key, value.clone());
+    Ok(value)
 }

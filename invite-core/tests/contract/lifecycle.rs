@@ -1,11 +1,12 @@
 //! Revoke, decline, sweep, resend of expired invitations, listing, events, delivery, catalog.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
 use invite_core::{
     AcceptRequest, CapturingMailer, DeliveryState, ErrorCode, EventKind, FailingMailer,
-    InvitationFilter, InvitationStatus, NewSubscription, PageRequest, SendInvitationRequest, Store,
+    InvitationEmail, InvitationFilter, InvitationStatus, MailError, Mailer, NewSubscription,
+    PageRequest, SendInvitationRequest, Store,
 };
 
 use crate::common::{World, person};
@@ -409,6 +410,87 @@ pub fn dispatch_retries_and_marks_delivery(store: Arc<dyn Store>) {
             .unwrap_err()
             .code(),
         ErrorCode::InvitationNotPending
+    );
+}
+
+/// A mailer that takes each claim as one batch: it records each batch's recipients, fails the
+/// email to `fail@…` and gives no outcome for the batch's last email.
+#[derive(Default)]
+struct BatchMailer {
+    batches: Mutex<Vec<Vec<String>>>,
+}
+
+impl Mailer for BatchMailer {
+    fn send(&self, _email: &InvitationEmail) -> Result<(), MailError> {
+        Err(MailError("send_batch is the only path".into()))
+    }
+
+    fn send_batch(&self, emails: &[InvitationEmail]) -> Vec<Result<(), MailError>> {
+        self.batches
+            .lock()
+            .unwrap()
+            .push(emails.iter().map(|e| e.to.clone()).collect());
+        emails
+            .iter()
+            .take(emails.len().saturating_sub(1))
+            .map(|e| {
+                if e.to.starts_with("fail@") {
+                    Err(MailError("mailbox unavailable".into()))
+                } else {
+                    Ok(())
+                }
+            })
+            .collect()
+    }
+}
+
+pub fn dispatch_hands_each_claim_to_the_mailer_as_one_batch(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let addresses = ["ann@example.com", "fail@example.com", "last@example.com"];
+    let sent: Vec<_> = addresses
+        .iter()
+        .map(|to| {
+            w.service
+                .send(&w.invite_new("Some", "One", to))
+                .unwrap()
+                .invitation
+                .id
+        })
+        .collect();
+    let mailer = BatchMailer::default();
+    let report = w.service.dispatch_outbox(&mailer).unwrap();
+    assert_eq!(
+        *mailer.batches.lock().unwrap(),
+        vec![
+            addresses
+                .iter()
+                .map(|a| (*a).to_owned())
+                .collect::<Vec<_>>()
+        ],
+        "one batch, in outbox order"
+    );
+    assert_eq!(
+        (report.delivered, report.retrying, report.failed),
+        (1, 2, 0)
+    );
+    let states: Vec<_> = sent
+        .iter()
+        .map(|id| {
+            w.service
+                .get_invitation(w.business.id, *id)
+                .unwrap()
+                .delivery
+                .state
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            DeliveryState::Sent,
+            DeliveryState::Queued,
+            DeliveryState::Queued
+        ],
+        "a failed email and one the mailer gave no outcome for are retried; the rest are delivered"
     );
 }
 

@@ -62,6 +62,7 @@ macro_rules! contract_tests {
             lifecycle::list_filters_and_pagination,
             lifecycle::events_record_every_transition,
             lifecycle::dispatch_retries_and_marks_delivery,
+            lifecycle::dispatch_hands_each_claim_to_the_mailer_as_one_batch,
             lifecycle::catalog_crud,
             races::concurrent_accepts_of_one_token,
             races::threads_never_oversell,
