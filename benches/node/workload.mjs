@@ -2,6 +2,13 @@
 // PERF.md's invite/accept workload through the Node API of invite-core, with its floor
 // (better-sqlite3) measured in the same run, and the cost of the hop off the main thread.
 //
+// Execution: the store lines run the service with `execution: 'inline'` (every call on
+// the main thread, an already-settled Promise, no hop to the libuv pool; `--execution
+// threadPool` for the pool instead); `dispatchOutbox` runs on the pool in both modes (its
+// JavaScript mailer gets each claimed batch in one hop). Every JSON line says which mode
+// its figures are in (`"execution"`: `inline` or `threadPool`; the floor is synchronous,
+// `inline`).
+//
 // Setup (untimed): one business, one app enabled for it, one subscription with N + 1
 // seats, one role `member`, one business admin. Then, timed:
 //   1. invite: N `await service.send(…)` calls, one after the other, each to a new user
@@ -11,11 +18,12 @@
 // The floor (better-sqlite3 12, synchronous): N bare single-row INSERTs, each in its own
 // transaction, on a fresh file in the same mode, then N UPDATEs (`:memory:` for the
 // memory store).
-// The hop: every store call runs on the libuv pool and settles a Promise. Measured on
-// the memory store, where the core's own work is about a microsecond: N awaited
-// `seatUsage` calls, against N synchronous native calls, N awaited sends against one
-// `bulkSend` of N rows (one hop for all), and the same `seatUsage` calls kept 64 in
-// flight.
+// The hop (thread-pool mode): every store call runs on the libuv pool and settles a
+// Promise. Measured on the memory store, where the core's own work is about a
+// microsecond: N awaited `seatUsage` calls, against N synchronous native calls, N awaited
+// sends against one `bulkSend` of N rows (one hop for all), and the same `seatUsage`
+// calls kept 64 in flight; for comparison, N awaited `seatUsage` calls of an inline
+// service (`inline_per_call_us`).
 //
 // Stores: memory, sqlite-default (`journal_mode=delete&synchronous=full`), sqlite-wal
 // (`journal_mode=wal&synchronous=normal`). Each measurement runs in a fresh child process
@@ -26,6 +34,7 @@
 //   node benches/node/workload.mjs --stores sqlite-wal --runs 5 --n 5000
 //   node benches/node/workload.mjs sqlite-wal 2000      # one run of one store and its floor
 //   node benches/node/workload.mjs hop 2000             # one run of the hop measurement
+//   node benches/node/workload.mjs --execution threadPool --stores sqlite-wal  # pool mode
 //
 // Needs a release build of bindings/node (`npm run build` there, or
 // `INVITE_NODE_RELEASE=1 scripts/test-node`); a debug build is refused unless
@@ -46,6 +55,7 @@ const { InviteService, buildInfo } = binding
 const Database = require('better-sqlite3')
 
 const STORES = ['memory', 'sqlite-default', 'sqlite-wal']
+const EXECUTIONS = ['inline', 'threadPool']
 /** Per mode: the store URL's query and the pragmas PERF.md's mode means. */
 const MODES = {
   'sqlite-default': { query: 'journal_mode=delete&synchronous=full', journal_mode: 'delete', synchronous: 'full' },
@@ -67,12 +77,14 @@ function check(condition, message) {
 }
 
 /** PERF.md's setup: business, app, subscription with `seats`, role, admin. */
-async function setup(storeUrl, seats) {
+async function setup(storeUrl, seats, execution = 'threadPool') {
   const service = await InviteService.open({
     store: storeUrl,
     acceptBaseUrl: 'https://app.example.com/accept',
     limits: UNLIMITED,
+    execution,
   })
+  check(service.config().execution === execution, `the service runs ${service.config().execution}, not ${execution}`)
   const business = await service.createBusiness('Bench Co')
   const app = await service.createApp('Bench App')
   await service.setAppEnabled(business.id, app.id, true)
@@ -86,8 +98,8 @@ async function setup(storeUrl, seats) {
 
 const person = (i) => ({ firstName: `First${i}`, lastName: `Last${i}`, email: `user${i}@example.com` })
 
-async function runWorkload(storeUrl, n) {
-  const { service, business, sub, admin, placement } = await setup(storeUrl, n + 1)
+async function runWorkload(storeUrl, n, execution) {
+  const { service, business, sub, admin, placement } = await setup(storeUrl, n + 1, execution)
   const requests = Array.from({ length: n }, (_, i) => ({ inviterId: admin.id, newUser: person(i), ...placement }))
   const mailbox = []
   const mailer = async (email) => {
@@ -187,6 +199,13 @@ async function measureHop(n) {
   const bulkSecs = seconds(started)
   check(bulk.sent === n, `the bulk send sent every row (${bulk.sent} of ${n})`)
 
+  // 5. The same awaited seatUsage calls on an inline service: no hop at all.
+  const inline = await setup('memory:', 1, 'inline')
+  for (let i = 0; i < 200; i++) await inline.service.seatUsage(inline.business.id, inline.sub.id) // warm-up
+  started = now()
+  for (let i = 0; i < n; i++) await inline.service.seatUsage(inline.business.id, inline.sub.id)
+  const inlineAwaited = seconds(started)
+
   const perCall = perItemUs(awaited, n)
   return {
     impl: 'invite-core/node/hop',
@@ -198,13 +217,15 @@ async function measureHop(n) {
     in_flight: IN_FLIGHT,
     send_per_call_us: perItemUs(sends, n),
     bulk_per_row_us: perItemUs(bulkSecs, n),
+    inline_per_call_us: perItemUs(inlineAwaited, n),
     peak_rss_mb: peakRssMb(),
     store: 'memory',
+    execution: 'threadPool',
   }
 }
 
 /** One measurement in this process: `STORE`, `floor:STORE` or `hop`. */
-async function measure(target, n) {
+async function measure(target, n, execution) {
   if (target === 'hop') return measureHop(n)
   const floor = target.startsWith('floor:')
   const store = floor ? target.slice('floor:'.length) : target
@@ -215,7 +236,7 @@ async function measure(target, n) {
     let modes = null
     if (store === 'memory') {
       if (floor) ({ figures, modes } = runFloor(':memory:', null, n))
-      else figures = await runWorkload('memory:', n)
+      else figures = await runWorkload('memory:', n, execution)
     } else {
       const mode = MODES[store]
       const expected = { journal_mode: mode.journal_mode, synchronous: mode.synchronous }
@@ -224,7 +245,7 @@ async function measure(target, n) {
         check(JSON.stringify(modes) === JSON.stringify(expected), `floor ran in ${JSON.stringify(modes)}`)
       } else {
         const file = path.join(scratch, 'bench.sqlite')
-        figures = await runWorkload(`sqlite:${file}?${mode.query}`, n)
+        figures = await runWorkload(`sqlite:${file}?${mode.query}`, n, execution)
         const found = journalModeOf(file) // the store's own setting, checked on the file
         check(found === mode.journal_mode, `${file} is in journal mode ${found}, not ${mode.journal_mode}`)
         modes = expected
@@ -238,6 +259,8 @@ async function measure(target, n) {
       accept_per_s: round1(figures.accept_per_s),
       peak_rss_mb: peakRssMb(),
       sqlite: modes,
+      // better-sqlite3 is synchronous: the floor always runs on the calling thread.
+      execution: floor ? 'inline' : execution,
     }
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true })
@@ -245,8 +268,8 @@ async function measure(target, n) {
 }
 
 /** Runs one measurement in a fresh Node process and returns its JSON line. */
-function child(target, n) {
-  const args = [fileURLToPath(import.meta.url), '--one', target, '--n', String(n), '--allow-debug']
+function child(target, n, execution) {
+  const args = [fileURLToPath(import.meta.url), '--one', target, '--n', String(n), '--execution', execution, '--allow-debug']
   let out
   try {
     out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
@@ -257,7 +280,8 @@ function child(target, n) {
 }
 
 function label(line) {
-  return line.sqlite ? `${line.impl} (${line.sqlite.journal_mode})` : line.impl
+  const name = line.sqlite ? `${line.impl} (${line.sqlite.journal_mode})` : line.impl
+  return line.impl.startsWith('invite-core/node/') && line.impl !== 'invite-core/node/hop' ? `${name} [${line.execution}]` : name
 }
 
 function median(values) {
@@ -273,6 +297,7 @@ async function main() {
       n: { type: 'string' },
       runs: { type: 'string' },
       stores: { type: 'string' },
+      execution: { type: 'string', default: 'inline' },
       'allow-debug': { type: 'boolean', default: false },
       one: { type: 'string' }, // child mode: one measurement
       help: { type: 'boolean', short: 'h', default: false },
@@ -284,6 +309,8 @@ async function main() {
     console.log(header.map((l) => l.replace(/^\/\/ ?/, '')).join('\n'))
     return
   }
+  const execution = values.execution
+  check(EXECUTIONS.includes(execution), `--execution must be one of ${EXECUTIONS.join(', ')}, not \`${execution}\``)
   const n = Number(values.n ?? positionals[1] ?? 2000)
   check(Number.isInteger(n) && n > 0, `N must be a positive whole number, not \`${values.n ?? positionals[1]}\``)
   const info = buildInfo()
@@ -293,7 +320,7 @@ async function main() {
     process.exit(2)
   }
   if (values.one) {
-    console.log(JSON.stringify(await measure(values.one, n)))
+    console.log(JSON.stringify(await measure(values.one, n, execution)))
     return
   }
 
@@ -319,7 +346,7 @@ async function main() {
   const results = new Map()
   for (let run = 0; run < runs; run++) {
     for (const target of targets) {
-      const line = child(target, n)
+      const line = child(target, n, execution)
       console.log(JSON.stringify(line))
       const key = label(line)
       if (!results.has(key)) results.set(key, [])
@@ -333,15 +360,15 @@ async function main() {
     if (name === 'invite-core/node/hop') {
       const m = (k) => median(lines.map((l) => l[k]))
       console.error(
-        `  ${name.padEnd(38)} awaited call ${m('per_call_us').toFixed(1)} µs (sync native call ${m('sync_call_us').toFixed(2)} µs, ` +
-          `${IN_FLIGHT} in flight ${m('pipelined_per_call_us').toFixed(1)} µs); send ${m('send_per_call_us').toFixed(1)} µs vs ` +
-          `bulk ${m('bulk_per_row_us').toFixed(1)} µs/row`,
+        `  ${name.padEnd(46)} awaited call ${m('per_call_us').toFixed(1)} µs (sync native call ${m('sync_call_us').toFixed(2)} µs, ` +
+          `${IN_FLIGHT} in flight ${m('pipelined_per_call_us').toFixed(1)} µs, inline ${m('inline_per_call_us').toFixed(1)} µs); ` +
+          `send ${m('send_per_call_us').toFixed(1)} µs vs bulk ${m('bulk_per_row_us').toFixed(1)} µs/row`,
       )
       continue
     }
     const m = (k) => median(lines.map((l) => l[k]))
     console.error(
-      `  ${name.padEnd(38)} invites/s ${Math.round(m('invite_per_s')).toLocaleString('en').padStart(9)}   ` +
+      `  ${name.padEnd(46)} invites/s ${Math.round(m('invite_per_s')).toLocaleString('en').padStart(9)}   ` +
         `accepts/s ${Math.round(m('accept_per_s')).toLocaleString('en').padStart(9)}   peak RSS ${m('peak_rss_mb').toFixed(1).padStart(6)} MB`,
     )
   }

@@ -65,9 +65,10 @@ export declare class InviteForm {
 
 /**
  * The invitation engine. Open one with `await InviteService.open(options)`; share it.
- * Every method that touches the store returns a Promise and runs on the libuv thread
- * pool; failures reject with an `Error` carrying `.code` (and `.errors` for
- * `VALIDATION_FAILED`).
+ * Every method that touches the store returns a Promise: by default the call runs on
+ * the libuv thread pool; with `execution: 'inline'` it runs on the calling thread and
+ * the Promise is already settled. Failures reject with an `Error` carrying `.code` (and
+ * `.errors` for `VALIDATION_FAILED`).
  */
 export declare class InviteService {
   /**
@@ -144,9 +145,17 @@ export declare class InviteService {
    *   `{ kind: 'smtp', host, port, tls, from, … }`), checked on every call: a bad one
    *   rejects with `INVALID_CONFIG` before anything is claimed.
    *
-   * Failed deliveries are retried with backoff and visible on the invitation, never a
-   * crash. `options.timeoutSeconds` bounds a JavaScript mailer (an SMTP mailer has its
-   * own `timeoutSeconds`). Resolves with what was delivered, retried and failed.
+   * A JavaScript mailer is called for every email of a claimed batch (up to 100) in
+   * outbox order, each call starting right after the previous one returned (not after
+   * its promise settled): the emails of a batch are in flight together. Failed
+   * deliveries are retried with backoff and visible on the invitation, never a crash.
+   * `options.timeoutSeconds` bounds a JavaScript mailer: an email of a batch not
+   * settled that long after the batch started is a failed attempt (an SMTP mailer has
+   * its own `timeoutSeconds`). Resolves with what was delivered, retried and failed.
+   *
+   * Always runs on the libuv pool, even with `execution: 'inline'`: a JavaScript
+   * mailer may be async, and the event loop must keep turning while the dispatch
+   * waits for it.
    */
   dispatchOutbox(mailer: ((email: InvitationEmail) => unknown) | { send(email: InvitationEmail): unknown } | Mailer | FileMailerConfig | SmtpMailerConfig, options?: DispatchOptions | undefined | null): Promise<DispatchReport>
   /**
@@ -207,10 +216,11 @@ export declare class InviteService {
   grantableRoles(inviterId: string, businessId: string, appId: string): Promise<Array<Role>>
   /**
    * Opens the store named by `options.store` (default `memory:`) and builds a service.
-   * Rejects with `INVALID_CONFIG` for a bad URL, base URL, expiry or outbox key.
+   * Rejects with `INVALID_CONFIG` for a bad URL, base URL, expiry, outbox key or
+   * execution mode. With `execution: 'inline'`, opening runs inline too.
    */
   static open(options?: ServiceOptions | undefined | null): Promise<InviteService>
-  /** The configuration in force. */
+  /** The configuration in force (with the execution mode). */
   config(): ConfigView
   /** The kind of store behind the service (`"memory"`, `"sqlite"`, `"postgres"`). */
   get storeKind(): string
@@ -395,6 +405,8 @@ export interface ConfigView {
   delivery: DeliveryView
   /** Idempotency memory, in seconds. */
   idempotencyTtlSeconds: number
+  /** Where the service's calls run. */
+  execution: Execution
 }
 
 /** Outbox delivery settings (retries with exponential backoff). */
@@ -438,7 +450,10 @@ export interface DeliveryView {
 
 /** Options of `dispatchOutbox`. */
 export interface DispatchOptions {
-  /** Seconds the mailer has to settle one email before it counts as failed (default 30). */
+  /**
+   * Seconds a JavaScript mailer has to settle the emails of one batch (all started
+   * together) before those still unsettled count as failed attempts (default 30).
+   */
   timeoutSeconds?: number | undefined | null
 }
 
@@ -495,6 +510,9 @@ export interface EventPage {
   /** Pass as `cursor` to read the next page; `null` on the last page. */
   nextCursor: string | null
 }
+
+/** Where a service's calls run (`InviteService.open({ execution })`). */
+export type Execution = 'threadPool' | 'inline'
 
 /** A field problem code carried in `errors[].code` of `VALIDATION_FAILED`. */
 export type FieldCode = 'REQUIRED' | 'INVALID_EMAIL' | 'NON_ASCII_EMAIL' | 'TOO_LONG' | 'INVALID_CHARACTERS' | 'UNKNOWN_OPTION' | 'OUT_OF_RANGE' | 'CONFLICTING'
@@ -1043,6 +1061,14 @@ export interface ServiceOptions {
   outboxKey?: Uint8Array | undefined | null
   /** A manual clock (tests, simulations); default: the system clock. */
   clock?: ManualClock | undefined | null
+  /**
+   * Where the service's calls run (default `'threadPool'`): `'threadPool'` runs each
+   * on the libuv pool, so the event loop keeps turning while it runs; `'inline'` runs
+   * each on the calling thread and returns an already-settled Promise (no hop to the
+   * pool; the event loop waits for the call). Any other value rejects with
+   * `INVALID_CONFIG`.
+   */
+  execution?: Execution | undefined | null
 }
 
 /**

@@ -846,6 +846,7 @@ module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.errorKind = nativeBinding.errorKind
 module.exports.ErrorKind = nativeBinding.ErrorKind
 module.exports.EventKind = nativeBinding.EventKind
+module.exports.Execution = nativeBinding.Execution
 module.exports.FieldCode = nativeBinding.FieldCode
 module.exports.fieldCodes = nativeBinding.fieldCodes
 module.exports.HintCode = nativeBinding.HintCode

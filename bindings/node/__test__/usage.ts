@@ -10,6 +10,7 @@ import {
   errorCodes,
   errorKind,
   type ErrorCode,
+  type Execution,
   type FieldError,
   type FormView,
   type Invitation,
@@ -37,6 +38,15 @@ export async function usage(): Promise<void> {
     outboxKey: new Uint8Array(32),
     clock,
   })
+  // Inline execution: same API, already-settled Promises, no hop to the thread pool.
+  const inline: InviteService = await InviteService.open({ store: 'sqlite:invites.db', execution: 'inline' })
+  const mode: Execution = inline.config().execution
+  await InviteService.open({ execution: 'threadPool' })
+  await InviteService.open({ execution: null })
+  // @ts-expect-error `execution` is 'threadPool' | 'inline'
+  await InviteService.open({ execution: 'fast' })
+  console.log(mode satisfies 'threadPool' | 'inline')
+
   const acme = await service.createBusiness('Acme')
   const app = await service.createApp('Billing')
   await service.setAppEnabled(acme.id, app.id, true)

@@ -5,14 +5,13 @@ use invite_core::service::{
     BulkRowDraft, BulkSendDraft, BulkSendRequest, BulkSendResult as CoreResult, RowError as CoreRow,
 };
 use invite_core::{Error as CoreError, UserId};
-use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
 use crate::convert::{id, opt_seconds};
 use crate::error::FieldError;
 use crate::lifecycle::{NewInviteeInput, SentInvitation};
 use crate::service::InviteService;
-use crate::task::Job;
+use crate::task::Call;
 
 /// One invitee of a bulk send: an existing user or a new person.
 #[napi(object)]
@@ -163,7 +162,7 @@ impl InviteService {
     /// problems with one invitee (validation, duplicates, seats, limits) fail only its
     /// row. Seats are counted across the batch: rows beyond the free seats fail.
     #[napi(catch_unwind, ts_return_type = "Promise<BulkSendResult>")]
-    pub fn bulk_send(&self, input: BulkSendInput) -> AsyncTask<Job<BulkSendResult>> {
+    pub fn bulk_send(&self, input: BulkSendInput) -> Call<BulkSendResult> {
         self.run(move |s| {
             s.bulk_send(&input.into_request()?)
                 .map(BulkSendResult::from)

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use invite_core::{BusinessId, NewSubscription, NewUser};
-use napi::bindgen_prelude::{AsyncTask, Either, Null};
+use napi::bindgen_prelude::{Either, Null};
 use napi_derive::napi;
 
 use crate::convert::{PageOptions, id, opt_id, page_request};
@@ -11,7 +11,7 @@ use crate::model::{
     SubscriptionStatus, User, list, page,
 };
 use crate::service::InviteService;
-use crate::task::Job;
+use crate::task::Call;
 
 /// A person to create.
 #[napi(object)]
@@ -122,13 +122,13 @@ fn date(value: Option<Either<DateTime<Utc>, Null>>) -> Option<DateTime<Utc>> {
 impl InviteService {
     /// Creates a business.
     #[napi(catch_unwind, ts_return_type = "Promise<Business>")]
-    pub fn create_business(&self, name: String) -> AsyncTask<Job<Business>> {
+    pub fn create_business(&self, name: String) -> Call<Business> {
         self.run(move |s| s.create_business(&name).map(Business::from))
     }
 
     /// Renames a business.
     #[napi(catch_unwind, ts_return_type = "Promise<Business>")]
-    pub fn rename_business(&self, business_id: String, name: String) -> AsyncTask<Job<Business>> {
+    pub fn rename_business(&self, business_id: String, name: String) -> Call<Business> {
         self.run(move |s| {
             s.rename_business(id(&business_id)?, &name)
                 .map(Business::from)
@@ -137,54 +137,49 @@ impl InviteService {
 
     /// A business by id (`NOT_FOUND` if missing).
     #[napi(catch_unwind, ts_return_type = "Promise<Business>")]
-    pub fn get_business(&self, business_id: String) -> AsyncTask<Job<Business>> {
+    pub fn get_business(&self, business_id: String) -> Call<Business> {
         self.run(move |s| s.get_business(id(&business_id)?).map(Business::from))
     }
 
     /// Every business.
     #[napi(catch_unwind, ts_return_type = "Promise<Array<Business>>")]
-    pub fn list_businesses(&self) -> AsyncTask<Job<Vec<Business>>> {
+    pub fn list_businesses(&self) -> Call<Vec<Business>> {
         self.run(|s| s.list_businesses().map(list))
     }
 
     /// Creates an app.
     #[napi(catch_unwind, ts_return_type = "Promise<App>")]
-    pub fn create_app(&self, name: String) -> AsyncTask<Job<App>> {
+    pub fn create_app(&self, name: String) -> Call<App> {
         self.run(move |s| s.create_app(&name).map(App::from))
     }
 
     /// Renames an app.
     #[napi(catch_unwind, ts_return_type = "Promise<App>")]
-    pub fn rename_app(&self, app_id: String, name: String) -> AsyncTask<Job<App>> {
+    pub fn rename_app(&self, app_id: String, name: String) -> Call<App> {
         self.run(move |s| s.rename_app(id(&app_id)?, &name).map(App::from))
     }
 
     /// An app by id.
     #[napi(catch_unwind, ts_return_type = "Promise<App>")]
-    pub fn get_app(&self, app_id: String) -> AsyncTask<Job<App>> {
+    pub fn get_app(&self, app_id: String) -> Call<App> {
         self.run(move |s| s.get_app(id(&app_id)?).map(App::from))
     }
 
     /// Every app.
     #[napi(catch_unwind, ts_return_type = "Promise<Array<App>>")]
-    pub fn list_apps(&self) -> AsyncTask<Job<Vec<App>>> {
+    pub fn list_apps(&self) -> Call<Vec<App>> {
         self.run(|s| s.list_apps().map(list))
     }
 
     /// Enables or disables an app for a business.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn set_app_enabled(
-        &self,
-        business_id: String,
-        app_id: String,
-        enabled: bool,
-    ) -> AsyncTask<Job<()>> {
+    pub fn set_app_enabled(&self, business_id: String, app_id: String, enabled: bool) -> Call<()> {
         self.run(move |s| s.set_app_enabled(id(&business_id)?, id(&app_id)?, enabled))
     }
 
     /// Creates a subscription (business and app must exist).
     #[napi(catch_unwind, ts_return_type = "Promise<Subscription>")]
-    pub fn create_subscription(&self, input: NewSubscriptionInput) -> AsyncTask<Job<Subscription>> {
+    pub fn create_subscription(&self, input: NewSubscriptionInput) -> Call<Subscription> {
         self.run(move |s| {
             let mut new = NewSubscription::new(
                 id(&input.business_id)?,
@@ -204,7 +199,7 @@ impl InviteService {
     /// Replaces a subscription's plan, seats, status and window. A cap below the seats in
     /// use or reserved is `SEAT_LIMIT_REACHED`.
     #[napi(catch_unwind, ts_return_type = "Promise<Subscription>")]
-    pub fn update_subscription(&self, input: SubscriptionInput) -> AsyncTask<Job<Subscription>> {
+    pub fn update_subscription(&self, input: SubscriptionInput) -> Call<Subscription> {
         self.run(move |s| {
             let business: BusinessId = id(&input.business_id)?;
             let mut current = s.get_subscription(business, id(&input.id)?)?;
@@ -223,7 +218,7 @@ impl InviteService {
         &self,
         business_id: String,
         subscription_id: String,
-    ) -> AsyncTask<Job<Subscription>> {
+    ) -> Call<Subscription> {
         self.run(move |s| {
             s.get_subscription(id(&business_id)?, id(&subscription_id)?)
                 .map(Subscription::from)
@@ -232,11 +227,7 @@ impl InviteService {
 
     /// Seat usage of a subscription (total, used, reserved, available), from counters.
     #[napi(catch_unwind, ts_return_type = "Promise<SeatUsage>")]
-    pub fn seat_usage(
-        &self,
-        business_id: String,
-        subscription_id: String,
-    ) -> AsyncTask<Job<SeatUsage>> {
+    pub fn seat_usage(&self, business_id: String, subscription_id: String) -> Call<SeatUsage> {
         self.run(move |s| {
             s.seat_usage(id(&business_id)?, id(&subscription_id)?)
                 .map(SeatUsage::from)
@@ -245,11 +236,7 @@ impl InviteService {
 
     /// Recounts a subscription's seats from its records (O(n): for checks and repairs).
     #[napi(catch_unwind, ts_return_type = "Promise<SeatCounts>")]
-    pub fn recount_seats(
-        &self,
-        business_id: String,
-        subscription_id: String,
-    ) -> AsyncTask<Job<SeatCounts>> {
+    pub fn recount_seats(&self, business_id: String, subscription_id: String) -> Call<SeatCounts> {
         self.run(move |s| {
             s.recount_seats(id(&business_id)?, id(&subscription_id)?)
                 .map(SeatCounts::from)
@@ -258,7 +245,7 @@ impl InviteService {
 
     /// Creates a role of an app with a permission set.
     #[napi(catch_unwind, ts_return_type = "Promise<Role>")]
-    pub fn create_role(&self, input: NewRoleInput) -> AsyncTask<Job<Role>> {
+    pub fn create_role(&self, input: NewRoleInput) -> Call<Role> {
         self.run(move |s| {
             let permissions: Vec<&str> = input.permissions.iter().map(String::as_str).collect();
             s.create_role(id(&input.app_id)?, &input.key, &input.name, &permissions)
@@ -268,38 +255,38 @@ impl InviteService {
 
     /// A role by id.
     #[napi(catch_unwind, ts_return_type = "Promise<Role>")]
-    pub fn get_role(&self, role_id: String) -> AsyncTask<Job<Role>> {
+    pub fn get_role(&self, role_id: String) -> Call<Role> {
         self.run(move |s| s.get_role(id(&role_id)?).map(Role::from))
     }
 
     /// Every role of an app.
     #[napi(catch_unwind, ts_return_type = "Promise<Array<Role>>")]
-    pub fn list_roles(&self, app_id: String) -> AsyncTask<Job<Vec<Role>>> {
+    pub fn list_roles(&self, app_id: String) -> Call<Vec<Role>> {
         self.run(move |s| s.list_roles(id(&app_id)?).map(list))
     }
 
     /// Creates a user; `ALREADY_EXISTS` if the email is taken, `VALIDATION_FAILED` with
     /// every field problem otherwise.
     #[napi(catch_unwind, ts_return_type = "Promise<User>")]
-    pub fn create_user(&self, input: NewUserInput) -> AsyncTask<Job<User>> {
+    pub fn create_user(&self, input: NewUserInput) -> Call<User> {
         self.run(move |s| s.create_user(&input.into()).map(User::from))
     }
 
     /// Changes a user's names and email.
     #[napi(catch_unwind, ts_return_type = "Promise<User>")]
-    pub fn update_user(&self, user_id: String, input: NewUserInput) -> AsyncTask<Job<User>> {
+    pub fn update_user(&self, user_id: String, input: NewUserInput) -> Call<User> {
         self.run(move |s| s.update_user(id(&user_id)?, &input.into()).map(User::from))
     }
 
     /// A user by id.
     #[napi(catch_unwind, ts_return_type = "Promise<User>")]
-    pub fn get_user(&self, user_id: String) -> AsyncTask<Job<User>> {
+    pub fn get_user(&self, user_id: String) -> Call<User> {
         self.run(move |s| s.get_user(id(&user_id)?).map(User::from))
     }
 
     /// A user by email (compared canonically), or `null`.
     #[napi(catch_unwind, ts_return_type = "Promise<User | null>")]
-    pub fn find_user_by_email(&self, email: String) -> AsyncTask<Job<Option<User>>> {
+    pub fn find_user_by_email(&self, email: String) -> Call<Option<User>> {
         self.run(move |s| s.find_user_by_email(&email).map(|u| u.map(User::from)))
     }
 
@@ -310,13 +297,13 @@ impl InviteService {
         business_id: String,
         user_id: String,
         admin: bool,
-    ) -> AsyncTask<Job<()>> {
+    ) -> Call<()> {
         self.run(move |s| s.set_business_admin(id(&business_id)?, id(&user_id)?, admin))
     }
 
     /// Gives a user a seat with a role directly (uses one seat).
     #[napi(catch_unwind, ts_return_type = "Promise<Membership>")]
-    pub fn add_membership(&self, input: NewMembershipInput) -> AsyncTask<Job<Membership>> {
+    pub fn add_membership(&self, input: NewMembershipInput) -> Call<Membership> {
         self.run(move |s| {
             s.add_membership(
                 id(&input.business_id)?,
@@ -330,11 +317,7 @@ impl InviteService {
 
     /// Removes a membership, freeing its seat.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn remove_membership(
-        &self,
-        business_id: String,
-        membership_id: String,
-    ) -> AsyncTask<Job<()>> {
+    pub fn remove_membership(&self, business_id: String, membership_id: String) -> Call<()> {
         self.run(move |s| s.remove_membership(id(&business_id)?, id(&membership_id)?))
     }
 
@@ -345,7 +328,7 @@ impl InviteService {
         business_id: String,
         subscription_id: String,
         page_options: Option<PageOptions>,
-    ) -> AsyncTask<Job<MembershipPage>> {
+    ) -> Call<MembershipPage> {
         self.run(move |s| {
             let found = s.list_memberships(
                 id(&business_id)?,
@@ -365,7 +348,7 @@ impl InviteService {
         &self,
         user_id: String,
         business_id: Option<String>,
-    ) -> AsyncTask<Job<Vec<Membership>>> {
+    ) -> Call<Vec<Membership>> {
         self.run(move |s| {
             s.memberships_of_user(id(&user_id)?, opt_id(business_id.as_deref())?)
                 .map(list)

@@ -61,6 +61,47 @@ pub struct ServiceOptions<'a> {
     pub outbox_key: Option<Option<Uint8Array>>,
     /// A manual clock (tests, simulations); default: the system clock.
     pub clock: Option<Option<ClassInstance<'a, ManualClock>>>,
+    /// Where the service's calls run (default `'threadPool'`): `'threadPool'` runs each
+    /// on the libuv pool, so the event loop keeps turning while it runs; `'inline'` runs
+    /// each on the calling thread and returns an already-settled Promise (no hop to the
+    /// pool; the event loop waits for the call). Any other value rejects with
+    /// `INVALID_CONFIG`.
+    #[napi(ts_type = "Execution | undefined | null")]
+    pub execution: Option<Option<String>>,
+}
+
+/// Where a service's calls run (`InviteService.open({ execution })`).
+#[napi(string_enum = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Execution {
+    /// On the libuv thread pool; the Promise settles when the call is done (the default).
+    /// The event loop keeps turning while a call runs; each call costs a hop to the pool
+    /// and back.
+    #[default]
+    ThreadPool,
+    /// On the calling (main) thread; the Promise is settled before the method returns.
+    /// No hop, but the event loop waits for the call: for the memory store and embedded
+    /// SQLite in WAL mode, where a call takes microseconds.
+    Inline,
+}
+
+impl Execution {
+    /// Parses the `execution` option (`undefined`/`null`: the default).
+    fn parse(value: Option<&str>) -> Result<Execution, CoreError> {
+        match value {
+            None | Some("threadPool") => Ok(Execution::ThreadPool),
+            Some("inline") => Ok(Execution::Inline),
+            Some(other) => {
+                let shown: String = other.chars().take(40).collect();
+                Err(CoreError::new(
+                    ErrorCode::InvalidConfig,
+                    format!(
+                        "the option `execution` must be `threadPool` or `inline`, not `{shown}`"
+                    ),
+                ))
+            }
+        }
+    }
 }
 
 /// Everything `open` needs, taken from the JS options on the JS thread.
@@ -69,6 +110,9 @@ pub struct OpenPlan {
     pub config: Result<Config, CoreError>,
     pub outbox_key: Option<Vec<u8>>,
     pub clock: Option<Arc<invite_core::ManualClock>>,
+    /// Where the service's calls run; an unknown value is kept as the error `open`
+    /// rejects with.
+    pub execution: Result<Execution, CoreError>,
 }
 
 fn limit(value: Option<Either<u32, Null>>, default: Option<u32>) -> Option<u32> {
@@ -137,6 +181,7 @@ impl OpenPlan {
                 config: Ok(Config::default()),
                 outbox_key: None,
                 clock: None,
+                execution: Ok(Execution::default()),
             };
         };
         OpenPlan {
@@ -156,12 +201,19 @@ impl OpenPlan {
                 .as_ref()
                 .and_then(|c| c.as_ref())
                 .map(|c| c.inner.clone()),
+            execution: Execution::parse(options.execution.as_ref().and_then(|e| e.as_deref())),
         }
     }
 
+    /// Where `open` itself runs: inline when the options ask for it (and are valid).
+    pub fn execution(&self) -> Execution {
+        self.execution.as_ref().copied().unwrap_or_default()
+    }
+
     /// Opens the store and builds the service (runs off the main thread).
-    pub fn open(self) -> Result<invite_core::InviteService, CoreError> {
+    pub fn open(self) -> Result<(invite_core::InviteService, Execution), CoreError> {
         let config = self.config?;
+        let execution = self.execution?;
         let key = match self.outbox_key {
             None => None,
             Some(bytes) => Some(<[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
@@ -179,7 +231,7 @@ impl OpenPlan {
         if let Some(clock) = self.clock {
             builder = builder.clock(clock);
         }
-        builder.build()
+        builder.build().map(|service| (service, execution))
     }
 }
 
@@ -225,10 +277,13 @@ pub struct ConfigView {
     pub delivery: DeliveryView,
     /// Idempotency memory, in seconds.
     pub idempotency_ttl_seconds: f64,
+    /// Where the service's calls run.
+    pub execution: Execution,
 }
 
-impl From<&Config> for ConfigView {
-    fn from(c: &Config) -> Self {
+impl ConfigView {
+    /// The view of a service's configuration and its execution mode.
+    pub fn new(c: &Config, execution: Execution) -> Self {
         ConfigView {
             accept_base_url: c.accept_base_url.clone(),
             default_expiry_seconds: to_seconds(c.default_expiry),
@@ -245,6 +300,7 @@ impl From<&Config> for ConfigView {
                 lease_seconds: to_seconds(c.delivery.lease),
             },
             idempotency_ttl_seconds: to_seconds(c.idempotency_ttl),
+            execution,
         }
     }
 }
@@ -288,5 +344,28 @@ impl ManualClock {
             self.inner.advance(by);
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn execution_parses_the_two_modes_and_refuses_others() {
+        assert_eq!(Execution::parse(None).ok(), Some(Execution::ThreadPool));
+        assert_eq!(
+            Execution::parse(Some("threadPool")).ok(),
+            Some(Execution::ThreadPool)
+        );
+        assert_eq!(
+            Execution::parse(Some("inline")).ok(),
+            Some(Execution::Inline)
+        );
+        for bad in ["", "Inline", "thread_pool", "sync"] {
+            let code = Execution::parse(Some(bad)).map_err(|e| e.code());
+            assert_eq!(code, Err(ErrorCode::InvalidConfig), "{bad}");
+        }
+        assert_eq!(Execution::default(), Execution::ThreadPool);
     }
 }

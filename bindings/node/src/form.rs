@@ -8,7 +8,6 @@ use invite_core::form::{
     SubmitError as CoreSubmitError, SubmitOutcome as CoreOutcome, UserMode as CoreMode,
 };
 use napi::Env;
-use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
 use crate::convert::id;
@@ -17,7 +16,7 @@ use crate::lifecycle::SentInvitation;
 use crate::model::{App, Role, SeatUsage, User, list};
 use crate::queries::{BusinessOption, SubscriptionOption};
 use crate::service::InviteService;
-use crate::task::{Job, job};
+use crate::task::{Call, call};
 
 /// Whether the page invites an existing user or enters a new one.
 #[napi(string_enum = "snake_case")]
@@ -423,24 +422,22 @@ impl InviteForm {
     /// filled in (an over-long search included) are `fieldErrors`, never a rejection; it
     /// rejects only for an unknown inviter and storage failures.
     #[napi(catch_unwind, ts_return_type = "Promise<FormView>")]
-    pub fn view(&self, service: &InviteService, inviter_id: String) -> AsyncTask<Job<FormView>> {
+    pub fn view(&self, service: &InviteService, inviter_id: String) -> Call<FormView> {
         let form = self.inner.clone();
         let core = service.inner.clone();
-        job(move || form.view(&core, id(&inviter_id)?).map(FormView::from))
+        call(service.execution, move || {
+            form.view(&core, id(&inviter_id)?).map(FormView::from)
+        })
     }
 
     /// Sends the invitation this form stands for. Resolves `{ ok: false, error }` when the
     /// service refuses (every field problem at once, or one domain error with its field);
     /// rejects only for storage and internal failures.
     #[napi(catch_unwind, ts_return_type = "Promise<SubmitOutcome>")]
-    pub fn submit(
-        &self,
-        service: &InviteService,
-        inviter_id: String,
-    ) -> AsyncTask<Job<SubmitOutcome>> {
+    pub fn submit(&self, service: &InviteService, inviter_id: String) -> Call<SubmitOutcome> {
         let form = self.inner.clone();
         let core = service.inner.clone();
-        job(move || {
+        call(service.execution, move || {
             form.submit(&core, id(&inviter_id)?)
                 .map(SubmitOutcome::from)
         })

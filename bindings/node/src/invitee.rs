@@ -1,13 +1,12 @@
 //! The invitee's side, by token: peek (read-only), accept, decline.
 
 use invite_core::{AcceptRequest, Accepted as CoreAccepted, InvitationPreview as CorePreview};
-use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
 use crate::convert::opt_id;
 use crate::model::{Invitation, Membership, User};
 use crate::service::InviteService;
-use crate::task::Job;
+use crate::task::Call;
 
 /// Who accepts. With neither `userId` nor `email`, the token alone identifies the invitee.
 #[napi(object)]
@@ -88,14 +87,14 @@ impl InviteService {
     /// Shows an invitation by token without changing any state. Unknown, used and
     /// revoked tokens are all `INVALID_TOKEN`.
     #[napi(catch_unwind, ts_return_type = "Promise<InvitationPreview>")]
-    pub fn peek(&self, token: String) -> AsyncTask<Job<InvitationPreview>> {
+    pub fn peek(&self, token: String) -> Call<InvitationPreview> {
         self.run(move |s| s.peek(&token).map(InvitationPreview::from))
     }
 
     /// Accepts by token: re-checks subscription, role, seat and identity; creates the
     /// user for a new invitee; turns the reservation into a membership. Single-use.
     #[napi(catch_unwind, ts_return_type = "Promise<Accepted>")]
-    pub fn accept(&self, input: AcceptInput) -> AsyncTask<Job<Accepted>> {
+    pub fn accept(&self, input: AcceptInput) -> Call<Accepted> {
         self.run(move |s| {
             let request = AcceptRequest {
                 token: input.token,
@@ -108,7 +107,7 @@ impl InviteService {
 
     /// Declines by token: the seat is released. Final.
     #[napi(catch_unwind, ts_return_type = "Promise<Invitation>")]
-    pub fn decline(&self, token: String) -> AsyncTask<Job<Invitation>> {
+    pub fn decline(&self, token: String) -> Call<Invitation> {
         self.run(move |s| s.decline(&token).map(Invitation::from))
     }
 }

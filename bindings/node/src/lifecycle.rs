@@ -2,13 +2,12 @@
 
 use invite_core::service::NewInvitee;
 use invite_core::{SendInvitationDraft, SendInvitationRequest, SentInvitation as CoreSent};
-use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
 use crate::convert::{id, opt_seconds};
 use crate::model::Invitation;
 use crate::service::InviteService;
-use crate::task::Job;
+use crate::task::Call;
 
 /// New-person details as typed on the page. Missing fields are reported as `REQUIRED`.
 #[napi(object)]
@@ -137,14 +136,14 @@ impl InviteService {
     /// rights, role, subscription, duplicates, limits and seats; saves the invitation and
     /// queues its email in one transaction. Resolves with the one-time token and link.
     #[napi(catch_unwind, ts_return_type = "Promise<SentInvitation>")]
-    pub fn send(&self, input: SendInvitationInput) -> AsyncTask<Job<SentInvitation>> {
+    pub fn send(&self, input: SendInvitationInput) -> Call<SentInvitation> {
         self.run(move |s| s.send(&input.into_request()?).map(SentInvitation::from))
     }
 
     /// Sends a pending or expired invitation again: new token (the old one dies), new
     /// expiry, new email.
     #[napi(catch_unwind, ts_return_type = "Promise<SentInvitation>")]
-    pub fn resend(&self, input: ResendInput) -> AsyncTask<Job<SentInvitation>> {
+    pub fn resend(&self, input: ResendInput) -> Call<SentInvitation> {
         self.run(move |s| {
             let expires = opt_seconds(input.expires_in_seconds.flatten(), "expires_in")?;
             s.resend(
@@ -159,7 +158,7 @@ impl InviteService {
 
     /// Revokes a pending invitation: its token dies and its seat is released.
     #[napi(catch_unwind, ts_return_type = "Promise<Invitation>")]
-    pub fn revoke(&self, input: InvitationAction) -> AsyncTask<Job<Invitation>> {
+    pub fn revoke(&self, input: InvitationAction) -> Call<Invitation> {
         self.run(move |s| {
             s.revoke(
                 id(&input.business_id)?,
@@ -172,7 +171,7 @@ impl InviteService {
 
     /// Queues an invitation's failed email again (an admin's "retry delivery").
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn retry_delivery(&self, input: InvitationAction) -> AsyncTask<Job<()>> {
+    pub fn retry_delivery(&self, input: InvitationAction) -> Call<()> {
         self.run(move |s| {
             s.retry_delivery(
                 id(&input.business_id)?,
@@ -185,7 +184,7 @@ impl InviteService {
     /// Writes `expired` on every pending invitation past its expiry and releases their
     /// seats. Resolves with how many it expired.
     #[napi(catch_unwind, ts_return_type = "Promise<number>")]
-    pub fn expire_overdue(&self) -> AsyncTask<Job<f64>> {
+    pub fn expire_overdue(&self) -> Call<f64> {
         self.run(|s| s.expire_overdue().map(|n| n as f64))
     }
 }

@@ -1,7 +1,6 @@
 //! Reading invitations, their audit trail and delivery history (admin side).
 
 use invite_core::InvitationFilter;
-use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
 use crate::convert::{id, opt_id};
@@ -9,7 +8,7 @@ use crate::model::{
     EventPage, Invitation, InvitationPage, InvitationStatus, OutboxMessage, list, page,
 };
 use crate::service::InviteService;
-use crate::task::Job;
+use crate::task::Call;
 
 /// Filters and page of `listInvitations`.
 #[napi(object)]
@@ -46,11 +45,7 @@ impl InviteService {
     /// An invitation of the business (effective status). Ids of other businesses are
     /// `NOT_FOUND`, like missing ones.
     #[napi(catch_unwind, ts_return_type = "Promise<Invitation>")]
-    pub fn get_invitation(
-        &self,
-        business_id: String,
-        invitation_id: String,
-    ) -> AsyncTask<Job<Invitation>> {
+    pub fn get_invitation(&self, business_id: String, invitation_id: String) -> Call<Invitation> {
         self.run(move |s| {
             s.get_invitation(id(&business_id)?, id(&invitation_id)?)
                 .map(Invitation::from)
@@ -63,7 +58,7 @@ impl InviteService {
         &self,
         business_id: String,
         options: Option<ListInvitationsOptions>,
-    ) -> AsyncTask<Job<InvitationPage>> {
+    ) -> Call<InvitationPage> {
         self.run(move |s| {
             let o = options.unwrap_or_default();
             let filter = InvitationFilter {
@@ -90,7 +85,7 @@ impl InviteService {
         &self,
         business_id: String,
         options: Option<ListEventsOptions>,
-    ) -> AsyncTask<Job<EventPage>> {
+    ) -> Call<EventPage> {
         self.run(move |s| {
             let o = options.unwrap_or_default();
             let request = invite_core::PageRequest {
@@ -115,7 +110,7 @@ impl InviteService {
         &self,
         business_id: String,
         invitation_id: String,
-    ) -> AsyncTask<Job<Vec<OutboxMessage>>> {
+    ) -> Call<Vec<OutboxMessage>> {
         self.run(move |s| {
             s.invitation_messages(id(&business_id)?, id(&invitation_id)?)
                 .map(list)

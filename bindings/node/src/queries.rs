@@ -3,13 +3,12 @@
 use invite_core::service::{
     BusinessOption as CoreBusinessOption, SubscriptionOption as CoreSubscriptionOption,
 };
-use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
 use crate::convert::{PageOptions, id, page_request};
 use crate::model::{App, Business, Role, SeatUsage, Subscription, UserPage, list, page};
 use crate::service::InviteService;
-use crate::task::Job;
+use crate::task::Call;
 
 /// A business the inviter may invite into.
 #[napi(object)]
@@ -57,11 +56,7 @@ impl InviteService {
     /// Existing users whose email, first, last or full name starts with `query`
     /// (case- and width-insensitive), one page at a time.
     #[napi(catch_unwind, ts_return_type = "Promise<UserPage>")]
-    pub fn search_users(
-        &self,
-        query: String,
-        page_options: Option<PageOptions>,
-    ) -> AsyncTask<Job<UserPage>> {
+    pub fn search_users(&self, query: String, page_options: Option<PageOptions>) -> Call<UserPage> {
         self.run(move |s| {
             let found = s.search_users(&query, &page_request(page_options))?;
             Ok(page(found, |items, next_cursor| UserPage {
@@ -73,20 +68,13 @@ impl InviteService {
 
     /// Businesses the inviter may invite into, by name.
     #[napi(catch_unwind, ts_return_type = "Promise<Array<BusinessOption>>")]
-    pub fn businesses_for_inviter(
-        &self,
-        inviter_id: String,
-    ) -> AsyncTask<Job<Vec<BusinessOption>>> {
+    pub fn businesses_for_inviter(&self, inviter_id: String) -> Call<Vec<BusinessOption>> {
         self.run(move |s| s.businesses_for_inviter(id(&inviter_id)?).map(list))
     }
 
     /// Apps enabled for the business that the inviter may invite into, by name.
     #[napi(catch_unwind, ts_return_type = "Promise<Array<App>>")]
-    pub fn apps_for_inviter(
-        &self,
-        inviter_id: String,
-        business_id: String,
-    ) -> AsyncTask<Job<Vec<App>>> {
+    pub fn apps_for_inviter(&self, inviter_id: String, business_id: String) -> Call<Vec<App>> {
         self.run(move |s| {
             s.apps_for_inviter(id(&inviter_id)?, id(&business_id)?)
                 .map(list)
@@ -99,7 +87,7 @@ impl InviteService {
         &self,
         business_id: String,
         app_id: String,
-    ) -> AsyncTask<Job<Vec<SubscriptionOption>>> {
+    ) -> Call<Vec<SubscriptionOption>> {
         self.run(move |s| {
             s.subscriptions_for(id(&business_id)?, id(&app_id)?)
                 .map(list)
@@ -113,7 +101,7 @@ impl InviteService {
         inviter_id: String,
         business_id: String,
         app_id: String,
-    ) -> AsyncTask<Job<Vec<Role>>> {
+    ) -> Call<Vec<Role>> {
         self.run(move |s| {
             s.grantable_roles(id(&inviter_id)?, id(&business_id)?, id(&app_id)?)
                 .map(list)

@@ -1,5 +1,6 @@
-//! The `InviteService` class: opening a service, its configuration, and the helper that
-//! runs every store call off the main thread.
+//! The `InviteService` class: opening a service, its configuration, and the helpers that
+//! run every store call where the service's `execution` option says (the libuv pool, or
+//! inline on the calling thread).
 
 use std::sync::Arc;
 
@@ -8,21 +9,34 @@ use invite_core::Error as CoreError;
 use napi::bindgen_prelude::{AsyncTask, ToNapiValue, TypeName};
 use napi_derive::napi;
 
-use crate::config::{ConfigView, OpenPlan, ServiceOptions};
-use crate::task::{Job, job};
+use crate::config::{ConfigView, Execution, OpenPlan, ServiceOptions};
+use crate::task::{Call, Job, call, job};
 
 /// The invitation engine. Open one with `await InviteService.open(options)`; share it.
-/// Every method that touches the store returns a Promise and runs on the libuv thread
-/// pool; failures reject with an `Error` carrying `.code` (and `.errors` for
-/// `VALIDATION_FAILED`).
+/// Every method that touches the store returns a Promise: by default the call runs on
+/// the libuv thread pool; with `execution: 'inline'` it runs on the calling thread and
+/// the Promise is already settled. Failures reject with an `Error` carrying `.code` (and
+/// `.errors` for `VALIDATION_FAILED`).
 #[napi]
 pub struct InviteService {
     pub(crate) inner: Arc<invite_core::InviteService>,
+    pub(crate) execution: Execution,
 }
 
 impl InviteService {
-    /// Runs `work` against the core service on the libuv pool.
-    pub(crate) fn run<T, F>(&self, work: F) -> AsyncTask<Job<T>>
+    /// Runs `work` against the core service where the service's `execution` says.
+    pub(crate) fn run<T, F>(&self, work: F) -> Call<T>
+    where
+        T: ToNapiValue + TypeName + Send + 'static,
+        F: FnOnce(&invite_core::InviteService) -> Result<T, CoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        call(self.execution, move || work(&inner))
+    }
+
+    /// Runs `work` against the core service on the libuv pool, whatever the execution
+    /// mode (for calls that wait on JavaScript, such as a dispatch through a JS mailer).
+    pub(crate) fn run_on_pool<T, F>(&self, work: F) -> AsyncTask<Job<T>>
     where
         T: ToNapiValue + TypeName + Send + 'static,
         F: FnOnce(&invite_core::InviteService) -> Result<T, CoreError> + Send + 'static,
@@ -35,21 +49,23 @@ impl InviteService {
 #[napi]
 impl InviteService {
     /// Opens the store named by `options.store` (default `memory:`) and builds a service.
-    /// Rejects with `INVALID_CONFIG` for a bad URL, base URL, expiry or outbox key.
+    /// Rejects with `INVALID_CONFIG` for a bad URL, base URL, expiry, outbox key or
+    /// execution mode. With `execution: 'inline'`, opening runs inline too.
     #[napi(catch_unwind, ts_return_type = "Promise<InviteService>")]
-    pub fn open(options: Option<ServiceOptions<'_>>) -> AsyncTask<Job<InviteService>> {
+    pub fn open(options: Option<ServiceOptions<'_>>) -> Call<InviteService> {
         let plan = OpenPlan::new(options);
-        job(move || {
-            plan.open().map(|service| InviteService {
+        call(plan.execution(), move || {
+            plan.open().map(|(service, execution)| InviteService {
                 inner: Arc::new(service),
+                execution,
             })
         })
     }
 
-    /// The configuration in force.
+    /// The configuration in force (with the execution mode).
     #[napi(catch_unwind)]
     pub fn config(&self) -> ConfigView {
-        ConfigView::from(self.inner.config())
+        ConfigView::new(self.inner.config(), self.execution)
     }
 
     /// The kind of store behind the service (`"memory"`, `"sqlite"`, `"postgres"`).
