@@ -65,6 +65,9 @@ fn main() {
         "postgres" => {
             let url =
                 std::env::var("INVITE_BENCH_POSTGRES_URL").expect("INVITE_BENCH_POSTGRES_URL");
+            // A schema of its own per run, so runs against one database never collide.
+            let sep = if url.contains('?') { '&' } else { '?' };
+            let url = format!("{url}{sep}schema=bench_{}", std::process::id());
             let store = invite_core::store::open(&url).expect("open postgres");
             (
                 "invite-core/rust/postgres".to_owned(),
