@@ -18,8 +18,8 @@ use invite_core::mail::{InvitationEmail as CoreEmail, MailError, Mailer};
 use invite_core::service::DispatchReport as CoreReport;
 use invite_core::{Error as CoreError, ErrorCode};
 use napi::bindgen_prelude::{
-    AsyncTask, CallbackContext, ClassInstance, Either, Either4, FromNapiValue, Function,
-    FunctionRef, JsObjectValue, JsValue, Object, PromiseRaw, ToNapiValue, Unknown,
+    CallbackContext, ClassInstance, Either, Either4, FromNapiValue, Function, FunctionRef,
+    JsObjectValue, JsValue, Object, PromiseRaw, ToNapiValue, Unknown,
 };
 use napi::threadsafe_function::{
     ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
@@ -27,9 +27,10 @@ use napi::threadsafe_function::{
 use napi::{Env, Status, ValueType, sys};
 use napi_derive::napi;
 
+use crate::config::Execution;
 use crate::mailer::{Mailer as BuiltIn, MailerPlan};
 use crate::service::InviteService;
-use crate::task::Job;
+use crate::task::Call;
 
 /// Default time a mailer has to settle the emails of one batch.
 const DEFAULT_TIMEOUT_SECONDS: f64 = 30.0;
@@ -468,8 +469,10 @@ impl InviteService {
         env: Env,
         mailer: MailerArg<'_>,
         options: Option<DispatchOptions>,
-    ) -> AsyncTask<Job<DispatchReport>> {
+    ) -> Call<DispatchReport> {
         let mailer = timeout(options.as_ref()).and_then(|t| delivery(&env, mailer, t));
-        self.run_on_pool(move |s| mailer?.dispatch(s).map(DispatchReport::from))
+        self.run_in(Execution::ThreadPool, move |s| {
+            mailer?.dispatch(s).map(DispatchReport::from)
+        })
     }
 }

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use invite_core::Error as CoreError;
-use napi::bindgen_prelude::{AsyncTask, ToNapiValue, TypeName};
+use napi::bindgen_prelude::{ToNapiValue, TypeName};
 use napi_derive::napi;
 
 use crate::config::{ConfigView, Execution, OpenPlan, ServiceOptions};
-use crate::task::{Call, Job, call, job};
+use crate::task::{Call, call};
 
 /// The invitation engine. Open one with `await InviteService.open(options)`; share it.
 /// Every method that touches the store returns a Promise: by default the call runs on
@@ -30,19 +30,19 @@ impl InviteService {
         T: ToNapiValue + TypeName + Send + 'static,
         F: FnOnce(&invite_core::InviteService) -> Result<T, CoreError> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        call(self.execution, move || work(&inner))
+        self.run_in(self.execution, work)
     }
 
-    /// Runs `work` against the core service on the libuv pool, whatever the execution
-    /// mode (for calls that wait on JavaScript, such as a dispatch through a JS mailer).
-    pub(crate) fn run_on_pool<T, F>(&self, work: F) -> AsyncTask<Job<T>>
+    /// Runs `work` against the core service as `execution` says: `ThreadPool` whatever
+    /// the service's mode for calls that wait on JavaScript (a dispatch through a JS
+    /// mailer).
+    pub(crate) fn run_in<T, F>(&self, execution: Execution, work: F) -> Call<T>
     where
         T: ToNapiValue + TypeName + Send + 'static,
         F: FnOnce(&invite_core::InviteService) -> Result<T, CoreError> + Send + 'static,
     {
         let inner = self.inner.clone();
-        job(move || work(&inner))
+        call(execution, move || work(&inner))
     }
 }
 
