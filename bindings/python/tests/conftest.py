@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -14,11 +15,13 @@ from invite_core import (
     DeliveryConfig,
     EmailContext,
     InvitationEmail,
+    InviteError,
     InviteService,
     Limits,
     ManualClock,
     RenderedEmail,
     Role,
+    SeatLimitError,
     SentInvitation,
     Subscription,
     User,
@@ -109,6 +112,40 @@ def build_world(service: InviteService, clock: ManualClock, seats: int | None = 
     service.set_business_admin(acme.id, admin.id)
     bob = service.create_user("Bob", "Builder", "bob@example.com")
     return World(service, clock, acme, crm, team, member, manager, admin, bob)
+
+
+def race_for_seats(world: World, services: list[InviteService]) -> list[str]:
+    """8 threads, alternating over `services` (one store), each sending 3 invitations
+    into `world.team` at once; returns each send's outcome: `sent`, `full` (no seat
+    left) or another error's code."""
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def invite(worker: int) -> None:
+        service = services[worker % len(services)]
+        barrier.wait()
+        for n in range(3):
+            try:
+                service.send(
+                    world.admin.id, first_name="P", last_name=str(worker),
+                    email=f"w{worker}-{n}@example.com", business_id=world.acme.id,
+                    app_id=world.crm.id, subscription_id=world.team.id, role_id=world.member.id,
+                )
+                result = "sent"
+            except SeatLimitError:
+                result = "full"
+            except InviteError as e:
+                result = e.code
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=invite, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
 
 
 @pytest.fixture

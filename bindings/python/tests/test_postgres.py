@@ -15,7 +15,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from glob import glob
@@ -25,15 +24,13 @@ import pytest
 
 from invite_core import (
     Config,
-    InviteError,
     InviteService,
     Limits,
     ManualClock,
-    SeatLimitError,
     Store,
 )
 
-from .conftest import BASE_URL, START, CapturingMailer, build_world
+from .conftest import BASE_URL, START, CapturingMailer, build_world, race_for_seats
 
 URL_VAR = "INVITE_TEST_POSTGRES_URL"
 SERVER = os.environ.get(URL_VAR, "").strip()
@@ -137,33 +134,7 @@ def test_two_services_on_one_database_never_oversell(pg_url: str) -> None:
     world = build_world(a, clock, seats=4)
     other = InviteService(Store(pg_url), config=a.config, clock=clock, outbox_key=KEY)
     services = [a, other]
-    barrier = threading.Barrier(8)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def invite(worker: int) -> None:
-        service = services[worker % 2]
-        barrier.wait()
-        for n in range(3):
-            try:
-                service.send(
-                    world.admin.id, first_name="P", last_name=str(worker),
-                    email=f"w{worker}-{n}@example.com", business_id=world.acme.id,
-                    app_id=world.crm.id, subscription_id=world.team.id, role_id=world.member.id,
-                )
-                result = "sent"
-            except SeatLimitError:
-                result = "full"
-            except InviteError as e:
-                result = e.code
-            with lock:
-                outcomes.append(result)
-
-    threads = [threading.Thread(target=invite, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = race_for_seats(world, services)
     assert outcomes.count("sent") == 4
     assert outcomes.count("full") == 20
     counted = a.recount_seats(world.acme.id, world.team.id)

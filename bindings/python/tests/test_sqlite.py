@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from invite_core import (
     Config,
-    InviteError,
     InviteService,
     Limits,
     ManualClock,
-    SeatLimitError,
     Store,
 )
 
-from .conftest import BASE_URL, START, CapturingMailer, build_world
+from .conftest import BASE_URL, START, CapturingMailer, build_world, race_for_seats
 
 KEY = bytes(range(32))
 
@@ -52,33 +49,7 @@ def test_two_services_on_one_file_never_oversell(tmp_path: Path) -> None:
     world = build_world(a, clock, seats=4)
     other = InviteService(Store(f"sqlite:{path}"), config=a.config, clock=clock, outbox_key=KEY)
     services = [a, other]  # one clock: two processes agree on the time
-    barrier = threading.Barrier(8)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def invite(worker: int) -> None:
-        service = services[worker % 2]
-        barrier.wait()
-        for n in range(3):
-            try:
-                service.send(
-                    world.admin.id, first_name="P", last_name=str(worker),
-                    email=f"w{worker}-{n}@example.com", business_id=world.acme.id,
-                    app_id=world.crm.id, subscription_id=world.team.id, role_id=world.member.id,
-                )
-                result = "sent"
-            except SeatLimitError:
-                result = "full"
-            except InviteError as e:
-                result = e.code
-            with lock:
-                outcomes.append(result)
-
-    threads = [threading.Thread(target=invite, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = race_for_seats(world, services)
     assert outcomes.count("sent") == 4
     assert outcomes.count("full") == 20
     counted = a.recount_seats(world.acme.id, world.team.id)
