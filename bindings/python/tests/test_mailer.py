@@ -60,6 +60,18 @@ def test_a_python_exception_becomes_a_delivery_failure(world: World) -> None:
     assert s.get_invitation(world.acme.id, sent.invitation.id).delivery.state == "sent"
 
 
+def test_a_failure_in_a_batch_fails_only_that_email(world: World) -> None:
+    s = world.service
+    addresses = ["ada@example.com", "cy@example.com", "di@example.com"]
+    sent = [world.send_new(a) for a in addresses]
+    flaky = FlakyMailer(failures=1)  # the batch's first email fails, the others go
+    report = s.dispatch_outbox(flaky)
+    assert (report.delivered, report.retrying, report.failed) == (2, 1, 0)
+    assert [e.to for e in flaky.delivered] == addresses[1:]  # outbox order
+    states = [s.get_invitation(world.acme.id, x.invitation.id).delivery.state for x in sent]
+    assert states == ["queued", "sent", "sent"]
+
+
 def test_an_exception_without_a_message_records_its_class() -> None:
     world = make_world(max_attempts=1)
     sent = world.send_new("ada@example.com")
