@@ -277,11 +277,15 @@ pub trait InvitationRepo {
         subscription: Option<SubscriptionId>,
         limit: usize,
     ) -> Result<Vec<InvitationRecord>>;
-    /// How many stored-`pending` invitations the business has.
+    /// How many stored-`pending` invitations the business has. In a write transaction
+    /// the count is exact until commit: a concurrent writer counting for the same
+    /// business waits (the pending cap holds under concurrency).
     fn count_pending(&mut self, business: BusinessId) -> Result<u32>;
     /// How many stored-`pending` invitations the subscription has (a recount, for checks).
     fn count_pending_in_subscription(&mut self, subscription: SubscriptionId) -> Result<u32>;
-    /// How many invitations the inviter created at or after `since`.
+    /// How many invitations the inviter created at or after `since`. In a write
+    /// transaction the count is exact until commit, as for [`Self::count_pending`] (the
+    /// daily budget holds under concurrency).
     fn count_created_by_inviter_since(
         &mut self,
         inviter: UserId,

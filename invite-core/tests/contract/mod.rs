@@ -66,6 +66,8 @@ macro_rules! contract_tests {
             lifecycle::catalog_crud,
             races::concurrent_accepts_of_one_token,
             races::threads_never_oversell,
+            races::concurrent_sends_never_pass_the_daily_budget,
+            races::concurrent_sends_never_pass_the_pending_cap,
             store_level::rollback_on_drop_leaves_nothing,
             store_level::unique_keys_and_scoping,
             form_model::walk_through_a_new_user_invitation,

@@ -1,11 +1,13 @@
-//! Threads racing on one subscription and one token (T2, T8 within a process).
+//! Threads racing on one subscription and one token (T2, T8 within a process), and on
+//! one inviter's limits (T13).
 
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use invite_core::{AcceptRequest, ErrorCode, Store};
+use invite_core::service::Limits;
+use invite_core::{AcceptRequest, Config, ErrorCode, SendInvitationRequest, Store};
 
-use crate::common::World;
+use crate::common::{World, config};
 
 pub fn concurrent_accepts_of_one_token(store: Arc<dyn Store>) {
     let w = World::new(store);
@@ -84,4 +86,55 @@ pub fn threads_never_oversell(store: Arc<dyn Store>) {
         w.assert_counters_match(&w.subscription);
     }
     assert_eq!(w.usage().used, seats, "the seats were all taken by accepts");
+}
+
+/// Sixteen concurrent sends by one inviter, spread over two subscriptions (so seat row
+/// locks do not order them), against a limit of five: exactly five pass, the rest are
+/// `RATE_LIMITED`.
+fn race_sends_against_a_limit_of_five(store: Arc<dyn Store>, limits: Limits) {
+    let w = World::with_config(store, Config { limits, ..config() }, None);
+    let barrier = Arc::new(Barrier::new(16));
+    let handles: Vec<_> = (0..16)
+        .map(|i| {
+            let (service, barrier) = (w.service.clone(), barrier.clone());
+            let subscription = if i % 2 == 0 {
+                &w.subscription
+            } else {
+                &w.unlimited
+            };
+            let request = SendInvitationRequest {
+                subscription_id: Some(subscription.id),
+                ..w.invite_new("Li", "Mit", &format!("limit{i}@example.com"))
+            };
+            thread::spawn(move || {
+                barrier.wait();
+                service.send(&request).map(drop).map_err(|e| e.code())
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        5,
+        "{results:?}"
+    );
+    for code in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(*code, ErrorCode::RateLimited);
+    }
+}
+
+pub fn concurrent_sends_never_pass_the_daily_budget(store: Arc<dyn Store>) {
+    let limits = Limits {
+        invites_per_inviter_per_day: Some(5),
+        ..Limits::unlimited()
+    };
+    race_sends_against_a_limit_of_five(store, limits);
+}
+
+pub fn concurrent_sends_never_pass_the_pending_cap(store: Arc<dyn Store>) {
+    let limits = Limits {
+        pending_per_business: Some(5),
+        ..Limits::unlimited()
+    };
+    race_sends_against_a_limit_of_five(store, limits);
 }

@@ -56,19 +56,26 @@
 //! - SQLSTATE `40001`/`40P01` are `STORAGE_CONFLICT`; connection and server failures
 //!   `STORAGE_UNAVAILABLE` (see `error.rs`).
 //!
-//! Known limit of READ COMMITTED: checks on rows a transaction only reads (the daily
-//! send budget, the pending cap per business, a subscription's status or role rights)
-//! can be passed by two concurrent transactions at once. Seats, tokens, pending
-//! uniqueness, memberships and idempotency keys are exact.
+//! - **Limits.** Before counting against the daily send budget or the pending cap, a
+//!   write transaction takes a transaction-level advisory lock on the inviter (or the
+//!   business), so concurrent sends count one after the other and see each other's
+//!   invitations: the limits are exact under concurrency (SECURITY.md T13). Lock order
+//!   in a send: idempotency key, inviter, business, then the rows above.
+//!
+//! Known limit of READ COMMITTED: checks on rows a transaction only reads (a
+//! subscription's status or role rights) can be passed by a transaction that started
+//! before a concurrent change committed. Seats, tokens, pending uniqueness, limits,
+//! memberships and idempotency keys are exact.
 //!
 //! # Round trips
 //!
 //! Every repository call is one prepared statement, cached per pooled connection (one
 //! round trip after warm-up). Exceptions: an insert that hits a unique key takes a
-//! second, and reading an idempotency key in a write transaction takes a second (the
-//! advisory lock). A transaction adds one for `BEGIN` (which also takes the start
+//! second; reading an idempotency key in a write transaction, and counting against a
+//! configured limit, take a second (the advisory lock). A transaction adds one for `BEGIN` (which also takes the start
 //! snapshot) and one for `COMMIT`. Measured with [`PostgresStore::round_trips`] (warm
-//! pool, business admin inviting, no idempotency key, `tests/postgres_store.rs`): a
+//! pool, business admin inviting, no idempotency key, no limits,
+//! `tests/postgres_store.rs`): a
 //! **send** to a new person takes **19** round trips, the **accept** that creates the
 //! user **18**.
 //!

@@ -4,7 +4,7 @@
 //! transactions run at REPEATABLE READ READ ONLY (one consistent snapshot, no locks, never
 //! a serialization failure). See the module docs of `postgres` for the whole scheme.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use postgres::Row;
 use postgres::types::ToSql;
@@ -36,7 +36,31 @@ pub(super) struct PgTx {
     message_versions: HashMap<Uuid, i64>,
     /// This transaction holds outbox row locks (a dispatcher's claim, or an update).
     holds_message_locks: bool,
+    /// The limit locks this transaction holds (see [`PgTx::lock_limit`]).
+    limit_locks: HashSet<(LimitLock, Uuid)>,
 }
+
+/// A limit whose count must not be read by two writers at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum LimitLock {
+    /// An inviter's daily send budget.
+    InviterBudget,
+    /// A business's pending cap.
+    BusinessPending,
+}
+
+impl LimitLock {
+    /// Seeds the advisory lock's key hash, apart from the idempotency keys' (7).
+    fn seed(self) -> i64 {
+        match self {
+            LimitLock::InviterBudget => 8,
+            LimitLock::BusinessPending => 9,
+        }
+    }
+}
+
+/// Writers counting against one limit queue here until commit.
+const LIMIT_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1::text, $2))";
 
 impl PgTx {
     /// Starts a transaction on `conn`.
@@ -50,6 +74,7 @@ impl PgTx {
             invitation_versions: HashMap::new(),
             message_versions: HashMap::new(),
             holds_message_locks: false,
+            limit_locks: HashSet::new(),
         };
         if read_only {
             tx.conn
@@ -162,6 +187,19 @@ impl PgTx {
     /// checked by version.
     pub(super) fn locks_invitations(&self) -> bool {
         !self.read_only && !self.holds_message_locks
+    }
+
+    /// In a write transaction, waits until no other transaction holds the lock of
+    /// `limit` for `owner`, then holds it until commit (once per transaction). A count
+    /// read after this sees every invitation the earlier holders committed, so two
+    /// concurrent sends cannot both pass a limit that has room for one.
+    pub(super) fn lock_limit(&mut self, limit: LimitLock, owner: Uuid) -> Result<()> {
+        if self.read_only || self.limit_locks.contains(&(limit, owner)) {
+            return Ok(());
+        }
+        self.exec(LIMIT_LOCK, &[&owner.to_string(), &limit.seed()])?;
+        self.limit_locks.insert((limit, owner));
+        Ok(())
     }
 
     /// Notes that this transaction now holds outbox row locks.
