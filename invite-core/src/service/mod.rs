@@ -5,6 +5,7 @@ mod bulk;
 mod catalog;
 mod config;
 mod dispatch;
+mod id_minter;
 mod idempotency;
 mod lifecycle;
 mod listing;
@@ -41,6 +42,7 @@ use crate::model::{Event, EventKind};
 use crate::random::{OsRandom, RandomSource};
 use crate::store::{Store, Transaction};
 use crate::token::Token;
+use id_minter::IdMinter;
 
 /// Called after a unit of work commits, with the events it recorded.
 pub trait EventHook: Send + Sync {
@@ -74,7 +76,7 @@ pub struct InviteService {
     sealer: TokenSealer,
     config: Config,
     base_url: url::Url,
-    id_sequence: std::sync::Mutex<(u64, u16)>,
+    ids: IdMinter,
 }
 
 impl std::fmt::Debug for InviteService {
@@ -163,7 +165,7 @@ impl InviteServiceBuilder {
             sealer: TokenSealer::new(key),
             config: self.config,
             base_url,
-            id_sequence: std::sync::Mutex::new((0, 0)),
+            ids: IdMinter::default(),
         })
     }
 }
@@ -210,27 +212,10 @@ impl InviteService {
         url.into()
     }
 
-    /// Mints a time-ordered id: UUIDv7 layout from the clock, a 12-bit sequence that
-    /// keeps ids minted within one millisecond in order (in this process), and random bits.
+    /// Mints a time-ordered id (see [`IdMinter`]).
     pub(crate) fn new_id<T: From<uuid::Uuid>>(&self) -> Result<T> {
-        let mut bytes = [0u8; 10];
-        self.random.fill(&mut bytes)?;
         let now = u64::try_from(self.clock.now().timestamp_millis()).unwrap_or(0);
-        let (millis, seq) = {
-            let mut last = self.id_sequence.lock().unwrap_or_else(|p| p.into_inner());
-            *last = match *last {
-                (millis, seq) if now <= millis && seq < 0x0FFF => (millis, seq + 1),
-                (millis, _) if now <= millis => (millis + 1, 0),
-                _ => (now, 0),
-            };
-            *last
-        };
-        let [hi, lo] = seq.to_be_bytes();
-        bytes[0] = hi & 0x0F;
-        bytes[1] = lo;
-        Ok(T::from(
-            uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid(),
-        ))
+        self.ids.mint(now, self.random.as_ref()).map(T::from)
     }
 
     /// Runs `work` in a write transaction: commits on `Ok`, rolls back on `Err`, retries
