@@ -87,3 +87,27 @@ fn links_in_mail_start_with_the_configured_base_only() {
         assert_eq!(mail.to, "eve@example.com", "recipients unchanged");
     }
 }
+
+#[test]
+fn the_default_english_email_is_exactly_this() {
+    let email = DefaultTemplates.render(&context("Ada\u{2028}Admin"));
+    assert_eq!(
+        email.subject,
+        "Ada\u{FFFD}Admin invited you to Billing on Acme <script>alert(1)</script>"
+    );
+    assert_eq!(
+        email.text,
+        "Hello <b>Bob</b> & \"friends\",\n\n\
+         Ada\u{FFFD}Admin invited you to join Billing on Acme <script>alert(1)</script> as Member.\n\n\
+         Accept the invitation:\nhttps://app.example.com/accept?token=abc&x=\"y\"\n\n\
+         The link expires on 2026-03-02 09:00 UTC. If you did not expect this email, you can ignore it.\n"
+    );
+    assert_eq!(
+        email.html,
+        "<!doctype html><html lang=\"en\"><body><p>Hello &lt;b&gt;Bob&lt;/b&gt; &amp; \"friends\",</p>\
+         <p>Ada\u{FFFD}Admin invited you to join <b>Billing</b> on <b>Acme &lt;script&gt;alert(1)&lt;/script&gt;</b> as <b>Member</b>.</p>\
+         <p><a href=\"https://app.example.com/accept?token=abc&amp;x=&quot;y&quot;\">Accept the invitation</a></p>\
+         <p>The link expires on 2026-03-02 09:00 UTC. If you did not expect this email, you can ignore it.</p></body></html>"
+    );
+    assert_eq!(email.locale, "en");
+}

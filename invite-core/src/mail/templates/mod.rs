@@ -9,6 +9,8 @@ mod de;
 mod en;
 mod fr;
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use html_escape::{encode_double_quoted_attribute, encode_text};
 use serde::{Deserialize, Serialize};
@@ -135,39 +137,40 @@ struct Values<'a> {
     expires: &'a str,
 }
 
-/// Owned values: the one-line plain forms, or their HTML forms.
-struct OwnedValues {
-    inviter: String,
-    invitee: Option<String>,
-    business: String,
-    app: String,
-    role: String,
-    expires: String,
+/// Owned values: the one-line plain forms, or their HTML forms (borrowed from the
+/// context, or from the plain forms, wherever nothing had to change).
+struct OwnedValues<'a> {
+    inviter: Cow<'a, str>,
+    invitee: Option<Cow<'a, str>>,
+    business: Cow<'a, str>,
+    app: Cow<'a, str>,
+    role: Cow<'a, str>,
+    expires: Cow<'a, str>,
 }
 
-impl OwnedValues {
+impl<'a> OwnedValues<'a> {
     /// One-line plain values (forbidden characters replaced).
-    fn plain(c: &EmailContext, language: Language) -> OwnedValues {
+    fn plain(c: &'a EmailContext, language: Language) -> OwnedValues<'a> {
         OwnedValues {
             inviter: one_line(&c.inviter_name),
             invitee: c.invitee_name.as_deref().map(one_line),
             business: one_line(&c.business_name),
             app: one_line(&c.app_name),
             role: one_line(&c.role_name),
-            expires: (language.date)(c.expires_at),
+            expires: Cow::Owned((language.date)(c.expires_at)),
         }
     }
 
     /// HTML forms of plain values: escaped, and the app, business and role in bold.
-    fn html(&self) -> OwnedValues {
-        let bold = |s: &str| format!("<b>{}</b>", encode_text(s));
+    fn html(&self) -> OwnedValues<'_> {
+        let bold = |s: &str| Cow::Owned(format!("<b>{}</b>", encode_text(s)));
         OwnedValues {
-            inviter: encode_text(&self.inviter).into_owned(),
-            invitee: self.invitee.as_deref().map(|n| encode_text(n).into_owned()),
+            inviter: encode_text(&self.inviter),
+            invitee: self.invitee.as_deref().map(encode_text),
             business: bold(&self.business),
             app: bold(&self.app),
             role: bold(&self.role),
-            expires: encode_text(&self.expires).into_owned(),
+            expires: encode_text(&self.expires),
         }
     }
 
@@ -196,7 +199,10 @@ struct Words {
 /// A value fit for one line of a header or a sentence: every control, line-separator
 /// and bidi-control character becomes U+FFFD (so hostile host data shows as such
 /// instead of breaking a header or reordering text).
-fn one_line(value: &str) -> String {
+fn one_line(value: &str) -> Cow<'_, str> {
+    if !value.chars().any(is_forbidden_char) {
+        return Cow::Borrowed(value);
+    }
     value
         .chars()
         .map(|c| if is_forbidden_char(c) { '\u{FFFD}' } else { c })
