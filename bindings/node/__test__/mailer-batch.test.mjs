@@ -2,7 +2,9 @@
 // thread: it is called for every email in outbox order without waiting in between, and
 // each email succeeds or fails on its own.
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 
 import { HOUR, mailbox, newPersonRequest, world } from './helpers.mjs'
 
@@ -149,4 +151,55 @@ test('one hop per claimed batch of up to 100, for an object with send too', asyn
   assert.deepEqual(await w.service.dispatchOutbox(transport), { delivered: 130, retrying: 0, failed: 0 })
   assert.deepEqual(transport.seen, emails)
   assert.deepEqual(group.sizes, [100, 30])
+})
+
+test('a promise that can never settle is lost once collected, without waiting for the timeout', () => {
+  // Its reactions hold the batch open; once the promise and its reactions are garbage,
+  // the pool learns the outcome is lost (here within a few GCs, not after 60 seconds).
+  const source = `
+    import { newPersonRequest, world } from './helpers.mjs'
+    const w = await world({ execution: 'inline' })
+    const sent = await w.service.send(newPersonRequest(w, 'lost@example.com'))
+    const timer = setInterval(() => globalThis.gc(), 20)
+    const started = Date.now()
+    const report = await w.service.dispatchOutbox(() => new Promise(() => {}), { timeoutSeconds: 60 })
+    clearInterval(timer)
+    const d = (await w.service.getInvitation(w.acme.id, sent.invitation.id)).delivery
+    console.log(JSON.stringify({ report, lastError: d.lastError, seconds: (Date.now() - started) / 1000 }))
+  `
+  const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', source], {
+    cwd: fileURLToPath(new URL('.', import.meta.url)),
+    encoding: 'utf8',
+    timeout: 90_000,
+  })
+  const { report, lastError, seconds } = JSON.parse(out)
+  assert.deepEqual(report, { delivered: 0, retrying: 1, failed: 0 })
+  assert.equal(lastError, "the mailer's outcome was lost")
+  assert.ok(seconds < 30, `lost after ${seconds} s`)
+})
+
+test('plain return values, throws, rejections and throwing thenables in one batch', async () => {
+  const { w, sent, delivery } = await invitations(5, { execution: 'inline' })
+  const outcomes = {
+    'person0@example.com': () => 'done',
+    'person1@example.com': () => {
+      throw new TypeError('sync boom')
+    },
+    'person2@example.com': () => Promise.reject(new RangeError('async boom')),
+    'person3@example.com': () => {
+      const p = Promise.resolve()
+      p.then = () => {
+        throw new Error('then boom')
+      }
+      return p
+    },
+    'person4@example.com': () => Promise.resolve(),
+  }
+  const report = await w.service.dispatchOutbox((email) => outcomes[email.to]())
+  assert.deepEqual(report, { delivered: 2, retrying: 3, failed: 0 })
+  const d = await Promise.all(sent.map(delivery))
+  assert.deepEqual(d.map((x) => x.state), ['sent', 'queued', 'queued', 'queued', 'sent'])
+  assert.match(d[1].lastError, /sync boom/)
+  assert.match(d[2].lastError, /async boom/)
+  assert.match(d[3].lastError, /then boom/)
 })

@@ -6,11 +6,16 @@
 //! `send`) is reached through ONE threadsafe-function call per batch: on the JS thread
 //! the function is called for every email in order, without waiting in between, and the
 //! worker waits for all of them to settle. A returned Promise is awaited; a rejection, a
-//! synchronous throw, or no answer within the timeout fails that email only (retried by
-//! the outbox), never a crash. A built-in mailer (a `Mailer`, or its configuration
-//! object) runs entirely on the pool.
+//! synchronous throw, a promise whose `then` throws, or no answer within the timeout
+//! fails that email only (retried by the outbox), never a crash. A built-in mailer (a
+//! `Mailer`, or its configuration object) runs entirely on the pool.
+//!
+//! Per email on the JS thread: the email object (a `shape` factory), the call, and for a
+//! promise one call of the `shape::attach` helper, whose JS closures report to two native
+//! functions made once per batch (`Reactions`). Outcomes land in the batch's `Outcomes`,
+//! which wake the waiting pool thread once, when the last one is in.
 
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -18,8 +23,8 @@ use invite_core::mail::{InvitationEmail as CoreEmail, MailError, Mailer};
 use invite_core::service::DispatchReport as CoreReport;
 use invite_core::{Error as CoreError, ErrorCode};
 use napi::bindgen_prelude::{
-    CallbackContext, ClassInstance, Either, Either4, FromNapiValue, Function, FunctionRef,
-    JsObjectValue, JsValue, Object, PromiseRaw, ToNapiValue, Unknown,
+    ClassInstance, Either4, Function, FunctionRef, JsObjectValue, JsValue, Object, ToNapiValue,
+    Unknown,
 };
 use napi::threadsafe_function::{
     ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
@@ -30,13 +35,14 @@ use napi_derive::napi;
 use crate::config::Execution;
 use crate::mailer::{Mailer as BuiltIn, MailerPlan};
 use crate::service::InviteService;
+use crate::shape::{Prop, Shape, build};
 use crate::task::Call;
 
 /// Default time a mailer has to settle the emails of one batch.
 const DEFAULT_TIMEOUT_SECONDS: f64 = 30.0;
 
 /// One invitation email, ready for delivery: what a JS mailer receives.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Debug, Clone)]
 pub struct InvitationEmail {
     /// Stable id: the same on every retry of this email (de-duplicate on it).
@@ -78,6 +84,53 @@ impl From<&CoreEmail> for InvitationEmail {
     }
 }
 
+/// `InvitationEmail`'s properties, in field order (built by `shape`).
+pub const INVITATION_EMAIL: &[Prop] = &[
+    Prop::Value("messageId"),
+    Prop::Value("businessId"),
+    Prop::Value("invitationId"),
+    Prop::Value("to"),
+    Prop::Value("subject"),
+    Prop::Value("text"),
+    Prop::Value("html"),
+    Prop::Value("acceptLink"),
+    Prop::Value("locale"),
+    Prop::Value("expiresAt"),
+];
+
+#[allow(unsafe_code, reason = "`ToNapiValue` is an unsafe trait method")]
+impl ToNapiValue for InvitationEmail {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        let InvitationEmail {
+            message_id,
+            business_id,
+            invitation_id,
+            to,
+            subject,
+            text,
+            html,
+            accept_link,
+            locale,
+            expires_at,
+        } = val;
+        // SAFETY: the caller's live env, on the JS thread.
+        unsafe {
+            build(env, Shape::InvitationEmail, |args| {
+                args.string(&message_id)?;
+                args.string(&business_id)?;
+                args.string(&invitation_id)?;
+                args.string(&to)?;
+                args.string(&subject)?;
+                args.string(&text)?;
+                args.string(&html)?;
+                args.string(&accept_link)?;
+                args.string(&locale)?;
+                args.value(expires_at)
+            })
+        }
+    }
+}
+
 /// What one dispatch run did.
 #[napi(object)]
 #[derive(Debug, Clone)]
@@ -110,16 +163,93 @@ pub struct DispatchOptions {
 }
 
 /// What the JS mailer returned: a promise to await, or any other value (success).
-type MailerReturn = Either<PromiseRaw<'static, Unknown<'static>>, Unknown<'static>>;
+enum MailerReturn {
+    /// A promise (`napi_is_promise`), of the current callback scope.
+    Promise(sys::napi_value),
+    /// Anything else.
+    Value,
+}
 
 /// One outcome per email of a batch: `Err` carries the reason recorded on the invitation.
 type Outcome = Result<(), String>;
 
 /// A batch handed to the JS thread: the emails, in outbox order, and where each email's
-/// outcome goes (tagged with its index).
+/// outcome goes (by its index).
 struct Batch {
     emails: Vec<InvitationEmail>,
-    outcomes: mpsc::Sender<(usize, Outcome)>,
+    outcomes: Reporter,
+}
+
+/// The outcomes of one batch: filled on the JS thread, read on the pool once every email
+/// has one, or at the timeout, or once no `Reporter` is left (the rest are lost). The
+/// pool thread is woken once per batch, not once per email.
+struct Outcomes {
+    slots: Mutex<Slots>,
+    changed: Condvar,
+}
+
+struct Slots {
+    /// One per email, in batch order; `None` until it settles.
+    outcomes: Vec<Option<Outcome>>,
+    /// Emails still without an outcome.
+    pending: usize,
+    /// Live `Reporter`s.
+    reporters: usize,
+}
+
+impl Outcomes {
+    fn lock(&self) -> MutexGuard<'_, Slots> {
+        // Nothing panics while holding the lock; a poisoned one still holds valid slots.
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What can report outcomes (the batch on the JS thread, its promise reactions): when
+/// the last one goes with emails still pending, the pool learns their outcome is lost.
+struct Reporter(Arc<Outcomes>);
+
+impl Reporter {
+    /// The reporter of a batch of `count` emails, and the outcomes the pool waits for.
+    fn new(count: usize) -> (Reporter, Arc<Outcomes>) {
+        let outcomes = Arc::new(Outcomes {
+            slots: Mutex::new(Slots {
+                outcomes: vec![None; count],
+                pending: count,
+                reporters: 1,
+            }),
+            changed: Condvar::new(),
+        });
+        (Reporter(outcomes.clone()), outcomes)
+    }
+
+    /// Records email `index`'s outcome (the first one only; late ones go nowhere).
+    fn report(&self, index: usize, outcome: Outcome) {
+        let mut slots = self.0.lock();
+        if let Some(slot @ None) = slots.outcomes.get_mut(index) {
+            *slot = Some(outcome);
+            slots.pending -= 1;
+            if slots.pending == 0 {
+                self.0.changed.notify_all();
+            }
+        }
+    }
+}
+
+impl Clone for Reporter {
+    fn clone(&self) -> Self {
+        self.0.lock().reporters += 1;
+        Reporter(self.0.clone())
+    }
+}
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        let mut slots = self.0.lock();
+        slots.reporters -= 1;
+        if slots.reporters == 0 {
+            self.0.changed.notify_all();
+        }
+    }
 }
 
 /// One threadsafe-function call per batch. Its JS function is a no-op: the work happens
@@ -169,9 +299,16 @@ fn call_mailer(
     };
     match status {
         sys::Status::napi_ok => {
-            // SAFETY: `returned` is the call's result in this env.
-            unsafe { MailerReturn::from_napi_value(raw_env, returned) }
-                .map_err(|e| format!("the mailer's return value could not be read: {}", e.reason))
+            let mut is_promise = false;
+            // SAFETY: `returned` is the call's result in this env; valid out-pointer.
+            match unsafe { sys::napi_is_promise(raw_env, returned, &mut is_promise) } {
+                sys::Status::napi_ok if is_promise => Ok(MailerReturn::Promise(returned)),
+                sys::Status::napi_ok => Ok(MailerReturn::Value),
+                status => Err(format!(
+                    "the mailer's return value could not be read: {}",
+                    Status::from(status)
+                )),
+            }
         }
         sys::Status::napi_pending_exception => {
             let mut exception = std::ptr::null_mut();
@@ -193,40 +330,88 @@ fn call_mailer(
     }
 }
 
+/// Where a batch's promises report: two native functions, made on the batch's first
+/// promise, each holding a `Reporter` of the batch (so the pool learns the outcomes are
+/// lost once no reaction can run any more). `shape::attach` attaches them to each promise
+/// with the email's index.
+struct Reactions {
+    settled: sys::napi_value,
+    failed: sys::napi_value,
+}
+
+impl Reactions {
+    fn new(env: &Env, outcomes: &Reporter) -> napi::Result<Self> {
+        let on_settled = outcomes.clone();
+        let settled: Function<'_, (), ()> =
+            env.create_function_from_closure("inviteCoreMailerSettled", move |ctx| {
+                if let Ok(index) = ctx.get::<u32>(0) {
+                    on_settled.report(index as usize, Ok(()));
+                }
+                Ok(())
+            })?;
+        let on_failed = outcomes.clone();
+        let failed: Function<'_, (), ()> =
+            env.create_function_from_closure("inviteCoreMailerFailed", move |ctx| {
+                let Ok(index) = ctx.get::<u32>(0) else {
+                    return Ok(());
+                };
+                let message = match ctx.get::<Unknown<'_>>(1) {
+                    // `then` itself threw: the promise could not be awaited.
+                    Ok(error) if ctx.get::<bool>(2).unwrap_or(false) => format!(
+                        "the mailer's promise failed: {}",
+                        reason(error, "its `then` threw")
+                    ),
+                    Ok(rejection) => reason(rejection, "the mailer failed"),
+                    Err(_) => "the mailer failed".to_owned(),
+                };
+                on_failed.report(index as usize, Err(message));
+                Ok(())
+            })?;
+        Ok(Reactions {
+            settled: settled.raw(),
+            failed: failed.raw(),
+        })
+    }
+}
+
 /// On the JS thread: turns the mailer's return value for email `index` into its outcome
-/// on `tx`, now (a throw, a plain value) or when the returned promise settles.
+/// on `outcomes`, now (a throw, a plain value) or when the returned promise settles (through
+/// the batch's `reactions`, made on its first promise).
+#[allow(unsafe_code, reason = "`shape::attach` is a raw napi call")]
 fn settle(
+    env: &Env,
     index: usize,
     returned: Result<MailerReturn, String>,
-    tx: mpsc::Sender<(usize, Outcome)>,
+    outcomes: &Reporter,
+    reactions: &mut Option<napi::Result<Reactions>>,
 ) {
     match returned {
-        Err(message) => {
-            let _ = tx.send((index, Err(message)));
-        }
-        Ok(Either::B(_)) => {
-            let _ = tx.send((index, Ok(())));
-        }
-        Ok(Either::A(promise)) => {
-            let on_reject = tx.clone();
-            let on_fail = tx.clone();
-            let attached = promise
-                .then(move |_| {
-                    let _ = tx.send((index, Ok(())));
-                    Ok(())
-                })
-                .and_then(|next| {
-                    next.catch(move |ctx: CallbackContext<Unknown<'_>>| {
-                        let _ =
-                            on_reject.send((index, Err(reason(ctx.value, "the mailer failed"))));
-                        Ok(())
-                    })
-                });
+        Err(message) => outcomes.report(index, Err(message)),
+        Ok(MailerReturn::Value) => outcomes.report(index, Ok(())),
+        Ok(MailerReturn::Promise(promise)) => {
+            let attached = match reactions.get_or_insert_with(|| Reactions::new(env, outcomes)) {
+                Ok(reactions) => u32::try_from(index)
+                    .map_err(|_| napi::Error::from_reason("too many emails in a batch"))
+                    .and_then(|i| {
+                        // SAFETY: on the JS thread of `env`, whose values these all are
+                        // (the batch runs in one callback scope).
+                        unsafe {
+                            crate::shape::attach(
+                                env.raw(),
+                                promise,
+                                i,
+                                reactions.settled,
+                                reactions.failed,
+                            )
+                        }
+                    }),
+                Err(error) => Err(napi::Error::from_reason(error.reason.clone())),
+            };
             if let Err(error) = attached {
-                let _ = on_fail.send((
+                outcomes.report(
                     index,
                     Err(format!("the mailer's promise failed: {}", error.reason)),
-                ));
+                );
             }
         }
     }
@@ -234,55 +419,53 @@ fn settle(
 
 /// On the JS thread: starts every email of `batch`, in order, each call starting
 /// synchronously after the previous one returned (a mailer that pushes into an array
-/// sees the outbox order). Outcomes arrive on the batch's channel as they settle.
-fn start_batch(env: &Env, mailer: &FunctionRef<InvitationEmail, MailerReturn>, batch: Batch) {
+/// sees the outbox order). Outcomes are reported as they settle.
+fn start_batch(env: &Env, mailer: &FunctionRef<InvitationEmail, Unknown<'static>>, batch: Batch) {
     let Batch { emails, outcomes } = batch;
     let mailer = match mailer.borrow_back(env) {
         Ok(mailer) => mailer,
         Err(error) => {
             let message = format!("the mailer could not be called ({})", error.reason);
             for index in 0..emails.len() {
-                let _ = outcomes.send((index, Err(message.clone())));
+                outcomes.report(index, Err(message.clone()));
             }
             return;
         }
     };
+    let mut reactions = None;
     for (index, email) in emails.into_iter().enumerate() {
-        settle(index, call_mailer(env, &mailer, email), outcomes.clone());
+        let returned = call_mailer(env, &mailer, email);
+        settle(env, index, returned, &outcomes, &mut reactions);
     }
 }
 
 impl JsMailer {
-    /// Waits until every email of a batch of `count` has an outcome, or the timeout: an
-    /// email still unsettled then is a failed attempt (its late outcome is ignored).
-    fn collect(&self, count: usize, rx: &mpsc::Receiver<(usize, Outcome)>) -> Vec<Outcome> {
+    /// Waits until every email of the batch has an outcome, or the timeout: an email
+    /// still unsettled then is a failed attempt (its late outcome is ignored).
+    fn collect(&self, outcomes: &Outcomes) -> Vec<Outcome> {
         // A timeout too far out to be an instant is no deadline at all.
         let deadline = Instant::now().checked_add(self.timeout);
-        let mut outcomes: Vec<Option<Outcome>> = vec![None; count];
-        let mut pending = count;
-        let mut lost = false;
-        while pending > 0 {
-            let received = match deadline {
+        let mut slots = outcomes.lock();
+        while slots.pending > 0 && slots.reporters > 0 {
+            slots = match deadline {
                 Some(deadline) => {
-                    rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                }
-                None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
-            };
-            match received {
-                Ok((index, outcome)) => {
-                    if let Some(slot @ None) = outcomes.get_mut(index) {
-                        *slot = Some(outcome);
-                        pending -= 1;
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
                     }
+                    outcomes
+                        .changed
+                        .wait_timeout(slots, left)
+                        .map_or_else(|poisoned| poisoned.into_inner().0, |(slots, _)| slots)
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => break,
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    lost = true;
-                    break;
-                }
-            }
+                None => outcomes
+                    .changed
+                    .wait(slots)
+                    .unwrap_or_else(PoisonError::into_inner),
+            };
         }
-        outcomes
+        let lost = slots.reporters == 0;
+        std::mem::take(&mut slots.outcomes)
             .into_iter()
             .map(|outcome| {
                 outcome.unwrap_or_else(|| {
@@ -314,10 +497,10 @@ impl Mailer for JsMailer {
         if emails.is_empty() {
             return Vec::new();
         }
-        let (tx, rx) = mpsc::channel();
+        let (reporter, outcomes) = Reporter::new(emails.len());
         let batch = Batch {
             emails: emails.iter().map(InvitationEmail::from).collect(),
-            outcomes: tx,
+            outcomes: reporter,
         };
         let status = self
             .function
@@ -329,14 +512,14 @@ impl Mailer for JsMailer {
                 .map(|_| Err(MailError(message.clone())))
                 .collect();
         }
-        self.collect(emails.len(), &rx)
+        self.collect(&outcomes)
             .into_iter()
             .map(|outcome| outcome.map_err(MailError))
             .collect()
     }
 }
 
-type JsFunction<'a> = Function<'a, InvitationEmail, MailerReturn>;
+type JsFunction<'a> = Function<'a, InvitationEmail, Unknown<'static>>;
 
 /// What `dispatchOutbox` accepts (sorted out by `delivery`).
 type MailerArg<'a> = Either4<ClassInstance<'a, BuiltIn>, JsFunction<'a>, Object<'a>, Unknown<'a>>;

@@ -1,11 +1,14 @@
 //! The invitee's side, by token: peek (read-only), accept, decline.
 
 use invite_core::{AcceptRequest, Accepted as CoreAccepted, InvitationPreview as CorePreview};
+use napi::bindgen_prelude::ToNapiValue;
+use napi::sys;
 use napi_derive::napi;
 
 use crate::convert::opt_id;
-use crate::model::{Invitation, Membership, User};
+use crate::model::{INVITATION, Invitation, MEMBERSHIP, Membership, USER, User};
 use crate::service::InviteService;
+use crate::shape::{Prop, Shape, build};
 use crate::task::Call;
 
 /// Who accepts. With neither `userId` nor `email`, the token alone identifies the invitee.
@@ -21,7 +24,7 @@ pub struct AcceptInput {
 }
 
 /// The result of an accept.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Debug, Clone)]
 pub struct Accepted {
     /// The invitation, now accepted.
@@ -41,6 +44,35 @@ impl From<CoreAccepted> for Accepted {
             user: a.user.into(),
             user_created: a.user_created,
             membership: a.membership.into(),
+        }
+    }
+}
+
+/// `Accepted`'s properties, in field order (built by `shape`).
+pub const ACCEPTED: &[Prop] = &[
+    Prop::Object("invitation", INVITATION),
+    Prop::Object("user", USER),
+    Prop::Value("userCreated"),
+    Prop::Object("membership", MEMBERSHIP),
+];
+
+#[allow(unsafe_code, reason = "`ToNapiValue` is an unsafe trait method")]
+impl ToNapiValue for Accepted {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        let Accepted {
+            invitation,
+            user,
+            user_created,
+            membership,
+        } = val;
+        // SAFETY: the caller's live env, on the JS thread.
+        unsafe {
+            build(env, Shape::Accepted, |args| {
+                invitation.push(args)?;
+                user.push(args)?;
+                args.value(user_created)?;
+                membership.push(args)
+            })
         }
     }
 }

@@ -20,4 +20,5 @@ mod mailer;
 mod model;
 mod queries;
 mod service;
+mod shape;
 mod task;

@@ -2,11 +2,14 @@
 
 use invite_core::service::NewInvitee;
 use invite_core::{SendInvitationDraft, SendInvitationRequest, SentInvitation as CoreSent};
+use napi::bindgen_prelude::ToNapiValue;
+use napi::sys;
 use napi_derive::napi;
 
 use crate::convert::{id, opt_seconds};
-use crate::model::Invitation;
+use crate::model::{INVITATION, Invitation};
 use crate::service::InviteService;
+use crate::shape::{Prop, Shape, build};
 use crate::task::Call;
 
 /// New-person details as typed on the page. Missing fields are reported as `REQUIRED`.
@@ -80,7 +83,7 @@ impl SendInvitationInput {
 }
 
 /// The result of a send or resend.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Debug, Clone)]
 pub struct SentInvitation {
     /// The invitation.
@@ -100,6 +103,35 @@ impl From<CoreSent> for SentInvitation {
             invitation: s.invitation.into(),
             accept_link: s.accept_link,
             replayed: s.replayed,
+        }
+    }
+}
+
+/// `SentInvitation`'s properties, in field order (built by `shape`).
+pub const SENT_INVITATION: &[Prop] = &[
+    Prop::Object("invitation", INVITATION),
+    Prop::Value("token"),
+    Prop::Value("acceptLink"),
+    Prop::Value("replayed"),
+];
+
+#[allow(unsafe_code, reason = "`ToNapiValue` is an unsafe trait method")]
+impl ToNapiValue for SentInvitation {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        let SentInvitation {
+            invitation,
+            token,
+            accept_link,
+            replayed,
+        } = val;
+        // SAFETY: the caller's live env, on the JS thread.
+        unsafe {
+            build(env, Shape::SentInvitation, |args| {
+                invitation.push(args)?;
+                args.string(&token)?;
+                args.string(&accept_link)?;
+                args.value(replayed)
+            })
         }
     }
 }

@@ -3,7 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use invite_core as core;
+use napi::bindgen_prelude::ToNapiValue;
+use napi::sys;
 use napi_derive::napi;
+
+use crate::shape::{Args, Prop, Shape, build};
 
 /// Invitation states.
 #[napi(string_enum = "snake_case")]
@@ -327,7 +331,7 @@ impl From<core::Role> for Role {
 }
 
 /// A person known to the system.
-#[napi(object, use_nullable = true)]
+#[napi(object, use_nullable = true, object_to_js = false)]
 #[derive(Debug, Clone)]
 pub struct User {
     /// Id.
@@ -357,8 +361,46 @@ impl From<core::User> for User {
     }
 }
 
+/// `User`'s properties, in field order (built by `shape`).
+pub const USER: &[Prop] = &[
+    Prop::Value("id"),
+    Prop::Value("email"),
+    Prop::Value("emailKey"),
+    Prop::Value("firstName"),
+    Prop::Value("lastName"),
+    Prop::Value("createdAt"),
+];
+
+impl User {
+    /// Pushes the values of `USER`.
+    pub fn push(self, args: &mut Args) -> napi::Result<()> {
+        let User {
+            id,
+            email,
+            email_key,
+            first_name,
+            last_name,
+            created_at,
+        } = self;
+        args.string(&id)?;
+        args.string(&email)?;
+        args.string(&email_key)?;
+        args.string(&first_name)?;
+        args.string(&last_name)?;
+        args.value(created_at)
+    }
+}
+
+#[allow(unsafe_code, reason = "`ToNapiValue` is an unsafe trait method")]
+impl ToNapiValue for User {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        // SAFETY: the caller's live env, on the JS thread.
+        unsafe { build(env, Shape::User, |args| val.push(args)) }
+    }
+}
+
 /// A seat: one user in one subscription with one role.
-#[napi(object, use_nullable = true)]
+#[napi(object, use_nullable = true, object_to_js = false)]
 #[derive(Debug, Clone)]
 pub struct Membership {
     /// Id.
@@ -388,6 +430,47 @@ impl From<core::Membership> for Membership {
             role_id: m.role_id.to_string(),
             created_at: m.created_at,
         }
+    }
+}
+
+/// `Membership`'s properties, in field order (built by `shape`).
+pub const MEMBERSHIP: &[Prop] = &[
+    Prop::Value("id"),
+    Prop::Value("businessId"),
+    Prop::Value("subscriptionId"),
+    Prop::Value("appId"),
+    Prop::Value("userId"),
+    Prop::Value("roleId"),
+    Prop::Value("createdAt"),
+];
+
+impl Membership {
+    /// Pushes the values of `MEMBERSHIP`.
+    pub fn push(self, args: &mut Args) -> napi::Result<()> {
+        let Membership {
+            id,
+            business_id,
+            subscription_id,
+            app_id,
+            user_id,
+            role_id,
+            created_at,
+        } = self;
+        args.string(&id)?;
+        args.string(&business_id)?;
+        args.string(&subscription_id)?;
+        args.string(&app_id)?;
+        args.string(&user_id)?;
+        args.string(&role_id)?;
+        args.value(created_at)
+    }
+}
+
+#[allow(unsafe_code, reason = "`ToNapiValue` is an unsafe trait method")]
+impl ToNapiValue for Membership {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        // SAFETY: the caller's live env, on the JS thread.
+        unsafe { build(env, Shape::Membership, |args| val.push(args)) }
     }
 }
 
@@ -455,7 +538,7 @@ impl From<core::DeliveryStatus> for DeliveryStatus {
 }
 
 /// An invitation (never carries its token).
-#[napi(object, use_nullable = true)]
+#[napi(object, use_nullable = true, object_to_js = false)]
 #[derive(Debug, Clone)]
 pub struct Invitation {
     /// Id.
@@ -518,6 +601,115 @@ impl From<core::Invitation> for Invitation {
             accepted_user_id: i.accepted_user_id.map(|u| u.to_string()),
             delivery: i.delivery.into(),
         }
+    }
+}
+
+/// `Invitation`'s properties, in field order (built by `shape`), with its `invitee` and
+/// `delivery`.
+pub const INVITATION: &[Prop] = &[
+    Prop::Value("id"),
+    Prop::Value("businessId"),
+    Prop::Value("appId"),
+    Prop::Value("subscriptionId"),
+    Prop::Value("roleId"),
+    Prop::Object(
+        "invitee",
+        &[
+            Prop::Value("kind"),
+            Prop::Value("userId"),
+            Prop::Value("firstName"),
+            Prop::Value("lastName"),
+        ],
+    ),
+    Prop::Value("email"),
+    Prop::Value("emailKey"),
+    Prop::Value("inviterId"),
+    Prop::Value("status"),
+    Prop::Value("locale"),
+    Prop::Value("createdAt"),
+    Prop::Value("expiresAt"),
+    Prop::Value("lastSentAt"),
+    Prop::Value("sendCount"),
+    Prop::Value("respondedAt"),
+    Prop::Value("acceptedUserId"),
+    Prop::Object(
+        "delivery",
+        &[
+            Prop::Value("state"),
+            Prop::Value("attempts"),
+            Prop::Value("lastError"),
+            Prop::Value("deliveredAt"),
+        ],
+    ),
+];
+
+impl Invitation {
+    /// Pushes the values of `INVITATION`.
+    pub fn push(self, args: &mut Args) -> napi::Result<()> {
+        let Invitation {
+            id,
+            business_id,
+            app_id,
+            subscription_id,
+            role_id,
+            invitee,
+            email,
+            email_key,
+            inviter_id,
+            status,
+            locale,
+            created_at,
+            expires_at,
+            last_sent_at,
+            send_count,
+            responded_at,
+            accepted_user_id,
+            delivery,
+        } = self;
+        args.string(&id)?;
+        args.string(&business_id)?;
+        args.string(&app_id)?;
+        args.string(&subscription_id)?;
+        args.string(&role_id)?;
+        let Invitee {
+            kind,
+            user_id,
+            first_name,
+            last_name,
+        } = invitee;
+        args.string(&kind)?;
+        args.nullable_string(user_id.as_deref())?;
+        args.nullable_string(first_name.as_deref())?;
+        args.nullable_string(last_name.as_deref())?;
+        args.string(&email)?;
+        args.string(&email_key)?;
+        args.string(&inviter_id)?;
+        args.value(status)?;
+        args.nullable_string(locale.as_deref())?;
+        args.value(created_at)?;
+        args.value(expires_at)?;
+        args.value(last_sent_at)?;
+        args.value(send_count)?;
+        args.nullable(responded_at)?;
+        args.nullable_string(accepted_user_id.as_deref())?;
+        let DeliveryStatus {
+            state,
+            attempts,
+            last_error,
+            delivered_at,
+        } = delivery;
+        args.value(state)?;
+        args.value(attempts)?;
+        args.nullable_string(last_error.as_deref())?;
+        args.nullable(delivered_at)
+    }
+}
+
+#[allow(unsafe_code, reason = "`ToNapiValue` is an unsafe trait method")]
+impl ToNapiValue for Invitation {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        // SAFETY: the caller's live env, on the JS thread.
+        unsafe { build(env, Shape::Invitation, |args| val.push(args)) }
     }
 }
 
