@@ -45,6 +45,21 @@ impl InvitationStatus {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|s| s.as_str() == text)
     }
+
+    /// The effective status at `now` of a stored status whose link expires at
+    /// `expires_at`: a pending invitation at or past its expiry is expired.
+    pub fn effective_at(self, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        if self == InvitationStatus::Pending && now >= expires_at {
+            InvitationStatus::Expired
+        } else {
+            self
+        }
+    }
+
+    /// Whether an invitation with this stored status holds a seat reservation.
+    pub fn holds_reservation(self) -> bool {
+        self == InvitationStatus::Pending
+    }
 }
 
 /// Who is invited.
@@ -174,11 +189,7 @@ pub struct Invitation {
 impl Invitation {
     /// The effective status at `now`: a pending invitation at or past its expiry is expired.
     pub fn status_at(&self, now: DateTime<Utc>) -> InvitationStatus {
-        if self.status == InvitationStatus::Pending && now >= self.expires_at {
-            InvitationStatus::Expired
-        } else {
-            self.status
-        }
+        self.status.effective_at(self.expires_at, now)
     }
 
     /// This invitation with its status made effective at `now`.
@@ -189,7 +200,7 @@ impl Invitation {
 
     /// Whether this invitation holds a seat reservation (stored status `pending`).
     pub fn holds_reservation(&self) -> bool {
-        self.status == InvitationStatus::Pending
+        self.status.holds_reservation()
     }
 }
 

@@ -1,24 +1,100 @@
-//! The repository traits on a [`MemoryTx`]: each write records its undo entry.
+//! The directory: users, tenants, subscriptions and their seats, roles, memberships and
+//! idempotency keys, in plain maps of model values. Each write records its undo entry.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
-use chrono::{DateTime, Utc};
-
-use super::{MemoryTx, Undo, already_exists, page_after, set_flag};
+use super::{MemoryTx, State, Undo, already_exists};
 use crate::error::{Error, Result};
-use crate::ids::{
-    ApplicationId, BusinessId, EventId, InvitationId, MembershipId, MessageId, RoleId,
-    SubscriptionId, UserId,
-};
+use crate::ids::{ApplicationId, BusinessId, MembershipId, RoleId, SubscriptionId, UserId};
 use crate::model::{
-    Application, Business, Event, IdempotencyRecord, Invitation, InvitationRecord,
-    InvitationStatus, Membership, OutboxMessage, Role, SeatCounts, Subscription, User,
+    Application, Business, IdempotencyRecord, Membership, Role, SeatCounts, Subscription, User,
 };
 use crate::store::{
-    EventRepo, IdempotencyRepo, InvitationQuery, InvitationRepo, MembershipRepo, OutboxRepo,
-    RoleRepo, SubscriptionRepo, TenantRepo, UserKeyCursor, UserRepo,
+    IdempotencyRepo, MembershipRepo, RoleRepo, SubscriptionRepo, TenantRepo, UserKeyCursor,
+    UserRepo,
 };
-use crate::token::TokenHash;
+
+impl State {
+    pub(super) fn put_user(&mut self, id: UserId, user: Option<User>) -> Option<User> {
+        let old = match user {
+            Some(user) => self.users.insert(id, user),
+            None => self.users.remove(&id),
+        };
+        if let Some(old) = &old {
+            self.user_by_key.remove(&old.email_key);
+            self.user_ids.remove(&id);
+            for key in old.search_keys() {
+                self.user_search.remove(&(key, id));
+            }
+        }
+        if let Some(new) = self.users.get(&id) {
+            self.user_by_key.insert(new.email_key.clone(), id);
+            self.user_ids.insert(id);
+            for key in new.search_keys() {
+                self.user_search.insert((key, id));
+            }
+        }
+        old
+    }
+
+    pub(super) fn put_membership(
+        &mut self,
+        id: MembershipId,
+        value: Option<Membership>,
+    ) -> Option<Membership> {
+        let old = match value {
+            Some(m) => self.memberships.insert(id, m),
+            None => self.memberships.remove(&id),
+        };
+        if let Some(old) = &old {
+            self.membership_by_seat
+                .remove(&(old.subscription_id, old.user_id));
+            self.memberships_by_user.remove(&(old.user_id, id));
+        }
+        if let Some(new) = self.memberships.get(&id) {
+            self.membership_by_seat
+                .insert((new.subscription_id, new.user_id), id);
+            self.memberships_by_user.insert((new.user_id, id));
+        }
+        old
+    }
+}
+
+pub(super) fn put<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, value: Option<Box<V>>) {
+    match value {
+        Some(v) => {
+            map.insert(key, *v);
+        }
+        None => {
+            map.remove(&key);
+        }
+    }
+}
+
+pub(super) fn set_flag<T: Ord>(set: &mut BTreeSet<T>, item: T, on: bool) -> bool {
+    if on {
+        !set.insert(item)
+    } else {
+        set.remove(&item)
+    }
+}
+
+/// Items of an id-ordered map strictly after `after`, at most `limit`.
+fn page_after<K: Ord + Copy, V: Clone>(
+    map: &BTreeMap<K, V>,
+    after: Option<K>,
+    limit: usize,
+    keep: impl Fn(&V) -> bool,
+) -> Vec<V> {
+    let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+    map.range((start, Bound::Unbounded))
+        .map(|(_, v)| v)
+        .filter(|v| keep(v))
+        .take(limit)
+        .cloned()
+        .collect()
+}
 
 impl UserRepo for MemoryTx<'_> {
     fn insert_user(&mut self, user: &User) -> Result<()> {
@@ -28,7 +104,7 @@ impl UserRepo for MemoryTx<'_> {
             return Err(already_exists("a user with this email"));
         }
         let old = self.state.put_user(user.id, Some(user.clone()));
-        self.undo.push(Undo::User(user.id, old));
+        self.undo.push(Undo::User(user.id, old.map(Box::new)));
         Ok(())
     }
 
@@ -45,7 +121,7 @@ impl UserRepo for MemoryTx<'_> {
             return Err(already_exists("a user with this email"));
         }
         let old = self.state.put_user(user.id, Some(user.clone()));
-        self.undo.push(Undo::User(user.id, old));
+        self.undo.push(Undo::User(user.id, old.map(Box::new)));
         Ok(())
     }
 
@@ -110,7 +186,8 @@ impl TenantRepo for MemoryTx<'_> {
             self.state.businesses.remove(&business.id);
             return Err(Error::not_found("business"));
         }
-        self.undo.push(Undo::Business(business.id, old));
+        self.undo
+            .push(Undo::Business(business.id, old.map(Box::new)));
         Ok(())
     }
 
@@ -137,7 +214,7 @@ impl TenantRepo for MemoryTx<'_> {
             self.state.apps.remove(&app.id);
             return Err(Error::not_found("app"));
         }
-        self.undo.push(Undo::App(app.id, old));
+        self.undo.push(Undo::App(app.id, old.map(Box::new)));
         Ok(())
     }
 
@@ -227,7 +304,8 @@ impl SubscriptionRepo for MemoryTx<'_> {
             self.state.subscriptions.remove(&subscription.id);
             return Err(Error::not_found("subscription"));
         }
-        self.undo.push(Undo::Subscription(subscription.id, old));
+        self.undo
+            .push(Undo::Subscription(subscription.id, old.map(Box::new)));
         Ok(())
     }
 
@@ -310,7 +388,7 @@ impl RoleRepo for MemoryTx<'_> {
             self.state.roles.remove(&role.id);
             return Err(Error::not_found("role"));
         }
-        self.undo.push(Undo::Role(role.id, old));
+        self.undo.push(Undo::Role(role.id, old.map(Box::new)));
         Ok(())
     }
 
@@ -340,7 +418,8 @@ impl MembershipRepo for MemoryTx<'_> {
         let old = self
             .state
             .put_membership(membership.id, Some(membership.clone()));
-        self.undo.push(Undo::Membership(membership.id, old));
+        self.undo
+            .push(Undo::Membership(membership.id, old.map(Box::new)));
         Ok(())
     }
 
@@ -354,7 +433,7 @@ impl MembershipRepo for MemoryTx<'_> {
             return Err(Error::not_found("membership"));
         }
         let old = self.state.put_membership(id, None);
-        self.undo.push(Undo::Membership(id, old));
+        self.undo.push(Undo::Membership(id, old.map(Box::new)));
         Ok(())
     }
 
@@ -425,248 +504,6 @@ impl MembershipRepo for MemoryTx<'_> {
     }
 }
 
-impl InvitationRepo for MemoryTx<'_> {
-    fn insert_invitation(&mut self, record: &InvitationRecord) -> Result<()> {
-        let id = record.invitation.id;
-        if self.state.invitations.contains_key(&id)
-            || self
-                .state
-                .invitation_by_token
-                .contains_key(&record.token_hash)
-        {
-            return Err(already_exists("invitation"));
-        }
-        let old = self.state.put_invitation(id, Some(record.clone()));
-        self.undo.push(Undo::Invitation(id, old));
-        Ok(())
-    }
-
-    fn update_invitation(&mut self, record: &InvitationRecord) -> Result<()> {
-        let id = record.invitation.id;
-        if !self.state.invitations.contains_key(&id) {
-            return Err(Error::not_found("invitation"));
-        }
-        if self
-            .state
-            .invitation_by_token
-            .get(&record.token_hash)
-            .is_some_and(|owner| *owner != id)
-        {
-            return Err(already_exists("invitation token"));
-        }
-        let old = self.state.put_invitation(id, Some(record.clone()));
-        self.undo.push(Undo::Invitation(id, old));
-        Ok(())
-    }
-
-    fn get_invitation(
-        &mut self,
-        business: BusinessId,
-        id: InvitationId,
-    ) -> Result<Option<InvitationRecord>> {
-        Ok(self
-            .state
-            .invitations
-            .get(&id)
-            .filter(|r| r.invitation.business_id == business)
-            .cloned())
-    }
-
-    fn get_invitation_by_token_hash(
-        &mut self,
-        hash: &TokenHash,
-    ) -> Result<Option<InvitationRecord>> {
-        Ok(self
-            .state
-            .invitation_by_token
-            .get(hash)
-            .and_then(|id| self.state.invitations.get(id))
-            .cloned())
-    }
-
-    fn find_pending_invitation(
-        &mut self,
-        business: BusinessId,
-        subscription: SubscriptionId,
-        email_key: &str,
-    ) -> Result<Option<InvitationRecord>> {
-        let key = (business, subscription, email_key.to_owned());
-        Ok(self
-            .state
-            .pending_by_key
-            .get(&key)
-            .and_then(|id| self.state.invitations.get(id))
-            .cloned())
-    }
-
-    fn list_invitations(&mut self, query: &InvitationQuery) -> Result<Vec<Invitation>> {
-        let start = query.after.map_or(Bound::Unbounded, Bound::Excluded);
-        Ok(self
-            .state
-            .invitations
-            .range((start, Bound::Unbounded))
-            .map(|(_, r)| &r.invitation)
-            .filter(|i| {
-                i.business_id == query.business_id
-                    && query.app_id.is_none_or(|a| i.app_id == a)
-                    && query.subscription_id.is_none_or(|s| i.subscription_id == s)
-                    && query.status.is_none_or(|s| i.status_at(query.now) == s)
-                    && query.email_key.as_deref().is_none_or(|k| i.email_key == k)
-            })
-            .take(query.limit)
-            .cloned()
-            .collect())
-    }
-
-    fn overdue_pending(
-        &mut self,
-        now: DateTime<Utc>,
-        subscription: Option<SubscriptionId>,
-        limit: usize,
-    ) -> Result<Vec<InvitationRecord>> {
-        let state = &*self.state;
-        Ok(state
-            .pending_by_expiry
-            .iter()
-            .take_while(|(expires, _)| *expires <= now)
-            .filter_map(|(_, id)| state.invitations.get(id))
-            .filter(|r| subscription.is_none_or(|s| r.invitation.subscription_id == s))
-            .take(limit)
-            .cloned()
-            .collect())
-    }
-
-    fn count_pending(&mut self, business: BusinessId) -> Result<u32> {
-        Ok(self
-            .state
-            .pending_per_business
-            .get(&business)
-            .copied()
-            .unwrap_or(0))
-    }
-
-    fn count_pending_in_subscription(&mut self, subscription: SubscriptionId) -> Result<u32> {
-        let n = self
-            .state
-            .invitations
-            .values()
-            .filter(|r| {
-                r.invitation.subscription_id == subscription
-                    && r.invitation.status == InvitationStatus::Pending
-            })
-            .count();
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
-    }
-
-    fn count_created_by_inviter_since(
-        &mut self,
-        inviter: UserId,
-        since: DateTime<Utc>,
-    ) -> Result<u32> {
-        let from = (inviter, since, InvitationId::from_uuid(uuid::Uuid::nil()));
-        let n = self
-            .state
-            .created_by_inviter
-            .range(from..)
-            .take_while(|(u, _, _)| *u == inviter)
-            .count();
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
-    }
-}
-
-impl EventRepo for MemoryTx<'_> {
-    fn append_event(&mut self, event: &Event) -> Result<()> {
-        if self.state.events.contains_key(&event.id) {
-            return Err(already_exists("event"));
-        }
-        let old = self.state.put_event(event.id, Some(event.clone()));
-        self.undo.push(Undo::Event(event.id, old));
-        Ok(())
-    }
-
-    fn list_events(
-        &mut self,
-        business: BusinessId,
-        invitation: Option<InvitationId>,
-        after: Option<EventId>,
-        limit: usize,
-    ) -> Result<Vec<Event>> {
-        let state = &*self.state;
-        match invitation {
-            Some(inv) => {
-                let start = match after {
-                    Some(e) => Bound::Excluded((inv, e)),
-                    None => Bound::Included((inv, EventId::from_uuid(uuid::Uuid::nil()))),
-                };
-                Ok(state
-                    .events_by_invitation
-                    .range((start, Bound::Unbounded))
-                    .take_while(|(i, _)| *i == inv)
-                    .filter_map(|(_, id)| state.events.get(id))
-                    .filter(|e| e.business_id == business)
-                    .take(limit)
-                    .cloned()
-                    .collect())
-            }
-            None => Ok(page_after(&state.events, after, limit, |e| {
-                e.business_id == business
-            })),
-        }
-    }
-}
-
-impl OutboxRepo for MemoryTx<'_> {
-    fn enqueue_message(&mut self, message: &OutboxMessage) -> Result<()> {
-        if self.state.outbox.contains_key(&message.id) {
-            return Err(already_exists("message"));
-        }
-        let old = self.state.put_message(message.id, Some(message.clone()));
-        self.undo.push(Undo::Message(message.id, old));
-        Ok(())
-    }
-
-    fn update_message(&mut self, message: &OutboxMessage) -> Result<()> {
-        if !self.state.outbox.contains_key(&message.id) {
-            return Err(Error::not_found("message"));
-        }
-        let old = self.state.put_message(message.id, Some(message.clone()));
-        self.undo.push(Undo::Message(message.id, old));
-        Ok(())
-    }
-
-    fn get_message(&mut self, id: MessageId) -> Result<Option<OutboxMessage>> {
-        Ok(self.state.outbox.get(&id).cloned())
-    }
-
-    fn due_messages(&mut self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OutboxMessage>> {
-        let state = &*self.state;
-        Ok(state
-            .outbox_due
-            .iter()
-            .take_while(|(at, _)| *at <= now)
-            .filter_map(|(_, id)| state.outbox.get(id))
-            .take(limit)
-            .cloned()
-            .collect())
-    }
-
-    fn messages_for_invitation(
-        &mut self,
-        business: BusinessId,
-        invitation: InvitationId,
-    ) -> Result<Vec<OutboxMessage>> {
-        let state = &*self.state;
-        Ok(state
-            .outbox_by_invitation
-            .range((invitation, MessageId::from_uuid(uuid::Uuid::nil()))..)
-            .take_while(|(i, _)| *i == invitation)
-            .filter_map(|(_, id)| state.outbox.get(id))
-            .filter(|m| m.business_id == business)
-            .cloned()
-            .collect())
-    }
-}
-
 impl IdempotencyRepo for MemoryTx<'_> {
     fn get_idempotency(
         &mut self,
@@ -686,7 +523,7 @@ impl IdempotencyRepo for MemoryTx<'_> {
         self.undo.push(Undo::Idempotency(
             record.business_id,
             record.key.clone(),
-            old,
+            old.map(Box::new),
         ));
         Ok(())
     }

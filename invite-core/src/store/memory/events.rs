@@ -1,0 +1,173 @@
+//! The audit log: compact rows in a dense table, chained per invitation.
+
+use chrono::{DateTime, Utc};
+use hashbrown::HashMap;
+
+use super::chains::Chains;
+use super::interner::{IdRef, Interner, RefFilter};
+use super::table::{Keyed, Slot, Table};
+use super::{MemoryTx, Undo, already_exists};
+use crate::error::Result;
+use crate::ids::{BusinessId, EventId, InvitationId};
+use crate::model::{Event, EventKind};
+use crate::store::EventRepo;
+
+/// An [`Event`] as stored, but for its detail (few events have one).
+#[derive(Clone, Debug)]
+pub(super) struct EventRow {
+    id: EventId,
+    invitation_id: InvitationId,
+    at: DateTime<Utc>,
+    business: IdRef,
+    actor: Option<IdRef>,
+    kind: EventKind,
+}
+
+impl Keyed for EventRow {
+    type Id = EventId;
+    fn id(&self) -> EventId {
+        self.id
+    }
+}
+
+/// Every event, with its invitation chains.
+#[derive(Debug, Default)]
+pub(super) struct EventLog {
+    rows: Table<EventRow>,
+    details: HashMap<Slot, Box<str>>,
+    by_invitation: Chains,
+}
+
+impl EventLog {
+    fn append(&mut self, row: EventRow, detail: Option<&str>) -> Result<()> {
+        let invitation = row.invitation_id;
+        let slot = self.rows.push(row)?;
+        if let Some(detail) = detail {
+            self.details.insert(slot, detail.into());
+        }
+        let rows = &self.rows;
+        self.by_invitation
+            .follow(slot, None, Some(invitation), |s| invitation_of(rows, s));
+        Ok(())
+    }
+
+    /// Removes the newest event (the rollback of its append).
+    pub(super) fn remove_newest(&mut self) {
+        if let Some(slot) = self.rows.last_slot()
+            && let Some(old) = self.rows.pop()
+        {
+            self.details.remove(&slot);
+            let rows = &self.rows;
+            self.by_invitation
+                .follow(slot, Some(old.invitation_id), None, |s| {
+                    invitation_of(rows, s)
+                });
+        }
+    }
+
+    fn event(&self, slot: Slot, row: &EventRow, refs: &Interner) -> Result<Event> {
+        Ok(Event {
+            id: row.id,
+            business_id: refs.id(row.business)?,
+            invitation_id: row.invitation_id,
+            kind: row.kind,
+            actor_id: row.actor.map(|actor| refs.id(actor)).transpose()?,
+            at: row.at,
+            detail: self.details.get(&slot).map(|detail| detail.to_string()),
+        })
+    }
+}
+
+#[cfg(test)]
+impl EventLog {
+    pub(super) fn check_indexes(&self) -> super::Checked {
+        let rows: Vec<(Slot, &EventRow)> = self.rows.after(None).collect();
+        let mut invitations: Vec<InvitationId> =
+            rows.iter().map(|(_, r)| r.invitation_id).collect();
+        invitations.sort();
+        invitations.dedup();
+        super::expect_count("event chains", self.by_invitation.len(), invitations.len())?;
+        if self
+            .details
+            .keys()
+            .any(|slot| self.rows.get(*slot).is_none())
+        {
+            return Err("a detail outlived its event".into());
+        }
+        for (slot, row) in rows {
+            let chain = self
+                .by_invitation
+                .slots(row.invitation_id, |s| invitation_of(&self.rows, s));
+            if !chain.contains(&slot) || !chain.is_sorted_by(|a, b| a > b) {
+                return Err(format!("event {} is missing from its chain", row.id));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn invitation_of(rows: &Table<EventRow>, slot: Slot) -> Option<InvitationId> {
+    rows.get(slot).map(|row| row.invitation_id)
+}
+
+impl EventRepo for MemoryTx<'_> {
+    fn append_event(&mut self, event: &Event) -> Result<()> {
+        let state = &mut *self.state;
+        if state.events.rows.find(event.id).is_some() {
+            return Err(already_exists("event"));
+        }
+        let row = EventRow {
+            id: event.id,
+            invitation_id: event.invitation_id,
+            at: event.at,
+            business: state.refs.intern(event.business_id.as_uuid())?,
+            actor: event
+                .actor_id
+                .map(|actor| state.refs.intern(actor.as_uuid()))
+                .transpose()?,
+            kind: event.kind,
+        };
+        state.events.append(row, event.detail.as_deref())?;
+        self.undo.push(Undo::EventAppended);
+        Ok(())
+    }
+
+    fn list_events(
+        &mut self,
+        business: BusinessId,
+        invitation: Option<InvitationId>,
+        after: Option<EventId>,
+        limit: usize,
+    ) -> Result<Vec<Event>> {
+        let state = &*self.state;
+        let log = &state.events;
+        let business = RefFilter::new(&state.refs, Some(business.as_uuid()));
+        if business.is_nothing() {
+            return Ok(Vec::new());
+        }
+        let in_business = |row: &EventRow| business.matches(row.business);
+        let page: Vec<(Slot, &EventRow)> = match invitation {
+            Some(invitation) => {
+                let mut rows: Vec<(Slot, &EventRow)> = log
+                    .by_invitation
+                    .slots(invitation, |s| invitation_of(&log.rows, s))
+                    .into_iter()
+                    .filter_map(|slot| Some((slot, log.rows.get(slot)?)))
+                    .filter(|(_, row)| in_business(row) && after.is_none_or(|a| row.id > a))
+                    .collect();
+                rows.sort_by_key(|(_, row)| row.id);
+                rows.truncate(limit);
+                rows
+            }
+            None => log
+                .rows
+                .after(after)
+                .filter(|(_, row)| in_business(row))
+                .take(limit)
+                .collect(),
+        };
+        page.into_iter()
+            .map(|(slot, row)| log.event(slot, row, &state.refs))
+            .collect()
+    }
+}

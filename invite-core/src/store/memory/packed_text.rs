@@ -1,0 +1,182 @@
+//! A row's optional strings in one allocation (one pointer in the row, one small block
+//! on the heap instead of one block per string).
+//!
+//! Layout: for each field in order, a LEB128 varint header, then the field's bytes. The
+//! header is 0 for none, else `(length << 1 | decoded) + 1`: `decoded` marks a field
+//! kept as the bytes its base64url text encodes (3/4 of the size; see
+//! [`Packing::Base64Url`]). Trailing absent fields are left out, so a row without text
+//! allocates nothing.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::error::{Error, Result};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct PackedText(Box<[u8]>);
+
+/// How a field is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Packing {
+    /// As its UTF-8 bytes.
+    Plain,
+    /// Text that is canonical unpadded base64url (sealed tokens) as the bytes it
+    /// encodes, re-encoded when read; any other text as its UTF-8 bytes.
+    Base64Url,
+}
+
+/// One field's header and bytes.
+struct Field<'a> {
+    bytes: &'a [u8],
+    decoded: bool,
+}
+
+impl PackedText {
+    pub(super) fn pack<'a>(
+        fields: impl IntoIterator<Item = (Option<&'a str>, Packing)>,
+    ) -> PackedText {
+        let mut packed = Vec::new();
+        let mut used = 0;
+        for (field, packing) in fields {
+            let Some(text) = field else {
+                packed.push(0);
+                continue;
+            };
+            let decoded = match packing {
+                Packing::Plain => None,
+                Packing::Base64Url => canonical_base64url(text),
+            };
+            let bytes = decoded.as_deref().unwrap_or(text.as_bytes());
+            push_varint(
+                &mut packed,
+                (bytes.len() << 1 | usize::from(decoded.is_some())) + 1,
+            );
+            packed.extend_from_slice(bytes);
+            used = packed.len();
+        }
+        packed.truncate(used);
+        PackedText(packed.into_boxed_slice())
+    }
+
+    /// The bytes of field `index` if it is present and was packed [`Packing::Plain`].
+    pub(super) fn plain_bytes(&self, index: usize) -> Option<&[u8]> {
+        self.field(index)
+            .filter(|field| !field.decoded)
+            .map(|field| field.bytes)
+    }
+
+    /// Field `index` as a string.
+    pub(super) fn string(&self, index: usize) -> Result<Option<String>> {
+        let Some(field) = self.field(index) else {
+            return Ok(None);
+        };
+        if field.decoded {
+            return Ok(Some(URL_SAFE_NO_PAD.encode(field.bytes)));
+        }
+        std::str::from_utf8(field.bytes)
+            .map(|text| Some(text.to_owned()))
+            .map_err(|_| Error::internal("the in-memory store holds text that is not UTF-8"))
+    }
+
+    fn field(&self, index: usize) -> Option<Field<'_>> {
+        let mut rest: &[u8] = &self.0;
+        for _ in 0..index {
+            let (header, after) = read_varint(rest)?;
+            rest = after.get(header.saturating_sub(1) >> 1..)?;
+        }
+        let (header, after) = read_varint(rest)?;
+        let header = header.checked_sub(1)?;
+        Some(Field {
+            bytes: after.get(..header >> 1)?,
+            decoded: header & 1 == 1,
+        })
+    }
+}
+
+/// The bytes `text` encodes, if re-encoding them gives `text` back exactly.
+fn canonical_base64url(text: &str) -> Option<Vec<u8>> {
+    let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
+    (URL_SAFE_NO_PAD.encode(&bytes) == text).then_some(bytes)
+}
+
+fn push_varint(bytes: &mut Vec<u8>, mut value: usize) {
+    while value >= 0x80 {
+        bytes.push((value & 0x7F) as u8 | 0x80);
+        value >>= 7;
+    }
+    bytes.push(value as u8);
+}
+
+fn read_varint(bytes: &[u8]) -> Option<(usize, &[u8])> {
+    let mut value = 0usize;
+    for (i, byte) in bytes.iter().enumerate() {
+        let bits = usize::from(byte & 0x7F).checked_shl(u32::try_from(7 * i).ok()?)?;
+        value |= bits;
+        if byte & 0x80 == 0 {
+            return Some((value, bytes.get(i + 1..)?));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PackedText, Packing};
+
+    #[test]
+    fn fields_round_trip() {
+        let long = "x".repeat(70_000);
+        let fields = [
+            Some("ab"),
+            None,
+            Some(""),
+            Some(long.as_str()),
+            Some("é"),
+            None,
+        ];
+        let packed = PackedText::pack(fields.map(|f| (f, Packing::Plain)));
+        for (i, field) in fields.iter().enumerate() {
+            assert_eq!(packed.plain_bytes(i), field.map(str::as_bytes), "field {i}");
+            assert_eq!(packed.string(i).unwrap().as_deref(), *field);
+        }
+        assert_eq!(packed.plain_bytes(9), None);
+    }
+
+    #[test]
+    fn base64url_text_is_kept_decoded_and_read_back_exactly() {
+        let sealed = "3q2-7w_AAAE"; // canonical: 8 bytes
+        let fields = [
+            sealed,
+            "3q2-7w_AAAF", // non-zero trailing bits: not canonical
+            "3q2+7w/AAAE", // standard alphabet
+            "QQ==",        // padded
+            "abc!",
+            "",
+            "QQ",
+        ];
+        let packed = PackedText::pack(fields.map(|f| (Some(f), Packing::Base64Url)));
+        for (i, field) in fields.iter().enumerate() {
+            assert_eq!(
+                packed.string(i).unwrap().as_deref(),
+                Some(*field),
+                "{field}"
+            );
+        }
+        assert_eq!(packed.plain_bytes(0), None, "kept decoded");
+        assert_eq!(packed.plain_bytes(1), Some(fields[1].as_bytes()));
+        let one = PackedText::pack([(Some(sealed), Packing::Base64Url)]);
+        assert_eq!(one.0.len(), 1 + 8);
+    }
+
+    #[test]
+    fn no_text_allocates_nothing() {
+        let none = (None, Packing::Plain);
+        assert_eq!(PackedText::pack([none, none]).0.len(), 0);
+        assert_eq!(
+            PackedText::pack([(Some("a"), Packing::Plain), none])
+                .0
+                .len(),
+            2
+        );
+    }
+}
