@@ -31,11 +31,16 @@ struct Field<'a> {
     decoded: bool,
 }
 
+/// Bytes of text a row usually packs (names, email, locale, a sealed token).
+const TYPICAL_ROW_TEXT: usize = 256;
+
 impl PackedText {
     pub(super) fn pack<'a>(
         fields: impl IntoIterator<Item = (Option<&'a str>, Packing)>,
     ) -> PackedText {
-        let mut packed = Vec::new();
+        // Room for a typical row's text at once (one allocation, shrunk to fit below)
+        // instead of growing field by field.
+        let mut packed = Vec::with_capacity(TYPICAL_ROW_TEXT);
         let mut used = 0;
         for (field, packing) in fields {
             let Some(text) = field else {
