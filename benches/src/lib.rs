@@ -158,7 +158,8 @@ pub struct SharedCatalog {
     pub role: invite_core::RoleId,
 }
 
-fn bench_service(store: Arc<dyn Store>) -> InviteService {
+/// A service for benchmarks: no abuse limits.
+pub fn bench_service(store: Arc<dyn Store>) -> InviteService {
     let config = Config {
         limits: Limits::unlimited(),
         ..Config::with_base_url("https://app.example.com/accept")
@@ -166,8 +167,9 @@ fn bench_service(store: Arc<dyn Store>) -> InviteService {
     InviteService::new(store, config).expect("service")
 }
 
-/// Creates the workload's catalog with `seats` seats.
-pub fn create_catalog(store: Arc<dyn Store>, seats: u32) -> SharedCatalog {
+/// Creates the workload's catalog: one business, app, role and admin, and a
+/// subscription with `seats` seats (`None`: unlimited).
+pub fn create_catalog(store: Arc<dyn Store>, seats: Option<u32>) -> SharedCatalog {
     let service = bench_service(store);
     let business = service.create_business("Bench Co").expect("business").id;
     let app = service.create_app("Bench App").expect("app").id;
@@ -175,7 +177,7 @@ pub fn create_catalog(store: Arc<dyn Store>, seats: u32) -> SharedCatalog {
         .set_app_enabled(business, app, true)
         .expect("enable");
     let subscription = service
-        .create_subscription(&NewSubscription::new(business, app, "Bench", Some(seats)))
+        .create_subscription(&NewSubscription::new(business, app, "Bench", seats))
         .expect("sub")
         .id;
     let role = service

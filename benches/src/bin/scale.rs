@@ -14,11 +14,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use invite_benches::peak_rss_mb;
-use invite_core::service::Limits;
+use invite_benches::{SharedCatalog, bench_service, create_catalog, peak_rss_mb};
 use invite_core::{
-    BulkInvitee, BulkSendRequest, Config, InMemoryStore, InviteService, NewSubscription, NewUser,
-    PageRequest, Store,
+    BulkInvitee, BulkSendRequest, InMemoryStore, InviteService, NewUser, PageRequest, Store,
 };
 use serde_json::json;
 
@@ -37,52 +35,16 @@ fn open(store: &str, dir: &std::path::Path) -> Arc<dyn Store> {
     }
 }
 
+/// The scale figures' service and catalog (an unlimited subscription).
 struct Setup {
     service: InviteService,
-    admin: invite_core::UserId,
-    business: invite_core::BusinessId,
-    app: invite_core::ApplicationId,
-    sub: invite_core::SubscriptionId,
-    role: invite_core::RoleId,
+    catalog: SharedCatalog,
 }
 
 fn setup(store: Arc<dyn Store>) -> Setup {
-    let config = Config {
-        limits: Limits::unlimited(),
-        ..Config::default()
-    };
-    let service = InviteService::new(store, config).expect("service");
-    let business = service.create_business("Scale").expect("business").id;
-    let app = service.create_app("App").expect("app").id;
-    service
-        .set_app_enabled(business, app, true)
-        .expect("enable");
-    let sub = service
-        .create_subscription(&NewSubscription::new(business, app, "Plan", None))
-        .expect("sub")
-        .id;
-    let role = service
-        .create_role(app, "member", "Member", &["x"])
-        .expect("role")
-        .id;
-    let admin = service
-        .create_user(&NewUser {
-            first_name: "Ada".into(),
-            last_name: "Admin".into(),
-            email: "admin@example.com".into(),
-        })
-        .expect("admin")
-        .id;
-    service
-        .set_business_admin(business, admin, true)
-        .expect("admin");
     Setup {
-        service,
-        admin,
-        business,
-        app,
-        sub,
-        role,
+        service: bench_service(store.clone()),
+        catalog: create_catalog(store, None),
     }
 }
 
@@ -119,12 +81,8 @@ fn main() {
             let s = setup(open(store_name, &dir));
             match what {
                 "search" => {
+                    // Bulk sends create no users (accepting does): create them directly.
                     for chunk in 0..n.div_ceil(10_000) {
-                        let batch = rows(10_000.min(n - chunk * 10_000), &format!("c{chunk}u"));
-                        let request =
-                            BulkSendRequest::new(s.admin, s.business, s.app, s.sub, s.role, batch);
-                        // Bulk-send creates no users; users come from accepting. Create them directly.
-                        drop(request);
                         for row in rows(10_000.min(n - chunk * 10_000), &format!("c{chunk}u")) {
                             let new = row.new_user.expect("row");
                             s.service
@@ -167,14 +125,21 @@ fn main() {
                         .collect();
                     for user in members {
                         s.service
-                            .add_membership(s.business, s.sub, user, s.role)
+                            .add_membership(
+                                s.catalog.business,
+                                s.catalog.subscription,
+                                user,
+                                s.catalog.role,
+                            )
                             .expect("membership");
                     }
                     let mut samples = Vec::new();
                     for _ in 0..1000 {
                         let started = Instant::now();
                         std::hint::black_box(
-                            s.service.seat_usage(s.business, s.sub).expect("usage"),
+                            s.service
+                                .seat_usage(s.catalog.business, s.catalog.subscription)
+                                .expect("usage"),
                         );
                         samples.push(started.elapsed().as_secs_f64() * 1000.0);
                     }
@@ -182,11 +147,11 @@ fn main() {
                 }
                 _ => {
                     let request = BulkSendRequest::new(
-                        s.admin,
-                        s.business,
-                        s.app,
-                        s.sub,
-                        s.role,
+                        s.catalog.admin,
+                        s.catalog.business,
+                        s.catalog.app,
+                        s.catalog.subscription,
+                        s.catalog.role,
                         rows(n, "bulk"),
                     );
                     let started = Instant::now();
@@ -209,12 +174,20 @@ fn main() {
                 let result = s
                     .service
                     .bulk_send(&BulkSendRequest::new(
-                        s.admin, s.business, s.app, s.sub, s.role, batch,
+                        s.catalog.admin,
+                        s.catalog.business,
+                        s.catalog.app,
+                        s.catalog.subscription,
+                        s.catalog.role,
+                        batch,
                     ))
                     .expect("bulk");
                 std::hint::black_box(result.sent());
             }
-            let usage = s.service.seat_usage(s.business, s.sub).expect("usage");
+            let usage = s
+                .service
+                .seat_usage(s.catalog.business, s.catalog.subscription)
+                .expect("usage");
             assert_eq!(usage.reserved as usize, n);
             json!({"bench": "pending_in_memory", "invitations": n, "peak_rss_mb": peak_rss_mb(), "baseline_rss_mb": before})
         }

@@ -109,7 +109,7 @@ fn postgres_processes(n: usize) {
         let seats = u32::try_from(n * 9 / 10).expect("seats");
         let c = invite_benches::create_catalog(
             invite_core::store::open(&store_url).expect("open"),
-            seats,
+            Some(seats),
         );
         let started = std::time::Instant::now();
         let children: Vec<_> = (0..k)

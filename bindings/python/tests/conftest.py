@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TypeVar
 
 import pytest
 
@@ -112,6 +116,43 @@ def build_world(service: InviteService, clock: ManualClock, seats: int | None = 
     service.set_business_admin(acme.id, admin.id)
     bob = service.create_user("Bob", "Builder", "bob@example.com")
     return World(service, clock, acme, crm, team, member, manager, admin, bob)
+
+
+T = TypeVar("T")
+
+
+def run_beside_python(call: Callable[[], T]) -> tuple[T, float, list[float]]:
+    """Runs `call` on another thread while this one keeps ticking; returns its result,
+    how long it took, and the ticks taken while it ran. With a 10 s switch interval the
+    interpreter never takes the GIL from a thread holding it, so there are ticks only if
+    `call` released the GIL."""
+    window: list[float] = []
+    results: list[T] = []
+    ticks: list[float] = []
+    done = threading.Event()
+
+    def work() -> None:
+        start = time.perf_counter()
+        try:
+            results.append(call())
+        finally:
+            window.extend([start, time.perf_counter()])
+            done.set()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(10.0)
+    try:
+        worker = threading.Thread(target=work)
+        worker.start()
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0)
+        worker.join()
+    finally:
+        sys.setswitchinterval(interval)
+    start, end = window
+    assert results, "the call raised"
+    return results[0], end - start, [t for t in ticks if start < t < end]
 
 
 def race_for_seats(world: World, services: list[InviteService]) -> list[str]:

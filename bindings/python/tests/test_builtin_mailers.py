@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import pickle
 import socket
-import sys
 import threading
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from email import policy
@@ -30,7 +28,7 @@ from invite_core import (
     SmtpMailer,
 )
 
-from .conftest import RecordingRenderer, World, delivery_world
+from .conftest import RecordingRenderer, World, delivery_world, run_beside_python
 
 SECRET = "hunter2-very-secret"
 FROM = "invites@acme.example"
@@ -260,34 +258,9 @@ def test_a_builtin_dispatch_releases_the_gil_and_times_out() -> None:
         mailer = SmtpMailer(
             "127.0.0.1", port, tls="none", from_address=FROM, timeout=timedelta(seconds=0.5)
         )
-        window: list[float] = []
-        reports: list[Any] = []
-        done = threading.Event()
-
-        def dispatch() -> None:
-            start = time.perf_counter()
-            try:
-                reports.append(world.service.dispatch_outbox(mailer))
-            finally:
-                window.extend([start, time.perf_counter()])
-                done.set()
-
-        ticks: list[float] = []
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(10.0)
-        try:
-            worker = threading.Thread(target=dispatch)
-            worker.start()
-            while not done.is_set():
-                ticks.append(time.perf_counter())
-                time.sleep(0)
-            worker.join()
-        finally:
-            sys.setswitchinterval(interval)
-    start, end = window
-    assert end - start >= 0.4, "the dispatch did not wait for the server"
-    assert [t for t in ticks if start < t < end], "no Python ran during the dispatch"
-    [report] = reports
+        report, took, inside = run_beside_python(lambda: world.service.dispatch_outbox(mailer))
+    assert took >= 0.4, "the dispatch did not wait for the server"
+    assert inside, "no Python ran during the dispatch"
     assert (report.delivered, report.retrying, report.failed) == (0, 1, 0)
     inv = world.service.get_invitation(world.acme.id, sent.invitation.id)
     assert inv.delivery.state == "queued" and inv.delivery.last_error

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import threading
-import time
 from datetime import timedelta
 
 from invite_core import InviteError, SeatLimitError
 
-from .conftest import World
+from .conftest import World, run_beside_python
 
 THREADS = 8
 
@@ -60,28 +58,6 @@ def test_store_work_releases_the_gil(world: World) -> None:
     for i in range(500):
         world.send_new(f"bulk{i}@example.com", subscription_id=big.id)
     world.clock.advance(timedelta(days=8))
-    window: list[float] = []
-    ticks: list[float] = []
-    done = threading.Event()
-
-    def sweep() -> None:
-        start = time.perf_counter()
-        swept = s.expire_overdue()
-        window.extend([start, time.perf_counter()])
-        assert swept == 500
-        done.set()
-
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(10.0)
-    try:
-        worker = threading.Thread(target=sweep)
-        worker.start()
-        while not done.is_set():
-            ticks.append(time.perf_counter())
-            time.sleep(0)
-        worker.join()
-    finally:
-        sys.setswitchinterval(interval)
-    start, end = window
-    inside = [t for t in ticks if start < t < end]
-    assert inside, f"no Python ran during a {end - start:.4f}s call"
+    swept, took, inside = run_beside_python(s.expire_overdue)
+    assert swept == 500
+    assert inside, f"no Python ran during a {took:.4f}s call"

@@ -5,7 +5,7 @@ use hashbrown::HashMap;
 
 use super::chains::Chains;
 use super::interner::{IdRef, Interner, RefFilter};
-use super::table::{Keyed, Slot, Table};
+use super::table::{IndexedTable, Keyed, Slot, Table};
 use super::{MemoryTx, Undo, already_exists};
 use crate::error::Result;
 use crate::ids::{BusinessId, EventId, InvitationId};
@@ -38,31 +38,35 @@ pub(super) struct EventLog {
     by_invitation: Chains,
 }
 
+impl IndexedTable for EventLog {
+    type Row = EventRow;
+
+    fn table(&mut self) -> &mut Table<EventRow> {
+        &mut self.rows
+    }
+
+    fn reindex(&mut self, slot: Slot, old: Option<&EventRow>) {
+        let rows = &self.rows;
+        let new = rows.get(slot);
+        if new.is_none() {
+            self.details.remove(&slot);
+        }
+        self.by_invitation.follow(
+            slot,
+            old.map(|row| row.invitation_id),
+            new.map(|row| row.invitation_id),
+            |s| invitation_of(rows, s),
+        );
+    }
+}
+
 impl EventLog {
     fn append(&mut self, row: EventRow, detail: Option<&str>) -> Result<()> {
-        let invitation = row.invitation_id;
-        let slot = self.rows.push(row)?;
+        let slot = self.insert(row)?;
         if let Some(detail) = detail {
             self.details.insert(slot, detail.into());
         }
-        let rows = &self.rows;
-        self.by_invitation
-            .follow(slot, None, Some(invitation), |s| invitation_of(rows, s));
         Ok(())
-    }
-
-    /// Removes the newest event (the rollback of its append).
-    pub(super) fn remove_newest(&mut self) {
-        if let Some(slot) = self.rows.last_slot()
-            && let Some(old) = self.rows.pop()
-        {
-            self.details.remove(&slot);
-            let rows = &self.rows;
-            self.by_invitation
-                .follow(slot, Some(old.invitation_id), None, |s| {
-                    invitation_of(rows, s)
-                });
-        }
     }
 
     fn event(&self, slot: Slot, row: &EventRow, refs: &Interner) -> Result<Event> {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::interner::{IdRef, Interner, RefFilter};
 use super::packed_text::{PackedText, Packing};
 use super::slot_index::{Change, SlotIndex, rekey};
-use super::table::{Keyed, Slot, Table};
+use super::table::{IndexedTable, Keyed, Slot, Table};
 use super::time_index::TimeIndex;
 use super::{MemoryTx, Undo, already_exists};
 use crate::error::{Error, Result};
@@ -250,32 +250,15 @@ impl Invitations {
         })?;
         self.get(slot)
     }
+}
 
-    /// Adds a row whose id and token hash are new.
-    pub(super) fn insert(&mut self, row: InvitationRow) -> Result<()> {
-        let slot = self.rows.push(row)?;
-        self.reindex(slot, None);
-        Ok(())
+impl IndexedTable for Invitations {
+    type Row = InvitationRow;
+
+    fn table(&mut self) -> &mut Table<InvitationRow> {
+        &mut self.rows
     }
 
-    /// Replaces the row at `slot` (same id), returning the old one.
-    pub(super) fn replace(&mut self, slot: Slot, row: InvitationRow) -> Option<InvitationRow> {
-        let old = self.rows.replace(slot, row)?;
-        self.reindex(slot, Some(&old));
-        Some(old)
-    }
-
-    /// Removes the newest row (the rollback of its insert).
-    pub(super) fn remove_newest(&mut self) {
-        if let Some(slot) = self.rows.last_slot()
-            && let Some(old) = self.rows.pop()
-        {
-            self.reindex(slot, Some(&old));
-        }
-    }
-
-    /// Moves the index entries of `slot` from the keys of `old` (the row it held, if any)
-    /// to those of the row it holds now (if any). Only keys that changed are touched.
     fn reindex(&mut self, slot: Slot, old: Option<&InvitationRow>) {
         let Invitations {
             rows,

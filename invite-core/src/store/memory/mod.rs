@@ -35,7 +35,7 @@ use events::EventLog;
 use interner::Interner;
 use invitations::{InvitationRow, Invitations};
 use outbox::{MessageRow, Outbox};
-use table::Slot;
+use table::{IndexedTable, Slot};
 
 /// A store in process memory, safe to share across threads. Nothing survives the process.
 #[derive(Default)]

@@ -7,7 +7,7 @@ use super::chains::Chains;
 use super::interner::{IdRef, Interner, RefFilter};
 use super::packed_text::{PackedText, Packing};
 use super::slot_index::{SlotIndex, rekey};
-use super::table::{Keyed, Slot, Table};
+use super::table::{IndexedTable, Keyed, Slot, Table};
 use super::time_index::TimeIndex;
 use super::{MemoryTx, Undo, already_exists};
 use crate::error::{Error, Result};
@@ -102,31 +102,15 @@ impl Outbox {
             self.rows.get(s).and_then(MessageRow::id_key) == Some(id)
         })
     }
+}
 
-    fn insert(&mut self, row: MessageRow) -> Result<()> {
-        let slot = self.rows.push(row)?;
-        self.reindex(slot, None);
-        Ok(())
+impl IndexedTable for Outbox {
+    type Row = MessageRow;
+
+    fn table(&mut self) -> &mut Table<MessageRow> {
+        &mut self.rows
     }
 
-    /// Replaces the row at `slot` (same id), returning the old one.
-    pub(super) fn replace(&mut self, slot: Slot, row: MessageRow) -> Option<MessageRow> {
-        let old = self.rows.replace(slot, row)?;
-        self.reindex(slot, Some(&old));
-        Some(old)
-    }
-
-    /// Removes the newest row (the rollback of its insert).
-    pub(super) fn remove_newest(&mut self) {
-        if let Some(slot) = self.rows.last_slot()
-            && let Some(old) = self.rows.pop()
-        {
-            self.reindex(slot, Some(&old));
-        }
-    }
-
-    /// Moves the index entries of `slot` from the keys of `old` (the row it held, if any)
-    /// to those of the row it holds now (if any). Only keys that changed are touched.
     fn reindex(&mut self, slot: Slot, old: Option<&MessageRow>) {
         let Outbox {
             rows,

@@ -147,6 +147,45 @@ impl<R: Keyed> Table<R> {
     }
 }
 
+/// A table together with indexes that follow its rows: the owner says how to move one
+/// slot's index entries, and gets insert, replace and remove-newest that keep the
+/// indexes in step with the rows.
+pub(super) trait IndexedTable {
+    type Row: Keyed;
+
+    /// The rows.
+    fn table(&mut self) -> &mut Table<Self::Row>;
+
+    /// Moves the index entries of `slot` from the keys of `old` (the row it held, if
+    /// any) to those of the row it holds now (if any). Only keys that changed are
+    /// touched.
+    fn reindex(&mut self, slot: Slot, old: Option<&Self::Row>);
+
+    /// Adds a row whose id is new.
+    fn insert(&mut self, row: Self::Row) -> Result<Slot> {
+        let slot = self.table().push(row)?;
+        self.reindex(slot, None);
+        Ok(slot)
+    }
+
+    /// Replaces the row at `slot` (same id), returning the old one.
+    fn replace(&mut self, slot: Slot, row: Self::Row) -> Option<Self::Row> {
+        let old = self.table().replace(slot, row)?;
+        self.reindex(slot, Some(&old));
+        Some(old)
+    }
+
+    /// Removes the newest row (the rollback of its insert).
+    fn remove_newest(&mut self) {
+        let table = self.table();
+        if let Some(slot) = table.last_slot()
+            && let Some(old) = table.pop()
+        {
+            self.reindex(slot, Some(&old));
+        }
+    }
+}
+
 /// How many rows, in id order, pass `below` (a bound on their id).
 fn count_below<R: Keyed>(
     rows: &[R],
