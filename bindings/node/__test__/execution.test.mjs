@@ -1,7 +1,9 @@
 // The `execution` option: 'inline' runs every call on the calling thread and returns an
 // already-settled Promise; results and error codes are the same as on the thread pool
-// (the default), on the memory store and on SQLite.
+// (the default), on the memory store, on SQLite and, under scripts/with-postgres, on
+// PostgreSQL (each service in a schema of its own).
 import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,6 +20,11 @@ const STORES = {
   memory: () => 'memory:',
   'sqlite (wal)': () => `sqlite:${join(dir, `wal-${++files}.db`)}?journal_mode=wal&synchronous=normal`,
   'sqlite (default)': () => `sqlite:${join(dir, `default-${++files}.db`)}`,
+}
+const postgres = process.env.INVITE_TEST_POSTGRES_URL
+if (postgres) {
+  const schema = () => `node_execution_${randomUUID().replaceAll('-', '')}`
+  STORES.postgres = () => `${postgres}${postgres.includes('?') ? '&' : '?'}schema=${schema()}`
 }
 
 /** `await promise` as a transcript entry: the value's summary, or the error's codes. */
