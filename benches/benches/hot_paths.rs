@@ -1,5 +1,7 @@
 //! Criterion benches of the hot paths: send, accept, seat usage, user search, token
-//! minting and hashing, validation and canonicalisation (in-memory store).
+//! minting and hashing, validation and canonicalisation (in-memory store), and the two
+//! fixed costs of every invitation email: the outbox token's seal and open, and
+//! rendering with the default templates.
 #![allow(
     clippy::expect_used,
     clippy::unwrap_used,
@@ -9,8 +11,10 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
+use chrono::{TimeZone, Utc};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use invite_core::input::{Email, EmailPolicy, validate_name};
+use invite_core::mail::{DefaultTemplates, EmailContext, EmailRenderer, TokenSealer};
 use invite_core::random::OsRandom;
 use invite_core::service::Limits;
 use invite_core::token::Token;
@@ -134,6 +138,30 @@ fn benches(c: &mut Criterion) {
     });
     c.bench_function("name validation", |b| {
         b.iter(|| validate_name(black_box("  Zoë O'Neill "), "first_name").unwrap())
+    });
+    let sealer = TokenSealer::new([7; 32]);
+    let token = Token::mint(&OsRandom).unwrap();
+    c.bench_function("token seal + open (outbox at rest)", |b| {
+        b.iter(|| {
+            let sealed = sealer.seal(black_box(&token), &OsRandom).unwrap();
+            sealer.open(&sealed).unwrap()
+        })
+    });
+    let context = EmailContext {
+        inviter_name: "Ada Admin".into(),
+        invitee_name: Some("Bob Baker".into()),
+        business_name: "Bench".into(),
+        app_name: "App".into(),
+        role_name: "Member".into(),
+        expires_at: Utc.with_ymd_and_hms(2026, 12, 4, 9, 30, 0).unwrap(),
+        accept_link: format!(
+            "https://app.example.com/invite/accept?token={}",
+            token.expose()
+        ),
+        locale: None,
+    };
+    c.bench_function("email render (default templates, English)", |b| {
+        b.iter(|| DefaultTemplates.render(black_box(&context)))
     });
 }
 
