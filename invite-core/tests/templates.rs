@@ -11,7 +11,8 @@ mod common;
 use std::sync::Arc;
 
 use invite_core::mail::{DefaultTemplates, EmailContext, EmailRenderer};
-use invite_core::{CapturingMailer, Config, ErrorCode, InMemoryStore, InviteService};
+use invite_core::random::SeededRandom;
+use invite_core::{CapturingMailer, Config, ErrorCode, InMemoryStore, InviteService, Token};
 
 fn context(name: &str) -> EmailContext {
     EmailContext {
@@ -85,6 +86,33 @@ fn links_in_mail_start_with_the_configured_base_only() {
         );
         assert!(mail.text.contains(&mail.accept_link));
         assert_eq!(mail.to, "eve@example.com", "recipients unchanged");
+    }
+}
+
+#[test]
+fn accept_links_are_the_base_url_with_the_token_added_to_its_query() {
+    let random = SeededRandom::new(5);
+    for base in [
+        "https://app.example.com/invite/accept",
+        "https://app.example.com",
+        "https://app.example.com/",
+        "https://app.example.com/accept?",
+        "https://app.example.com/accept?ref=mail&lang=fr",
+        "http://localhost:8080/a%20b/accept/",
+        "https://BÜCHER.example/annehmen",
+        "https://app.example.com/accept?q=a+b%26c",
+    ] {
+        let service =
+            InviteService::new(Arc::new(InMemoryStore::new()), Config::with_base_url(base))
+                .unwrap();
+        for _ in 0..50 {
+            let token = Token::mint(&random).unwrap();
+            let mut expected = url::Url::parse(base).unwrap();
+            expected
+                .query_pairs_mut()
+                .append_pair("token", token.expose());
+            assert_eq!(service.accept_link(&token), expected.as_str(), "{base}");
+        }
     }
 }
 

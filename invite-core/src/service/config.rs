@@ -108,7 +108,8 @@ impl Config {
         }
     }
 
-    pub(crate) fn validate(&self) -> Result<url::Url> {
+    /// Checks the configuration; returns every accept link's text up to its token.
+    pub(crate) fn validate(&self) -> Result<String> {
         let invalid = |m: &str| Error::new(ErrorCode::InvalidConfig, m.to_owned());
         let base = parse_base_url(&self.accept_base_url)?;
         if !(MIN_EXPIRY..=MAX_EXPIRY).contains(&self.default_expiry) {
@@ -128,8 +129,16 @@ impl Config {
                 "idempotency ttl and resend cooldown must not be negative",
             ));
         }
-        Ok(base)
+        Ok(accept_link_prefix(base))
     }
+}
+
+/// The base URL with an empty `token` added to its query: an accept link is this text
+/// followed by the token, whose base64url characters form-urlencoding keeps as they
+/// are (and the base has no fragment to come after it).
+fn accept_link_prefix(mut base: url::Url) -> String {
+    base.query_pairs_mut().append_pair("token", "");
+    base.into()
 }
 
 /// Accepts only absolute http(s) URLs with a host and no credentials (no `//evil`,

@@ -41,7 +41,7 @@ use crate::mail::{DefaultTemplates, EmailRenderer, TokenSealer};
 use crate::model::{Event, EventKind};
 use crate::random::{OsRandom, RandomSource};
 use crate::store::{Store, Transaction};
-use crate::token::Token;
+use crate::token::{TOKEN_LEN, Token};
 use id_minter::IdMinter;
 
 /// Called after a unit of work commits, with the events it recorded.
@@ -75,7 +75,8 @@ pub struct InviteService {
     hook: Option<Arc<dyn EventHook>>,
     sealer: TokenSealer,
     config: Config,
-    base_url: url::Url,
+    /// Every accept link up to its token (see [`InviteService::accept_link`]).
+    link_prefix: String,
     ids: IdMinter,
 }
 
@@ -146,7 +147,7 @@ impl InviteServiceBuilder {
 
     /// Validates the configuration (`INVALID_CONFIG`) and builds the service.
     pub fn build(self) -> Result<InviteService> {
-        let base_url = self.config.validate()?;
+        let link_prefix = self.config.validate()?;
         let key = match self.outbox_key {
             Some(key) => key,
             None => {
@@ -164,7 +165,7 @@ impl InviteServiceBuilder {
             hook: self.hook,
             sealer: TokenSealer::new(key),
             config: self.config,
-            base_url,
+            link_prefix,
             ids: IdMinter::default(),
         })
     }
@@ -205,11 +206,13 @@ impl InviteService {
         self.clock.now()
     }
 
-    /// The accept link for a token: the configured base URL with `token` added.
+    /// The accept link for a token: the configured base URL with `token` added to its
+    /// query.
     pub fn accept_link(&self, token: &Token) -> String {
-        let mut url = self.base_url.clone();
-        url.query_pairs_mut().append_pair("token", token.expose());
-        url.into()
+        let mut link = String::with_capacity(self.link_prefix.len() + TOKEN_LEN);
+        link.push_str(&self.link_prefix);
+        link.push_str(token.expose());
+        link
     }
 
     /// Mints a time-ordered id (see [`IdMinter`]).
