@@ -11,6 +11,7 @@ mod common;
 
 use std::sync::Arc;
 
+use chrono::{TimeZone, Utc};
 use invite_core::mail::{DefaultTemplates, EmailContext, EmailRenderer};
 use invite_core::{CapturingMailer, InMemoryStore};
 
@@ -49,6 +50,26 @@ fn the_locale_picks_the_language() {
     let de = DefaultTemplates.render(&context(Some("de")));
     assert!(en.subject != fr.subject && fr.subject != de.subject && en.subject != de.subject);
     assert!(en.text != fr.text && fr.text != de.text);
+}
+
+#[test]
+fn each_language_writes_the_expiry_its_own_way() {
+    let later = Utc.with_ymd_and_hms(2026, 11, 27, 17, 5, 59).unwrap();
+    for (locale, at, date) in [
+        ("en", common::start(), "2026-03-02 09:00 UTC"),
+        ("fr", common::start(), "02/03/2026 à 09:00 UTC"),
+        ("de", common::start(), "02.03.2026 um 09:00 UTC"),
+        ("en", later, "2026-11-27 17:05 UTC"),
+        ("fr", later, "27/11/2026 à 17:05 UTC"),
+        ("de", later, "27.11.2026 um 17:05 UTC"),
+    ] {
+        let email = DefaultTemplates.render(&EmailContext {
+            expires_at: at,
+            ..context(Some(locale))
+        });
+        assert!(email.text.contains(date), "{locale}: {date}");
+        assert!(email.html.contains(date), "{locale}: {date}");
+    }
 }
 
 #[test]

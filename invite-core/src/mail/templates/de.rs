@@ -1,6 +1,6 @@
 //! German.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use super::{Language, Values, Words};
 
@@ -11,7 +11,14 @@ pub(super) const GERMAN: Language = Language {
 };
 
 fn date(at: DateTime<Utc>) -> String {
-    at.format("%d.%m.%Y um %H:%M UTC").to_string()
+    format!(
+        "{:02}.{:02}.{:04} um {:02}:{:02} UTC",
+        at.day(),
+        at.month(),
+        at.year(),
+        at.hour(),
+        at.minute()
+    )
 }
 
 fn words(v: &Values<'_>) -> Words {

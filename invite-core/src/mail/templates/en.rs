@@ -1,6 +1,6 @@
 //! English (the default language).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use super::{Language, Values, Words};
 
@@ -11,7 +11,14 @@ pub(super) const ENGLISH: Language = Language {
 };
 
 fn date(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
 }
 
 fn words(v: &Values<'_>) -> Words {
