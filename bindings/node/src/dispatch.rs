@@ -35,7 +35,7 @@ use napi_derive::napi;
 use crate::config::Execution;
 use crate::mailer::{Mailer as BuiltIn, MailerPlan};
 use crate::service::InviteService;
-use crate::shape::{Prop, Shape, build};
+use crate::shape::{Args, Prop, Shape, Shaped, to_napi_by_shape};
 use crate::task::Call;
 
 /// Default time a mailer has to settle the emails of one batch.
@@ -98,9 +98,11 @@ pub const INVITATION_EMAIL: &[Prop] = &[
     Prop::Value("expiresAt"),
 ];
 
-#[allow(unsafe_code, reason = "`ToNapiValue` is an unsafe trait method")]
-impl ToNapiValue for InvitationEmail {
-    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+impl Shaped for InvitationEmail {
+    const SHAPE: Shape = Shape::InvitationEmail;
+
+    /// Pushes the values of `INVITATION_EMAIL`.
+    fn push(self, args: &mut Args) -> napi::Result<()> {
         let InvitationEmail {
             message_id,
             business_id,
@@ -112,24 +114,21 @@ impl ToNapiValue for InvitationEmail {
             accept_link,
             locale,
             expires_at,
-        } = val;
-        // SAFETY: the caller's live env, on the JS thread.
-        unsafe {
-            build(env, Shape::InvitationEmail, |args| {
-                args.string(&message_id)?;
-                args.string(&business_id)?;
-                args.string(&invitation_id)?;
-                args.string(&to)?;
-                args.string(&subject)?;
-                args.string(&text)?;
-                args.string(&html)?;
-                args.string(&accept_link)?;
-                args.string(&locale)?;
-                args.value(expires_at)
-            })
-        }
+        } = self;
+        args.string(&message_id)?;
+        args.string(&business_id)?;
+        args.string(&invitation_id)?;
+        args.string(&to)?;
+        args.string(&subject)?;
+        args.string(&text)?;
+        args.string(&html)?;
+        args.string(&accept_link)?;
+        args.string(&locale)?;
+        args.value(expires_at)
     }
 }
+
+to_napi_by_shape!(InvitationEmail);
 
 /// What one dispatch run did.
 #[napi(object)]

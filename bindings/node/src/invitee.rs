@@ -1,14 +1,12 @@
 //! The invitee's side, by token: peek (read-only), accept, decline.
 
 use invite_core::{AcceptRequest, Accepted as CoreAccepted, InvitationPreview as CorePreview};
-use napi::bindgen_prelude::ToNapiValue;
-use napi::sys;
 use napi_derive::napi;
 
 use crate::convert::opt_id;
 use crate::model::{INVITATION, Invitation, MEMBERSHIP, Membership, USER, User};
 use crate::service::InviteService;
-use crate::shape::{Prop, Shape, build};
+use crate::shape::{Args, Prop, Shape, Shaped, to_napi_by_shape};
 use crate::task::Call;
 
 /// Who accepts. With neither `userId` nor `email`, the token alone identifies the invitee.
@@ -56,26 +54,25 @@ pub const ACCEPTED: &[Prop] = &[
     Prop::Object("membership", MEMBERSHIP),
 ];
 
-#[allow(unsafe_code, reason = "`ToNapiValue` is an unsafe trait method")]
-impl ToNapiValue for Accepted {
-    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+impl Shaped for Accepted {
+    const SHAPE: Shape = Shape::Accepted;
+
+    /// Pushes the values of `ACCEPTED`.
+    fn push(self, args: &mut Args) -> napi::Result<()> {
         let Accepted {
             invitation,
             user,
             user_created,
             membership,
-        } = val;
-        // SAFETY: the caller's live env, on the JS thread.
-        unsafe {
-            build(env, Shape::Accepted, |args| {
-                invitation.push(args)?;
-                user.push(args)?;
-                args.value(user_created)?;
-                membership.push(args)
-            })
-        }
+        } = self;
+        invitation.push(args)?;
+        user.push(args)?;
+        args.value(user_created)?;
+        membership.push(args)
     }
 }
+
+to_napi_by_shape!(Accepted);
 
 /// What the accept page shows. Reading it never changes anything.
 #[napi(object)]

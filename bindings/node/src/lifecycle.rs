@@ -2,14 +2,12 @@
 
 use invite_core::service::NewInvitee;
 use invite_core::{SendInvitationDraft, SendInvitationRequest, SentInvitation as CoreSent};
-use napi::bindgen_prelude::ToNapiValue;
-use napi::sys;
 use napi_derive::napi;
 
 use crate::convert::{id, opt_seconds};
 use crate::model::{INVITATION, Invitation};
 use crate::service::InviteService;
-use crate::shape::{Prop, Shape, build};
+use crate::shape::{Args, Prop, Shape, Shaped, to_napi_by_shape};
 use crate::task::Call;
 
 /// New-person details as typed on the page. Missing fields are reported as `REQUIRED`.
@@ -115,26 +113,25 @@ pub const SENT_INVITATION: &[Prop] = &[
     Prop::Value("replayed"),
 ];
 
-#[allow(unsafe_code, reason = "`ToNapiValue` is an unsafe trait method")]
-impl ToNapiValue for SentInvitation {
-    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+impl Shaped for SentInvitation {
+    const SHAPE: Shape = Shape::SentInvitation;
+
+    /// Pushes the values of `SENT_INVITATION`.
+    fn push(self, args: &mut Args) -> napi::Result<()> {
         let SentInvitation {
             invitation,
             token,
             accept_link,
             replayed,
-        } = val;
-        // SAFETY: the caller's live env, on the JS thread.
-        unsafe {
-            build(env, Shape::SentInvitation, |args| {
-                invitation.push(args)?;
-                args.string(&token)?;
-                args.string(&accept_link)?;
-                args.value(replayed)
-            })
-        }
+        } = self;
+        invitation.push(args)?;
+        args.string(&token)?;
+        args.string(&accept_link)?;
+        args.value(replayed)
     }
 }
+
+to_napi_by_shape!(SentInvitation);
 
 /// Which invitation an admin acts on, and who acts.
 #[napi(object)]

@@ -3,11 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use invite_core as core;
-use napi::bindgen_prelude::ToNapiValue;
-use napi::sys;
 use napi_derive::napi;
 
-use crate::shape::{Args, Prop, Shape, build};
+use crate::shape::{Args, Prop, Shape, Shaped, to_napi_by_shape};
 
 /// Invitation states.
 #[napi(string_enum = "snake_case")]
@@ -371,9 +369,11 @@ pub const USER: &[Prop] = &[
     Prop::Value("createdAt"),
 ];
 
-impl User {
+impl Shaped for User {
+    const SHAPE: Shape = Shape::User;
+
     /// Pushes the values of `USER`.
-    pub fn push(self, args: &mut Args) -> napi::Result<()> {
+    fn push(self, args: &mut Args) -> napi::Result<()> {
         let User {
             id,
             email,
@@ -388,14 +388,6 @@ impl User {
         args.string(&first_name)?;
         args.string(&last_name)?;
         args.value(created_at)
-    }
-}
-
-#[allow(unsafe_code, reason = "`ToNapiValue` is an unsafe trait method")]
-impl ToNapiValue for User {
-    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
-        // SAFETY: the caller's live env, on the JS thread.
-        unsafe { build(env, Shape::User, |args| val.push(args)) }
     }
 }
 
@@ -444,9 +436,11 @@ pub const MEMBERSHIP: &[Prop] = &[
     Prop::Value("createdAt"),
 ];
 
-impl Membership {
+impl Shaped for Membership {
+    const SHAPE: Shape = Shape::Membership;
+
     /// Pushes the values of `MEMBERSHIP`.
-    pub fn push(self, args: &mut Args) -> napi::Result<()> {
+    fn push(self, args: &mut Args) -> napi::Result<()> {
         let Membership {
             id,
             business_id,
@@ -463,14 +457,6 @@ impl Membership {
         args.string(&user_id)?;
         args.string(&role_id)?;
         args.value(created_at)
-    }
-}
-
-#[allow(unsafe_code, reason = "`ToNapiValue` is an unsafe trait method")]
-impl ToNapiValue for Membership {
-    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
-        // SAFETY: the caller's live env, on the JS thread.
-        unsafe { build(env, Shape::Membership, |args| val.push(args)) }
     }
 }
 
@@ -643,9 +629,11 @@ pub const INVITATION: &[Prop] = &[
     ),
 ];
 
-impl Invitation {
+impl Shaped for Invitation {
+    const SHAPE: Shape = Shape::Invitation;
+
     /// Pushes the values of `INVITATION`.
-    pub fn push(self, args: &mut Args) -> napi::Result<()> {
+    fn push(self, args: &mut Args) -> napi::Result<()> {
         let Invitation {
             id,
             business_id,
@@ -705,13 +693,7 @@ impl Invitation {
     }
 }
 
-#[allow(unsafe_code, reason = "`ToNapiValue` is an unsafe trait method")]
-impl ToNapiValue for Invitation {
-    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
-        // SAFETY: the caller's live env, on the JS thread.
-        unsafe { build(env, Shape::Invitation, |args| val.push(args)) }
-    }
-}
+to_napi_by_shape!(User, Membership, Invitation);
 
 /// An audit record of one state change. Never contains a token.
 #[napi(object, use_nullable = true)]

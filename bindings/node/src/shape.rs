@@ -16,8 +16,9 @@
 //! The factories of an env are compiled on first use (`napi_run_script`, which
 //! `--disallow-code-generation-from-strings` does not restrict) and kept in strong
 //! references in the env's instance data, released when the env is torn down. The
-//! property lists live next to their structs (`INVITATION` in `model`, …). Each struct's
-//! `push` destructures it completely (a new field does not compile until it is pushed),
+//! property lists live next to their structs (`INVITATION` in `model`, …). Each struct
+//! implements [`Shaped`], whose `push` destructures it completely (a new field does not
+//! compile until it is pushed), and gets its `ToNapiValue` from [`to_napi_by_shape`];
 //! `build` rejects a value count that does not match the list, and
 //! `__test__/shapes.test.mjs` checks the objects against `index.d.ts`.
 
@@ -31,6 +32,37 @@ use crate::dispatch::INVITATION_EMAIL;
 use crate::invitee::ACCEPTED;
 use crate::lifecycle::SENT_INVITATION;
 use crate::model::{INVITATION, MEMBERSHIP, USER};
+
+/// A result struct built by the factory of its [`Shape`].
+pub trait Shaped {
+    /// The object this struct becomes.
+    const SHAPE: Shape;
+    /// Pushes the struct's values in the order of its shape's properties (a nested
+    /// object's values where the nested object stands).
+    fn push(self, args: &mut Args) -> Result<()>;
+}
+
+/// Implements napi's `ToNapiValue` for [`Shaped`] structs: each becomes the object its
+/// factory builds. (A blanket impl of napi's trait is not allowed outside napi.)
+macro_rules! to_napi_by_shape {
+    ($($shaped:ty),+ $(,)?) => {$(
+        #[allow(unsafe_code, reason = "`ToNapiValue` is an unsafe trait method")]
+        impl napi::bindgen_prelude::ToNapiValue for $shaped {
+            unsafe fn to_napi_value(
+                env: napi::sys::napi_env,
+                val: Self,
+            ) -> napi::Result<napi::sys::napi_value> {
+                // SAFETY: napi-rs calls this with the live env of the JS thread.
+                unsafe {
+                    $crate::shape::build(env, <$shaped as $crate::shape::Shaped>::SHAPE, |args| {
+                        $crate::shape::Shaped::push(val, args)
+                    })
+                }
+            }
+        }
+    )+};
+}
+pub(crate) use to_napi_by_shape;
 
 /// One property of a result object, spelled as JS sees it (camelCase).
 #[derive(Debug, Clone, Copy)]

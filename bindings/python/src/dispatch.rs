@@ -3,11 +3,11 @@
 //!
 //! A built-in mailer runs entirely in Rust with the GIL released. For a Python mailer,
 //! the dispatcher runs with the GIL released and takes it back once per claimed batch
-//! of emails (up to 100), calling the mailer's `send` for each. An `Exception` raised by the mailer becomes a delivery failure
-//! carrying its message (retried with backoff), never a crash. A `BaseException` that is
-//! not an `Exception` (`KeyboardInterrupt`, `SystemExit`) stops calling the mailer (and
-//! the other Python callbacks) for the rest of the run and is re-raised once the
-//! bookkeeping is written.
+//! of emails (up to 100), calling the mailer's `send` for each. An `Exception` raised
+//! by the mailer becomes a delivery failure carrying its message (retried with
+//! backoff), never a crash. A `BaseException` that is not an `Exception`
+//! (`KeyboardInterrupt`, `SystemExit`) stops calling the mailer (and the other Python
+//! callbacks) for the rest of the run and is re-raised once the bookkeeping is written.
 
 use chrono::{DateTime, Utc};
 use invite_core::service::DispatchReport;

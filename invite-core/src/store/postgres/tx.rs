@@ -36,31 +36,35 @@ pub(super) struct PgTx {
     message_versions: HashMap<Uuid, i64>,
     /// This transaction holds outbox row locks (a dispatcher's claim, or an update).
     holds_message_locks: bool,
-    /// The limit locks this transaction holds (see [`PgTx::lock_limit`]).
-    limit_locks: HashSet<(LimitLock, Uuid)>,
+    /// The write locks this transaction holds (see [`PgTx::lock_for_write`]).
+    write_locks: HashSet<(WriteLock, String)>,
 }
 
-/// A limit whose count must not be read by two writers at once.
+/// What two write transactions must not read at once: the second waits for the first
+/// to commit, then reads what it wrote.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(super) enum LimitLock {
+pub(super) enum WriteLock {
+    /// One idempotency key of one business (a retried send replays the first result).
+    IdempotencyKey,
     /// An inviter's daily send budget.
     InviterBudget,
     /// A business's pending cap.
     BusinessPending,
 }
 
-impl LimitLock {
-    /// Seeds the advisory lock's key hash, apart from the idempotency keys' (7).
+impl WriteLock {
+    /// Seeds the advisory lock's key hash: the kinds never share a lock.
     fn seed(self) -> i64 {
         match self {
-            LimitLock::InviterBudget => 8,
-            LimitLock::BusinessPending => 9,
+            WriteLock::IdempotencyKey => 7,
+            WriteLock::InviterBudget => 8,
+            WriteLock::BusinessPending => 9,
         }
     }
 }
 
-/// Writers counting against one limit queue here until commit.
-const LIMIT_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1::text, $2))";
+/// A transaction-level advisory lock on a kind and a key.
+const WRITE_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1::text, $2))";
 
 impl PgTx {
     /// Starts a transaction on `conn`.
@@ -74,7 +78,7 @@ impl PgTx {
             invitation_versions: HashMap::new(),
             message_versions: HashMap::new(),
             holds_message_locks: false,
-            limit_locks: HashSet::new(),
+            write_locks: HashSet::new(),
         };
         if read_only {
             tx.conn
@@ -189,16 +193,17 @@ impl PgTx {
         !self.read_only && !self.holds_message_locks
     }
 
-    /// In a write transaction, waits until no other transaction holds the lock of
-    /// `limit` for `owner`, then holds it until commit (once per transaction). A count
-    /// read after this sees every invitation the earlier holders committed, so two
-    /// concurrent sends cannot both pass a limit that has room for one.
-    pub(super) fn lock_limit(&mut self, limit: LimitLock, owner: Uuid) -> Result<()> {
-        if self.read_only || self.limit_locks.contains(&(limit, owner)) {
+    /// In a write transaction, waits until no other transaction holds the `kind` lock
+    /// of `key`, then holds it until commit (taken once per transaction). What is read
+    /// after this includes everything the earlier holders committed: two concurrent
+    /// sends cannot both pass a limit that has room for one, and a retried send finds
+    /// the first one's idempotency record.
+    pub(super) fn lock_for_write(&mut self, kind: WriteLock, key: String) -> Result<()> {
+        if self.read_only || self.write_locks.contains(&(kind, key.clone())) {
             return Ok(());
         }
-        self.exec(LIMIT_LOCK, &[&owner.to_string(), &limit.seed()])?;
-        self.limit_locks.insert((limit, owner));
+        self.exec(WRITE_LOCK, &[&key, &kind.seed()])?;
+        self.write_locks.insert((kind, key));
         Ok(())
     }
 

@@ -6,11 +6,7 @@ use crate::model::IdempotencyRecord;
 use crate::store::IdempotencyRepo;
 use crate::store::postgres::error::conflict;
 use crate::store::postgres::rows;
-use crate::store::postgres::tx::{PgTx, storable};
-
-/// Writers of one key queue here (until commit) before reading it, so a concurrent
-/// retry of a send waits for the first one and replays its result.
-const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 7))";
+use crate::store::postgres::tx::{PgTx, WriteLock, storable};
 
 const GET: &str = "
 SELECT business_id, key, fingerprint, result, created_at, expires_at
@@ -40,10 +36,9 @@ impl IdempotencyRepo for PgTx {
         if !storable(key) {
             return Ok(None);
         }
-        if !self.read_only {
-            let business = business.to_string();
-            self.exec(LOCK, &[&business, &key])?;
-        }
+        // Writers of one key queue here, so a concurrent retry of a send waits for the
+        // first one and replays its result.
+        self.lock_for_write(WriteLock::IdempotencyKey, format!("{business}/{key}"))?;
         self.opt(GET, &[business.as_uuid(), &key])?
             .map(|r| rows::idempotency(&r))
             .transpose()

@@ -9,7 +9,7 @@ use crate::ids::{BusinessId, InvitationId, SubscriptionId, UserId};
 use crate::model::{Invitation, InvitationRecord, InvitationStatus, Invitee};
 use crate::store::postgres::error::conflict;
 use crate::store::postgres::rows::{self, invitation_cols};
-use crate::store::postgres::tx::{LimitLock, PgTx, get, get_u32, limit, storable};
+use crate::store::postgres::tx::{PgTx, WriteLock, get, get_u32, limit, storable};
 use crate::store::{InvitationQuery, InvitationRepo};
 use crate::token::TokenHash;
 
@@ -323,7 +323,7 @@ impl InvitationRepo for PgTx {
     }
 
     fn count_pending(&mut self, business: BusinessId) -> Result<u32> {
-        self.lock_limit(LimitLock::BusinessPending, *business.as_uuid())?;
+        self.lock_for_write(WriteLock::BusinessPending, business.to_string())?;
         get_u32(&self.one(COUNT_PENDING, &[business.as_uuid()])?, 0)
     }
 
@@ -336,7 +336,7 @@ impl InvitationRepo for PgTx {
         inviter: UserId,
         since: DateTime<Utc>,
     ) -> Result<u32> {
-        self.lock_limit(LimitLock::InviterBudget, *inviter.as_uuid())?;
+        self.lock_for_write(WriteLock::InviterBudget, inviter.to_string())?;
         get_u32(
             &self.one(COUNT_BY_INVITER, &[inviter.as_uuid(), &since])?,
             0,
