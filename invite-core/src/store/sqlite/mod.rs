@@ -71,6 +71,7 @@ pub use schema::SCHEMA_VERSION;
 pub use url::{SqliteLocation, SqliteUrl};
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -78,7 +79,7 @@ use self::errors::SqlResultExt;
 use self::pool::Pool;
 use self::tx::SqliteTx;
 use super::{Store, Transaction};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// Prepared statements kept per connection (the adapter runs about sixty distinct ones).
 const STATEMENT_CACHE: usize = 128;
@@ -169,6 +170,25 @@ fn set_journal_mode(conn: &Connection, mode: JournalMode) -> Result<()> {
     }
 }
 
+/// Runs `step` again while it fails with `STORAGE_CONFLICT`, for up to `wait`.
+///
+/// For the open-time steps only, which are idempotent. SQLite does not call its busy
+/// handler when a `PRAGMA journal_mode` switch meets another connection's lock (the
+/// statement already holds a read lock, and waiting could deadlock), so processes
+/// opening a new file at the same moment would otherwise see `SQLITE_BUSY` at once.
+fn retry_while_busy<T>(wait: Duration, mut step: impl FnMut() -> Result<T>) -> Result<T> {
+    const PAUSE: Duration = Duration::from_millis(2);
+    let deadline = Instant::now() + wait;
+    loop {
+        match step() {
+            Err(e) if e.code() == ErrorCode::StorageConflict && Instant::now() < deadline => {
+                std::thread::sleep(PAUSE);
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and migrates its schema.
     ///
@@ -177,8 +197,10 @@ impl SqliteStore {
     pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<SqliteStore> {
         let path: PathBuf = path.as_ref().to_path_buf();
         let first = open_file(&path, &options, Role::Writer)?;
-        set_journal_mode(&first, options.journal_mode())?;
-        schema::migrate(&first)?;
+        retry_while_busy(options.busy_timeout(), || {
+            set_journal_mode(&first, options.journal_mode())?;
+            schema::migrate(&first)
+        })?;
         let opener = |role: Role| {
             let (path, options) = (path.clone(), options.clone());
             Box::new(move || open_file(&path, &options, role))
