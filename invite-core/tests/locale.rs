@@ -159,3 +159,55 @@ fn the_invitation_locale_is_used_and_kept_on_resend() {
         .unwrap();
     assert_eq!(stored.locale.as_deref(), Some("fr-CA"));
 }
+
+#[test]
+fn the_french_and_german_emails_are_exactly_these() {
+    let fr = DefaultTemplates.render(&context(Some("fr")));
+    assert_eq!(
+        fr.subject,
+        "Eve <img src=x onerror=alert(1)> vous invite à rejoindre Billing & <i>Co</i> sur Acme <script>alert(1)</script>"
+    );
+    assert_eq!(
+        fr.text,
+        "Bonjour <b>Bob</b> & \"friends\",\n\n\
+         Eve <img src=x onerror=alert(1)> vous invite à rejoindre Billing & <i>Co</i> sur Acme <script>alert(1)</script> en tant que <u>Member</u>.\n\n\
+         Accepter l’invitation:\nhttps://app.example.com/accept?token=abc&x=\"y\"\n\n\
+         Le lien expire le 02/03/2026 à 09:00 UTC. Si vous n’attendiez pas cet e-mail, vous pouvez l’ignorer.\n"
+    );
+    assert_eq!(
+        fr.html,
+        "<!doctype html><html lang=\"fr\"><body><p>Bonjour &lt;b&gt;Bob&lt;/b&gt; &amp; \"friends\",</p>\
+         <p>Eve &lt;img src=x onerror=alert(1)&gt; vous invite à rejoindre <b>Billing &amp; &lt;i&gt;Co&lt;/i&gt;</b> sur <b>Acme &lt;script&gt;alert(1)&lt;/script&gt;</b> en tant que <b>&lt;u&gt;Member&lt;/u&gt;</b>.</p>\
+         <p><a href=\"https://app.example.com/accept?token=abc&amp;x=&quot;y&quot;\">Accepter l’invitation</a></p>\
+         <p>Le lien expire le 02/03/2026 à 09:00 UTC. Si vous n’attendiez pas cet e-mail, vous pouvez l’ignorer.</p></body></html>"
+    );
+
+    let de = DefaultTemplates.render(&context(Some("de")));
+    assert_eq!(
+        de.subject,
+        "Eve <img src=x onerror=alert(1)> hat Sie zu Billing & <i>Co</i> bei Acme <script>alert(1)</script> eingeladen"
+    );
+    assert_eq!(
+        de.text,
+        "Hallo <b>Bob</b> & \"friends\",\n\n\
+         Eve <img src=x onerror=alert(1)> hat Sie eingeladen, Billing & <i>Co</i> bei Acme <script>alert(1)</script> als <u>Member</u> beizutreten.\n\n\
+         Einladung annehmen:\nhttps://app.example.com/accept?token=abc&x=\"y\"\n\n\
+         Der Link läuft am 02.03.2026 um 09:00 UTC ab. Falls Sie diese E-Mail nicht erwartet haben, können Sie sie ignorieren.\n"
+    );
+    assert_eq!(
+        de.html,
+        "<!doctype html><html lang=\"de\"><body><p>Hallo &lt;b&gt;Bob&lt;/b&gt; &amp; \"friends\",</p>\
+         <p>Eve &lt;img src=x onerror=alert(1)&gt; hat Sie eingeladen, <b>Billing &amp; &lt;i&gt;Co&lt;/i&gt;</b> bei <b>Acme &lt;script&gt;alert(1)&lt;/script&gt;</b> als <b>&lt;u&gt;Member&lt;/u&gt;</b> beizutreten.</p>\
+         <p><a href=\"https://app.example.com/accept?token=abc&amp;x=&quot;y&quot;\">Einladung annehmen</a></p>\
+         <p>Der Link läuft am 02.03.2026 um 09:00 UTC ab. Falls Sie diese E-Mail nicht erwartet haben, können Sie sie ignorieren.</p></body></html>"
+    );
+
+    for (locale, greeting) in [("fr", "Bonjour,\n\n"), ("de", "Hallo,\n\n")] {
+        let nameless = EmailContext {
+            invitee_name: None,
+            ..context(Some(locale))
+        };
+        let text = DefaultTemplates.render(&nameless).text;
+        assert!(text.starts_with(greeting), "{locale}: {text}");
+    }
+}

@@ -23,19 +23,31 @@ fn date(at: DateTime<Utc>) -> String {
 
 fn words(v: &Values<'_>) -> Words {
     Words {
-        subject: format!(
-            "{} hat Sie zu {} bei {} eingeladen",
-            v.inviter, v.app, v.business
-        ),
+        subject: [
+            v.inviter,
+            " hat Sie zu ",
+            v.app,
+            " bei ",
+            v.business,
+            " eingeladen",
+        ]
+        .concat(),
         greeting: v
             .invitee
-            .map_or_else(|| "Hallo,".to_owned(), |n| format!("Hallo {n},")),
-        invited: format!(
-            "{} hat Sie eingeladen, {} bei {} als {} beizutreten.",
-            v.inviter, v.app, v.business, v.role
-        ),
+            .map_or_else(|| "Hallo,".to_owned(), |n| ["Hallo ", n, ","].concat()),
+        invited: [
+            v.inviter,
+            " hat Sie eingeladen, ",
+            v.app,
+            " bei ",
+            v.business,
+            " als ",
+            v.role,
+            " beizutreten.",
+        ]
+        .concat(),
         action: "Einladung annehmen",
-        expiry: format!("Der Link läuft am {} ab.", v.expires),
+        expiry: ["Der Link läuft am ", v.expires, " ab."].concat(),
         ignore: "Falls Sie diese E-Mail nicht erwartet haben, können Sie sie ignorieren.",
     }
 }

@@ -23,16 +23,23 @@ fn date(at: DateTime<Utc>) -> String {
 
 fn words(v: &Values<'_>) -> Words {
     Words {
-        subject: format!("{} invited you to {} on {}", v.inviter, v.app, v.business),
+        subject: [v.inviter, " invited you to ", v.app, " on ", v.business].concat(),
         greeting: v
             .invitee
-            .map_or_else(|| "Hello,".to_owned(), |n| format!("Hello {n},")),
-        invited: format!(
-            "{} invited you to join {} on {} as {}.",
-            v.inviter, v.app, v.business, v.role
-        ),
+            .map_or_else(|| "Hello,".to_owned(), |n| ["Hello ", n, ","].concat()),
+        invited: [
+            v.inviter,
+            " invited you to join ",
+            v.app,
+            " on ",
+            v.business,
+            " as ",
+            v.role,
+            ".",
+        ]
+        .concat(),
         action: "Accept the invitation",
-        expiry: format!("The link expires on {}.", v.expires),
+        expiry: ["The link expires on ", v.expires, "."].concat(),
         ignore: "If you did not expect this email, you can ignore it.",
     }
 }

@@ -23,19 +23,30 @@ fn date(at: DateTime<Utc>) -> String {
 
 fn words(v: &Values<'_>) -> Words {
     Words {
-        subject: format!(
-            "{} vous invite à rejoindre {} sur {}",
-            v.inviter, v.app, v.business
-        ),
+        subject: [
+            v.inviter,
+            " vous invite à rejoindre ",
+            v.app,
+            " sur ",
+            v.business,
+        ]
+        .concat(),
         greeting: v
             .invitee
-            .map_or_else(|| "Bonjour,".to_owned(), |n| format!("Bonjour {n},")),
-        invited: format!(
-            "{} vous invite à rejoindre {} sur {} en tant que {}.",
-            v.inviter, v.app, v.business, v.role
-        ),
+            .map_or_else(|| "Bonjour,".to_owned(), |n| ["Bonjour ", n, ","].concat()),
+        invited: [
+            v.inviter,
+            " vous invite à rejoindre ",
+            v.app,
+            " sur ",
+            v.business,
+            " en tant que ",
+            v.role,
+            ".",
+        ]
+        .concat(),
         action: "Accepter l’invitation",
-        expiry: format!("Le lien expire le {}.", v.expires),
+        expiry: ["Le lien expire le ", v.expires, "."].concat(),
         ignore: "Si vous n’attendiez pas cet e-mail, vous pouvez l’ignorer.",
     }
 }

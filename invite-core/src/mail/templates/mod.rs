@@ -77,21 +77,40 @@ impl EmailRenderer for DefaultTemplates {
         let language = Language::for_locale(c.locale.as_deref());
         let plain = OwnedValues::plain(c, language);
         let words = (language.words)(&plain.borrow());
-        let text = format!(
-            "{}\n\n{}\n\n{}:\n{}\n\n{} {}\n",
-            words.greeting, words.invited, words.action, c.accept_link, words.expiry, words.ignore
-        );
+        let text = [
+            &words.greeting,
+            "\n\n",
+            &words.invited,
+            "\n\n",
+            words.action,
+            ":\n",
+            &c.accept_link,
+            "\n\n",
+            &words.expiry,
+            " ",
+            words.ignore,
+            "\n",
+        ]
+        .concat();
         let html_words = (language.words)(&plain.html().borrow());
-        let html = format!(
-            "<!doctype html><html lang=\"{}\"><body><p>{}</p><p>{}</p><p><a href=\"{}\">{}</a></p><p>{} {}</p></body></html>",
+        let html = [
+            "<!doctype html><html lang=\"",
             language.code,
-            html_words.greeting,
-            html_words.invited,
-            encode_double_quoted_attribute(&c.accept_link),
+            "\"><body><p>",
+            &html_words.greeting,
+            "</p><p>",
+            &html_words.invited,
+            "</p><p><a href=\"",
+            &encode_double_quoted_attribute(&c.accept_link),
+            "\">",
             html_words.action,
-            html_words.expiry,
+            "</a></p><p>",
+            &html_words.expiry,
+            " ",
             html_words.ignore,
-        );
+            "</p></body></html>",
+        ]
+        .concat();
         RenderedEmail {
             subject: words.subject,
             text,
@@ -163,7 +182,7 @@ impl<'a> OwnedValues<'a> {
 
     /// HTML forms of plain values: escaped, and the app, business and role in bold.
     fn html(&self) -> OwnedValues<'_> {
-        let bold = |s: &str| Cow::Owned(format!("<b>{}</b>", encode_text(s)));
+        let bold = |s: &str| Cow::Owned(["<b>", &encode_text(s), "</b>"].concat());
         OwnedValues {
             inviter: encode_text(&self.inviter),
             invitee: self.invitee.as_deref().map(encode_text),
