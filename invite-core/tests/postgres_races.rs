@@ -374,3 +374,79 @@ fn concurrent_accepts_by_one_new_person_create_one_user() {
         assert_eq!(accepted.iter().filter(|a| a.user_created).count(), 1);
     }
 }
+
+/// DESIGN.md invariant 1 while the cap changes: a send (or a direct membership) that read
+/// the subscription before another transaction lowered its seats must check the cap in
+/// force once it holds the seat lock, not the one it read.
+#[test]
+fn seats_are_checked_against_the_cap_in_force_once_the_seat_lock_is_held() {
+    type Take = fn(&common::World) -> invite_core::Result<()>;
+    let takes: [(&str, Take); 2] = [
+        ("send", |w| {
+            let request = w.invite_new("Lo", "Cap", "lo@example.com");
+            w.service.send(&request).map(drop)
+        }),
+        ("add_membership", |w| {
+            let (b, s, u, r) = (w.business.id, w.subscription.id, w.alice.id, w.member.id);
+            w.service.add_membership(b, s, u, r).map(drop)
+        }),
+    ];
+    for (what, take) in takes {
+        let Some(pg) = ScopedStore::fresh() else {
+            return;
+        };
+        let (mut holder, mut watcher) = (pg.db.client(), pg.db.client());
+        let w = Arc::new(common::World::new(Arc::new(pg)));
+        let sub = w.subscription.id;
+        let before = w.usage();
+        assert_eq!((before.total, before.used + before.reserved), (Some(3), 0));
+
+        // Another writer holds the subscription row, as `update_subscription` does.
+        let mut other = holder.transaction().unwrap();
+        let holder_pid: i32 = other
+            .query_one("SELECT pg_backend_pid()", &[])
+            .unwrap()
+            .get(0);
+        other
+            .execute(
+                "SELECT 1 FROM subscriptions WHERE id = $1 FOR UPDATE",
+                &[sub.as_uuid()],
+            )
+            .unwrap();
+        let taking = {
+            let w = Arc::clone(&w);
+            thread::spawn(move || take(&w))
+        };
+        // It has read the subscription (3 seats) and now waits for the seat lock.
+        let waiting = "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))";
+        while watcher
+            .query_one(waiting, &[&holder_pid])
+            .unwrap()
+            .get::<_, i64>(0)
+            == 0
+        {
+            assert!(
+                !taking.is_finished(),
+                "{what} never waited for the seat lock"
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
+        other
+            .execute(
+                "UPDATE subscriptions SET seats = 0 WHERE id = $1",
+                &[sub.as_uuid()],
+            )
+            .unwrap();
+        other.commit().unwrap();
+
+        let err = taking.join().unwrap().unwrap_err();
+        assert_eq!(err.code(), ErrorCode::SeatLimitReached, "{what}");
+        let after = w.usage();
+        assert_eq!(
+            (after.total, after.used + after.reserved),
+            (Some(0), 0),
+            "{what}"
+        );
+        w.assert_counters_match(&w.subscription);
+    }
+}

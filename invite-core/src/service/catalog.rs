@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{InviteService, found};
+use super::{InviteService, Unit, found};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, MembershipId, RoleId, SubscriptionId, UserId};
 use crate::input::{Email, MAX_PLAN_LEN, MAX_TEXT_LEN, bounded_text, validate_name};
@@ -373,9 +373,9 @@ impl InviteService {
             {
                 return Err(already_member());
             }
-            let mut counts = u.tx.seat_counts_for_update(business, subscription)?;
+            let (mut counts, cap) = lock_seats(u, business, subscription)?;
             counts.used += 1;
-            check_cap(sub.seats, counts)?;
+            check_cap(cap, counts)?;
             let membership = Membership {
                 id: self.new_id()?,
                 business_id: business,
@@ -462,6 +462,26 @@ pub(crate) fn already_member() -> Error {
         ErrorCode::AlreadyMember,
         "the user already holds a seat in this subscription",
     )
+}
+
+/// Locks the subscription's seat counters for this unit, then reads its cap.
+///
+/// In that order: a concurrent `update_subscription` lowering the cap has either
+/// committed before the lock (and its cap is read here) or waits for this unit (and
+/// then sees its seats). A cap read before the lock may no longer hold by the time the
+/// counters change (on PostgreSQL, where writers of other rows run concurrently).
+pub(crate) fn lock_seats(
+    u: &mut Unit<'_>,
+    business: BusinessId,
+    subscription: SubscriptionId,
+) -> Result<(SeatCounts, Option<u32>)> {
+    let counts = u.tx.seat_counts_for_update(business, subscription)?;
+    let cap = found(
+        u.tx.get_subscription(business, subscription)?,
+        "subscription",
+    )?
+    .seats;
+    Ok((counts, cap))
 }
 
 /// `SEAT_LIMIT_REACHED` when `counts` exceed the cap.

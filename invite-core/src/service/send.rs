@@ -3,7 +3,7 @@
 
 use chrono::Duration;
 
-use super::catalog::{already_member, check_cap, ensure_active};
+use super::catalog::{already_member, check_cap, ensure_active, lock_seats};
 use super::idempotency::idempotency_key;
 use super::lifecycle::expire_record;
 use super::request::{SendInvitationRequest, SentInvitation};
@@ -248,15 +248,15 @@ impl InviteService {
 
     /// Reserves one seat, sweeping this subscription's overdue invitations first if full.
     pub(crate) fn reserve_seat(&self, u: &mut Unit<'_>, sub: &Subscription) -> Result<()> {
-        let mut counts = u.tx.seat_counts_for_update(sub.business_id, sub.id)?;
-        if !has_room(sub.seats, counts) {
+        let (mut counts, cap) = lock_seats(u, sub.business_id, sub.id)?;
+        if !has_room(cap, counts) {
             for overdue in u.tx.overdue_pending(u.now, Some(sub.id), 1_000)? {
                 expire_record(u, overdue)?;
             }
             counts = u.tx.seat_counts_for_update(sub.business_id, sub.id)?;
         }
         counts.reserved += 1;
-        check_cap(sub.seats, counts)?;
+        check_cap(cap, counts)?;
         u.tx.set_seat_counts(sub.id, counts)
     }
 

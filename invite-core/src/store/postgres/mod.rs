@@ -23,7 +23,9 @@
 //! - **Seats.** [`seat_counts_for_update`](crate::store::SubscriptionRepo::seat_counts_for_update)
 //!   is `SELECT seats_used, seats_reserved FROM subscriptions WHERE business_id = $1 AND
 //!   id = $2 FOR UPDATE`: the counters are columns of the subscription row, so every
-//!   writer of one subscription's seats queues on that row and reads fresh counters.
+//!   writer of one subscription's seats queues on that row and reads fresh counters;
+//!   the service reads the seat cap after taking that lock, so a concurrent
+//!   `update_subscription` lowering it is seen.
 //!   `used + reserved <= seats` holds across processes without aborting anyone. (At
 //!   REPEATABLE READ or SERIALIZABLE every concurrent writer of a busy subscription would
 //!   fail with a serialization error instead and burn the service's bounded retries.)
@@ -72,12 +74,11 @@
 //! Every repository call is one prepared statement, cached per pooled connection (one
 //! round trip after warm-up). Exceptions: an insert that hits a unique key takes a
 //! second; reading an idempotency key in a write transaction, and counting against a
-//! configured limit, take a second (the advisory lock). A transaction adds one for `BEGIN` (which also takes the start
-//! snapshot) and one for `COMMIT`. Measured with [`PostgresStore::round_trips`] (warm
-//! pool, business admin inviting, no idempotency key, no limits,
-//! `tests/postgres_store.rs`): a
-//! **send** to a new person takes **19** round trips, the **accept** that creates the
-//! user **18**.
+//! configured limit, take a second (the advisory lock). A transaction adds one for
+//! `BEGIN` (which also takes the start snapshot) and one for `COMMIT`. Measured with
+//! [`PostgresStore::round_trips`] (warm pool, business admin inviting, no idempotency
+//! key, no limits, `tests/postgres_store.rs`): a **send** to a new person takes **18**
+//! round trips, the **accept** that creates the user **18**.
 //!
 //! # Schema
 //!
