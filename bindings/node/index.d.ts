@@ -75,7 +75,8 @@ export declare class InviteService {
    * Sends many invitations into one subscription with one role, in one transaction.
    * Problems with the shared fields or the inviter's rights reject the whole call;
    * problems with one invitee (validation, duplicates, seats, limits) fail only its
-   * row. Seats are counted across the batch: rows beyond the free seats fail.
+   * row. Seats are counted across the batch: rows beyond the free seats fail. A store
+   * failure rejects the whole call and commits nothing.
    */
   bulkSend(input: BulkSendInput): Promise<BulkSendResult>
   /** Creates a business. */

@@ -173,7 +173,7 @@ impl PyInviteService {
     /// Problems with the shared fields (missing or malformed ids, all reported in one
     /// `ValidationError`) or the inviter's rights raise; everything about one invitee
     /// (validation, a malformed `user_id`, duplicates, seats, rate limits) fails only
-    /// that row.
+    /// that row. A store failure raises and commits nothing.
     ///
     /// Args:
     ///     inviter_id: Who sends.

@@ -10,7 +10,7 @@ use super::idempotency::idempotency_key;
 use super::request::{NewInvitee, SentInvitation, parse_draft_id, parse_draft_lifetime};
 use super::validate::{Target, fingerprint, validate_placement, validate_target};
 use super::{InviteService, Unit};
-use crate::error::{Error, ErrorCode, FieldError, FieldErrors, Result};
+use crate::error::{Error, ErrorCode, ErrorKind, FieldError, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, RoleId, SubscriptionId, UserId};
 
 /// One invitee of a bulk send: an existing user or a new one.
@@ -215,11 +215,16 @@ impl BulkSendResult {
     }
 }
 
+/// Whether a row's error fails the whole bulk send instead of that row.
+fn ends_the_batch(e: &Error) -> bool {
+    matches!(e.kind(), ErrorKind::Storage | ErrorKind::Internal)
+}
+
 impl InviteService {
     /// Sends many invitations in one transaction. Errors in the shared fields (business,
     /// app, subscription, role, expiry) and the inviter's rights fail the whole call;
     /// everything about one invitee (validation, duplicates, seats, rate limits) fails
-    /// only that row.
+    /// only that row. A store failure fails the whole call and commits nothing.
     pub fn bulk_send(&self, request: &BulkSendRequest) -> Result<BulkSendResult> {
         let key = idempotency_key(request.idempotency_key.as_deref())?;
         self.write(|u| {
@@ -259,14 +264,19 @@ impl InviteService {
             self.authorize(u, &placement)?;
             let mut rows = Vec::with_capacity(targets.len());
             for target in targets {
-                rows.push(
-                    target
-                        .and_then(|t| {
-                            self.check_inviter_limits(u, placement.inviter, placement.business, 1)?;
-                            self.create_invitation(u, &t, &placement)
-                        })
-                        .map_err(RowError::from),
-                );
+                let row = target.and_then(|t| {
+                    self.check_inviter_limits(u, placement.inviter, placement.business, 1)?;
+                    self.create_invitation(u, &t, &placement)
+                });
+                match row {
+                    // A store or internal failure may strike after some of the row's
+                    // writes: it fails the whole unit, so the rollback takes them back
+                    // (a STORAGE_CONFLICT is retried). A row's own refusals come before
+                    // its writes; only the expiry of overdue invitations may precede
+                    // them, which stands on its own.
+                    Err(e) if ends_the_batch(&e) => return Err(e),
+                    row => rows.push(row.map_err(RowError::from)),
+                }
             }
             if let (Some(key), Some(fp)) = (&key, fp) {
                 self.remember(u, placement.business, key, fp, &rows)?;

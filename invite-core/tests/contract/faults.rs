@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use invite_core::store::FaultyStore;
-use invite_core::{AcceptRequest, CapturingMailer, ErrorCode, PageRequest, Store};
+use invite_core::{
+    AcceptRequest, BulkInvitee, BulkSendRequest, CapturingMailer, ErrorCode, PageRequest, Store,
+};
 
 use crate::common::World;
 
@@ -92,6 +94,36 @@ pub fn every_failed_step_leaves_nothing_half_written(store: Arc<dyn Store>) {
     assert!(accepted.user_created);
     let usage = w.usage();
     assert_eq!((usage.used, usage.reserved), (1, 0));
+    w.assert_counters_match(&w.subscription);
+}
+
+/// A store failure in any row of a bulk send fails the whole call and leaves nothing
+/// behind: no row's writes are committed with a row reported as failed.
+pub fn bulk_faults_fail_the_whole_batch_and_leave_nothing_half_written(store: Arc<dyn Store>) {
+    let faulty = Arc::new(FaultyStore::new(store));
+    let w = World::new(faulty.clone());
+    let rows = vec![
+        BulkInvitee::new_user("A", "A", "a@example.com"),
+        BulkInvitee::existing(w.alice.id),
+        BulkInvitee::new_user("", "B", "not-an-email"),
+    ];
+    let request = BulkSendRequest::new(
+        w.admin.id,
+        w.business.id,
+        w.app.id,
+        w.subscription.id,
+        w.member.id,
+        rows,
+    );
+    let (result, steps) = for_every_k(&w, &faulty, || w.service.bulk_send(&request));
+    assert!(steps > 10, "two rows take many operations");
+    let codes: Vec<_> = result
+        .rows
+        .iter()
+        .map(|r| r.as_ref().err().map(|e| e.code))
+        .collect();
+    assert_eq!(codes, [None, None, Some(ErrorCode::ValidationFailed)]);
+    assert_eq!(w.usage().reserved, 2);
     w.assert_counters_match(&w.subscription);
 }
 

@@ -85,6 +85,7 @@ macro_rules! contract_tests {
             limits::resend_cooldown,
             limits::pending_cap_per_business,
             faults::every_failed_step_leaves_nothing_half_written,
+            faults::bulk_faults_fail_the_whole_batch_and_leave_nothing_half_written,
             faults::dispatch_faults_lose_nothing_and_duplicate_only_by_id
         );
     };
