@@ -107,17 +107,9 @@ impl InviteService {
         actor: UserId,
     ) -> Result<()> {
         self.write(|u| {
-            let mut record = found(u.tx.get_invitation(business, invitation)?, "invitation")?;
+            let (mut record, _) = self.managed_invitation(u, business, invitation, actor)?;
             if record.invitation.status_at(u.now) != InvitationStatus::Pending {
                 return Err(not_pending(&record.invitation));
-            }
-            let rights =
-                super::inviter_rights(&mut *u.tx, actor, business, record.invitation.app_id)?;
-            if !self.policy.may_invite(&rights) {
-                return Err(Error::new(
-                    ErrorCode::PermissionDenied,
-                    "you may not manage invitations of this business and app",
-                ));
             }
             let messages = u.tx.messages_for_invitation(business, invitation)?;
             let Some(mut message) = messages

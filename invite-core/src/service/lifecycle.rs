@@ -5,6 +5,7 @@ use chrono::Duration;
 use super::catalog::{active_subscription, already_member, check_cap};
 use super::request::SentInvitation;
 use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Unit, found, inviter_rights};
+use crate::authz::InviterRights;
 use crate::error::{Error, ErrorCode, FieldCode, FieldError, Result};
 use crate::ids::{BusinessId, InvitationId, UserId};
 use crate::model::{
@@ -35,7 +36,7 @@ impl InviteService {
             )]));
         }
         self.write(|u| {
-            let mut record = found(u.tx.get_invitation(business, id)?, "invitation")?;
+            let (mut record, rights) = self.managed_invitation(u, business, id, actor)?;
             let inv = &record.invitation;
             if !matches!(
                 inv.status_at(u.now),
@@ -43,7 +44,7 @@ impl InviteService {
             ) {
                 return Err(not_pending(inv));
             }
-            self.check_actor(u, actor, inv, true)?;
+            self.check_grant(u, &rights, inv)?;
             let subscription =
                 active_subscription(&mut *u.tx, business, inv.subscription_id, u.now)?;
             let since_last = u.now - inv.last_sent_at;
@@ -100,11 +101,10 @@ impl InviteService {
         actor: UserId,
     ) -> Result<Invitation> {
         self.write(|u| {
-            let mut record = found(u.tx.get_invitation(business, id)?, "invitation")?;
+            let (mut record, _) = self.managed_invitation(u, business, id, actor)?;
             if record.invitation.status_at(u.now) != InvitationStatus::Pending {
                 return Err(not_pending(&record.invitation));
             }
-            self.check_actor(u, actor, &record.invitation, false)?;
             leave_pending(u, &mut record, InvitationStatus::Revoked)?;
             u.event(business, id, EventKind::Revoked, Some(actor), None)?;
             Ok(record.invitation)
@@ -131,32 +131,52 @@ impl InviteService {
         }
     }
 
-    /// `PERMISSION_DENIED` unless `actor` may invite into the invitation's business and
-    /// app (and, when `grant`, may still grant its role: `ROLE_NOT_ASSIGNABLE`).
-    fn check_actor(
+    /// The invitation `id` of `business`, for an `actor` who may manage the business's
+    /// invitations of its app (with the actor's rights, for [`Self::check_grant`]).
+    ///
+    /// An actor without those rights who has no part in the business (neither its admin
+    /// nor a member of any of its subscriptions) gets `NOT_FOUND`, exactly as for a
+    /// missing id: nothing about another tenant's invitations leaks, not even whether
+    /// one exists or is still pending (SECURITY.md T7). Inside the business it is
+    /// `PERMISSION_DENIED`.
+    pub(crate) fn managed_invitation(
         &self,
         u: &mut Unit<'_>,
+        business: BusinessId,
+        id: InvitationId,
         actor: UserId,
+    ) -> Result<(InvitationRecord, InviterRights)> {
+        let record = found(u.tx.get_invitation(business, id)?, "invitation")?;
+        let rights = inviter_rights(&mut *u.tx, actor, business, record.invitation.app_id)?;
+        if self.policy.may_invite(&rights) {
+            return Ok((record, rights));
+        }
+        let insider = rights.is_business_admin
+            || !u.tx.memberships_of_user(actor, Some(business))?.is_empty();
+        if !insider {
+            return Err(Error::not_found("invitation"));
+        }
+        Err(Error::new(
+            ErrorCode::PermissionDenied,
+            "you may not manage invitations of this business and app",
+        ))
+    }
+
+    /// `ROLE_NOT_ASSIGNABLE` unless the actor may (still) grant the invitation's role.
+    fn check_grant(
+        &self,
+        u: &mut Unit<'_>,
+        rights: &InviterRights,
         inv: &Invitation,
-        grant: bool,
     ) -> Result<()> {
-        let rights = inviter_rights(&mut *u.tx, actor, inv.business_id, inv.app_id)?;
-        if !self.policy.may_invite(&rights) {
-            return Err(Error::new(
-                ErrorCode::PermissionDenied,
-                "you may not manage invitations of this business and app",
-            ));
+        let role = found(u.tx.get_role(inv.role_id)?, "role")?;
+        if self.policy.may_grant(rights, &role) {
+            return Ok(());
         }
-        if grant {
-            let role = found(u.tx.get_role(inv.role_id)?, "role")?;
-            if !self.policy.may_grant(&rights, &role) {
-                return Err(Error::new(
-                    ErrorCode::RoleNotAssignable,
-                    format!("you may not grant the role `{}`", role.key),
-                ));
-            }
-        }
-        Ok(())
+        Err(Error::new(
+            ErrorCode::RoleNotAssignable,
+            format!("you may not grant the role `{}`", role.key),
+        ))
     }
 }
 
