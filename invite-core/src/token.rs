@@ -55,6 +55,18 @@ impl Token {
     }
 }
 
+/// What `Debug` shows instead of a raw token or a text that carries one.
+pub(crate) const REDACTED: Redacted = Redacted;
+
+/// Prints `<redacted>` (see [`REDACTED`]).
+pub(crate) struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Token(<redacted>)")

@@ -6,10 +6,14 @@
     reason = "tests fail loudly"
 )]
 
+mod common;
+
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use invite_core::random::OsRandom;
 use invite_core::token::{TOKEN_LEN, Token};
+use invite_core::{AcceptRequest, CapturingMailer, InMemoryStore};
 
 #[test]
 fn a_million_tokens_have_no_duplicates_and_a_fixed_format() {
@@ -53,4 +57,30 @@ fn hashes_differ_from_tokens_and_debug_is_redacted() {
     let token = Token::mint(&OsRandom).unwrap();
     assert!(!token.hash().to_hex().contains(token.expose()));
     assert_eq!(format!("{token:?}"), "Token(<redacted>)");
+}
+
+/// T1 "never in logs": the results and emails that carry a raw token (in the token, the
+/// link or the bodies) print without it.
+#[test]
+fn debug_output_of_what_carries_a_token_is_redacted() {
+    let w = common::World::new(Arc::new(InMemoryStore::new()));
+    let sent = w
+        .service
+        .send(&w.invite_new("Bob", "Baker", "bob@example.com"))
+        .unwrap();
+    let raw = sent.token.expose().to_owned();
+    let mailer = CapturingMailer::new();
+    w.service.dispatch_outbox(&mailer).unwrap();
+    let email = mailer.sent().pop().unwrap();
+    assert!(email.accept_link.contains(&raw) && email.text.contains(&raw));
+    let request = AcceptRequest::new(raw.clone());
+    for printed in [
+        format!("{sent:?}"),
+        format!("{sent:#?}"),
+        format!("{email:?}"),
+        format!("{request:?}"),
+    ] {
+        assert!(!printed.contains(&raw), "{printed}");
+        assert!(printed.contains("<redacted>"), "{printed}");
+    }
 }

@@ -20,8 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{BusinessId, InvitationId, MessageId};
 
-/// One invitation email, ready for delivery.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One invitation email, ready for delivery. `Debug` redacts the link and the bodies,
+/// which carry the raw token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvitationEmail {
     /// Stable id: the same on every retry of this email, so mailers can de-duplicate.
     pub message_id: MessageId,
@@ -43,6 +44,23 @@ pub struct InvitationEmail {
     pub locale: String,
     /// When the link expires.
     pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for InvitationEmail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InvitationEmail")
+            .field("message_id", &self.message_id)
+            .field("business_id", &self.business_id)
+            .field("invitation_id", &self.invitation_id)
+            .field("to", &self.to)
+            .field("subject", &self.subject)
+            .field("text", &crate::token::REDACTED)
+            .field("html", &crate::token::REDACTED)
+            .field("accept_link", &crate::token::REDACTED)
+            .field("locale", &self.locale)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// Why a delivery failed (its message is kept as the invitation's last delivery error).

@@ -11,12 +11,12 @@ use crate::input::Email;
 use crate::model::{
     EventKind, Invitation, InvitationRecord, InvitationStatus, Invitee, Membership, User,
 };
-use crate::token::{Token, invalid_token};
+use crate::token::{REDACTED, Token, invalid_token};
 
 /// Who accepts. With neither field, the token alone identifies the invitee: the invited
 /// user, or a new user created with the invited names (or the user who registered the
 /// invited email since).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AcceptRequest {
     /// The token from the link.
     pub token: String,
@@ -24,6 +24,17 @@ pub struct AcceptRequest {
     pub user_id: Option<UserId>,
     /// The verified email of the person accepting, if the host knows it: must match.
     pub email: Option<String>,
+}
+
+/// Redacts the token (SECURITY.md T1: raw tokens never reach logs).
+impl std::fmt::Debug for AcceptRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcceptRequest")
+            .field("token", &REDACTED)
+            .field("user_id", &self.user_id)
+            .field("email", &self.email)
+            .finish()
+    }
 }
 
 impl AcceptRequest {

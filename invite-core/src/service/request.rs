@@ -167,7 +167,8 @@ impl SendInvitationRequest {
 }
 
 /// The result of a send or resend: the invitation, its one-time token and the link.
-#[derive(Clone, Debug)]
+/// `Debug` redacts the token and the link that carries it.
+#[derive(Clone)]
 pub struct SentInvitation {
     /// The invitation.
     pub invitation: Invitation,
@@ -177,6 +178,17 @@ pub struct SentInvitation {
     pub accept_link: String,
     /// True when an idempotency key returned an earlier result.
     pub replayed: bool,
+}
+
+impl std::fmt::Debug for SentInvitation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SentInvitation")
+            .field("invitation", &self.invitation)
+            .field("token", &self.token)
+            .field("accept_link", &crate::token::REDACTED)
+            .field("replayed", &self.replayed)
+            .finish()
+    }
 }
 
 /// Reads an id typed as text: blank is absent; malformed is an `UNKNOWN_OPTION` under
