@@ -411,22 +411,10 @@ impl InviteService {
         page: &super::PageRequest,
     ) -> Result<super::Page<Membership>> {
         let limit = page.size()?;
-        let after = match page.decode()? {
-            Some((id, _)) => Some(
-                id.parse()
-                    .map_err(|_| Error::new(ErrorCode::ValidationFailed, "cursor is not valid"))?,
-            ),
-            None => None,
-        };
+        let after = page.after_id()?;
         self.read(|tx, _| {
             let items = tx.list_memberships(business, subscription, after, limit)?;
-            let next_cursor = (items.len() == limit)
-                .then(|| {
-                    items
-                        .last()
-                        .map(|m| super::paging::encode_cursor(&m.id.to_string(), ""))
-                })
-                .flatten();
+            let next_cursor = super::paging::next_cursor(&items, limit, |m| m.id.to_string());
             Ok(super::Page { items, next_cursor })
         })
     }

@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::paging::encode_cursor;
+use super::paging::next_cursor;
 use super::{InviteService, Page, PageRequest, found};
-use crate::error::{Error, FieldCode, FieldError, Result};
+use crate::error::{Error, Result};
 use crate::ids::{ApplicationId, BusinessId, EventId, InvitationId, SubscriptionId};
 use crate::input::Email;
 use crate::model::{Event, Invitation, InvitationStatus, OutboxMessage};
@@ -21,27 +21,6 @@ pub struct InvitationFilter {
     pub status: Option<InvitationStatus>,
     /// Only this email (compared by canonical key).
     pub email: Option<String>,
-}
-
-fn after_id<T: std::str::FromStr>(page: &PageRequest) -> Result<Option<T>> {
-    match page.decode()? {
-        Some((id, _)) => id.parse().map(Some).map_err(|_| {
-            Error::validation(vec![FieldError::new(
-                "cursor",
-                FieldCode::UnknownOption,
-                "cursor is not valid",
-            )])
-        }),
-        None => Ok(None),
-    }
-}
-
-fn next_cursor<T>(items: &[T], limit: usize, id: impl Fn(&T) -> String) -> Option<String> {
-    if items.len() < limit {
-        None
-    } else {
-        items.last().map(|last| encode_cursor(&id(last), ""))
-    }
 }
 
 impl InviteService {
@@ -63,7 +42,7 @@ impl InviteService {
         page: &PageRequest,
     ) -> Result<Page<Invitation>> {
         let limit = page.size()?;
-        let after = after_id::<InvitationId>(page)?;
+        let after = page.after_id::<InvitationId>()?;
         let email_key = match &filter.email {
             Some(raw) => Some(
                 Email::parse(raw, "email", self.config.email_policy)
@@ -102,7 +81,7 @@ impl InviteService {
         page: &PageRequest,
     ) -> Result<Page<Event>> {
         let limit = page.size()?;
-        let after = after_id::<EventId>(page)?;
+        let after = page.after_id::<EventId>()?;
         self.read(|tx, _| {
             let items = tx.list_events(business, invitation, after, limit)?;
             let next_cursor = next_cursor(&items, limit, |e| e.id.to_string());

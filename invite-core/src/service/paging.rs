@@ -52,25 +52,51 @@ impl PageRequest {
         let Some(cursor) = &self.cursor else {
             return Ok(None);
         };
-        let bad = || {
-            Error::validation(vec![FieldError::new(
-                "cursor",
-                FieldCode::UnknownOption,
-                "cursor is not valid",
-            )])
-        };
         if cursor.len() > 2048 {
-            return Err(bad());
+            return Err(bad_cursor());
         }
-        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-        let text = String::from_utf8(bytes).map_err(|_| bad())?;
-        let (a, b) = text.split_once('\n').ok_or_else(bad)?;
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad_cursor())?;
+        let text = String::from_utf8(bytes).map_err(|_| bad_cursor())?;
+        let (a, b) = text.split_once('\n').ok_or_else(bad_cursor)?;
         Ok(Some((a.to_owned(), b.to_owned())))
     }
+
+    /// The id the cursor resumes after, for lists ordered by id (`None` for the first
+    /// page).
+    pub(crate) fn after_id<T: std::str::FromStr>(&self) -> Result<Option<T>> {
+        match self.decode()? {
+            Some((id, _)) => id.parse().map(Some).map_err(|_| bad_cursor()),
+            None => Ok(None),
+        }
+    }
+}
+
+/// `VALIDATION_FAILED` with `cursor` / `UNKNOWN_OPTION`: a cursor this library did not
+/// write.
+pub(crate) fn bad_cursor() -> Error {
+    Error::validation(vec![FieldError::new(
+        "cursor",
+        FieldCode::UnknownOption,
+        "cursor is not valid",
+    )])
 }
 
 pub(crate) fn encode_cursor(a: &str, b: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{a}\n{b}"))
+}
+
+/// The cursor of the page after `items` (a full page of `limit`), for lists ordered by
+/// the id `id` gives; `None` after the last page.
+pub(crate) fn next_cursor<T>(
+    items: &[T],
+    limit: usize,
+    id: impl Fn(&T) -> String,
+) -> Option<String> {
+    if items.len() < limit {
+        None
+    } else {
+        items.last().map(|last| encode_cursor(&id(last), ""))
+    }
 }
 
 /// One page of results.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::paging::encode_cursor;
+use super::paging::{bad_cursor, encode_cursor};
 use super::{InviteService, Page, PageRequest, inviter_rights};
 use crate::error::{Error, FieldCode, FieldError, Result};
 use crate::ids::{ApplicationId, BusinessId, UserId};
@@ -209,12 +209,4 @@ fn primary_key(user: &User, prefix: &str) -> Option<String> {
         .into_iter()
         .filter(|k| k.starts_with(prefix))
         .min()
-}
-
-fn bad_cursor() -> Error {
-    Error::validation(vec![FieldError::new(
-        "cursor",
-        FieldCode::UnknownOption,
-        "cursor is not valid",
-    )])
 }

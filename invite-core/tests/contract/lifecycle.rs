@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
 use invite_core::{
-    AcceptRequest, CapturingMailer, DeliveryState, ErrorCode, EventKind, FailingMailer,
+    AcceptRequest, CapturingMailer, DeliveryState, ErrorCode, EventKind, FailingMailer, FieldCode,
     InvitationEmail, InvitationFilter, InvitationStatus, MailError, Mailer, NewSubscription,
     PageRequest, SendInvitationRequest, Store,
 };
@@ -285,6 +285,35 @@ pub fn list_filters_and_pagination(store: Arc<dyn Store>) {
             .code(),
         ErrorCode::ValidationFailed
     );
+    // Every paged list answers a cursor it did not write the same way: a field error on
+    // `cursor`, whether the cursor is not even base64 or decodes to something that is
+    // not an id.
+    use base64::Engine;
+    let not_an_id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("not-an-id\n");
+    for cursor in ["garbage!", not_an_id.as_str()] {
+        let page = PageRequest::after(cursor, 5);
+        let (b, s) = (w.business.id, w.subscription.id);
+        let answers = [
+            w.service.list_invitations(b, &filter, &page).map(drop),
+            w.service.list_events(b, None, &page).map(drop),
+            w.service.list_memberships(b, s, &page).map(drop),
+            w.service.search_users("a", &page).map(drop),
+        ];
+        for (i, answer) in answers.into_iter().enumerate() {
+            let err = answer.unwrap_err();
+            assert_eq!(err.code(), ErrorCode::ValidationFailed, "{cursor} #{i}");
+            let fields: Vec<_> = err
+                .field_errors()
+                .iter()
+                .map(|f| (f.field.as_str(), f.code))
+                .collect();
+            assert_eq!(
+                fields,
+                [("cursor", FieldCode::UnknownOption)],
+                "{cursor} #{i}"
+            );
+        }
+    }
 }
 
 pub fn events_record_every_transition(store: Arc<dyn Store>) {
