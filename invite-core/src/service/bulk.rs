@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::idempotency::idempotency_key;
 use super::request::{NewInvitee, SentInvitation, parse_draft_id, parse_draft_lifetime};
-use super::validate::{Target, fingerprint, validate_placement, validate_target};
+use super::validate::{
+    Placement, Target, digest, target_line, validate_placement, validate_target,
+};
 use super::{InviteService, Unit};
 use crate::error::{Error, ErrorCode, ErrorKind, FieldError, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, RoleId, SubscriptionId, UserId};
@@ -215,6 +217,24 @@ impl BulkSendResult {
     }
 }
 
+/// The idempotency fingerprint of a bulk send: every row in its place, a valid row by its
+/// validated parameters and an invalid one by its input, so two requests that differ in
+/// any row, or in the order of their rows, never share a stored result.
+fn bulk_fingerprint(
+    rows: &[BulkInvitee],
+    targets: &[Result<Target, Error>],
+    placement: &Placement,
+) -> String {
+    let lines = rows.iter().zip(targets).map(|(row, target)| match target {
+        Ok(target) => target_line(target, placement),
+        Err(_) => format!(
+            "invalid:{}\n",
+            serde_json::to_string(row).unwrap_or_default()
+        ),
+    });
+    format!("bulk:{}:{}", rows.len(), digest(lines))
+}
+
 /// Whether a row's error fails the whole bulk send instead of that row.
 fn ends_the_batch(e: &Error) -> bool {
     matches!(e.kind(), ErrorKind::Storage | ErrorKind::Internal)
@@ -245,14 +265,9 @@ impl InviteService {
             let placement =
                 placement.ok_or_else(|| Error::internal("validated placement is missing"))?;
             let targets = self.validate_rows(u, &request.rows)?;
-            let fp = key.as_ref().map(|_| {
-                let valid: Vec<_> = targets
-                    .iter()
-                    .filter_map(|t| t.as_ref().ok())
-                    .map(|t| (t, &placement))
-                    .collect();
-                format!("bulk:{}:{}", request.rows.len(), fingerprint(&valid))
-            });
+            let fp = key
+                .as_ref()
+                .map(|_| bulk_fingerprint(&request.rows, &targets, &placement));
             if let (Some(key), Some(fp)) = (&key, &fp)
                 && let Some(rows) = self.replay(u, placement.business, key, fp)?
             {

@@ -53,7 +53,7 @@ impl InviteService {
             let (Some(target), Some(placement)) = (target, placement) else {
                 return Err(Error::internal("validated request is incomplete"));
             };
-            let fingerprint = key.as_ref().map(|_| fingerprint(&[(&target, &placement)]));
+            let fingerprint = key.as_ref().map(|_| fingerprint(&target, &placement));
             if let (Some(key), Some(fp)) = (&key, &fingerprint)
                 && let Some(replay) = self.replay(u, placement.business, key, fp)?
             {

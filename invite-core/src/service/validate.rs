@@ -198,27 +198,36 @@ pub(crate) fn validate_placement(
     })
 }
 
-/// SHA-256 over the validated parameters of one or more sends.
-pub(crate) fn fingerprint(rows: &[(&Target, &Placement)]) -> String {
+/// The idempotency fingerprint of one send: SHA-256 over its validated parameters.
+pub(crate) fn fingerprint(target: &Target, p: &Placement) -> String {
+    digest([target_line(target, p)])
+}
+
+/// One validated send as a line of a fingerprint.
+pub(crate) fn target_line(target: &Target, p: &Placement) -> String {
+    let who = match target {
+        Target::Existing(id) => format!("user:{id}"),
+        Target::New {
+            first_name,
+            last_name,
+            email,
+        } => format!("new:{first_name}\u{1f}{last_name}\u{1f}{}", email.key()),
+    };
+    format!(
+        "{who}\u{1e}{}\u{1e}{}\u{1e}{}\u{1e}{}\u{1e}{}\u{1e}{}\n",
+        p.inviter,
+        p.business,
+        p.subscription.id,
+        p.role.id,
+        p.lifetime.num_seconds(),
+        p.locale.as_deref().unwrap_or("")
+    )
+}
+
+/// SHA-256 over fingerprint lines, as hex.
+pub(crate) fn digest(lines: impl IntoIterator<Item = String>) -> String {
     let mut hasher = Sha256::new();
-    for (target, p) in rows {
-        let who = match target {
-            Target::Existing(id) => format!("user:{id}"),
-            Target::New {
-                first_name,
-                last_name,
-                email,
-            } => format!("new:{first_name}\u{1f}{last_name}\u{1f}{}", email.key()),
-        };
-        let line = format!(
-            "{who}\u{1e}{}\u{1e}{}\u{1e}{}\u{1e}{}\u{1e}{}\u{1e}{}\n",
-            p.inviter,
-            p.business,
-            p.subscription.id,
-            p.role.id,
-            p.lifetime.num_seconds(),
-            p.locale.as_deref().unwrap_or("")
-        );
+    for line in lines {
         hasher.update(line.as_bytes());
     }
     hasher

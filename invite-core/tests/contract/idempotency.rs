@@ -62,6 +62,27 @@ pub fn same_key_returns_the_first_result(store: Arc<dyn Store>) {
         again.rows[1].as_ref().unwrap_err().code,
         ErrorCode::ValidationFailed
     );
+    // The key covers every row in its place, the invalid ones too: the same valid row
+    // with other invalid rows, or in another position, is another request.
+    let with_rows = |rows: Vec<BulkInvitee>| BulkSendRequest {
+        rows,
+        ..bulk.clone()
+    };
+    for changed in [
+        with_rows(vec![
+            BulkInvitee::new_user("", "", "bad"),
+            BulkInvitee::new_user("C", "C", "c@example.com"),
+        ]),
+        with_rows(vec![
+            BulkInvitee::new_user("C", "C", "c@example.com"),
+            BulkInvitee::new_user("", "", "worse"),
+        ]),
+    ] {
+        assert_eq!(
+            w.service.bulk_send(&changed).unwrap_err().code(),
+            ErrorCode::IdempotencyConflict
+        );
+    }
 }
 
 pub fn same_key_from_sixteen_threads(store: Arc<dyn Store>) {
