@@ -771,7 +771,10 @@ export interface Invitee {
 
 /** Abuse limits. Omit a field for its default; `null` means no limit. */
 export interface LimitsOptions {
-  /** Invitations one inviter may create per UTC day (default 1000; `null`: unlimited). */
+  /**
+   * Invitation emails one inviter may cause per UTC day, new invitations and resends
+   * together (default 5000; `null`: unlimited).
+   */
   invitesPerInviterPerDay?: number | null
   /** Minimum seconds between two sends of one invitation (default 60). */
   resendCooldownSeconds?: number | undefined | null
@@ -781,7 +784,7 @@ export interface LimitsOptions {
 
 /** Abuse limits in force (`null`: no limit). */
 export interface LimitsView {
-  /** Invitations one inviter may create per UTC day. */
+  /** Invitation emails one inviter may cause per UTC day (sends and resends). */
   invitesPerInviterPerDay: number | null
   /** Minimum seconds between two sends of one invitation. */
   resendCooldownSeconds: number

@@ -98,3 +98,36 @@ fn a_newer_schema_is_refused() {
     // Nothing was changed by the refused open.
     assert_eq!(versions(&db).last(), Some(&(SCHEMA_VERSION + 1)));
 }
+
+/// A schema at version 1 (before the index of resends by actor) is brought to the
+/// current version on open, its data kept.
+#[test]
+fn a_version_1_schema_is_upgraded_in_place() {
+    let Some(db) = TestDb::new() else { return };
+    let config = || invite_core::Config::with_base_url("https://app.example.com/accept");
+    let service = InviteService::new(Arc::new(db.store()), config()).unwrap();
+    let acme = service.create_business("Acme").unwrap();
+    drop(service);
+    // What version 1 was: the same tables, without version 2's index.
+    db.client()
+        .batch_execute(
+            "DROP INDEX events_resent_by_actor; \
+             DELETE FROM invite_core_migrations WHERE version >= 2;",
+        )
+        .unwrap();
+    assert_eq!(versions(&db), [1]);
+
+    let service = InviteService::new(Arc::new(db.store()), config()).unwrap();
+    assert_eq!(versions(&db), expected_versions());
+    let index: i64 = db
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'events_resent_by_actor' \
+             AND schemaname = current_schema()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(index, 1);
+    assert_eq!(service.get_business(acme.id).unwrap().name, "Acme");
+}

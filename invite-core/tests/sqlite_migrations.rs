@@ -153,3 +153,43 @@ fn concurrent_first_opens_migrate_once() {
         assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
     }
 }
+
+/// A file written at version 1 (before the index of resends by actor) is brought to the
+/// current version on open, its data kept.
+#[test]
+fn a_version_1_file_is_upgraded_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    let (business, invitation) = {
+        let w = common::World::new(Arc::new(
+            SqliteStore::open(&path, SqliteOptions::default()).unwrap(),
+        ));
+        let sent = w
+            .service
+            .send(&w.invite_new("Old", "File", "old@example.com"))
+            .unwrap();
+        (w.business.id, sent.invitation.id)
+    };
+    // What version 1 was: the same tables, without version 2's index.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("DROP INDEX events_resent_by_actor; PRAGMA user_version = 1;")
+        .unwrap();
+    drop(conn);
+
+    let reopened = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let service = invite_core::InviteService::new(Arc::new(reopened), common::config()).unwrap();
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let index: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'events_resent_by_actor'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(index, 1);
+    assert_eq!(
+        service.get_invitation(business, invitation).unwrap().email,
+        "old@example.com"
+    );
+}

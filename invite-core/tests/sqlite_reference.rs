@@ -625,7 +625,12 @@ fn every_listing_matches_the_reference_store() {
                 .users
                 .iter()
                 .take(4)
-                .map(|u| tx.count_created_by_inviter_since(u.id, at).unwrap())
+                .map(|u| {
+                    (
+                        tx.count_created_by_inviter_since(u.id, at).unwrap(),
+                        tx.count_resent_by_actor_since(u.id, at).unwrap(),
+                    )
+                })
                 .collect();
             (overdue, due, created)
         });

@@ -16,7 +16,8 @@ use crate::convert::{opt_seconds, to_seconds};
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
 pub struct LimitsOptions {
-    /// Invitations one inviter may create per UTC day (default 1000; `null`: unlimited).
+    /// Invitation emails one inviter may cause per UTC day, new invitations and resends
+    /// together (default 5000; `null`: unlimited).
     pub invites_per_inviter_per_day: Option<Either<u32, Null>>,
     /// Minimum seconds between two sends of one invitation (default 60).
     pub resend_cooldown_seconds: Option<Option<f64>>,
@@ -239,7 +240,7 @@ impl OpenPlan {
 #[napi(object, use_nullable = true)]
 #[derive(Debug, Clone)]
 pub struct LimitsView {
-    /// Invitations one inviter may create per UTC day.
+    /// Invitation emails one inviter may cause per UTC day (sends and resends).
     pub invites_per_inviter_per_day: Option<u32>,
     /// Minimum seconds between two sends of one invitation.
     pub resend_cooldown_seconds: f64,

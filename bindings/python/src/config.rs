@@ -15,8 +15,8 @@ use crate::error::IntoPyResult;
 /// Abuse limits. Each one answers `RateLimitedError` with a `retry_after`.
 ///
 /// Args:
-///     invites_per_inviter_per_day: Invitations one inviter may create per UTC day
-///         (`None`: unlimited).
+///     invites_per_inviter_per_day: Invitation emails one inviter may cause per UTC day,
+///         new invitations and resends together (`None`: unlimited).
 ///     resend_cooldown: Minimum time between two sends of one invitation.
 ///     pending_per_business: Pending invitations one business may have at once
 ///         (`None`: unlimited).

@@ -14,7 +14,8 @@ pub const DEFAULT_EXPIRY: Duration = Duration::days(7);
 /// Abuse limits. Every one answers `RATE_LIMITED` with a retry-after.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
-    /// Invitations one inviter may create per UTC day (`None`: unlimited).
+    /// Invitation emails one inviter may cause per UTC day, new invitations and resends
+    /// together (`None`: unlimited).
     pub invites_per_inviter_per_day: Option<u32>,
     /// Minimum time between two sends of one invitation.
     pub resend_cooldown: Duration,

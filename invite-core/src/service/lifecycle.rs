@@ -18,8 +18,9 @@ const SWEEP_BATCH: usize = 500;
 
 impl InviteService {
     /// Sends a pending or expired invitation again: a new token (the old one dies), a new
-    /// expiry, a new email. An expired invitation needs a free seat again. The actor's
-    /// rights are checked as they are now.
+    /// expiry, a new email. An expired invitation needs a free seat again, and room under
+    /// the business's pending cap. The actor's rights are checked as they are now; the
+    /// resend counts against the actor's daily budget, as a send does.
     pub fn resend(
         &self,
         business: BusinessId,
@@ -59,6 +60,7 @@ impl InviteService {
             if invitee_is_member(u, inv)? {
                 return Err(already_member());
             }
+            self.check_daily_budget(u, actor, 1)?;
             if !inv.holds_reservation() {
                 if u.tx
                     .find_pending_invitation(business, inv.subscription_id, &inv.email_key)?
@@ -69,6 +71,8 @@ impl InviteService {
                         "this person has a newer pending invitation",
                     ));
                 }
+                // Revived: pending again, so it counts against the pending cap.
+                self.check_pending_cap(u, business, 1)?;
                 self.reserve_seat(u, &subscription)?;
             }
             let token = Token::mint(&*self.random)?;

@@ -101,8 +101,8 @@ impl InviteService {
         ensure_active(&p.subscription, u.now)
     }
 
-    /// `RATE_LIMITED` if `n` more invitations would pass the inviter's daily budget or
-    /// the business's pending cap.
+    /// The inviter's daily budget and the business's pending cap, for `n` new
+    /// invitations (`RATE_LIMITED`).
     pub(crate) fn check_inviter_limits(
         &self,
         u: &mut Unit<'_>,
@@ -110,25 +110,44 @@ impl InviteService {
         business: BusinessId,
         n: u32,
     ) -> Result<()> {
-        let limits = &self.config.limits;
-        if let Some(max) = limits.invites_per_inviter_per_day {
-            let day_start = u
-                .now
-                .date_naive()
-                .and_time(chrono::NaiveTime::MIN)
-                .and_utc();
-            let sent_today = u.tx.count_created_by_inviter_since(inviter, day_start)?;
-            if sent_today.saturating_add(n) > max {
-                let retry = (day_start + Duration::days(1) - u.now)
-                    .to_std()
-                    .unwrap_or_default();
-                return Err(Error::rate_limited(
-                    format!("you reached the limit of {max} invitations per day"),
-                    retry,
-                ));
-            }
+        self.check_daily_budget(u, inviter, n)?;
+        self.check_pending_cap(u, business, n)
+    }
+
+    /// `RATE_LIMITED` if `n` more invitation emails would take the actor past the daily
+    /// budget. New invitations and resends both count: each mails the invitee.
+    pub(crate) fn check_daily_budget(&self, u: &mut Unit<'_>, actor: UserId, n: u32) -> Result<()> {
+        let Some(max) = self.config.limits.invites_per_inviter_per_day else {
+            return Ok(());
+        };
+        let day_start = u
+            .now
+            .date_naive()
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc();
+        let created = u.tx.count_created_by_inviter_since(actor, day_start)?;
+        let resent = u.tx.count_resent_by_actor_since(actor, day_start)?;
+        if created.saturating_add(resent).saturating_add(n) > max {
+            let retry = (day_start + Duration::days(1) - u.now)
+                .to_std()
+                .unwrap_or_default();
+            return Err(Error::rate_limited(
+                format!("you reached the limit of {max} invitations per day (sends and resends)"),
+                retry,
+            ));
         }
-        if let Some(max) = limits.pending_per_business
+        Ok(())
+    }
+
+    /// `RATE_LIMITED` if `n` more pending invitations would take the business past its
+    /// pending cap.
+    pub(crate) fn check_pending_cap(
+        &self,
+        u: &mut Unit<'_>,
+        business: BusinessId,
+        n: u32,
+    ) -> Result<()> {
+        if let Some(max) = self.config.limits.pending_per_business
             && u.tx.count_pending(business)?.saturating_add(n) > max
         {
             return Err(Error::rate_limited(

@@ -195,6 +195,7 @@ delegate!(InvitationRepo {
 delegate!(EventRepo {
     fn append_event(&mut self, event: &Event) -> Result<()>;
     fn list_events(&mut self, business: BusinessId, invitation: Option<InvitationId>, after: Option<EventId>, limit: usize) -> Result<Vec<Event>>;
+    fn count_resent_by_actor_since(&mut self, actor: UserId, since: DateTime<Utc>) -> Result<u32>;
 });
 
 delegate!(OutboxRepo {

@@ -305,6 +305,10 @@ pub trait EventRepo {
         after: Option<EventId>,
         limit: usize,
     ) -> Result<Vec<Event>>;
+    /// How many `resent` events `actor` caused at or after `since`, in every business
+    /// (each resend mails the invitee: it counts against the actor's daily budget, as
+    /// [`InvitationRepo::count_created_by_inviter_since`] does for new invitations).
+    fn count_resent_by_actor_since(&mut self, actor: UserId, since: DateTime<Utc>) -> Result<u32>;
 }
 
 /// The outbox of emails written with their invitations.

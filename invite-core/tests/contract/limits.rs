@@ -106,3 +106,79 @@ pub fn pending_cap_per_business(store: Arc<dyn Store>) {
         .send(&w.invite_new("P", "P", "p2@example.com"))
         .unwrap();
 }
+
+/// A resend mails the invitee like a send: it counts against the actor's daily budget
+/// (SECURITY.md T13: mails per day stay within the budget, resends included).
+pub fn resends_count_against_the_daily_budget(store: Arc<dyn Store>) {
+    let mut cfg = config();
+    cfg.limits = Limits {
+        invites_per_inviter_per_day: Some(3),
+        resend_cooldown: Duration::seconds(60),
+        ..Limits::unlimited()
+    };
+    let w = World::with_config(store, cfg, None);
+    let sent = w
+        .service
+        .send(&w.invite_new("R", "R", "r@example.com"))
+        .unwrap();
+    for _ in 0..2 {
+        w.clock.advance(Duration::minutes(2));
+        w.service
+            .resend(w.business.id, sent.invitation.id, w.admin.id, None)
+            .unwrap();
+    }
+    w.clock.advance(Duration::minutes(2));
+    let resend = w
+        .service
+        .resend(w.business.id, sent.invitation.id, w.admin.id, None)
+        .unwrap_err();
+    assert_eq!(resend.code(), ErrorCode::RateLimited);
+    assert!(resend.retry_after().is_some());
+    let send = w
+        .service
+        .send(&w.invite_new("S", "S", "s@example.com"))
+        .unwrap_err();
+    assert_eq!(
+        send.code(),
+        ErrorCode::RateLimited,
+        "the resends used the budget"
+    );
+    let mailer = CapturingMailer::new();
+    w.service.dispatch_outbox(&mailer).unwrap();
+    assert!(mailer.sent().len() <= 3, "mails per day within budget");
+    // The next UTC day has a fresh budget.
+    w.clock.advance(Duration::days(1));
+    w.service
+        .resend(w.business.id, sent.invitation.id, w.admin.id, None)
+        .unwrap();
+}
+
+/// Reviving an expired invitation makes it pending again: it needs room under the
+/// business's pending cap, as a new invitation does.
+pub fn reviving_an_expired_invitation_respects_the_pending_cap(store: Arc<dyn Store>) {
+    let mut cfg = config();
+    cfg.limits = Limits {
+        pending_per_business: Some(1),
+        ..Limits::unlimited()
+    };
+    let w = World::with_config(store, cfg, None);
+    let old = w
+        .service
+        .send(&w.invite_new("O", "O", "o@example.com"))
+        .unwrap();
+    w.clock.advance(Duration::days(8));
+    assert_eq!(w.service.expire_overdue().unwrap(), 1);
+    w.service
+        .send(&w.invite_new("N", "N", "n@example.com"))
+        .unwrap();
+    let err = w
+        .service
+        .resend(w.business.id, old.invitation.id, w.admin.id, None)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::RateLimited);
+    assert_eq!(
+        w.usage().reserved,
+        1,
+        "the refused revival reserved nothing"
+    );
+}

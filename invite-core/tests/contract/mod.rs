@@ -84,6 +84,8 @@ macro_rules! contract_tests {
             limits::daily_budget_per_inviter,
             limits::resend_cooldown,
             limits::pending_cap_per_business,
+            limits::resends_count_against_the_daily_budget,
+            limits::reviving_an_expired_invitation_respects_the_pending_cap,
             faults::every_failed_step_leaves_nothing_half_written,
             faults::bulk_faults_fail_the_whole_batch_and_leave_nothing_half_written,
             faults::dispatch_faults_lose_nothing_and_duplicate_only_by_id

@@ -1,14 +1,17 @@
 //! The audit log: compact rows in a dense table, chained per invitation.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use hashbrown::HashMap;
 
 use super::chains::Chains;
 use super::interner::{IdRef, Interner, RefFilter};
+use super::slot_index::{rekey, tally};
 use super::table::{IndexedTable, Keyed, Slot, Table};
 use super::{MemoryTx, Undo, already_exists};
 use crate::error::Result;
-use crate::ids::{BusinessId, EventId, InvitationId};
+use crate::ids::{BusinessId, EventId, InvitationId, UserId};
 use crate::model::{Event, EventKind};
 use crate::store::EventRepo;
 
@@ -36,6 +39,8 @@ pub(super) struct EventLog {
     rows: Table<EventRow>,
     details: HashMap<Slot, Box<str>>,
     by_invitation: Chains,
+    /// `resent` events per actor and instant (the daily budget counts them).
+    resent_by_actor: BTreeMap<(IdRef, DateTime<Utc>), u32>,
 }
 
 impl IndexedTable for EventLog {
@@ -57,6 +62,22 @@ impl IndexedTable for EventLog {
             new.map(|row| row.invitation_id),
             |s| invitation_of(rows, s),
         );
+        let resent_by_actor = &mut self.resent_by_actor;
+        rekey(
+            old.and_then(EventRow::resent_key),
+            new.and_then(EventRow::resent_key),
+            |change, key| tally(resent_by_actor, key, change),
+        );
+    }
+}
+
+impl EventRow {
+    /// The `resent_by_actor` key of a `resent` event with an actor.
+    fn resent_key(&self) -> Option<(IdRef, DateTime<Utc>)> {
+        match (self.kind, self.actor) {
+            (EventKind::Resent, Some(actor)) => Some((actor, self.at)),
+            _ => None,
+        }
     }
 }
 
@@ -85,12 +106,18 @@ impl EventLog {
 #[cfg(test)]
 impl EventLog {
     pub(super) fn check_indexes(&self) -> super::Checked {
+        use super::slot_index::sum;
         let rows: Vec<(Slot, &EventRow)> = self.rows.after(None).collect();
         let mut invitations: Vec<InvitationId> =
             rows.iter().map(|(_, r)| r.invitation_id).collect();
         invitations.sort();
         invitations.dedup();
         super::expect_count("event chains", self.by_invitation.len(), invitations.len())?;
+        let resent = rows
+            .iter()
+            .filter(|(_, r)| r.resent_key().is_some())
+            .count();
+        super::expect_count("resent by actor", sum(&self.resent_by_actor), resent)?;
         if self
             .details
             .keys()
@@ -173,5 +200,20 @@ impl EventRepo for MemoryTx<'_> {
         page.into_iter()
             .map(|(slot, row)| log.event(slot, row, &state.refs))
             .collect()
+    }
+
+    fn count_resent_by_actor_since(&mut self, actor: UserId, since: DateTime<Utc>) -> Result<u32> {
+        let state = &*self.state;
+        let Some(actor) = state.refs.find(actor.as_uuid()) else {
+            return Ok(0);
+        };
+        let n: u64 = state
+            .events
+            .resent_by_actor
+            .range((actor, since)..)
+            .take_while(|((who, _), _)| *who == actor)
+            .map(|(_, count)| u64::from(*count))
+            .sum();
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::interner::{IdRef, Interner, RefFilter};
 use super::packed_text::{PackedText, Packing};
-use super::slot_index::{Change, SlotIndex, rekey};
+use super::slot_index::{SlotIndex, rekey, tally};
 use super::table::{IndexedTable, Keyed, Slot, Table};
 use super::time_index::TimeIndex;
 use super::{MemoryTx, Undo, already_exists};
@@ -302,6 +302,7 @@ impl IndexedTable for Invitations {
 impl Invitations {
     pub(super) fn check_indexes(&self) -> super::Checked {
         use super::expect_count;
+        use super::slot_index::sum;
         let rows: Vec<(Slot, &InvitationRow)> = self.rows.after(None).collect();
         let pending = rows.iter().filter(|(_, r)| r.holds_reservation()).count();
         expect_count("invitations by id", self.by_id.len(), rows.len())?;
@@ -328,26 +329,6 @@ impl Invitations {
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-fn sum<K>(counts: &BTreeMap<K, u32>) -> usize {
-    counts.values().map(|n| *n as usize).sum()
-}
-
-/// Counts one more or one less under `key`, dropping zero counts.
-fn tally<K: Ord>(counts: &mut BTreeMap<K, u32>, key: K, change: Change) {
-    match change {
-        Change::Add => *counts.entry(key).or_default() += 1,
-        Change::Remove => {
-            if let std::collections::btree_map::Entry::Occupied(mut entry) = counts.entry(key) {
-                *entry.get_mut() -= 1;
-                if *entry.get() == 0 {
-                    entry.remove();
-                }
-            }
-        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! slots (an entry's key is read from its row), so an entry costs 4 bytes plus the hash
 //! table's control byte.
 
+use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hash};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -31,6 +32,27 @@ pub(super) fn rekey<K: PartialEq>(
     if let Some(new) = new {
         apply(Change::Add, new);
     }
+}
+
+/// Counts one more or one less under `key`, dropping zero counts.
+pub(super) fn tally<K: Ord>(counts: &mut BTreeMap<K, u32>, key: K, change: Change) {
+    match change {
+        Change::Add => *counts.entry(key).or_default() += 1,
+        Change::Remove => {
+            if let std::collections::btree_map::Entry::Occupied(mut entry) = counts.entry(key) {
+                *entry.get_mut() -= 1;
+                if *entry.get() == 0 {
+                    entry.remove();
+                }
+            }
+        }
+    }
+}
+
+/// The total of a tally's counts.
+#[cfg(test)]
+pub(super) fn sum<K>(counts: &BTreeMap<K, u32>) -> usize {
+    counts.values().map(|n| *n as usize).sum()
 }
 
 /// Slots found by the hash of a key of their rows.

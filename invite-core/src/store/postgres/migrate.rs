@@ -19,14 +19,21 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("migrations/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "resent_by_actor",
+        sql: include_str!("migrations/0002_resent_by_actor.sql"),
+    },
+];
 
 /// The schema version this library writes and understands.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('invite-core migrations'), \
                     hashtext(coalesce($1::text, current_schema()::text, '')))";

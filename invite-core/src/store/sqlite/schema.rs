@@ -194,11 +194,17 @@ CREATE TABLE idempotency (
 );
 "#;
 
+/// Version 2: resends count against the actor's daily budget, counted by this partial
+/// index (only `resent` events have entries, so other appends do not write it).
+const V2: &str = r#"
+CREATE INDEX events_resent_by_actor ON events (actor_id, at) WHERE kind = 'resent';
+"#;
+
 /// Every migration, in order; migration `i` (0-based) brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this library writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);
 

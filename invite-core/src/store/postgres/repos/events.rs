@@ -1,17 +1,23 @@
 //! The audit log.
 
+use chrono::{DateTime, Utc};
+
 use crate::error::Result;
-use crate::ids::{BusinessId, EventId, InvitationId};
+use crate::ids::{BusinessId, EventId, InvitationId, UserId};
 use crate::model::Event;
 use crate::store::EventRepo;
 use crate::store::postgres::error::already_exists;
 use crate::store::postgres::rows::{self, event_cols};
-use crate::store::postgres::tx::{PgTx, limit};
+use crate::store::postgres::tx::{PgTx, WriteLock, get_u32, limit};
 
 const INSERT: &str = "
 INSERT INTO events (id, business_id, invitation_id, kind, actor_id, at, detail)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT DO NOTHING";
+
+/// The `resent` events of an actor since an instant (the partial index of migration 2).
+const COUNT_RESENT_BY_ACTOR: &str =
+    "SELECT count(*) FROM events WHERE actor_id = $1 AND kind = 'resent' AND at >= $2";
 
 const LIST: &str = concat!(
     "SELECT ",
@@ -56,5 +62,13 @@ impl EventRepo for PgTx {
             .iter()
             .map(rows::event)
             .collect()
+    }
+
+    fn count_resent_by_actor_since(&mut self, actor: UserId, since: DateTime<Utc>) -> Result<u32> {
+        self.lock_for_write(WriteLock::InviterBudget, actor.to_string())?;
+        get_u32(
+            &self.one(COUNT_RESENT_BY_ACTOR, &[actor.as_uuid(), &since])?,
+            0,
+        )
     }
 }

@@ -1,10 +1,11 @@
 //! The audit log.
 
+use chrono::{DateTime, Utc};
 use rusqlite::{Row, params};
 
 use super::after;
 use crate::error::Result;
-use crate::ids::{BusinessId, EventId, InvitationId};
+use crate::ids::{BusinessId, EventId, InvitationId, UserId};
 use crate::model::Event;
 use crate::store::EventRepo;
 use crate::store::sqlite::codec::{self, Ts};
@@ -78,5 +79,13 @@ impl EventRepo for SqliteTx<'_> {
                 event_row,
             ),
         }
+    }
+
+    fn count_resent_by_actor_since(&mut self, actor: UserId, since: DateTime<Utc>) -> Result<u32> {
+        self.count(
+            "SELECT COUNT(*) FROM events INDEXED BY events_resent_by_actor
+             WHERE actor_id = ?1 AND kind = 'resent' AND at >= ?2",
+            params![actor, Ts(since)],
+        )
     }
 }
