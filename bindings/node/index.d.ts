@@ -184,7 +184,10 @@ export declare class InviteService {
   resend(input: ResendInput): Promise<SentInvitation>
   /** Revokes a pending invitation: its token dies and its seat is released. */
   revoke(input: InvitationAction): Promise<Invitation>
-  /** Queues an invitation's failed email again (an admin's "retry delivery"). */
+  /**
+   * Queues an invitation's failed email again (an admin's "retry delivery"), recorded
+   * as a `sent` event by the actor.
+   */
   retryDelivery(input: InvitationAction): Promise<void>
   /**
    * Writes `expired` on every pending invitation past its expiry and releases their

@@ -198,7 +198,8 @@ impl InviteService {
         })
     }
 
-    /// Queues an invitation's failed email again (an admin's "retry delivery").
+    /// Queues an invitation's failed email again (an admin's "retry delivery"), recorded
+    /// as a `sent` event by the actor.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn retry_delivery(&self, input: InvitationAction) -> Call<()> {
         self.run(move |s| {

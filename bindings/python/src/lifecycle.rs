@@ -49,7 +49,8 @@ impl PyInviteService {
             .map(Into::into)
     }
 
-    /// Queues an invitation's failed email again (an admin's "retry delivery").
+    /// Queues an invitation's failed email again (an admin's "retry delivery"), recorded
+    /// as a `sent` event by the actor.
     fn retry_delivery(
         &self,
         py: Python<'_>,

@@ -99,7 +99,8 @@ impl InviteService {
             .collect()
     }
 
-    /// Queues an invitation's failed email again (an admin's "retry delivery").
+    /// Queues an invitation's failed email again (an admin's "retry delivery"), recorded
+    /// as a `sent` event by the actor (the email is queued again, with the same link).
     pub fn retry_delivery(
         &self,
         business: BusinessId,
@@ -128,7 +129,8 @@ impl InviteService {
             u.tx.update_message(&message)?;
             record.invitation.delivery.state = DeliveryState::Queued;
             record.invitation.delivery.attempts = 0;
-            u.tx.update_invitation(&record)
+            u.tx.update_invitation(&record)?;
+            u.event(business, invitation, EventKind::Sent, Some(actor), None)
         })
     }
 

@@ -421,6 +421,21 @@ pub fn dispatch_retries_and_marks_delivery(store: Arc<dyn Store>) {
     w.service
         .retry_delivery(w.business.id, sent.invitation.id, w.admin.id)
         .unwrap();
+    let events = w
+        .service
+        .list_events(
+            w.business.id,
+            Some(sent.invitation.id),
+            &PageRequest::first(100),
+        )
+        .unwrap()
+        .items;
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last.kind, last.actor_id, last.at),
+        (EventKind::Sent, Some(w.admin.id), w.clock_now()),
+        "the retry is in the audit log, with who asked for it"
+    );
     let mailer = CapturingMailer::new();
     assert_eq!(w.service.dispatch_outbox(&mailer).unwrap().delivered, 1);
     let mail = &mailer.sent()[0];
