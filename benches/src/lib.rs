@@ -35,11 +35,7 @@ pub fn peak_rss_mb() -> f64 {
 /// Runs the workload: setup (untimed), N invites to new users through the public API
 /// with the outbox drained into an in-memory mailer (timed), N accepts (timed).
 pub fn run_workload(store: Arc<dyn Store>, n: usize) -> Figures {
-    let config = Config {
-        limits: Limits::unlimited(),
-        ..Config::with_base_url("https://app.example.com/accept")
-    };
-    let service = InviteService::new(store, config).expect("service");
+    let service = bench_service(store);
     let business = service.create_business("Bench Co").expect("business");
     let app = service.create_app("Bench App").expect("app");
     service
@@ -158,13 +154,21 @@ pub struct SharedCatalog {
     pub role: invite_core::RoleId,
 }
 
-/// A service for benchmarks: no abuse limits.
+/// The outbox key every benchmark process shares (PostgreSQL requires one, and the
+/// processes of `postgres-processes` must open each other's queued emails).
+pub const BENCH_OUTBOX_KEY: [u8; 32] = [7; 32];
+
+/// A service for benchmarks: no abuse limits, the shared outbox key.
 pub fn bench_service(store: Arc<dyn Store>) -> InviteService {
     let config = Config {
         limits: Limits::unlimited(),
         ..Config::with_base_url("https://app.example.com/accept")
     };
-    InviteService::new(store, config).expect("service")
+    InviteService::builder(store)
+        .config(config)
+        .outbox_key(BENCH_OUTBOX_KEY)
+        .build()
+        .expect("service")
 }
 
 /// Creates the workload's catalog: one business, app, role and admin, and a

@@ -1063,7 +1063,8 @@ export interface ServiceOptions {
   idempotencyTtlSeconds?: number | undefined | null
   /**
    * 32 secret bytes sealing tokens in the outbox, so queued emails survive a restart
-   * (default: a random per-process key).
+   * (default: a random per-process key). Required on PostgreSQL, where every app
+   * server must use the same key (`INVALID_CONFIG` without one).
    */
   outboxKey?: Uint8Array | undefined | null
   /** A manual clock (tests, simulations); default: the system clock. */

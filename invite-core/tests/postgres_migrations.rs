@@ -13,7 +13,7 @@ mod postgres_support;
 use std::sync::{Arc, Barrier};
 
 use invite_core::store::postgres::SCHEMA_VERSION;
-use invite_core::{ErrorCode, InviteService, Store};
+use invite_core::{ErrorCode, Store};
 use postgres_support::TestDb;
 
 fn versions(db: &TestDb) -> Vec<i32> {
@@ -36,7 +36,7 @@ fn expected_versions() -> Vec<i32> {
 fn reopening_migrates_nothing_and_keeps_the_data() {
     let Some(db) = TestDb::new() else { return };
     let first = Arc::new(db.store());
-    let service = InviteService::new(
+    let service = postgres_support::service(
         first.clone(),
         invite_core::Config::with_base_url("https://app.example.com/accept"),
     )
@@ -46,7 +46,7 @@ fn reopening_migrates_nothing_and_keeps_the_data() {
     drop(first);
     for _ in 0..3 {
         let again: Arc<dyn Store> = Arc::new(db.store());
-        let service = InviteService::new(
+        let service = postgres_support::service(
             again,
             invite_core::Config::with_base_url("https://app.example.com/accept"),
         )
@@ -105,7 +105,7 @@ fn a_newer_schema_is_refused() {
 fn a_version_1_schema_is_upgraded_in_place() {
     let Some(db) = TestDb::new() else { return };
     let config = || invite_core::Config::with_base_url("https://app.example.com/accept");
-    let service = InviteService::new(Arc::new(db.store()), config()).unwrap();
+    let service = postgres_support::service(Arc::new(db.store()), config()).unwrap();
     let acme = service.create_business("Acme").unwrap();
     drop(service);
     // What version 1 was: the same tables, without version 2's index.
@@ -117,7 +117,7 @@ fn a_version_1_schema_is_upgraded_in_place() {
         .unwrap();
     assert_eq!(versions(&db), [1]);
 
-    let service = InviteService::new(Arc::new(db.store()), config()).unwrap();
+    let service = postgres_support::service(Arc::new(db.store()), config()).unwrap();
     assert_eq!(versions(&db), expected_versions());
     let index: i64 = db
         .client()

@@ -80,7 +80,13 @@ fn race_child() {
     let db = TestDb::attach(url, f[0].to_owned());
     let store = Arc::new(db.store_with(db.options().max_connections(4)));
     // The system clock and the OS random source: ids must not repeat across processes.
-    let service = Arc::new(InviteService::new(store, child_config()).unwrap());
+    let service = Arc::new(
+        InviteService::builder(store)
+            .config(child_config())
+            .outbox_key(postgres_support::OUTBOX_KEY)
+            .build()
+            .unwrap(),
+    );
     let (business, app, sub, role, admin) = (
         f[1].parse().unwrap(),
         f[2].parse().unwrap(),

@@ -1109,3 +1109,19 @@ fn open_by_url_with_a_schema() {
         Some(ErrorCode::InvalidConfig)
     );
 }
+
+/// PostgreSQL's app servers share one outbox: a service there needs the outbox key they
+/// all use, not a per-process one.
+#[test]
+fn a_postgres_service_needs_an_outbox_key() {
+    let Some(db) = TestDb::new() else { return };
+    let store: Arc<dyn invite_core::Store> = Arc::new(db.store());
+    let config = || invite_core::Config::with_base_url("https://app.example.com/accept");
+    let refused = invite_core::InviteService::new(store.clone(), config()).unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::InvalidConfig);
+    let opened = invite_core::InviteService::builder(store)
+        .config(config())
+        .outbox_key([5; 32])
+        .build();
+    assert!(opened.is_ok());
+}

@@ -133,10 +133,11 @@ fn postgres_processes(n: usize) {
             assert!(child.wait().expect("wait").success(), "a child failed");
         }
         let secs = started.elapsed().as_secs_f64();
-        let service = invite_core::InviteService::new(
+        let service = invite_core::InviteService::builder(
             invite_core::store::open(&store_url).expect("open"),
-            invite_core::Config::default(),
         )
+        .outbox_key(invite_benches::BENCH_OUTBOX_KEY)
+        .build()
         .expect("service");
         let usage = service
             .seat_usage(c.business, c.subscription)

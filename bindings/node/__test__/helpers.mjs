@@ -10,19 +10,23 @@ export const DAY = 24 * HOUR
 /** Options with every abuse limit off (tests that need one turn it on). */
 export const UNLIMITED = { invitesPerInviterPerDay: null, resendCooldownSeconds: 0, pendingPerBusiness: null }
 
+/** The outbox key of the test services (PostgreSQL requires one, shared by every server). */
+export const OUTBOX_KEY = new Uint8Array(32).fill(9)
+
 /**
  * A catalog: Acme (Billing enabled, "Team" with `seats` seats, "Enterprise" unlimited),
  * Globex (Billing enabled), Analytics (not enabled for Acme), roles member / manager /
  * owner, Ada the Acme admin, Alice an existing user. `emailTag` makes their emails
  * unique, for stores shared between runs.
  */
-export async function world({ seats = 3, limits = UNLIMITED, store, emailTag = '', ...options } = {}) {
+export async function world({ seats = 3, limits = UNLIMITED, store, emailTag = '', outboxKey = OUTBOX_KEY, ...options } = {}) {
   const clock = new ManualClock(START)
   const service = await InviteService.open({
     acceptBaseUrl: 'https://app.example.com/invite/accept',
     clock,
     limits,
     store,
+    outboxKey,
     ...options,
   })
   const acme = await service.createBusiness('Acme')

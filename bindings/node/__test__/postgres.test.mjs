@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { test } from 'node:test'
 
 import { InviteService } from '../index.js'
-import { UNLIMITED, mailbox, newPersonRequest, world } from './helpers.mjs'
+import { OUTBOX_KEY, UNLIMITED, mailbox, newPersonRequest, world } from './helpers.mjs'
 
 const url = process.env.INVITE_TEST_POSTGRES_URL
 const skip = url ? false : 'INVITE_TEST_POSTGRES_URL is not set (run under scripts/with-postgres)'
@@ -15,7 +15,7 @@ test('postgres: the guide flow, seen from a second service', { skip }, async () 
   const w = await world({ store: url, emailTag: tag })
   assert.equal(w.service.storeKind, 'postgres')
   const sent = await w.service.send(newPersonRequest(w, `pg${tag}@example.com`))
-  const other = await InviteService.open({ store: url, clock: w.clock, limits: UNLIMITED })
+  const other = await InviteService.open({ store: url, clock: w.clock, limits: UNLIMITED, outboxKey: OUTBOX_KEY })
   assert.equal((await other.getInvitation(w.acme.id, sent.invitation.id)).status, 'pending')
   assert.equal((await other.peek(sent.token)).businessName, 'Acme')
   const box = mailbox()
@@ -29,7 +29,7 @@ test('postgres: two services never oversell under concurrent sends', { skip }, a
   const S = 4
   const tag = `+${randomUUID().slice(0, 8)}`
   const w = await world({ store: url, seats: S, emailTag: tag })
-  const other = await InviteService.open({ store: url, clock: w.clock, limits: UNLIMITED })
+  const other = await InviteService.open({ store: url, clock: w.clock, limits: UNLIMITED, outboxKey: OUTBOX_KEY })
   const outcomes = await Promise.allSettled(
     Array.from({ length: 80 }, (_, i) => (i % 2 ? other : w.service).send(newPersonRequest(w, `pgrace${i}${tag}@example.com`))),
   )
@@ -39,4 +39,10 @@ test('postgres: two services never oversell under concurrent sends', { skip }, a
   }
   assert.deepEqual(await other.recountSeats(w.acme.id, w.team.id), { used: 0, reserved: S })
   assert.equal((await w.service.seatUsage(w.acme.id, w.team.id)).available, 0)
+})
+
+test('postgres: a service needs an outbox key, the one every app server shares', { skip }, async () => {
+  await assert.rejects(InviteService.open({ store: url }), (error) => error.code === 'INVALID_CONFIG')
+  const keyed = await InviteService.open({ store: url, outboxKey: OUTBOX_KEY })
+  assert.equal(keyed.storeKind, 'postgres')
 })

@@ -58,7 +58,8 @@ pub struct ServiceOptions<'a> {
     /// How long an idempotency key remembers its first result, in seconds (default 24 hours).
     pub idempotency_ttl_seconds: Option<Option<f64>>,
     /// 32 secret bytes sealing tokens in the outbox, so queued emails survive a restart
-    /// (default: a random per-process key).
+    /// (default: a random per-process key). Required on PostgreSQL, where every app
+    /// server must use the same key (`INVALID_CONFIG` without one).
     pub outbox_key: Option<Option<Uint8Array>>,
     /// A manual clock (tests, simulations); default: the system clock.
     pub clock: Option<Option<ClassInstance<'a, ManualClock>>>,

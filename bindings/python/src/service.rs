@@ -32,7 +32,8 @@ pub(crate) enum StoreArg<'py> {
 ///     clock: A `ManualClock` for deterministic tests (default: the system clock).
 ///     random_seed: Deterministic ids and tokens for tests. Never in production.
 ///     outbox_key: 32 secret bytes sealing tokens in queued emails, so they survive a
-///         restart (default: a per-process key).
+///         restart (default: a per-process key). Required on PostgreSQL, where every
+///         app server must use the same key (`InvalidConfigError` without one).
 ///     event_hook: Called after each commit with the committed events (`list[Event]`,
 ///         oldest first), on the calling thread. An exception it raises is logged
 ///         (logger `invite_core`) and ignored: the events stay committed.

@@ -24,6 +24,7 @@ import pytest
 
 from invite_core import (
     Config,
+    InvalidConfigError,
     InviteService,
     Limits,
     ManualClock,
@@ -90,6 +91,14 @@ def pg_url() -> Iterator[str]:
 def open_service(url: str, clock: ManualClock) -> InviteService:
     config = Config(BASE_URL, limits=Limits.unlimited())
     return InviteService(url, config=config, clock=clock, outbox_key=KEY)
+
+
+def test_a_postgres_service_needs_the_shared_outbox_key(pg_url: str) -> None:
+    config = Config(BASE_URL, limits=Limits.unlimited())
+    with pytest.raises(InvalidConfigError) as refused:
+        InviteService(pg_url, config=config)
+    assert refused.value.code == "INVALID_CONFIG"
+    assert InviteService(pg_url, config=config, outbox_key=KEY).store_kind == "postgres"
 
 
 def test_the_search_path_option_is_encoded() -> None:

@@ -35,7 +35,7 @@ use chrono::{DateTime, Utc};
 
 use crate::authz::{AuthorizationPolicy, DefaultPolicy, InviterRights};
 use crate::clock::{Clock, SystemClock};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::ids::{ApplicationId, BusinessId, InvitationId, UserId};
 use crate::mail::{DefaultTemplates, EmailRenderer, TokenSealer};
 use crate::model::{Event, EventKind};
@@ -133,7 +133,9 @@ impl InviteServiceBuilder {
     }
 
     /// The key that seals tokens waiting in the outbox. Configure a persistent secret so
-    /// queued emails survive a restart; without one a per-process key is drawn.
+    /// queued emails survive a restart; without one a per-process key is drawn. Required
+    /// on PostgreSQL, whose app servers share one outbox: each must open what the others
+    /// sealed, so all of them need the same key (`build` answers `INVALID_CONFIG`).
     pub fn outbox_key(mut self, key: [u8; 32]) -> Self {
         self.outbox_key = Some(key);
         self
@@ -150,6 +152,14 @@ impl InviteServiceBuilder {
         let link_prefix = self.config.validate()?;
         let key = match self.outbox_key {
             Some(key) => key,
+            None if self.store.kind() == "postgres" => {
+                return Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    "a PostgreSQL store needs an outbox key: a per-process key would leave \
+                     the emails one app server queued unreadable to the others",
+                )
+                .with_help("configure the same 32-byte secret on every app server"));
+            }
             None => {
                 let mut key = [0u8; 32];
                 OsRandom.fill(&mut key)?;

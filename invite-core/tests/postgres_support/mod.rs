@@ -39,6 +39,21 @@ pub fn schema_name() -> String {
     format!("t_{hex}")
 }
 
+/// The outbox key of every test service on PostgreSQL (which requires one).
+pub const OUTBOX_KEY: [u8; 32] = [9; 32];
+
+/// A service on `store` with `config` and [`OUTBOX_KEY`].
+#[allow(dead_code, reason = "not every test binary builds its own service")]
+pub fn service(
+    store: std::sync::Arc<dyn Store>,
+    config: invite_core::Config,
+) -> invite_core::Result<invite_core::InviteService> {
+    invite_core::InviteService::builder(store)
+        .config(config)
+        .outbox_key(OUTBOX_KEY)
+        .build()
+}
+
 /// One test's schema; dropped (with everything in it) on drop unless detached.
 pub struct TestDb {
     pub url: String,
