@@ -7,7 +7,7 @@ use hashbrown::HashMap;
 
 use super::chains::Chains;
 use super::interner::{IdRef, Interner, RefFilter};
-use super::slot_index::{rekey, tally};
+use super::slot_index::{rekey, tally, tally_since};
 use super::table::{IndexedTable, Keyed, Slot, Table};
 use super::{MemoryTx, Undo, already_exists};
 use crate::error::Result;
@@ -204,16 +204,7 @@ impl EventRepo for MemoryTx<'_> {
 
     fn count_resent_by_actor_since(&mut self, actor: UserId, since: DateTime<Utc>) -> Result<u32> {
         let state = &*self.state;
-        let Some(actor) = state.refs.find(actor.as_uuid()) else {
-            return Ok(0);
-        };
-        let n: u64 = state
-            .events
-            .resent_by_actor
-            .range((actor, since)..)
-            .take_while(|((who, _), _)| *who == actor)
-            .map(|(_, count)| u64::from(*count))
-            .sum();
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        let actor = state.refs.find(actor.as_uuid());
+        Ok(tally_since(&state.events.resent_by_actor, actor, since))
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::interner::{IdRef, Interner, RefFilter};
 use super::packed_text::{PackedText, Packing};
-use super::slot_index::{SlotIndex, rekey, tally};
+use super::slot_index::{SlotIndex, rekey, tally, tally_since};
 use super::table::{IndexedTable, Keyed, Slot, Table};
 use super::time_index::TimeIndex;
 use super::{MemoryTx, Undo, already_exists};
@@ -493,17 +493,12 @@ impl InvitationRepo for MemoryTx<'_> {
         since: DateTime<Utc>,
     ) -> Result<u32> {
         let state = &*self.state;
-        let Some(inviter) = state.refs.find(inviter.as_uuid()) else {
-            return Ok(0);
-        };
-        let n: u64 = state
-            .invitations
-            .created_by_inviter
-            .range((inviter, since)..)
-            .take_while(|((who, _), _)| *who == inviter)
-            .map(|(_, count)| u64::from(*count))
-            .sum();
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        let inviter = state.refs.find(inviter.as_uuid());
+        Ok(tally_since(
+            &state.invitations.created_by_inviter,
+            inviter,
+            since,
+        ))
     }
 }
 

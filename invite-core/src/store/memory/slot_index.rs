@@ -5,8 +5,11 @@
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hash};
 
+use chrono::{DateTime, Utc};
+
 use hashbrown::{DefaultHashBuilder, HashTable};
 
+use super::interner::IdRef;
 use super::table::{Keyed, Slot, Table};
 
 /// Whether an index entry comes or goes.
@@ -47,6 +50,24 @@ pub(super) fn tally<K: Ord>(counts: &mut BTreeMap<K, u32>, key: K, change: Chang
             }
         }
     }
+}
+
+/// The counts a per-user tally keyed by (user, instant) holds for `who` at or after
+/// `since` (`who` absent: the user never had any).
+pub(super) fn tally_since(
+    counts: &BTreeMap<(IdRef, DateTime<Utc>), u32>,
+    who: Option<IdRef>,
+    since: DateTime<Utc>,
+) -> u32 {
+    let Some(who) = who else {
+        return 0;
+    };
+    let n: u64 = counts
+        .range((who, since)..)
+        .take_while(|((user, _), _)| *user == who)
+        .map(|(_, count)| u64::from(*count))
+        .sum();
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// The total of a tally's counts.
