@@ -2,6 +2,7 @@
 // from the configured base URL only, no resources from anywhere but the binary.
 
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 
 import {
@@ -136,4 +137,41 @@ describe('Safe by default', () => {
     await page.goto('/invitations/accept?token=%3Cscript%3E');
     assert.equal(await page.getAttribute('[data-testid="error"]', 'data-code'), 'INVALID_TOKEN');
   }));
+
+  it('answers only under its own address (DNS rebinding) and reads small bodies only', () => withWorld(async (page, w) => {
+    const { port } = new URL(w.url);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'invites.example.test']) {
+      assert.equal((await raw(w.url, { path: '/healthz', host })).status, 200, host);
+    }
+    for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1:${Number(port) + 1}`]) {
+      for (const path of ['/', '/mailbox', '/healthz']) {
+        const answer = await raw(w.url, { path, host });
+        assert.equal(answer.status, 421, `${host} ${path}`);
+        assert.match(answer.body, /data-code="HOST_NOT_ALLOWED"/);
+        assert.doesNotMatch(answer.body, /token=/);
+      }
+    }
+    const huge = await raw(w.url, {
+      path: '/form',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `email=${'a'.repeat(20 * 1024)}`,
+    });
+    assert.equal(huge.status, 413);
+    const wrongType = await raw(w.url, { path: '/form', method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+    assert.equal(wrongType.status, 415);
+  }, ['--base-url', 'https://invites.example.test/portal']));
 });
+
+/** One HTTP request with a chosen `Host` header (fetch would not let us set it). */
+function raw(base, { path, host, method = 'GET', headers = {}, body }) {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const request = http.request({ hostname, port, path, method, headers: { ...headers, ...(host ? { host } : {}) } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8').on('data', (chunk) => { text += chunk; }).on('end', () => resolve({ status: response.statusCode, body: text }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}

@@ -31,6 +31,8 @@ pub struct App {
     pub admin: User,
     pub sessions: Sessions,
     pub waker: Waker,
+    /// The `Host` values requests may carry (see `web::known_host`).
+    pub hosts: Vec<String>,
 }
 
 /// An HTML response.
@@ -175,13 +177,9 @@ impl App {
                     }
                 }
                 Ok(SubmitOutcome::Rejected(rejection)) => Flash::Rejected(rejection),
-                Err(e) => {
-                    eprintln!("invite-page: send failed: {} ({})", e, e.code());
-                    Flash::Failed {
-                        code: e.code().as_str().to_owned(),
-                        message: e.message().to_owned(),
-                    }
-                }
+                // Every refusal the admin can act on is a Rejected outcome; what is left
+                // (storage down, a bug) is the failure page, with no backend text.
+                Err(e) => return failure(&e),
             });
         }
         redirect("/")
@@ -397,6 +395,7 @@ impl App {
         }
         let status = match e.kind() {
             ErrorKind::InvalidInput | ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::PermissionDenied => StatusCode::FORBIDDEN,
             _ => StatusCode::CONFLICT,
         };
         html(status, pages::accept::refused(e.code().as_str(), &message))

@@ -88,10 +88,21 @@ fn service(settings: &Settings, base_url: &str) -> Result<InviteService, String>
     if settings.seed && seed::seed(&service).map_err(show)? {
         say(&format!(
             "invite-page: loaded the demo data into {}",
-            settings.store_url
+            shown(&settings.store_url)
         ));
     }
     Ok(service)
+}
+
+/// A store URL fit for the console: a password in it is replaced by `***`.
+fn shown(store_url: &str) -> String {
+    match url::Url::parse(store_url) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => store_url.to_owned(),
+    }
 }
 
 async fn serve(settings: Settings) -> Result<(), String> {
@@ -135,9 +146,13 @@ async fn serve(settings: Settings) -> Result<(), String> {
         admin,
         sessions: Sessions::default(),
         waker,
+        hosts: web::allowed_hosts(port, &base_url),
     });
 
-    say(&format!("invite-page: store {}", settings.store_url));
+    say(&format!(
+        "invite-page: store {}",
+        shown(&settings.store_url)
+    ));
     say(&format!(
         "invite-page: listening on http://127.0.0.1:{port}/ (accept links: {base_url}/invitations/accept)"
     ));
@@ -173,5 +188,21 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn store_urls_are_shown_without_their_password() {
+        assert_eq!(
+            shown("postgres://app:s3cret@db.internal:5432/invites?sslmode=require"),
+            "postgres://app:***@db.internal:5432/invites?sslmode=require"
+        );
+        for kept in ["sqlite:page.db", "memory:", "postgres://app@db/invites"] {
+            assert_eq!(shown(kept), kept);
+        }
     }
 }

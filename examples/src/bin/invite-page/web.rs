@@ -5,8 +5,8 @@ use std::sync::Arc;
 use axum::Form;
 use axum::Router;
 use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Query, Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE};
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -48,8 +48,52 @@ pub fn router(app: Arc<App>) -> Router {
                 pages::error_page("Not found", "NOT_FOUND", "There is no such page.", None),
             )
         })
+        .layer(middleware::from_fn_with_state(app.clone(), known_host))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(security_headers))
         .with_state(app)
+}
+
+/// The largest request body read: the page's forms are a few hundred bytes.
+const MAX_BODY: usize = 16 * 1024;
+
+/// Answers 421 to a request whose `Host` is not one this server is reached by (the
+/// loopback address and `localhost` on its port, and the `--base-url` host). A page
+/// elsewhere that points its own name at 127.0.0.1 (DNS rebinding) would otherwise be
+/// same-origin with this admin page and could drive it.
+async fn known_host(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    match host {
+        Some(host) if !app.hosts.contains(&host) => html(
+            StatusCode::MISDIRECTED_REQUEST,
+            pages::error_page(
+                "Unknown host",
+                "HOST_NOT_ALLOWED",
+                "This server answers only under its own address.",
+                None,
+            ),
+        ),
+        _ => next.run(request).await,
+    }
+}
+
+/// The `Host` values of a server on loopback `port` whose accept links start with
+/// `base_url`.
+pub fn allowed_hosts(port: u16, base_url: &str) -> Vec<String> {
+    let mut hosts = vec![format!("127.0.0.1:{port}"), format!("localhost:{port}")];
+    if let Ok(url) = url::Url::parse(base_url)
+        && let Some(host) = url.host_str()
+    {
+        hosts.push(match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_owned(),
+        });
+    }
+    hosts
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -103,11 +147,15 @@ async fn blocking(app: Arc<App>, work: impl FnOnce(&App) -> Response + Send + 's
     }
 }
 
+/// A form that could not be read, with the rejection's status (400, 413 for a body over
+/// [`MAX_BODY`], 415 for another content type).
 fn form_error(rejection: &FormRejection) -> Response {
-    bad_request(&format!(
+    let mut response = bad_request(&format!(
         "the form could not be read: {}",
         rejection.body_text()
-    ))
+    ));
+    *response.status_mut() = rejection.status();
+    response
 }
 
 async fn form_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
@@ -239,4 +287,25 @@ async fn token_post(
         })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allowed_hosts;
+
+    #[test]
+    fn the_allowed_hosts_are_loopback_on_the_port_and_the_base_url_host() {
+        assert_eq!(
+            allowed_hosts(8080, "http://127.0.0.1:8080"),
+            ["127.0.0.1:8080", "localhost:8080", "127.0.0.1:8080"]
+        );
+        assert_eq!(
+            allowed_hosts(8080, "https://Invites.Example.test/portal"),
+            ["127.0.0.1:8080", "localhost:8080", "invites.example.test"]
+        );
+        assert_eq!(
+            allowed_hosts(9, "https://portal.example.test:8443/"),
+            ["127.0.0.1:9", "localhost:9", "portal.example.test:8443"]
+        );
+    }
 }
