@@ -415,7 +415,7 @@ export interface ConfigView {
 
 /** Outbox delivery settings (retries with exponential backoff). */
 export interface DeliveryOptions {
-  /** Attempts before an email is marked failed (default 5). */
+  /** Attempts before an email is marked failed (default 5, at most 100). */
   maxAttempts?: number | undefined | null
   /** Wait after the first failure, in seconds; doubles after each further one (default 30). */
   baseBackoffSeconds?: number | undefined | null
@@ -781,7 +781,7 @@ export interface LimitsOptions {
   invitesPerInviterPerDay?: number | null
   /** Minimum seconds between two sends of one invitation (default 60). */
   resendCooldownSeconds?: number | undefined | null
-  /** Pending invitations one business may have at once (default 10000; `null`: unlimited). */
+  /** Pending invitations one business may have at once (default 50000; `null`: unlimited). */
   pendingPerBusiness?: number | null
 }
 
@@ -892,7 +892,7 @@ export interface NewSubscriptionInput {
   appId: string
   /** Plan name. */
   plan: string
-  /** Seat cap; omit or `null` for unlimited. */
+  /** Seat cap, a whole number; omit or `null` for unlimited. */
   seats?: number | null
   /** Status (default `"active"`). */
   status?: SubscriptionStatus | undefined | null
@@ -1171,7 +1171,7 @@ export interface SubscriptionInput {
   businessId: string
   /** Plan name. */
   plan: string
-  /** Seat cap; `null` (or omitted) is unlimited. */
+  /** Seat cap, a whole number; `null` (or omitted) is unlimited. */
   seats?: number | null
   /** Status. */
   status: SubscriptionStatus

@@ -31,13 +31,20 @@ impl ManualClock {
         ManualClock(Mutex::new(start))
     }
 
-    /// Moves the clock forward (or back, with a negative duration).
+    /// Moves the clock forward (or back, with a negative duration), stopping at the
+    /// first or last instant `DateTime<Utc>` can hold.
     pub fn advance(&self, by: Duration) {
         let mut now = self
             .0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *now += by;
+        *now = now
+            .checked_add_signed(by)
+            .unwrap_or(if by < Duration::zero() {
+                DateTime::<Utc>::MIN_UTC
+            } else {
+                DateTime::<Utc>::MAX_UTC
+            });
     }
 
     /// Sets the clock.

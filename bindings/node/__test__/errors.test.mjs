@@ -88,6 +88,17 @@ describe('every reachable error code', () => {
     assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['user', 'CONFLICTING']])
     error = await expectCode(w.service.send(newPersonRequest(w, 'jos\u00e9@example.com')), 'VALIDATION_FAILED')
     assert.deepEqual(error.errors.map((e) => e.code), ['NON_ASCII_EMAIL'])
+    for (const seats of [-1, 2.5, 2 ** 32, NaN]) {
+      const subscription = { businessId: w.acme.id, appId: w.billing.id, plan: 'Odd', seats }
+      error = await expectCode(w.service.createSubscription(subscription), 'VALIDATION_FAILED')
+      assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['seats', 'OUT_OF_RANGE']], String(seats))
+      error = await expectCode(w.service.updateSubscription({ ...w.team, seats }), 'VALIDATION_FAILED')
+      assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['seats', 'OUT_OF_RANGE']], String(seats))
+    }
+    for (const limit of [2 ** 32 + 50, -1, 0.5]) {
+      error = await expectCode(w.service.listInvitations(w.acme.id, { limit }), 'VALIDATION_FAILED')
+      assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['limit', 'OUT_OF_RANGE']], String(limit))
+    }
   })
 
   test('INVALID_CONFIG', async () => {
@@ -95,6 +106,19 @@ describe('every reachable error code', () => {
     await expectCode(InviteService.open({ acceptBaseUrl: 'javascript:alert(1)' }), 'INVALID_CONFIG')
     await expectCode(InviteService.open({ defaultExpirySeconds: 60 }), 'INVALID_CONFIG')
     await expectCode(InviteService.open({ outboxKey: new Uint8Array(5) }), 'INVALID_CONFIG')
+    // Counts are whole numbers in range, never wrapped (-1 is not 4294967295, 2³² not 0).
+    for (const bad of [-1, 2.5, 2 ** 32, NaN, Infinity]) {
+      for (const [options, field] of [
+        [{ limits: { pendingPerBusiness: bad } }, 'pending_per_business'],
+        [{ limits: { invitesPerInviterPerDay: bad } }, 'invites_per_inviter_per_day'],
+        [{ delivery: { maxAttempts: bad } }, 'max_attempts'],
+      ]) {
+        const error = await expectCode(InviteService.open(options), 'VALIDATION_FAILED')
+        assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [[field, 'OUT_OF_RANGE']], `${field} ${bad}`)
+      }
+    }
+    await expectCode(InviteService.open({ delivery: { maxAttempts: 101 } }), 'INVALID_CONFIG')
+    await expectCode(InviteService.open({ delivery: { baseBackoffSeconds: 60, maxBackoffSeconds: 0 } }), 'INVALID_CONFIG')
     const w = await world()
     await expectCode(w.service.dispatchOutbox(42), 'INVALID_CONFIG')
     await expectCode(w.service.dispatchOutbox({ deliver() {} }), 'INVALID_CONFIG')

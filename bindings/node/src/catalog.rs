@@ -5,7 +5,7 @@ use invite_core::{BusinessId, NewSubscription, NewUser};
 use napi::bindgen_prelude::{Either, Null};
 use napi_derive::napi;
 
-use crate::convert::{PageOptions, id, opt_id, page_request};
+use crate::convert::{PageOptions, id, nullable_count, opt_id, page_request};
 use crate::model::{
     App, Business, Membership, MembershipPage, Role, SeatCounts, SeatUsage, Subscription,
     SubscriptionStatus, User, list, page,
@@ -45,8 +45,8 @@ pub struct NewSubscriptionInput {
     pub app_id: String,
     /// Plan name.
     pub plan: String,
-    /// Seat cap; omit or `null` for unlimited.
-    pub seats: Option<Either<u32, Null>>,
+    /// Seat cap, a whole number; omit or `null` for unlimited.
+    pub seats: Option<Either<f64, Null>>,
     /// Status (default `"active"`).
     pub status: Option<Option<SubscriptionStatus>>,
     /// Start of validity (inclusive).
@@ -66,8 +66,8 @@ pub struct SubscriptionInput {
     pub business_id: String,
     /// Plan name.
     pub plan: String,
-    /// Seat cap; `null` (or omitted) is unlimited.
-    pub seats: Option<Either<u32, Null>>,
+    /// Seat cap, a whole number; `null` (or omitted) is unlimited.
+    pub seats: Option<Either<f64, Null>>,
     /// Status.
     pub status: SubscriptionStatus,
     /// Start of validity (inclusive).
@@ -102,13 +102,6 @@ pub struct NewMembershipInput {
     pub user_id: String,
     /// Role (of the subscription's app).
     pub role_id: String,
-}
-
-fn seats(value: Option<Either<u32, Null>>) -> Option<u32> {
-    match value {
-        Some(Either::A(n)) => Some(n),
-        _ => None,
-    }
 }
 
 fn date(value: Option<Either<DateTime<Utc>, Null>>) -> Option<DateTime<Utc>> {
@@ -185,7 +178,7 @@ impl InviteService {
                 id(&input.business_id)?,
                 id(&input.app_id)?,
                 input.plan,
-                seats(input.seats),
+                nullable_count(input.seats, "seats")?,
             );
             if let Some(status) = input.status.flatten() {
                 new.status = status.into();
@@ -204,7 +197,7 @@ impl InviteService {
             let business: BusinessId = id(&input.business_id)?;
             let mut current = s.get_subscription(business, id(&input.id)?)?;
             current.plan = input.plan;
-            current.seats = seats(input.seats);
+            current.seats = nullable_count(input.seats, "seats")?;
             current.status = input.status.into();
             current.valid_from = date(input.valid_from);
             current.valid_until = date(input.valid_until);

@@ -10,7 +10,7 @@ use invite_core::{Config, Error as CoreError, ErrorCode};
 use napi::bindgen_prelude::{ClassInstance, Either, Null, Uint8Array};
 use napi_derive::napi;
 
-use crate::convert::{opt_seconds, to_seconds};
+use crate::convert::{count, opt_seconds, to_seconds};
 
 /// Abuse limits. Omit a field for its default; `null` means no limit.
 #[napi(object)]
@@ -18,19 +18,19 @@ use crate::convert::{opt_seconds, to_seconds};
 pub struct LimitsOptions {
     /// Invitation emails one inviter may cause per UTC day, new invitations and resends
     /// together (default 5000; `null`: unlimited).
-    pub invites_per_inviter_per_day: Option<Either<u32, Null>>,
+    pub invites_per_inviter_per_day: Option<Either<f64, Null>>,
     /// Minimum seconds between two sends of one invitation (default 60).
     pub resend_cooldown_seconds: Option<Option<f64>>,
-    /// Pending invitations one business may have at once (default 10000; `null`: unlimited).
-    pub pending_per_business: Option<Either<u32, Null>>,
+    /// Pending invitations one business may have at once (default 50000; `null`: unlimited).
+    pub pending_per_business: Option<Either<f64, Null>>,
 }
 
 /// Outbox delivery settings (retries with exponential backoff).
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryOptions {
-    /// Attempts before an email is marked failed (default 5).
-    pub max_attempts: Option<Option<u32>>,
+    /// Attempts before an email is marked failed (default 5, at most 100).
+    pub max_attempts: Option<Option<f64>>,
     /// Wait after the first failure, in seconds; doubles after each further one (default 30).
     pub base_backoff_seconds: Option<Option<f64>>,
     /// Longest wait between attempts, in seconds (default 3600).
@@ -117,11 +117,16 @@ pub struct OpenPlan {
     pub execution: Result<Execution, CoreError>,
 }
 
-fn limit(value: Option<Either<u32, Null>>, default: Option<u32>) -> Option<u32> {
+/// A limit: its default when omitted, none when `null`, else a whole number.
+fn limit(
+    value: Option<Either<f64, Null>>,
+    default: Option<u32>,
+    field: &str,
+) -> Result<Option<u32>, CoreError> {
     match value {
-        None => default,
-        Some(Either::A(n)) => Some(n),
-        Some(Either::B(Null)) => None,
+        None => Ok(default),
+        Some(Either::A(n)) => count(n, field).map(Some),
+        Some(Either::B(Null)) => Ok(None),
     }
 }
 
@@ -145,19 +150,27 @@ fn build_config(options: &ServiceOptions<'_>) -> Result<Config, CoreError> {
             invites_per_inviter_per_day: limit(
                 l.invites_per_inviter_per_day,
                 d.invites_per_inviter_per_day,
-            ),
+                "invites_per_inviter_per_day",
+            )?,
             resend_cooldown: opt_seconds(
                 l.resend_cooldown_seconds.flatten(),
                 "resend_cooldown_seconds",
             )?
             .unwrap_or(d.resend_cooldown),
-            pending_per_business: limit(l.pending_per_business, d.pending_per_business),
+            pending_per_business: limit(
+                l.pending_per_business,
+                d.pending_per_business,
+                "pending_per_business",
+            )?,
         };
     }
     if let Some(Some(o)) = &options.delivery {
         let d = DeliveryConfig::default();
         config.delivery = DeliveryConfig {
-            max_attempts: o.max_attempts.flatten().unwrap_or(d.max_attempts),
+            max_attempts: match o.max_attempts.flatten() {
+                Some(n) => count(n, "max_attempts")?,
+                None => d.max_attempts,
+            },
             base_backoff: opt_seconds(o.base_backoff_seconds.flatten(), "base_backoff_seconds")?
                 .unwrap_or(d.base_backoff),
             max_backoff: opt_seconds(o.max_backoff_seconds.flatten(), "max_backoff_seconds")?

@@ -4,6 +4,7 @@ use std::str::FromStr;
 
 use chrono::Duration;
 use invite_core::{Error as CoreError, FieldCode, PageRequest};
+use napi::bindgen_prelude::{Either, Null};
 use napi_derive::napi;
 
 use crate::error::invalid_field;
@@ -33,6 +34,39 @@ pub fn seconds(value: f64, field: &str) -> Result<Duration, CoreError> {
     Ok(Duration::seconds(value as i64))
 }
 
+/// A count from JS (a number) as a `u32`: negative, fractional, non-finite values and
+/// values past 2³² − 1 are `OUT_OF_RANGE` on `field` (napi's own conversion would wrap
+/// them: -1 to 4294967295, 2³² to 0, NaN to 0).
+pub fn count(value: f64, field: &str) -> Result<u32, CoreError> {
+    if value.is_finite() && value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) {
+        // A whole number inside u32, checked above.
+        Ok(value as u32)
+    } else {
+        Err(invalid_field(
+            field,
+            FieldCode::OutOfRange,
+            "must be a whole number from 0 to 4294967295",
+        ))
+    }
+}
+
+/// A count that may be `null` (no limit): `None` when omitted or `null`.
+pub fn nullable_count(
+    value: Option<Either<f64, Null>>,
+    field: &str,
+) -> Result<Option<u32>, CoreError> {
+    match value {
+        Some(Either::A(n)) => count(n, field).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// A page size: what the core checks (1–500), or 0 (which it refuses as `OUT_OF_RANGE`)
+/// for a number no page size could be.
+pub fn page_limit(value: Option<f64>) -> Option<u32> {
+    value.map(|n| count(n, "limit").unwrap_or(0))
+}
+
 /// Optional seconds.
 pub fn opt_seconds(value: Option<f64>, field: &str) -> Result<Option<Duration>, CoreError> {
     value.map(|v| seconds(v, field)).transpose()
@@ -50,7 +84,7 @@ pub struct PageOptions {
     /// `nextCursor` of the previous page; omit for the first page.
     pub cursor: Option<Option<String>>,
     /// Items per page (1–500; default 50).
-    pub limit: Option<Option<u32>>,
+    pub limit: Option<Option<f64>>,
 }
 
 /// The core's page request (first page of 50 when omitted).
@@ -58,6 +92,6 @@ pub fn page_request(page: Option<PageOptions>) -> PageRequest {
     let page = page.unwrap_or_default();
     PageRequest {
         cursor: page.cursor.flatten(),
-        limit: page.limit.flatten(),
+        limit: page_limit(page.limit.flatten()),
     }
 }

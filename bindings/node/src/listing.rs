@@ -3,7 +3,7 @@
 use invite_core::InvitationFilter;
 use napi_derive::napi;
 
-use crate::convert::{id, opt_id};
+use crate::convert::{id, opt_id, page_limit};
 use crate::model::{
     EventPage, Invitation, InvitationPage, InvitationStatus, OutboxMessage, list, page,
 };
@@ -25,7 +25,7 @@ pub struct ListInvitationsOptions {
     /// `nextCursor` of the previous page.
     pub cursor: Option<Option<String>>,
     /// Items per page (1–500; default 50).
-    pub limit: Option<Option<u32>>,
+    pub limit: Option<Option<f64>>,
 }
 
 /// Filter and page of `listEvents`.
@@ -37,7 +37,7 @@ pub struct ListEventsOptions {
     /// `nextCursor` of the previous page.
     pub cursor: Option<Option<String>>,
     /// Items per page (1–500; default 50).
-    pub limit: Option<Option<u32>>,
+    pub limit: Option<Option<f64>>,
 }
 
 #[napi]
@@ -69,7 +69,7 @@ impl InviteService {
             };
             let request = invite_core::PageRequest {
                 cursor: o.cursor.flatten(),
-                limit: o.limit.flatten(),
+                limit: page_limit(o.limit.flatten()),
             };
             let found = s.list_invitations(id(&business_id)?, &filter, &request)?;
             Ok(page(found, |items, next_cursor| InvitationPage {
@@ -90,7 +90,7 @@ impl InviteService {
             let o = options.unwrap_or_default();
             let request = invite_core::PageRequest {
                 cursor: o.cursor.flatten(),
-                limit: o.limit.flatten(),
+                limit: page_limit(o.limit.flatten()),
             };
             let found = s.list_events(
                 id(&business_id)?,

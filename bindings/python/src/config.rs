@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use invite_core::input::EmailPolicy;
 use invite_core::service::{Config, DeliveryConfig, Limits};
 use invite_core::{Clock, ManualClock, Store};
@@ -213,8 +213,18 @@ impl PyManualClock {
     ///
     /// Args:
     ///     by: How far to move.
-    fn advance(&self, by: TimeDelta) {
+    ///
+    /// Raises:
+    ///     ValueError: The clock would leave the years `datetime` can hold (1 to 9999).
+    fn advance(&self, by: TimeDelta) -> PyResult<()> {
+        let next = self.inner.now().checked_add_signed(by);
+        if !next.is_some_and(|t| (1..=9999).contains(&t.year())) {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "the clock would leave the years datetime can hold (1 to 9999)",
+            ));
+        }
         self.inner.advance(by);
+        Ok(())
     }
 
     /// Sets the clock.

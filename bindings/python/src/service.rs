@@ -58,7 +58,17 @@ impl PyInviteService {
     {
         callbacks::check_not_rendering()?;
         let service = &self.inner;
-        let result = py.detach(|| work(service));
+        // A bug in the engine must not leave Python with a PanicException (which
+        // `except Exception` does not catch): it is an InternalError like any other.
+        let result = py.detach(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(service))).unwrap_or_else(
+                |_| {
+                    Err(invite_core::Error::internal(
+                        "the engine failed unexpectedly (a panic)",
+                    ))
+                },
+            )
+        });
         if let Some(interrupt) = callbacks::take_interrupt() {
             return Err(interrupt);
         }

@@ -109,6 +109,24 @@ def test_outbox_key_must_be_32_bytes() -> None:
         InviteService(outbox_key=b"short")
 
 
+def test_durations_past_the_bounds_are_invalid_config_not_a_crash() -> None:
+    huge = timedelta(days=999_999_999)
+    for config in [
+        Config(BASE_URL, delivery=DeliveryConfig(lease=huge)),
+        Config(BASE_URL, delivery=DeliveryConfig(base_backoff=huge, max_backoff=huge)),
+        Config(BASE_URL, delivery=DeliveryConfig(max_attempts=101)),
+        Config(BASE_URL, idempotency_ttl=huge),
+        Config(BASE_URL, limits=Limits(resend_cooldown=huge)),
+    ]:
+        with pytest.raises(InvalidConfigError) as refused:
+            InviteService(config=config)
+        assert refused.value.code == "INVALID_CONFIG"
+    clock = ManualClock(START)
+    with pytest.raises(ValueError):
+        clock.advance(huge)
+    assert clock.now() == START
+
+
 def test_expiry_per_send(world: World) -> None:
     sent = world.service.send(
         world.admin.id, user_id=world.bob.id, business_id=world.acme.id, app_id=world.crm.id,

@@ -100,6 +100,13 @@ impl Default for Config {
     }
 }
 
+/// The most delivery attempts an email may be given.
+pub const MAX_DELIVERY_ATTEMPTS: u32 = 100;
+
+/// The longest any configured duration may be (ten years): instants computed from them
+/// stay far inside what the time types can hold.
+pub const MAX_DURATION: Duration = Duration::days(3_650);
+
 impl Config {
     /// A default configuration with this accept base URL.
     pub fn with_base_url(url: impl Into<String>) -> Self {
@@ -116,18 +123,26 @@ impl Config {
         if !(MIN_EXPIRY..=MAX_EXPIRY).contains(&self.default_expiry) {
             return Err(invalid("default expiry must be between 1 hour and 30 days"));
         }
-        if self.delivery.max_attempts == 0 {
-            return Err(invalid("delivery max attempts must be at least 1"));
+        let d = &self.delivery;
+        if !(1..=MAX_DELIVERY_ATTEMPTS).contains(&d.max_attempts) {
+            return Err(invalid("delivery max attempts must be between 1 and 100"));
         }
-        if self.delivery.base_backoff < Duration::zero() || self.delivery.lease <= Duration::zero()
-        {
-            return Err(invalid("delivery backoff and lease must be positive"));
-        }
-        if self.idempotency_ttl <= Duration::zero()
-            || self.limits.resend_cooldown < Duration::zero()
+        let within = |value: Duration, low: Duration| (low..=MAX_DURATION).contains(&value);
+        if !within(d.base_backoff, Duration::zero())
+            || !within(d.max_backoff, d.base_backoff)
+            || !within(d.lease, Duration::nanoseconds(1))
         {
             return Err(invalid(
-                "idempotency ttl and resend cooldown must not be negative",
+                "delivery lease must be positive and backoffs from 0 with the longest no shorter \
+                 than the first, each at most 10 years",
+            ));
+        }
+        if !within(self.idempotency_ttl, Duration::nanoseconds(1))
+            || !within(self.limits.resend_cooldown, Duration::zero())
+        {
+            return Err(invalid(
+                "idempotency ttl must be positive and resend cooldown not negative, each at \
+                 most 10 years",
             ));
         }
         Ok(accept_link_prefix(base))

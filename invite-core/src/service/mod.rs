@@ -20,7 +20,10 @@ pub use bulk::{
     BulkInvitee, BulkRowDraft, BulkSendDraft, BulkSendRequest, BulkSendResult, RowError,
 };
 pub use catalog::{NewSubscription, NewUser};
-pub use config::{Config, DEFAULT_EXPIRY, DeliveryConfig, Limits, MAX_EXPIRY, MIN_EXPIRY};
+pub use config::{
+    Config, DEFAULT_EXPIRY, DeliveryConfig, Limits, MAX_DELIVERY_ATTEMPTS, MAX_DURATION,
+    MAX_EXPIRY, MIN_EXPIRY,
+};
 pub use dispatch::DispatchReport;
 pub use idempotency::MAX_IDEMPOTENCY_KEY_LEN;
 pub use listing::InvitationFilter;
