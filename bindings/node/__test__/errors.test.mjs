@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 
-import { InviteService, errorCodes, errorKind } from '../index.js'
+import { InviteService, ManualClock, errorCodes, errorKind } from '../index.js'
 import { HOUR, newPersonRequest, rejectsWith, world } from './helpers.mjs'
 
 /**
@@ -95,6 +95,18 @@ describe('every reachable error code', () => {
       error = await expectCode(w.service.updateSubscription({ ...w.team, seats }), 'VALIDATION_FAILED')
       assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['seats', 'OUT_OF_RANGE']], String(seats))
     }
+    // An Invalid Date is refused, not read as 1970-01-01.
+    const invalid = new Date('garbage')
+    error = await expectCode(
+      w.service.createSubscription({ businessId: w.acme.id, appId: w.billing.id, plan: 'Odd', validUntil: invalid }),
+      'VALIDATION_FAILED',
+    )
+    assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['valid_until', 'OUT_OF_RANGE']])
+    error = await expectCode(w.service.updateSubscription({ ...w.team, validFrom: invalid }), 'VALIDATION_FAILED')
+    assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['valid_from', 'OUT_OF_RANGE']])
+    assert.throws(() => new ManualClock(invalid), (e) => e.code === 'VALIDATION_FAILED')
+    assert.throws(() => w.clock.set(invalid), (e) => e.code === 'VALIDATION_FAILED')
+    assert.ok(w.clock.now().getTime() > 0, 'the clock did not move to 1970')
     for (const limit of [2 ** 32 + 50, -1, 0.5]) {
       error = await expectCode(w.service.listInvitations(w.acme.id, { limit }), 'VALIDATION_FAILED')
       assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['limit', 'OUT_OF_RANGE']], String(limit))

@@ -5,7 +5,11 @@ use invite_core::{BusinessId, NewSubscription, NewUser};
 use napi::bindgen_prelude::{Either, Null};
 use napi_derive::napi;
 
-use crate::convert::{PageOptions, id, nullable_count, opt_id, page_request};
+use invite_core::Error as CoreError;
+
+use crate::convert::{
+    JsInstant, PageOptions, id, nullable_count, nullable_instant, opt_id, page_request,
+};
 use crate::model::{
     App, Business, Membership, MembershipPage, Role, SeatCounts, SeatUsage, Subscription,
     SubscriptionStatus, User, list, page,
@@ -50,9 +54,11 @@ pub struct NewSubscriptionInput {
     /// Status (default `"active"`).
     pub status: Option<Option<SubscriptionStatus>>,
     /// Start of validity (inclusive).
-    pub valid_from: Option<Option<DateTime<Utc>>>,
+    #[napi(ts_type = "Date | undefined | null")]
+    pub valid_from: Option<Option<JsInstant>>,
     /// End of validity (exclusive).
-    pub valid_until: Option<Option<DateTime<Utc>>>,
+    #[napi(ts_type = "Date | undefined | null")]
+    pub valid_until: Option<Option<JsInstant>>,
 }
 
 /// A subscription's new state: pass the whole subscription (as read), changed. The app
@@ -71,9 +77,11 @@ pub struct SubscriptionInput {
     /// Status.
     pub status: SubscriptionStatus,
     /// Start of validity (inclusive).
-    pub valid_from: Option<Either<DateTime<Utc>, Null>>,
+    #[napi(ts_type = "Date | null")]
+    pub valid_from: Option<Either<JsInstant, Null>>,
     /// End of validity (exclusive).
-    pub valid_until: Option<Either<DateTime<Utc>, Null>>,
+    #[napi(ts_type = "Date | null")]
+    pub valid_until: Option<Either<JsInstant, Null>>,
 }
 
 /// A role to create.
@@ -104,11 +112,9 @@ pub struct NewMembershipInput {
     pub role_id: String,
 }
 
-fn date(value: Option<Either<DateTime<Utc>, Null>>) -> Option<DateTime<Utc>> {
-    match value {
-        Some(Either::A(d)) => Some(d),
-        _ => None,
-    }
+/// An optional instant, checked.
+fn instant(value: Option<JsInstant>, field: &str) -> Result<Option<DateTime<Utc>>, CoreError> {
+    value.map(|v| v.to_utc(field)).transpose()
 }
 
 #[napi]
@@ -183,8 +189,8 @@ impl InviteService {
             if let Some(status) = input.status.flatten() {
                 new.status = status.into();
             }
-            new.valid_from = input.valid_from.flatten();
-            new.valid_until = input.valid_until.flatten();
+            new.valid_from = instant(input.valid_from.flatten(), "valid_from")?;
+            new.valid_until = instant(input.valid_until.flatten(), "valid_until")?;
             s.create_subscription(&new).map(Subscription::from)
         })
     }
@@ -199,8 +205,8 @@ impl InviteService {
             current.plan = input.plan;
             current.seats = nullable_count(input.seats, "seats")?;
             current.status = input.status.into();
-            current.valid_from = date(input.valid_from);
-            current.valid_until = date(input.valid_until);
+            current.valid_from = nullable_instant(input.valid_from, "valid_from")?;
+            current.valid_until = nullable_instant(input.valid_until, "valid_until")?;
             s.update_subscription(&current).map(Subscription::from)
         })
     }

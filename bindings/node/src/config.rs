@@ -10,7 +10,7 @@ use invite_core::{Config, Error as CoreError, ErrorCode};
 use napi::bindgen_prelude::{ClassInstance, Either, Null, Uint8Array};
 use napi_derive::napi;
 
-use crate::convert::{count, opt_seconds, to_seconds};
+use crate::convert::{JsInstant, count, opt_seconds, to_seconds};
 
 /// Abuse limits. Omit a field for its default; `null` means no limit.
 #[napi(object)]
@@ -330,13 +330,20 @@ pub struct ManualClock {
 #[napi]
 impl ManualClock {
     /// A clock standing at `start` (default: now).
-    #[napi(constructor, catch_unwind)]
-    pub fn new(start: Option<DateTime<Utc>>) -> Self {
-        ManualClock {
-            inner: Arc::new(invite_core::ManualClock::new(
-                start.unwrap_or_else(Utc::now),
-            )),
-        }
+    #[napi(
+        constructor,
+        catch_unwind,
+        ts_args_type = "start?: Date | undefined | null"
+    )]
+    pub fn new(env: napi::Env, start: Option<JsInstant>) -> napi::Result<Self> {
+        crate::error::sync(&env, || {
+            let start = start.map(|s| s.to_utc("start")).transpose()?;
+            Ok(ManualClock {
+                inner: Arc::new(invite_core::ManualClock::new(
+                    start.unwrap_or_else(Utc::now),
+                )),
+            })
+        })
     }
 
     /// The clock's current instant.
@@ -346,9 +353,12 @@ impl ManualClock {
     }
 
     /// Sets the clock.
-    #[napi(catch_unwind)]
-    pub fn set(&self, to: DateTime<Utc>) {
-        self.inner.set(to);
+    #[napi(catch_unwind, ts_args_type = "to: Date")]
+    pub fn set(&self, env: napi::Env, to: JsInstant) -> napi::Result<()> {
+        crate::error::sync(&env, || {
+            self.inner.set(to.to_utc("to")?);
+            Ok(())
+        })
     }
 
     /// Moves the clock forward (or back, when negative) by whole seconds.

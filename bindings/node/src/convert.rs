@@ -2,9 +2,12 @@
 
 use std::str::FromStr;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use invite_core::{Error as CoreError, FieldCode, PageRequest};
-use napi::bindgen_prelude::{Either, Null};
+use napi::bindgen_prelude::{
+    Either, FromNapiValue, Null, ToNapiValue, TypeName, ValidateNapiValue,
+};
+use napi::{ValueType, sys};
 use napi_derive::napi;
 
 use crate::error::invalid_field;
@@ -65,6 +68,94 @@ pub fn nullable_count(
 /// for a number no page size could be.
 pub fn page_limit(value: Option<f64>) -> Option<u32> {
     value.map(|n| count(n, "limit").unwrap_or(0))
+}
+
+/// An instant from a JS `Date`, kept as its time value until checked: napi's own
+/// conversion reads an Invalid Date (`new Date('garbage')`, time value NaN) as
+/// 1970-01-01.
+#[derive(Debug, Clone, Copy)]
+pub struct JsInstant(f64);
+
+impl JsInstant {
+    /// The instant, or `OUT_OF_RANGE` on `field` for an Invalid Date.
+    pub fn to_utc(self, field: &str) -> Result<DateTime<Utc>, CoreError> {
+        let JsInstant(millis) = self;
+        // JS time values are whole milliseconds within ±8.64e15, well inside i64.
+        Some(millis)
+            .filter(|ms| ms.is_finite())
+            .and_then(|ms| DateTime::from_timestamp_millis(ms as i64))
+            .ok_or_else(|| invalid_field(field, FieldCode::OutOfRange, "must be a valid Date"))
+    }
+}
+
+impl TypeName for JsInstant {
+    fn type_name() -> &'static str {
+        "Date"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+#[allow(unsafe_code, reason = "napi's validation trait method is unsafe")]
+impl ValidateNapiValue for JsInstant {
+    unsafe fn validate(
+        env: sys::napi_env,
+        value: sys::napi_value,
+    ) -> napi::Result<sys::napi_value> {
+        // SAFETY: the same check napi's `DateTime` conversion runs.
+        unsafe { <DateTime<Utc> as ValidateNapiValue>::validate(env, value) }
+    }
+}
+
+#[allow(
+    unsafe_code,
+    reason = "napi's conversion trait method is unsafe; a raw date read"
+)]
+impl FromNapiValue for JsInstant {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+        let mut millis = 0.0;
+        // SAFETY: `env` and `value` come from napi for this call; a non-Date fails here.
+        let status = unsafe { sys::napi_get_date_value(env, value, &mut millis) };
+        if status == sys::Status::napi_ok {
+            Ok(JsInstant(millis))
+        } else {
+            Err(napi::Error::new(
+                napi::Status::DateExpected,
+                "expected a Date",
+            ))
+        }
+    }
+}
+
+#[allow(unsafe_code, reason = "napi's conversion trait method is unsafe")]
+impl ToNapiValue for JsInstant {
+    unsafe fn to_napi_value(env: sys::napi_env, value: Self) -> napi::Result<sys::napi_value> {
+        let JsInstant(millis) = value;
+        let mut date = std::ptr::null_mut();
+        // SAFETY: `env` comes from napi for this call; `date` receives the new value.
+        let status = unsafe { sys::napi_create_date(env, millis, &mut date) };
+        if status == sys::Status::napi_ok {
+            Ok(date)
+        } else {
+            Err(napi::Error::new(
+                napi::Status::GenericFailure,
+                "cannot create a Date",
+            ))
+        }
+    }
+}
+
+/// An optional instant that may also be `null`.
+pub fn nullable_instant(
+    value: Option<Either<JsInstant, Null>>,
+    field: &str,
+) -> Result<Option<DateTime<Utc>>, CoreError> {
+    match value {
+        Some(Either::A(instant)) => instant.to_utc(field).map(Some),
+        _ => Ok(None),
+    }
 }
 
 /// Optional seconds.
