@@ -24,7 +24,10 @@ export declare class InviteForm {
   toJSON(): FormState
   /** Resets every field ("Clear"). */
   clear(): void
-  /** Switches between an existing and a new user. */
+  /**
+   * Switches between an existing and a new user; throws `VALIDATION_FAILED` for an
+   * unknown mode.
+   */
   setMode(mode: UserMode): void
   /** The text typed in the user search box. */
   setUserQuery(query: string): void

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 
-import { InviteService, ManualClock, errorCodes, errorKind } from '../index.js'
+import { InviteForm, InviteService, ManualClock, errorCodes, errorKind } from '../index.js'
 import { HOUR, newPersonRequest, rejectsWith, world } from './helpers.mjs'
 
 /**
@@ -107,6 +107,20 @@ describe('every reachable error code', () => {
     assert.throws(() => new ManualClock(invalid), (e) => e.code === 'VALIDATION_FAILED')
     assert.throws(() => w.clock.set(invalid), (e) => e.code === 'VALIDATION_FAILED')
     assert.ok(w.clock.now().getTime() > 0, 'the clock did not move to 1970')
+    // A string outside a union is a field error, like any other unknown option.
+    const unknown = async (promise, field) => {
+      const e = await expectCode(promise, 'VALIDATION_FAILED')
+      assert.deepEqual(e.errors.map((f) => [f.field, f.code]), [[field, 'UNKNOWN_OPTION']])
+    }
+    await unknown(w.service.listInvitations(w.acme.id, { status: 'bogus' }), 'status')
+    await unknown(w.service.createSubscription({ businessId: w.acme.id, appId: w.billing.id, plan: 'P', status: 'paused' }), 'status')
+    await unknown(w.service.updateSubscription({ ...w.team, status: 'paused' }), 'status')
+    const form = new InviteForm()
+    for (const act of [() => form.setMode('x'), () => new InviteForm({ mode: 'x' })]) {
+      assert.throws(act, (e) => e.code === 'VALIDATION_FAILED' && e.errors[0].field === 'mode' && e.errors[0].code === 'UNKNOWN_OPTION')
+    }
+    form.setMode('new')
+    assert.equal(form.state.mode, 'new')
     for (const limit of [2 ** 32 + 50, -1, 0.5]) {
       error = await expectCode(w.service.listInvitations(w.acme.id, { limit }), 'VALIDATION_FAILED')
       assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['limit', 'OUT_OF_RANGE']], String(limit))

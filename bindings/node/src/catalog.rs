@@ -8,11 +8,11 @@ use napi_derive::napi;
 use invite_core::Error as CoreError;
 
 use crate::convert::{
-    JsInstant, PageOptions, id, nullable_count, nullable_instant, opt_id, page_request,
+    JsInstant, PageOptions, id, nullable_count, nullable_instant, one_of, opt_id, page_request,
 };
 use crate::model::{
-    App, Business, Membership, MembershipPage, Role, SeatCounts, SeatUsage, Subscription,
-    SubscriptionStatus, User, list, page,
+    App, Business, Membership, MembershipPage, Role, SeatCounts, SeatUsage, Subscription, User,
+    list, page,
 };
 use crate::service::InviteService;
 use crate::task::Call;
@@ -52,7 +52,8 @@ pub struct NewSubscriptionInput {
     /// Seat cap, a whole number; omit or `null` for unlimited.
     pub seats: Option<Either<f64, Null>>,
     /// Status (default `"active"`).
-    pub status: Option<Option<SubscriptionStatus>>,
+    #[napi(ts_type = "SubscriptionStatus | undefined | null")]
+    pub status: Option<Option<String>>,
     /// Start of validity (inclusive).
     #[napi(ts_type = "Date | undefined | null")]
     pub valid_from: Option<Option<JsInstant>>,
@@ -75,7 +76,8 @@ pub struct SubscriptionInput {
     /// Seat cap, a whole number; `null` (or omitted) is unlimited.
     pub seats: Option<Either<f64, Null>>,
     /// Status.
-    pub status: SubscriptionStatus,
+    #[napi(ts_type = "SubscriptionStatus")]
+    pub status: String,
     /// Start of validity (inclusive).
     #[napi(ts_type = "Date | null")]
     pub valid_from: Option<Either<JsInstant, Null>>,
@@ -110,6 +112,10 @@ pub struct NewMembershipInput {
     pub user_id: String,
     /// Role (of the subscription's app).
     pub role_id: String,
+}
+
+fn subscription_status(value: &str) -> Result<invite_core::SubscriptionStatus, CoreError> {
+    one_of(value, "status", invite_core::SubscriptionStatus::parse)
 }
 
 /// An optional instant, checked.
@@ -187,7 +193,7 @@ impl InviteService {
                 nullable_count(input.seats, "seats")?,
             );
             if let Some(status) = input.status.flatten() {
-                new.status = status.into();
+                new.status = subscription_status(&status)?;
             }
             new.valid_from = instant(input.valid_from.flatten(), "valid_from")?;
             new.valid_until = instant(input.valid_until.flatten(), "valid_until")?;
@@ -204,7 +210,7 @@ impl InviteService {
             let mut current = s.get_subscription(business, id(&input.id)?)?;
             current.plan = input.plan;
             current.seats = nullable_count(input.seats, "seats")?;
-            current.status = input.status.into();
+            current.status = subscription_status(&input.status)?;
             current.valid_from = nullable_instant(input.valid_from, "valid_from")?;
             current.valid_until = nullable_instant(input.valid_until, "valid_until")?;
             s.update_subscription(&current).map(Subscription::from)

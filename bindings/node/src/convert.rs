@@ -158,6 +158,20 @@ pub fn nullable_instant(
     }
 }
 
+/// One of the values of a string union (`InvitationStatus`, `SubscriptionStatus`,
+/// `UserMode`), parsed with the core's own `parse`: anything else is `VALIDATION_FAILED`
+/// with `UNKNOWN_OPTION` on `field` (napi's string enums would throw `InvalidArg`, a code
+/// outside the contract).
+pub fn one_of<T>(value: &str, field: &str, parse: fn(&str) -> Option<T>) -> Result<T, CoreError> {
+    parse(value).ok_or_else(|| {
+        invalid_field(
+            field,
+            FieldCode::UnknownOption,
+            format!("`{value}` is not a known {field}"),
+        )
+    })
+}
+
 /// Optional seconds.
 pub fn opt_seconds(value: Option<f64>, field: &str) -> Result<Option<Duration>, CoreError> {
     value.map(|v| seconds(v, field)).transpose()

@@ -3,6 +3,7 @@
 //! rules (clearing downstream choices, dropping new-user fields) live in the core; this
 //! class only forwards to it.
 
+use invite_core::Error as CoreError;
 use invite_core::form::{
     FormView as CoreView, Hint as CoreHint, HintCode as CoreHintCode, InviteForm as CoreForm,
     SubmitError as CoreSubmitError, SubmitOutcome as CoreOutcome, UserMode as CoreMode,
@@ -10,7 +11,7 @@ use invite_core::form::{
 use napi::Env;
 use napi_derive::napi;
 
-use crate::convert::id;
+use crate::convert::{id, one_of};
 use crate::error::{FieldError, sync};
 use crate::lifecycle::SentInvitation;
 use crate::model::{App, Role, SeatUsage, User, list};
@@ -135,7 +136,8 @@ impl From<&CoreForm> for FormState {
 #[derive(Debug, Clone, Default)]
 pub struct FormStateInput {
     /// Existing or new user (default `"existing"`).
-    pub mode: Option<Option<UserMode>>,
+    #[napi(ts_type = "UserMode | undefined | null")]
+    pub mode: Option<Option<String>>,
     /// The user search text.
     pub user_query: Option<Option<String>>,
     /// The chosen user.
@@ -157,9 +159,14 @@ pub struct FormStateInput {
 }
 
 /// Rebuilds a form through its own setters, top-down so nothing is cleared.
-fn restore(state: FormStateInput) -> CoreForm {
+fn restore(state: FormStateInput) -> Result<CoreForm, CoreError> {
     let mut form = CoreForm::new();
-    match state.mode.flatten().map(CoreMode::from).unwrap_or_default() {
+    let mode = state
+        .mode
+        .flatten()
+        .map(|m| one_of(&m, "mode", CoreMode::parse))
+        .transpose()?;
+    match mode.unwrap_or_default() {
         CoreMode::Existing => {
             form.set_user_query(state.user_query.flatten().as_deref().unwrap_or(""));
             form.select_user(state.user_id.flatten().as_deref());
@@ -175,7 +182,7 @@ fn restore(state: FormStateInput) -> CoreForm {
     form.select_app(state.app_id.flatten().as_deref());
     form.select_subscription(state.subscription_id.flatten().as_deref());
     form.select_role(state.role_id.flatten().as_deref());
-    form
+    Ok(form)
 }
 
 /// A hint shown next to a field.
@@ -322,10 +329,12 @@ pub struct InviteForm {
 impl InviteForm {
     /// An empty form, or one restored from a saved `state`.
     #[napi(constructor, catch_unwind)]
-    pub fn new(state: Option<FormStateInput>) -> Self {
-        InviteForm {
-            inner: state.map(restore).unwrap_or_default(),
-        }
+    pub fn new(env: Env, state: Option<FormStateInput>) -> napi::Result<Self> {
+        sync(&env, || {
+            Ok(InviteForm {
+                inner: state.map(restore).transpose()?.unwrap_or_default(),
+            })
+        })
     }
 
     /// The current state (plain object; pass it to the constructor to restore).
@@ -346,10 +355,14 @@ impl InviteForm {
         self.inner.clear();
     }
 
-    /// Switches between an existing and a new user.
-    #[napi(catch_unwind)]
-    pub fn set_mode(&mut self, mode: UserMode) {
-        self.inner.set_mode(mode.into());
+    /// Switches between an existing and a new user; throws `VALIDATION_FAILED` for an
+    /// unknown mode.
+    #[napi(catch_unwind, ts_args_type = "mode: UserMode")]
+    pub fn set_mode(&mut self, env: Env, mode: String) -> napi::Result<()> {
+        sync(&env, || {
+            self.inner.set_mode(one_of(&mode, "mode", CoreMode::parse)?);
+            Ok(())
+        })
     }
 
     /// The text typed in the user search box.
@@ -457,7 +470,7 @@ mod tests {
     #[test]
     fn restore_keeps_every_choice() {
         let state = FormStateInput {
-            mode: Some(Some(UserMode::New)),
+            mode: Some(Some("new".into())),
             first_name: Some(Some("Nia".into())),
             business_id: Some(Some("b".into())),
             app_id: Some(Some("a".into())),
@@ -465,9 +478,18 @@ mod tests {
             role_id: Some(Some("r".into())),
             ..FormStateInput::default()
         };
-        let form = restore(state);
+        let form = restore(state).unwrap();
         assert_eq!(form.mode(), CoreMode::New);
         assert_eq!(form.first_name(), "Nia");
         assert_eq!(form.role_id(), Some("r"));
+        let unknown = FormStateInput {
+            mode: Some(Some("neither".into())),
+            ..FormStateInput::default()
+        };
+        let err = restore(unknown).unwrap_err();
+        assert_eq!(
+            err.field_errors()[0].code,
+            invite_core::FieldCode::UnknownOption
+        );
     }
 }

@@ -3,10 +3,8 @@
 use invite_core::InvitationFilter;
 use napi_derive::napi;
 
-use crate::convert::{id, opt_id, page_limit};
-use crate::model::{
-    EventPage, Invitation, InvitationPage, InvitationStatus, OutboxMessage, list, page,
-};
+use crate::convert::{id, one_of, opt_id, page_limit};
+use crate::model::{EventPage, Invitation, InvitationPage, OutboxMessage, list, page};
 use crate::service::InviteService;
 use crate::task::Call;
 
@@ -19,7 +17,8 @@ pub struct ListInvitationsOptions {
     /// Only this subscription.
     pub subscription_id: Option<Option<String>>,
     /// Only this effective status (`expired` includes pending ones past their expiry).
-    pub status: Option<Option<InvitationStatus>>,
+    #[napi(ts_type = "InvitationStatus | undefined | null")]
+    pub status: Option<Option<String>>,
     /// Only this email (compared canonically).
     pub email: Option<Option<String>>,
     /// `nextCursor` of the previous page.
@@ -64,7 +63,11 @@ impl InviteService {
             let filter = InvitationFilter {
                 app_id: opt_id(o.app_id.flatten().as_deref())?,
                 subscription_id: opt_id(o.subscription_id.flatten().as_deref())?,
-                status: o.status.flatten().map(Into::into),
+                status: o
+                    .status
+                    .flatten()
+                    .map(|v| one_of(&v, "status", invite_core::InvitationStatus::parse))
+                    .transpose()?,
                 email: o.email.flatten(),
             };
             let request = invite_core::PageRequest {
