@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
+import { inspect } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 
@@ -86,7 +87,9 @@ function mismatchOne(value, type, path) {
 function shapeMismatch(value, type, fields, path) {
   if (typeof value !== 'object' || value === null) return `${path}: not an object (${type})`
   if (Object.getPrototypeOf(value) !== Object.prototype) return `${path}: not a plain object (${type})`
-  const keys = Reflect.ownKeys(value)
+  // The one symbol key allowed is the redacting `util.inspect.custom` of the objects that
+  // carry a raw token (checked where they are built).
+  const keys = Reflect.ownKeys(value).filter((k) => k !== inspect.custom)
   const expected = fields.filter((f) => !f.optional || f.name in value).map((f) => f.name)
   if (JSON.stringify(keys) !== JSON.stringify(expected)) {
     return `${path}: keys ${JSON.stringify(keys)}, expected ${JSON.stringify(expected)} (${type})`
@@ -163,6 +166,15 @@ for (const execution of ['inline', 'threadPool']) {
     assert.deepEqual(await w.service.dispatchOutbox(box.send), { delivered: 1, retrying: 0, failed: 0 })
     const [email] = box.sent
     assertShape(email, 'InvitationEmail')
+    // console.log and util.inspect never show the raw token (SECURITY.md T1), nested or
+    // not; reading, spreading and JSON are unchanged.
+    for (const shown of [inspect(sent), inspect({ result: sent }, { depth: 5 }), inspect(email)]) {
+      assert.ok(!shown.includes(sent.token), shown)
+      assert.match(shown, /<redacted>/)
+    }
+    assert.match(inspect(sent), /replayed: false/)
+    assert.ok(JSON.stringify(sent).includes(sent.token) && { ...sent }.token === sent.token)
+    assert.ok(email.text.includes(sent.token) && email.acceptLink === sent.acceptLink)
     assert.equal(email.invitationId, invitation.id)
     assert.equal(email.locale, 'fr')
     assert.equal(email.expiresAt.getTime(), invitation.expiresAt.getTime())

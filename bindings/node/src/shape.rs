@@ -117,6 +117,17 @@ impl Shape {
     const fn index(self) -> usize {
         self as usize
     }
+
+    /// Properties `util.inspect` (and so `console.log`) shows as `'<redacted>'`: those
+    /// that carry a raw token (SECURITY.md T1: never in logs). Reading them, spreading
+    /// the object and `JSON.stringify` are unchanged.
+    const fn redacted(self) -> &'static [&'static str] {
+        match self {
+            Shape::SentInvitation => &["token", "acceptLink"],
+            Shape::InvitationEmail => &["text", "html", "acceptLink"],
+            Shape::Invitation | Shape::Accepted | Shape::User | Shape::Membership => &[],
+        }
+    }
 }
 
 /// Index of the promise-reaction helper (`attach`), after the factories.
@@ -188,23 +199,51 @@ fn literal(props: &[Prop], next: &mut usize, out: &mut String) {
     out.push('}');
 }
 
-/// The factory of `props`: `function (a0, …, aN) { return {…} }`.
-fn factory_source(props: &[Prop]) -> String {
+/// The factory of `props`: `function (a0, …, aN) { return {…} }`; with `inspect`, the
+/// object also gets that `util.inspect.custom` method (a symbol key: not in
+/// `Object.keys`, `JSON.stringify` or `for … in`).
+fn factory_source(props: &[Prop], inspect: Option<&str>) -> String {
     let params: Vec<String> = (0..arity(props)).map(|i| format!("a{i}")).collect();
     let mut body = String::new();
     literal(props, &mut 0, &mut body);
+    if let Some(inspect) = inspect {
+        body.pop();
+        body.push_str(&format!(", [INSPECT]: {inspect}}}"));
+    }
     format!("function ({}) {{ return {body} }}", params.join(", "))
 }
 
+/// A `util.inspect.custom` method that shows a copy with `fields` redacted.
+const REDACTING_SOURCE: &str = "function redacting(fields) {\n\
+    return function (depth, options, inspect) {\n\
+      const shown = { ...this };\n\
+      delete shown[INSPECT];\n\
+      for (const field of fields) shown[field] = '<redacted>';\n\
+      return inspect(shown, options);\n\
+    };\n\
+  }";
+
 /// The script compiled once per env: an array of the factories (in `Shape::ALL` order)
-/// and the `attach` helper.
+/// and the `attach` helper, with the redacting inspect methods they share.
 fn script() -> String {
-    let mut functions: Vec<String> = Shape::ALL
-        .iter()
-        .map(|shape| factory_source(shape.props()))
-        .collect();
+    let mut shared = Vec::new();
+    let mut functions = Vec::new();
+    for shape in Shape::ALL {
+        let fields = shape.redacted();
+        let inspect = (!fields.is_empty()).then(|| {
+            let name = format!("redact{}", shape.index());
+            let list: Vec<String> = fields.iter().map(|f| format!("'{f}'")).collect();
+            shared.push(format!("const {name} = redacting([{}]);", list.join(", ")));
+            name
+        });
+        functions.push(factory_source(shape.props(), inspect.as_deref()));
+    }
     functions.push(ATTACH_SOURCE.to_owned());
-    format!("[\n{}\n]", functions.join(",\n"))
+    format!(
+        "(() => {{\nconst INSPECT = Symbol.for('nodejs.util.inspect.custom');\n{REDACTING_SOURCE}\n{}\nreturn [\n{}\n];\n}})()",
+        shared.join("\n"),
+        functions.join(",\n")
+    )
 }
 
 /// The values of one object, converted in order; only `build` makes one.
@@ -549,9 +588,15 @@ mod tests {
         ];
         assert_eq!(arity(OUTER), 4);
         assert_eq!(
-            factory_source(OUTER),
+            factory_source(OUTER, None),
             "function (a0, a1, a2, a3) { return {\"id\": a0, \"invitee\": {\"kind\": a1, \"userId\": a2}, \"email\": a3} }"
         );
-        assert!(script().starts_with("[\nfunction ("));
+        assert_eq!(
+            factory_source(OUTER, Some("redact9")),
+            "function (a0, a1, a2, a3) { return {\"id\": a0, \"invitee\": {\"kind\": a1, \"userId\": a2}, \"email\": a3, [INSPECT]: redact9} }"
+        );
+        let script = script();
+        assert!(script.starts_with("(() => {") && script.ends_with("})()"));
+        assert!(script.contains("const redact1 = redacting(['token', 'acceptLink']);"));
     }
 }
