@@ -8,13 +8,21 @@ use invite_core::{BulkInvitee, BulkSendRequest, CapturingMailer, ErrorCode, Stor
 
 use crate::common::{World, config};
 
-pub fn daily_budget_per_inviter(store: Arc<dyn Store>) {
+/// The fixture world with only `limits` on (and no seat cap).
+fn world_with(store: Arc<dyn Store>, limits: Limits) -> World {
     let mut cfg = config();
-    cfg.limits = Limits {
-        invites_per_inviter_per_day: Some(3),
-        ..Limits::unlimited()
-    };
-    let w = World::with_config(store, cfg, None);
+    cfg.limits = limits;
+    World::with_config(store, cfg, None)
+}
+
+pub fn daily_budget_per_inviter(store: Arc<dyn Store>) {
+    let w = world_with(
+        store,
+        Limits {
+            invites_per_inviter_per_day: Some(3),
+            ..Limits::unlimited()
+        },
+    );
     for i in 0..3 {
         w.service
             .send(&w.invite_new("D", "D", &format!("d{i}@example.com")))
@@ -55,12 +63,13 @@ pub fn daily_budget_per_inviter(store: Arc<dyn Store>) {
 }
 
 pub fn resend_cooldown(store: Arc<dyn Store>) {
-    let mut cfg = config();
-    cfg.limits = Limits {
-        resend_cooldown: Duration::seconds(60),
-        ..Limits::unlimited()
-    };
-    let w = World::with_config(store, cfg, None);
+    let w = world_with(
+        store,
+        Limits {
+            resend_cooldown: Duration::seconds(60),
+            ..Limits::unlimited()
+        },
+    );
     let sent = w
         .service
         .send(&w.invite_new("R", "R", "r@example.com"))
@@ -79,12 +88,13 @@ pub fn resend_cooldown(store: Arc<dyn Store>) {
 }
 
 pub fn pending_cap_per_business(store: Arc<dyn Store>) {
-    let mut cfg = config();
-    cfg.limits = Limits {
-        pending_per_business: Some(2),
-        ..Limits::unlimited()
-    };
-    let w = World::with_config(store, cfg, None);
+    let w = world_with(
+        store,
+        Limits {
+            pending_per_business: Some(2),
+            ..Limits::unlimited()
+        },
+    );
     let a = w
         .service
         .send(&w.invite_new("P", "P", "p0@example.com"))
@@ -110,13 +120,14 @@ pub fn pending_cap_per_business(store: Arc<dyn Store>) {
 /// A resend mails the invitee like a send: it counts against the actor's daily budget
 /// (SECURITY.md T13: mails per day stay within the budget, resends included).
 pub fn resends_count_against_the_daily_budget(store: Arc<dyn Store>) {
-    let mut cfg = config();
-    cfg.limits = Limits {
-        invites_per_inviter_per_day: Some(3),
-        resend_cooldown: Duration::seconds(60),
-        ..Limits::unlimited()
-    };
-    let w = World::with_config(store, cfg, None);
+    let w = world_with(
+        store,
+        Limits {
+            invites_per_inviter_per_day: Some(3),
+            resend_cooldown: Duration::seconds(60),
+            ..Limits::unlimited()
+        },
+    );
     let sent = w
         .service
         .send(&w.invite_new("R", "R", "r@example.com"))
@@ -156,12 +167,13 @@ pub fn resends_count_against_the_daily_budget(store: Arc<dyn Store>) {
 /// Reviving an expired invitation makes it pending again: it needs room under the
 /// business's pending cap, as a new invitation does.
 pub fn reviving_an_expired_invitation_respects_the_pending_cap(store: Arc<dyn Store>) {
-    let mut cfg = config();
-    cfg.limits = Limits {
-        pending_per_business: Some(1),
-        ..Limits::unlimited()
-    };
-    let w = World::with_config(store, cfg, None);
+    let w = world_with(
+        store,
+        Limits {
+            pending_per_business: Some(1),
+            ..Limits::unlimited()
+        },
+    );
     let old = w
         .service
         .send(&w.invite_new("O", "O", "o@example.com"))
