@@ -1,6 +1,5 @@
 //! Catalog: businesses, apps, subscriptions, roles, users, admins, memberships, seats.
 
-use chrono::{DateTime, Utc};
 use invite_core::{BusinessId, NewSubscription, NewUser};
 use napi::bindgen_prelude::{Either, Null};
 use napi_derive::napi;
@@ -8,7 +7,8 @@ use napi_derive::napi;
 use invite_core::Error as CoreError;
 
 use crate::convert::{
-    JsInstant, PageOptions, id, nullable_count, nullable_instant, one_of, opt_id, page_request,
+    JsInstant, PageOptions, id, nullable_count, nullable_instant, one_of, opt_id, opt_instant,
+    page_request,
 };
 use crate::model::{
     App, Business, Membership, MembershipPage, Role, SeatCounts, SeatUsage, Subscription, User,
@@ -118,11 +118,6 @@ fn subscription_status(value: &str) -> Result<invite_core::SubscriptionStatus, C
     one_of(value, "status", invite_core::SubscriptionStatus::parse)
 }
 
-/// An optional instant, checked.
-fn instant(value: Option<JsInstant>, field: &str) -> Result<Option<DateTime<Utc>>, CoreError> {
-    value.map(|v| v.to_utc(field)).transpose()
-}
-
 #[napi]
 impl InviteService {
     /// Creates a business.
@@ -195,8 +190,8 @@ impl InviteService {
             if let Some(status) = input.status.flatten() {
                 new.status = subscription_status(&status)?;
             }
-            new.valid_from = instant(input.valid_from.flatten(), "valid_from")?;
-            new.valid_until = instant(input.valid_until.flatten(), "valid_until")?;
+            new.valid_from = opt_instant(input.valid_from.flatten(), "valid_from")?;
+            new.valid_until = opt_instant(input.valid_until.flatten(), "valid_until")?;
             s.create_subscription(&new).map(Subscription::from)
         })
     }

@@ -10,7 +10,7 @@ use invite_core::{Config, Error as CoreError, ErrorCode};
 use napi::bindgen_prelude::{ClassInstance, Either, Null, Uint8Array};
 use napi_derive::napi;
 
-use crate::convert::{JsInstant, count, opt_seconds, to_seconds};
+use crate::convert::{JsInstant, count, opt_instant, opt_seconds, to_seconds};
 
 /// Abuse limits. Omit a field for its default; `null` means no limit.
 #[napi(object)]
@@ -337,7 +337,7 @@ impl ManualClock {
     )]
     pub fn new(env: napi::Env, start: Option<JsInstant>) -> napi::Result<Self> {
         crate::error::sync(&env, || {
-            let start = start.map(|s| s.to_utc("start")).transpose()?;
+            let start = opt_instant(start, "start")?;
             Ok(ManualClock {
                 inner: Arc::new(invite_core::ManualClock::new(
                     start.unwrap_or_else(Utc::now),

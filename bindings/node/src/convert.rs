@@ -147,6 +147,14 @@ impl ToNapiValue for JsInstant {
     }
 }
 
+/// An optional instant, checked.
+pub fn opt_instant(
+    value: Option<JsInstant>,
+    field: &str,
+) -> Result<Option<DateTime<Utc>>, CoreError> {
+    value.map(|v| v.to_utc(field)).transpose()
+}
+
 /// An optional instant that may also be `null`.
 pub fn nullable_instant(
     value: Option<Either<JsInstant, Null>>,
