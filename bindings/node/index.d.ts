@@ -157,9 +157,10 @@ export declare class InviteService {
    * settled that long after the batch started is a failed attempt (an SMTP mailer has
    * its own `timeoutSeconds`). Resolves with what was delivered, retried and failed.
    *
-   * Always runs on the libuv pool, even with `execution: 'inline'`: a JavaScript
+   * Always runs on a thread of its own, even with `execution: 'inline'`: a JavaScript
    * mailer may be async, and the event loop must keep turning while the dispatch
-   * waits for it.
+   * waits for it; nor does the wait hold a libuv pool thread that the mailer's own
+   * I/O (`fs`, `dns.lookup`) may need.
    */
   dispatchOutbox(mailer: ((email: InvitationEmail) => unknown) | { send(email: InvitationEmail): unknown } | Mailer | FileMailerConfig | SmtpMailerConfig, options?: DispatchOptions | undefined | null): Promise<DispatchReport>
   /**
@@ -238,7 +239,7 @@ export declare class InviteService {
 /**
  * A built-in mailer, checked and built once (at start-up, say), then passed to
  * `service.dispatchOutbox(mailer)` as often as needed. Deliveries run in native code
- * on the libuv pool.
+ * on the dispatch's own thread.
  *
  * ```js
  * const mailer = Mailer.fromConfig({ kind: 'smtp', host: 'smtp.example.com', port: 587,

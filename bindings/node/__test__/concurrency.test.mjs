@@ -1,5 +1,6 @@
 // Off-main-thread work and the seat invariant under concurrency.
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
 import { test } from 'node:test'
 
 import { newPersonRequest, world } from './helpers.mjs'
@@ -63,4 +64,20 @@ test('hundreds of concurrent sends against S seats never oversell', async () => 
   )
   assert.deepEqual(await w.service.seatUsage(w.acme.id, w.team.id), { total: S, used: S, reserved: 0, available: 0, unlimited: false })
   assert.deepEqual(await w.service.recountSeats(w.acme.id, w.team.id), { used: S, reserved: 0 })
+})
+
+test('concurrent dispatches whose mailer needs the libuv pool do not starve it', async () => {
+  // Each dispatch waits on its JS mailer, and each mailer reads a file (on the libuv
+  // pool). Were the waits to hold pool threads, more dispatches than pool threads would
+  // leave the mailers' reads queued behind them until the timeout failed every email.
+  const poolSize = Number(process.env.UV_THREADPOOL_SIZE || 4)
+  const worlds = await Promise.all(Array.from({ length: 2 * poolSize }, () => world()))
+  for (const [i, w] of worlds.entries()) {
+    await w.service.send(newPersonRequest(w, `pooled${i}@example.com`))
+  }
+  const mailer = async () => {
+    await readFile(new URL(import.meta.url))
+  }
+  const reports = await Promise.all(worlds.map((w) => w.service.dispatchOutbox(mailer, { timeoutSeconds: 3 })))
+  for (const report of reports) assert.deepEqual(report, { delivered: 1, retrying: 0, failed: 0 })
 })

@@ -1,19 +1,20 @@
 //! Outbox dispatch, through a mailer written in JavaScript or a built-in one.
 //!
-//! A dispatch always runs on the libuv pool, whatever the service's execution mode: the
-//! core's dispatcher calls the mailer synchronously, once per claimed batch
+//! A dispatch always runs on a thread of its own (`task::own_thread`), whatever the
+//! service's execution mode, so that waiting on a JS mailer never holds a libuv pool
+//! thread that the mailer's own I/O may need. The core's dispatcher calls the mailer synchronously, once per claimed batch
 //! (`Mailer::send_batch`, up to 100 emails). A JS mailer (a function, or an object with
 //! `send`) is reached through ONE threadsafe-function call per batch: on the JS thread
 //! the function is called for every email in order, without waiting in between, and the
 //! worker waits for all of them to settle. A returned Promise is awaited; a rejection, a
 //! synchronous throw, a promise whose `then` throws, or no answer within the timeout
 //! fails that email only (retried by the outbox), never a crash. A built-in mailer (a
-//! `Mailer`, or its configuration object) runs entirely on the pool.
+//! `Mailer`, or its configuration object) runs entirely on the dispatch's thread.
 //!
 //! Per email on the JS thread: the email object (a `shape` factory), the call, and for a
 //! promise one call of the `shape::attach` helper, whose JS closures report to two native
 //! functions made once per batch (`Reactions`). Outcomes land in the batch's `Outcomes`,
-//! which wake the waiting pool thread once, when the last one is in.
+//! which wake the waiting dispatch thread once, when the last one is in.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -32,7 +33,6 @@ use napi::threadsafe_function::{
 use napi::{Env, Status, ValueType, sys};
 use napi_derive::napi;
 
-use crate::config::Execution;
 use crate::mailer::{Mailer as BuiltIn, MailerPlan};
 use crate::service::InviteService;
 use crate::shape::{Args, Prop, Shape, Shaped, to_napi_by_shape};
@@ -179,9 +179,9 @@ struct Batch {
     outcomes: Reporter,
 }
 
-/// The outcomes of one batch: filled on the JS thread, read on the pool once every email
-/// has one, or at the timeout, or once no `Reporter` is left (the rest are lost). The
-/// pool thread is woken once per batch, not once per email.
+/// The outcomes of one batch: filled on the JS thread, read on the dispatch's thread once
+/// every email has one, or at the timeout, or once no `Reporter` is left (the rest are
+/// lost). The dispatch's thread is woken once per batch, not once per email.
 struct Outcomes {
     slots: Mutex<Slots>,
     changed: Condvar,
@@ -204,11 +204,11 @@ impl Outcomes {
 }
 
 /// What can report outcomes (the batch on the JS thread, its promise reactions): when
-/// the last one goes with emails still pending, the pool learns their outcome is lost.
+/// the last one goes with emails still pending, the dispatch thread learns their outcome is lost.
 struct Reporter(Arc<Outcomes>);
 
 impl Reporter {
-    /// The reporter of a batch of `count` emails, and the outcomes the pool waits for.
+    /// The reporter of a batch of `count` emails, and the outcomes the dispatch thread waits for.
     fn new(count: usize) -> (Reporter, Arc<Outcomes>) {
         let outcomes = Arc::new(Outcomes {
             slots: Mutex::new(Slots {
@@ -330,9 +330,9 @@ fn call_mailer(
 }
 
 /// Where a batch's promises report: two native functions, made on the batch's first
-/// promise, each holding a `Reporter` of the batch (so the pool learns the outcomes are
-/// lost once no reaction can run any more). `shape::attach` attaches them to each promise
-/// with the email's index.
+/// promise, each holding a `Reporter` of the batch (so the dispatch thread learns the
+/// outcomes are lost once no reaction can run any more). `shape::attach` attaches them to
+/// each promise with the email's index.
 struct Reactions {
     settled: sys::napi_value,
     failed: sys::napi_value,
@@ -536,12 +536,12 @@ enum Delivery {
     Js(JsMailer),
     /// A built-in mailer, built already.
     Native(Arc<dyn Mailer>),
-    /// A built-in mailer's configuration, built on the pool.
+    /// A built-in mailer's configuration, built on the dispatch's thread.
     Planned(MailerPlan),
 }
 
 impl Delivery {
-    /// Runs the dispatch through this mailer (on the pool).
+    /// Runs the dispatch through this mailer (on the dispatch's thread).
     fn dispatch(self, service: &invite_core::InviteService) -> Result<CoreReport, CoreError> {
         match self {
             Delivery::Js(mailer) => service.dispatch_outbox(&mailer),
@@ -551,7 +551,7 @@ impl Delivery {
     }
 }
 
-/// Holds the JS mailer for the pool: a threadsafe function whose callback starts a whole
+/// Holds the JS mailer for the dispatch thread: a threadsafe function whose callback starts a whole
 /// batch on the JS thread (`start_batch`).
 fn threadsafe(env: &Env, f: &JsFunction<'_>, timeout: Duration) -> Result<Delivery, CoreError> {
     let cannot =
@@ -638,9 +638,10 @@ impl InviteService {
     /// settled that long after the batch started is a failed attempt (an SMTP mailer has
     /// its own `timeoutSeconds`). Resolves with what was delivered, retried and failed.
     ///
-    /// Always runs on the libuv pool, even with `execution: 'inline'`: a JavaScript
+    /// Always runs on a thread of its own, even with `execution: 'inline'`: a JavaScript
     /// mailer may be async, and the event loop must keep turning while the dispatch
-    /// waits for it.
+    /// waits for it; nor does the wait hold a libuv pool thread that the mailer's own
+    /// I/O (`fs`, `dns.lookup`) may need.
     #[napi(
         catch_unwind,
         ts_args_type = "mailer: ((email: InvitationEmail) => unknown) | { send(email: InvitationEmail): unknown } | Mailer | FileMailerConfig | SmtpMailerConfig, options?: DispatchOptions | undefined | null",
@@ -653,8 +654,6 @@ impl InviteService {
         options: Option<DispatchOptions>,
     ) -> Call<DispatchReport> {
         let mailer = timeout(options.as_ref()).and_then(|t| delivery(&env, mailer, t));
-        self.run_in(Execution::ThreadPool, move |s| {
-            mailer?.dispatch(s).map(DispatchReport::from)
-        })
+        self.on_own_thread(move |s| mailer?.dispatch(s).map(DispatchReport::from))
     }
 }

@@ -2,7 +2,8 @@
 //! plain camelCase objects with `Date` timestamps, errors with stable `.code`s, and
 //! mailers for the outbox (JavaScript ones, or the core's file and SMTP mailers
 //! configured from JavaScript). Every store call runs on the libuv pool, or inline on
-//! the calling thread (`execution: 'inline'`); a dispatch always runs on the pool.
+//! the calling thread (`execution: 'inline'`); a dispatch always runs on a thread of its
+//! own.
 //!
 //! One file per core area; no business rules here, only parsing, defaults and mapping.
 

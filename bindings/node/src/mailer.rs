@@ -3,7 +3,7 @@
 //! (`{ kind: 'file', dir }`, `{ kind: 'smtp', host, port, tls, from, … }`), so a host
 //! can keep it in its settings; `Mailer.fromConfig` checks and builds it once, and
 //! `dispatchOutbox` takes either the `Mailer` or the configuration itself. Delivery runs
-//! entirely in Rust on the libuv pool: no hop back to the JS thread per email.
+//! entirely in Rust on the dispatch's thread: no hop back to the JS thread per email.
 //!
 //! Only parsing here: every rule about senders, hosts and certificates is the core's.
 
@@ -439,7 +439,7 @@ impl MailerPlan {
 
 /// A built-in mailer, checked and built once (at start-up, say), then passed to
 /// `service.dispatchOutbox(mailer)` as often as needed. Deliveries run in native code
-/// on the libuv pool.
+/// on the dispatch's own thread.
 ///
 /// ```js
 /// const mailer = Mailer.fromConfig({ kind: 'smtp', host: 'smtp.example.com', port: 587,

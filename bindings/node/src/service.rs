@@ -10,7 +10,7 @@ use napi::bindgen_prelude::{ToNapiValue, TypeName};
 use napi_derive::napi;
 
 use crate::config::{ConfigView, Execution, OpenPlan, ServiceOptions};
-use crate::task::{Call, call};
+use crate::task::{Call, call, own_thread};
 
 /// The invitation engine. Open one with `await InviteService.open(options)`; share it.
 /// Every method that touches the store returns a Promise: by default the call runs on
@@ -33,16 +33,25 @@ impl InviteService {
         self.run_in(self.execution, work)
     }
 
-    /// Runs `work` against the core service as `execution` says: `ThreadPool` whatever
-    /// the service's mode for calls that wait on JavaScript (a dispatch through a JS
-    /// mailer).
-    pub(crate) fn run_in<T, F>(&self, execution: Execution, work: F) -> Call<T>
+    /// Runs `work` against the core service as `execution` says.
+    fn run_in<T, F>(&self, execution: Execution, work: F) -> Call<T>
     where
         T: ToNapiValue + TypeName + Send + 'static,
         F: FnOnce(&invite_core::InviteService) -> Result<T, CoreError> + Send + 'static,
     {
         let inner = self.inner.clone();
         call(execution, move || work(&inner))
+    }
+
+    /// Runs `work` against the core service on a thread of its own, whatever the
+    /// service's mode: for calls that wait on JavaScript (a dispatch through a JS mailer).
+    pub(crate) fn on_own_thread<T, F>(&self, work: F) -> Call<T>
+    where
+        T: ToNapiValue + TypeName + Send + 'static,
+        F: FnOnce(&invite_core::InviteService) -> Result<T, CoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        own_thread(move || work(&inner))
     }
 }
 

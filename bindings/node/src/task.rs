@@ -8,11 +8,19 @@
 //!   is created already settled, with the same value or the same rich error, so callers
 //!   see the same API without the hop.
 //!
-//! Either way a panic becomes `INTERNAL` (`guard`), never a crash.
+//! - On a thread of its own (`own_thread`): for work that waits on JavaScript (a dispatch
+//!   through a JS mailer). Such work must not hold a libuv pool thread while it waits: the
+//!   JavaScript it waits for may itself need the pool (`fs`, `dns.lookup`), and four such
+//!   waits would starve it. The Promise is settled from that thread through a napi
+//!   deferred, with the same value or the same rich error.
+//!
+//! Every way, a panic becomes `INTERNAL` (`guard`), never a crash.
+
+use std::sync::{Arc, Mutex, PoisonError};
 
 use invite_core::Error as CoreError;
-use napi::bindgen_prelude::{AsyncTask, ToNapiValue, TypeName};
-use napi::{Env, Status, Task, ValueType, sys};
+use napi::bindgen_prelude::{AsyncTask, JsValue, ToNapiValue, TypeName};
+use napi::{Env, JsDeferred, Status, Task, ValueType, sys};
 
 use crate::config::Execution;
 use crate::error::{guard, to_js_error};
@@ -73,6 +81,8 @@ pub enum Call<T: ToNapiValue + TypeName + Send + 'static> {
     Pool(AsyncTask<Job<T>>),
     /// Ran already, on the calling thread; converted into a settled Promise.
     Inline(Result<T, CoreError>),
+    /// Runs on a thread of its own when converted (the Promise settles later).
+    Thread(Work<T>),
 }
 
 /// Runs `work` where `execution` says: queued for the pool, or right now on this
@@ -88,6 +98,15 @@ where
         Execution::ThreadPool => Call::Pool(job(work)),
         Execution::Inline => Call::Inline(guard(work)),
     }
+}
+
+/// Runs `work` on a thread of its own, started when the call returns to JavaScript: for
+/// work that waits on JavaScript, which must not hold a libuv pool thread.
+pub fn own_thread<T>(work: impl FnOnce() -> Result<T, CoreError> + Send + 'static) -> Call<T>
+where
+    T: ToNapiValue + TypeName + Send + 'static,
+{
+    Call::Thread(Box::new(work))
 }
 
 impl<T: ToNapiValue + TypeName + Send + 'static> TypeName for Call<T> {
@@ -111,7 +130,44 @@ where
             Call::Pool(task) => unsafe { AsyncTask::to_napi_value(env, task) },
             // SAFETY: as above.
             Call::Inline(outcome) => unsafe { settled(env, outcome) },
+            Call::Thread(work) => on_own_thread(&Env::from_raw(env), work),
         }
+    }
+}
+
+/// Settles a deferred from any thread: `T` converted on the JS thread, or the rich error.
+type Settle<T> = Box<dyn FnOnce(Env) -> napi::Result<T> + Send>;
+
+/// Starts `work` on a new thread and returns the Promise it settles. If no thread can be
+/// started, the Promise rejects with `INTERNAL`.
+fn on_own_thread<T>(env: &Env, work: Work<T>) -> napi::Result<sys::napi_value>
+where
+    T: ToNapiValue + Send + 'static,
+{
+    let (deferred, promise) = env.create_deferred::<T, Settle<T>>()?;
+    // Shared so that a refused spawn (which drops the closure) can still settle it.
+    let slot = Arc::new(Mutex::new(Some(deferred)));
+    let theirs = Arc::clone(&slot);
+    let started = std::thread::Builder::new()
+        .name("invite-core-dispatch".to_owned())
+        .spawn(move || settle(&theirs, guard(work)));
+    if let Err(e) = started {
+        let failure = CoreError::internal(format!("cannot start a thread: {e}"));
+        settle(&slot, Err(failure));
+    }
+    Ok(promise.raw())
+}
+
+/// Settles the deferred in `slot` (once) with `outcome`.
+fn settle<T>(slot: &Mutex<Option<JsDeferred<T, Settle<T>>>>, outcome: Result<T, CoreError>)
+where
+    T: ToNapiValue + Send + 'static,
+{
+    let deferred = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+    if let Some(deferred) = deferred {
+        deferred.resolve(Box::new(move |env| {
+            outcome.map_err(|failure| to_js_error(&env, &failure))
+        }));
     }
 }
 
