@@ -171,7 +171,7 @@ fn the_french_and_german_emails_are_exactly_these() {
         fr.text,
         "Bonjour <b>Bob</b> & \"friends\",\n\n\
          Eve <img src=x onerror=alert(1)> vous invite à rejoindre Billing & <i>Co</i> sur Acme <script>alert(1)</script> en tant que <u>Member</u>.\n\n\
-         Accepter l’invitation:\nhttps://app.example.com/accept?token=abc&x=\"y\"\n\n\
+         Accepter l’invitation\u{202F}:\nhttps://app.example.com/accept?token=abc&x=\"y\"\n\n\
          Le lien expire le 02/03/2026 à 09:00 UTC. Si vous n’attendiez pas cet e-mail, vous pouvez l’ignorer.\n"
     );
     assert_eq!(

@@ -6,6 +6,7 @@ use super::{Language, Values, Words};
 
 pub(super) const GERMAN: Language = Language {
     code: "de",
+    colon: ":",
     date,
     words,
 };

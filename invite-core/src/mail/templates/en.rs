@@ -6,6 +6,7 @@ use super::{Language, Values, Words};
 
 pub(super) const ENGLISH: Language = Language {
     code: "en",
+    colon: ":",
     date,
     words,
 };

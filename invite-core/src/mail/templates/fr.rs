@@ -6,6 +6,8 @@ use super::{Language, Values, Words};
 
 pub(super) const FRENCH: Language = Language {
     code: "fr",
+    // French sets a narrow no-break space before a colon.
+    colon: "\u{202F}:",
     date,
     words,
 };

@@ -83,7 +83,8 @@ impl EmailRenderer for DefaultTemplates {
             &words.invited,
             "\n\n",
             words.action,
-            ":\n",
+            language.colon,
+            "\n",
             &c.accept_link,
             "\n\n",
             &words.expiry,
@@ -125,6 +126,8 @@ impl EmailRenderer for DefaultTemplates {
 struct Language {
     /// ISO 639-1 code (`RenderedEmail::locale`).
     code: &'static str,
+    /// The colon that introduces the link, with the space this language puts before it.
+    colon: &'static str,
     /// The expiry instant as this language writes it.
     date: fn(DateTime<Utc>) -> String,
     /// The sentences, from values already made safe for the output (text or HTML).
