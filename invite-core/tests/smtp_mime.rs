@@ -231,6 +231,33 @@ fn bad_sender_or_server_settings_are_invalid_config() {
         SmtpMailer::new(&config).unwrap_err().code(),
         ErrorCode::InvalidConfig
     );
+    for hello in [
+        "me.test\r\nRCPT TO:<attacker@evil.test>",
+        "me.test\nRSET",
+        "",
+        "me test",
+        "-me.test",
+        "me..test",
+        "[127.0.0.1]",
+        "mé.test",
+        &"a".repeat(64),
+    ] {
+        let mut config = SmtpConfig::new("smtp.example.com", "a@example.com");
+        config.hello_name = Some(hello.to_owned());
+        let err = SmtpMailer::new(&config).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidConfig, "{hello:?}");
+    }
+    for hello in [
+        "mail.example.com",
+        "localhost",
+        "x-1.example",
+        "192.0.2.1",
+        "2001:db8::1",
+    ] {
+        let mut config = SmtpConfig::new("smtp.example.com", "a@example.com");
+        config.hello_name = Some(hello.to_owned());
+        SmtpMailer::new(&config).unwrap();
+    }
     for tls in [SmtpTls::None, SmtpTls::StartTls, SmtpTls::Implicit] {
         let mut config = SmtpConfig::new("smtp.example.com", "a@example.com");
         config.tls = tls;

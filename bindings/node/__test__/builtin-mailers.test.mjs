@@ -132,6 +132,8 @@ const badConfigs = {
   'smtp timeout as a string': { ...SMTP, timeoutSeconds: '5' },
   'smtp with a CA that is not PEM': { ...SMTP, tls: 'starttls', extraRootCertificatePem: 'garbage' },
   'smtp with a misspelt option': { ...SMTP, usename: 'user', password: SECRET },
+  'smtp with a hello name that writes a command': { ...SMTP, helloName: 'app.example\r\nRCPT TO:<attacker@evil.test>' },
+  'smtp with a hello name with a space': { ...SMTP, helloName: 'app example' },
 }
 
 test('every bad configuration is INVALID_CONFIG, thrown by Mailer.fromConfig', () => {

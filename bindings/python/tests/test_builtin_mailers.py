@@ -195,6 +195,10 @@ INVALID: dict[str, Callable[[Path], object]] = {
     "smtp: zero timeout": lambda _: smtp(timeout=timedelta(0)),
     "smtp: negative timeout": lambda _: smtp(timeout=timedelta(seconds=-1)),
     "smtp: bad from_address": lambda _: smtp(from_address="invites"),
+    "smtp: hello name that writes a command": lambda _: smtp(
+        hello_name="app.example\r\nRCPT TO:<attacker@evil.test>"
+    ),
+    "smtp: hello name with a space": lambda _: smtp(hello_name="app example"),
     "smtp: bad certificate": lambda _: smtp(extra_root_certificate_pem="not a certificate"),
     "smtp: bad certificate, password set": lambda _: smtp(
         username="bob", password=SECRET, extra_root_certificate_pem="-----BEGIN CERTIFICATE-----"

@@ -5,6 +5,7 @@ mod mime;
 pub use mime::MimeBuilder;
 
 use std::fmt;
+use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use lettre::Transport;
@@ -77,7 +78,8 @@ pub struct SmtpConfig {
     /// Extra certificate authority to trust (PEM), besides the webpki roots: for a
     /// relay with a private CA.
     pub extra_root_certificate_pem: Option<String>,
-    /// The name given in `EHLO` (default: this machine's host name).
+    /// The name given in `EHLO` (default: this machine's host name): a domain name or
+    /// an IP address.
     pub hello_name: Option<String>,
 }
 
@@ -122,8 +124,8 @@ impl fmt::Debug for SmtpMailer {
 }
 
 impl SmtpMailer {
-    /// A mailer for `config`; `INVALID_CONFIG` for a bad sender address, host or
-    /// certificate. Does not connect: the first delivery does.
+    /// A mailer for `config`; `INVALID_CONFIG` for a bad sender address, host, `EHLO`
+    /// name or certificate. Does not connect: the first delivery does.
     pub fn new(config: &SmtpConfig) -> Result<SmtpMailer> {
         let invalid = |m: String| Error::new(ErrorCode::InvalidConfig, m);
         let host = config.host.trim();
@@ -141,7 +143,7 @@ impl SmtpMailer {
             .tls(tls)
             .timeout(Some(config.timeout));
         if let Some(name) = &config.hello_name {
-            builder = builder.hello_name(ClientId::Domain(name.clone()));
+            builder = builder.hello_name(client_id(name)?);
         }
         if let Some(c) = &config.credentials {
             builder = builder.credentials(Credentials::new(c.username.clone(), c.password.clone()));
@@ -156,6 +158,34 @@ impl SmtpMailer {
     /// The MIME builder this mailer uses (to preview or store the exact message).
     pub fn mime(&self) -> &MimeBuilder {
         &self.mime
+    }
+}
+
+/// The `EHLO` name: an IP address (sent as an address literal) or a domain name of
+/// letters, digits and inner hyphens (RFC 5321 §4.1.2). Anything else, a line break
+/// above all, would let the setting write SMTP commands of its own.
+fn client_id(name: &str) -> Result<ClientId> {
+    if let Ok(ip) = name.parse::<IpAddr>() {
+        return Ok(match ip {
+            IpAddr::V4(v4) => ClientId::Ipv4(v4),
+            IpAddr::V6(v6) => ClientId::Ipv6(v6),
+        });
+    }
+    let label_ok = |label: &str| {
+        (1..=63).contains(&label.len())
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    if name.len() <= 253 && name.split('.').all(label_ok) {
+        Ok(ClientId::Domain(name.to_owned()))
+    } else {
+        Err(Error::new(
+            ErrorCode::InvalidConfig,
+            "the smtp hello name must be a domain name or an IP address",
+        ))
     }
 }
 
