@@ -6,20 +6,20 @@
 //!   `Exception` it raises is logged (logger `invite_core`, level ERROR, with the
 //!   traceback) and otherwise ignored.
 //! - The **renderer** (`renderer=obj`, `obj.render(context) -> {"subject", "text",
-//!   "html"[, "locale"]}`) is called while a dispatch claims an email, inside the outbox
-//!   transaction. An `Exception` it raises, or an answer of the wrong shape, is logged the
-//!   same way and the email is rendered with the default templates instead: a broken
-//!   template never blocks delivery. It must not call the service (that would wait on
-//!   its own transaction): such a call raises `RuntimeError` inside the renderer.
+//!   "html"[, "locale"]}`) is called by a dispatch for each email it claimed, after the
+//!   claim committed (outside any store transaction, so it may call the service). An
+//!   `Exception` it raises, or an answer of the wrong shape, is logged the same way and
+//!   the email is rendered with the default templates instead: a broken template never
+//!   blocks delivery.
 //! - A `BaseException` that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`)
-//!   raised by either stops every Python callback for the rest of the call and is
+//!   raised by either (or by a mailer) stops every Python callback for the rest of the call and is
 //!   re-raised when the call returns; what was committed stays committed.
 //!
 //! The service keeps the callables in [`Callback`] slots it shares with the core, so
 //! Python's garbage collector can see and break cycles such as a hook that is a bound
 //! method of an object holding the service.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -27,7 +27,7 @@ use invite_core::Event;
 use invite_core::mail::{DefaultTemplates, EmailContext, EmailRenderer, RenderedEmail};
 use invite_core::service::EventHook;
 use pyo3::PyTraverseError;
-use pyo3::exceptions::{PyException, PyRuntimeError};
+use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyMapping};
@@ -38,8 +38,6 @@ use crate::invitation::PyEvent;
 thread_local! {
     /// A `BaseException` raised by a callback during the current call on this thread.
     static INTERRUPT: RefCell<Option<PyErr>> = const { RefCell::new(None) };
-    /// Set while this thread runs a renderer (inside an outbox transaction).
-    static RENDERING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Keeps the first interrupt of the current call, to re-raise when it returns.
@@ -62,15 +60,37 @@ pub(crate) fn take_interrupt() -> Option<PyErr> {
     INTERRUPT.with(|slot| slot.borrow_mut().take())
 }
 
-/// Refuses a service call made from inside a renderer: the renderer runs inside the
-/// outbox transaction, so the call would wait for its own caller.
-pub(crate) fn check_not_rendering() -> PyResult<()> {
-    if RENDERING.with(Cell::get) {
-        return Err(PyRuntimeError::new_err(
-            "an email renderer cannot call the service: it runs inside the outbox transaction",
-        ));
+/// Refuses an `async def` callback (`what` names it): the core calls back synchronously,
+/// so the coroutine it returns would never run.
+pub(crate) fn refuse_async(
+    py: Python<'_>,
+    callback: &Bound<'_, PyAny>,
+    what: &str,
+) -> PyResult<()> {
+    let inspect = py.import("inspect")?;
+    if inspect
+        .call_method1("iscoroutinefunction", (callback,))?
+        .is_truthy()?
+    {
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be a plain function, not `async def`: it is called synchronously, \
+             so its coroutine would never run"
+        )));
     }
     Ok(())
+}
+
+/// Whether a callback's answer is awaitable (a coroutine, a future): what an async
+/// callable returns, whose work never ran. A coroutine is closed, so Python does not
+/// also warn that it was never awaited.
+pub(crate) fn discard_awaitable(answer: &Bound<'_, PyAny>) -> bool {
+    if answer.is_none() || !answer.hasattr("__await__").unwrap_or(false) {
+        return false;
+    }
+    if answer.hasattr("close").unwrap_or(false) {
+        let _ = answer.call_method0("close");
+    }
+    true
 }
 
 /// The exception's message (`str(exc)`), or its class name when that is empty.
@@ -147,8 +167,14 @@ impl EventHook for PythonHook {
         Python::attach(|py| {
             let Some(hook) = self.0.get(py) else { return };
             let events: Vec<PyEvent> = events.iter().cloned().map(PyEvent::from).collect();
-            if let Err(err) = hook.call1((events,)) {
-                report(py, err, "the event hook raised; the events stay committed");
+            match hook.call1((events,)) {
+                Ok(answer) if discard_awaitable(&answer) => report(
+                    py,
+                    PyTypeError::new_err("the event hook returned an awaitable, which never runs"),
+                    "the event hook is async; the events stay committed",
+                ),
+                Ok(_) => {}
+                Err(err) => report(py, err, "the event hook raised; the events stay committed"),
             }
         });
     }
@@ -157,28 +183,9 @@ impl EventHook for PythonHook {
 /// The core's `EmailRenderer` over a Python object with `render(context)`.
 pub(crate) struct PythonRenderer(pub(crate) Arc<Callback>);
 
-/// Marks this thread as rendering until dropped.
-struct Rendering;
-
-impl Rendering {
-    fn enter() -> Self {
-        RENDERING.with(|r| r.set(true));
-        Rendering
-    }
-}
-
-impl Drop for Rendering {
-    fn drop(&mut self) {
-        RENDERING.with(|r| r.set(false));
-    }
-}
-
 /// Calls `render` and reads its answer.
 fn call_render(target: &Bound<'_, PyAny>, context: &EmailContext) -> PyResult<RenderedEmail> {
-    let answer = {
-        let _rendering = Rendering::enter();
-        target.call_method1("render", (PyEmailContext::from(context.clone()),))?
-    };
+    let answer = target.call_method1("render", (PyEmailContext::from(context.clone()),))?;
     let answer = answer.cast::<PyMapping>().map_err(|_| {
         pyo3::exceptions::PyTypeError::new_err(
             "render() must return a mapping with `subject`, `text` and `html`",

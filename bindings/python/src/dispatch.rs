@@ -75,6 +75,11 @@ impl PythonMailer {
         }
         let email = PyInvitationEmail::from(email.clone());
         match self.target.bind(py).call_method1("send", (email,)) {
+            Ok(answer) if callbacks::discard_awaitable(&answer) => Err(MailError(
+                "the mailer's send returned an awaitable (is it async?): it was never run, \
+                 so nothing was sent"
+                    .to_owned(),
+            )),
             Ok(_) => Ok(()),
             Err(err) if err.is_instance_of::<PyException>(py) => {
                 Err(MailError(failure_message(py, &err)))
@@ -124,11 +129,14 @@ impl PyInviteService {
                 .run(py, |s| s.dispatch_outbox(native.as_ref()))
                 .map(Into::into);
         }
-        if !mailer.getattr("send").is_ok_and(|send| send.is_callable()) {
-            return Err(PyTypeError::new_err(
-                "mailer must have a callable `send(email)` method",
-            ));
-        }
+        let send = mailer
+            .getattr("send")
+            .ok()
+            .filter(|send| send.is_callable())
+            .ok_or_else(|| {
+                PyTypeError::new_err("mailer must have a callable `send(email)` method")
+            })?;
+        callbacks::refuse_async(py, &send, "the mailer's `send`")?;
         let adapter = PythonMailer {
             target: mailer.unbind(),
         };

@@ -126,13 +126,13 @@ impl PyInviteForm {
 
     /// Everything the page shows for this state, for `inviter_id`.
     fn view(
-        &self,
-        py: Python<'_>,
+        slf: PyRef<'_, Self>,
         service: &PyInviteService,
         inviter_id: String,
     ) -> PyResult<PyFormView> {
+        let py = slf.py();
         let inviter: UserId = id(py, &inviter_id)?;
-        let form = self.inner.clone();
+        let form = detach(slf);
         service.run(py, |s| form.view(s, inviter)).map(Into::into)
     }
 
@@ -140,13 +140,13 @@ impl PyInviteForm {
     /// `result.rejection` (every field problem at once, or one domain error with the
     /// field it belongs to); only storage and internal failures raise.
     fn submit(
-        &self,
-        py: Python<'_>,
+        slf: PyRef<'_, Self>,
         service: &PyInviteService,
         inviter_id: String,
     ) -> PyResult<PySubmitResult> {
+        let py = slf.py();
         let inviter: UserId = id(py, &inviter_id)?;
-        let form = self.inner.clone();
+        let form = detach(slf);
         let outcome = service.run(py, |s| form.submit(s, inviter))?;
         Ok(match outcome {
             SubmitOutcome::Sent(sent) => PySubmitResult {
@@ -159,6 +159,13 @@ impl PyInviteForm {
             },
         })
     }
+}
+
+/// A copy of the form's state, the borrow released: while the service works (the GIL
+/// released), other threads may go on editing the form instead of failing with
+/// "Already borrowed".
+fn detach(form: PyRef<'_, PyInviteForm>) -> InviteForm {
+    form.inner.clone()
 }
 
 record!(PyInviteForm, repr = [mode, user_id, email, business_id, app_id, subscription_id, role_id], {

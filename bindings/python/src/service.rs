@@ -40,8 +40,8 @@ pub(crate) enum StoreArg<'py> {
 ///     renderer: An object whose `render(context: EmailContext)` returns `{"subject",
 ///         "text", "html"}` (and optionally `"locale"`) for each email (default: the
 ///         built-in templates). If it raises or answers something else, the failure is
-///         logged and the built-in templates are used. It runs inside the outbox
-///         transaction: keep it fast, and do not call the service from it.
+///         logged and the built-in templates are used. It runs outside any store
+///         transaction, once per email a dispatch claimed; it may call the service.
 #[pyclass(name = "InviteService", module = "invite_core._native", frozen)]
 pub struct PyInviteService {
     pub(crate) inner: InviteService,
@@ -56,7 +56,6 @@ impl PyInviteService {
         T: Send,
         F: FnOnce(&InviteService) -> invite_core::Result<T> + Send,
     {
-        callbacks::check_not_rendering()?;
         let service = &self.inner;
         // A bug in the engine must not leave Python with a PanicException (which
         // `except Exception` does not catch): it is an InternalError like any other.
@@ -97,16 +96,21 @@ impl PyInviteService {
         event_hook: Option<Bound<'_, PyAny>>,
         renderer: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        if event_hook.as_ref().is_some_and(|h| !h.is_callable()) {
-            return Err(PyTypeError::new_err("event_hook must be callable"));
+        if let Some(hook) = &event_hook {
+            if !hook.is_callable() {
+                return Err(PyTypeError::new_err("event_hook must be callable"));
+            }
+            callbacks::refuse_async(py, hook, "event_hook")?;
         }
-        if renderer
-            .as_ref()
-            .is_some_and(|r| !r.getattr("render").is_ok_and(|f| f.is_callable()))
-        {
-            return Err(PyTypeError::new_err(
-                "renderer must have a callable `render(context)` method",
-            ));
+        if let Some(renderer) = &renderer {
+            let render = renderer
+                .getattr("render")
+                .ok()
+                .filter(|f| f.is_callable())
+                .ok_or_else(|| {
+                    PyTypeError::new_err("renderer must have a callable `render(context)` method")
+                })?;
+            callbacks::refuse_async(py, &render, "the renderer's `render`")?;
         }
         let store = match store {
             Some(StoreArg::Opened(s)) => s.get().inner.clone(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import warnings
 from datetime import timedelta
 
 import pytest
@@ -98,6 +100,34 @@ def test_keyboard_interrupt_in_the_mailer_is_reraised_after_bookkeeping(world: W
 def test_a_mailer_must_have_send(world: World) -> None:
     with pytest.raises(TypeError):
         world.service.dispatch_outbox(object())  # type: ignore[arg-type]
+
+
+def test_an_async_mailer_is_refused_before_anything_is_claimed(world: World) -> None:
+    class AsyncMailer:
+        async def send(self, email: InvitationEmail) -> None: ...
+
+    sent = world.send_new("ada@example.com")
+    with pytest.raises(TypeError):
+        world.service.dispatch_outbox(AsyncMailer())
+    [message] = world.service.invitation_messages(world.acme.id, sent.invitation.id)
+    assert (message.state, message.attempts) == ("queued", 0)
+
+
+def test_a_send_that_returns_an_awaitable_is_a_failed_delivery(world: World) -> None:
+    async def deliver(email: InvitationEmail) -> None: ...
+
+    class Sneaky:  # not `async def`, but hands back a coroutine that would never run
+        def send(self, email: InvitationEmail) -> object:
+            return deliver(email)
+
+    sent = world.send_new("ada@example.com")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "coroutine was never awaited" would fail here
+        report = world.service.dispatch_outbox(Sneaky())
+        gc.collect()
+    assert (report.delivered, report.retrying, report.failed) == (0, 1, 0)
+    inv = world.service.get_invitation(world.acme.id, sent.invitation.id)
+    assert inv.delivery.state == "queued" and inv.delivery.last_error
 
 
 def test_a_lambda_mailer_works(world: World) -> None:

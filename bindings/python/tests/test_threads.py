@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from invite_core import InviteError, SeatLimitError
+from invite_core import InviteError, InviteForm, SeatLimitError
 
 from .conftest import World, run_beside_python
 
@@ -61,3 +61,31 @@ def test_store_work_releases_the_gil(world: World) -> None:
     swept, took, inside = run_beside_python(s.expire_overdue)
     assert swept == 500
     assert inside, f"no Python ran during a {took:.4f}s call"
+
+
+def test_a_form_can_be_edited_while_another_thread_views_it(world: World) -> None:
+    """`view` and `submit` work on a copy of the form: while they run (the GIL
+    released), another thread's setters go through instead of failing with
+    "Already borrowed"."""
+    form = InviteForm()
+    form.select_business(world.acme.id)
+    stop = threading.Event()
+    viewing_errors: list[BaseException] = []
+
+    def view_in_a_loop() -> None:
+        try:
+            while not stop.is_set():
+                form.view(world.service, world.admin.id)
+        except BaseException as e:  # noqa: BLE001 - reported by the assertion below
+            viewing_errors.append(e)
+
+    viewer = threading.Thread(target=view_in_a_loop)
+    viewer.start()
+    try:
+        for i in range(300):
+            form.set_email(f"person{i}@example.com")
+    finally:
+        stop.set()
+        viewer.join()
+    assert viewing_errors == []
+    assert form.email == "person299@example.com"

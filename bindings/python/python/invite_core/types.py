@@ -38,8 +38,8 @@ class RenderedEmail(_RenderedEmailBody, total=False):
 class EmailRenderer(Protocol):
     """Renders invitation emails: anything with a ``render(context)`` method.
 
-    Called when the outbox hands an email to the mailer, inside the outbox transaction:
-    keep it fast and do not call the service from it. If it raises or returns something
+    Called once per email a dispatch claimed, after the claim committed (outside any
+    store transaction: it may call the service). If it raises or returns something
     else than a :class:`RenderedEmail`, the failure is logged (logger ``invite_core``)
     and the built-in templates render that email instead.
     """
