@@ -54,6 +54,11 @@ test('shared-field problems reject the whole call, all at once', async () => {
     error.errors.map((e) => [e.field, e.code]).sort(),
     [['business_id', 'REQUIRED'], ['role_id', 'UNKNOWN_OPTION']],
   )
+  // An outsider cannot tell the business exists (T7); a member without the right to
+  // invite is refused.
+  const outsider = await rejectsWith(w.service.bulkSend(bulk(w, [{ userId: w.alice.id }], { inviterId: w.alice.id })), 'VALIDATION_FAILED')
+  assert.deepEqual(outsider.errors.map((e) => [e.field, e.code]), [['business_id', 'UNKNOWN_OPTION']])
+  await w.service.addMembership({ businessId: w.acme.id, subscriptionId: w.enterprise.id, userId: w.alice.id, roleId: w.member.id })
   await rejectsWith(w.service.bulkSend(bulk(w, [{ userId: w.alice.id }], { inviterId: w.alice.id })), 'PERMISSION_DENIED')
   assert.equal((await w.service.listInvitations(w.acme.id)).items.length, 0)
 })

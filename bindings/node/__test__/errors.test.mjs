@@ -166,6 +166,8 @@ describe('every reachable error code', () => {
 
   test('PERMISSION_DENIED', async () => {
     const w = await world()
+    // A member without the right to invite (to an outsider, the business is unknown).
+    await w.service.addMembership({ businessId: w.acme.id, subscriptionId: w.enterprise.id, userId: w.alice.id, roleId: w.member.id })
     await expectCode(w.service.send(newPersonRequest(w, 'm@example.com', { inviterId: w.alice.id })), 'PERMISSION_DENIED')
   })
 

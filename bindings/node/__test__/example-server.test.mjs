@@ -73,8 +73,10 @@ describe('examples/node/server.mjs over HTTP', () => {
     const stranger = await call('POST', '/api/invitations', {
       userId: demo.alice.id, businessId: demo.acme.id, appId: demo.billing.id, subscriptionId: demo.team.id, roleId: demo.member.id,
     }, demo.alice.id)
-    assert.equal(stranger.status, 403)
-    assert.equal(stranger.body.error.code, 'PERMISSION_DENIED')
+    // Alice has no part in Acme: to her, Acme is an unknown business (T7).
+    assert.equal(stranger.status, 400)
+    assert.equal(stranger.body.error.code, 'VALIDATION_FAILED')
+    assert.ok(stranger.body.error.errors.some((e) => e.field === 'business_id' && e.code === 'UNKNOWN_OPTION'))
   })
 
   test('send, deliver, peek (no state change), accept', async () => {

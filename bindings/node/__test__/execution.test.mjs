@@ -52,6 +52,7 @@ async function transcript(store, execution) {
   const t = {}
   t.validation = await step(s.send({ inviterId: w.ada.id, newUser: { email: 'not-an-email' }, businessId: w.acme.id }))
   t.notFound = await step(s.getBusiness('no-such-id'))
+  await s.addMembership({ businessId: w.acme.id, subscriptionId: w.enterprise.id, userId: w.alice.id, roleId: w.member.id })
   t.badInviter = await step(s.send(newPersonRequest(w, 'x@example.com', { inviterId: w.alice.id })))
   const a = await s.send(newPersonRequest(w, 'a@example.com'))
   t.sendA = { status: a.invitation.status, email: a.invitation.email, link: a.acceptLink.startsWith('https://') }

@@ -297,7 +297,8 @@ def test_async_callbacks_are_refused_when_the_service_is_built() -> None:
     async def hook(events: list[Event]) -> None: ...
 
     class AsyncRenderer:
-        async def render(self, context: EmailContext) -> RenderedEmail: ...
+        async def render(self, context: EmailContext) -> RenderedEmail:
+            raise NotImplementedError
 
     with pytest.raises(TypeError):
         InviteService(event_hook=hook)

@@ -149,6 +149,8 @@ def already_exists(w: World) -> object:
 
 
 def permission_denied(w: World) -> object:
+    # A member without the right to invite (to an outsider, the business is unknown).
+    w.service.add_membership(w.acme.id, w.team.id, w.bob.id, w.member.id)
     return w.send_new("ada@example.com", inviter_id=w.bob.id)
 
 

@@ -4,7 +4,7 @@ use chrono::Duration;
 
 use super::catalog::{active_subscription, already_member, check_cap};
 use super::request::SentInvitation;
-use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Unit, found, inviter_rights};
+use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Unit, found, inviter_rights, is_insider};
 use crate::authz::InviterRights;
 use crate::error::{Error, ErrorCode, FieldCode, FieldError, Result};
 use crate::ids::{BusinessId, InvitationId, UserId};
@@ -155,9 +155,7 @@ impl InviteService {
         if self.policy.may_invite(&rights) {
             return Ok((record, rights));
         }
-        let insider = rights.is_business_admin
-            || !u.tx.memberships_of_user(actor, Some(business))?.is_empty();
-        if !insider {
+        if !is_insider(&mut *u.tx, actor, business)? {
             return Err(Error::not_found("invitation"));
         }
         Err(Error::new(

@@ -346,6 +346,18 @@ pub(crate) fn inviter_rights(
     })
 }
 
+/// Whether `user` has a part in `business`: its admin, or a member of one of its
+/// subscriptions. An outsider learns nothing of a business's data, not even that an id
+/// names one (SECURITY.md T7).
+pub(crate) fn is_insider(
+    tx: &mut dyn Transaction,
+    user: UserId,
+    business: BusinessId,
+) -> Result<bool> {
+    Ok(tx.is_business_admin(business, user)?
+        || !tx.memberships_of_user(user, Some(business))?.is_empty())
+}
+
 /// `NOT_FOUND` unless `value` is present.
 pub(crate) fn found<T>(value: Option<T>, what: &str) -> Result<T> {
     value.ok_or_else(|| Error::not_found(what))

@@ -18,8 +18,9 @@ use crate::model::{
 use crate::token::Token;
 
 impl InviteService {
-    /// Sends an invitation: validates every field at once (`VALIDATION_FAILED`), checks
-    /// the inviter's rights and the role (`PERMISSION_DENIED`, `APP_NOT_ENABLED`,
+    /// Sends an invitation: validates every field at once (`VALIDATION_FAILED`; a
+    /// business the inviter has no part in is an unknown `business_id`, like a missing
+    /// one), checks the inviter's rights and the role (`PERMISSION_DENIED`, `APP_NOT_ENABLED`,
     /// `ROLE_NOT_ASSIGNABLE`), the subscription (`SUBSCRIPTION_INACTIVE`), duplicates
     /// (`ALREADY_MEMBER`, `ALREADY_INVITED`), limits (`RATE_LIMITED`) and seats
     /// (`SEAT_LIMIT_REACHED`); then, in one transaction, stores the invitation (token

@@ -4,7 +4,7 @@ use chrono::Duration;
 use sha2::{Digest, Sha256};
 
 use super::request::NewInvitee;
-use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Unit};
+use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Unit, inviter_rights, is_insider};
 use crate::error::{FieldCode, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, RoleId, SubscriptionId, UserId};
 use crate::input::{Email, validate_locale, validate_name};
@@ -95,6 +95,27 @@ pub(crate) fn validate_target(
     }
 }
 
+/// Whether the inviter may see that `business` exists: an insider (its admin or a
+/// member), or someone the policy lets invite into it. To anyone else a foreign
+/// business is an unknown option, exactly like a missing id (SECURITY.md T7).
+fn visible(
+    service: &InviteService,
+    u: &mut Unit<'_>,
+    inviter: UserId,
+    business: BusinessId,
+    app: Option<ApplicationId>,
+) -> Result<bool> {
+    if is_insider(&mut *u.tx, inviter, business)? {
+        return Ok(true);
+    }
+    match app {
+        Some(app) => Ok(service
+            .policy
+            .may_invite(&inviter_rights(&mut *u.tx, inviter, business, app)?)),
+        None => Ok(false),
+    }
+}
+
 /// Validates business, app, subscription, role, lifetime and locale into `errors`.
 #[expect(
     clippy::too_many_arguments,
@@ -120,7 +141,9 @@ pub(crate) fn validate_placement(
     };
     let already = |errors: &FieldErrors, field: &str| errors.mentions(field);
     let business = match business {
-        Some(id) if u.tx.get_business(id)?.is_some() => Some(id),
+        Some(id) if u.tx.get_business(id)?.is_some() && visible(service, u, inviter, id, app)? => {
+            Some(id)
+        }
         Some(_) => {
             unknown(errors, "business_id", "business");
             None

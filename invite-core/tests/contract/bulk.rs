@@ -91,6 +91,15 @@ pub fn bulk_rows_succeed_and_fail_independently(store: Arc<dyn Store>) {
             vec![BulkInvitee::new_user("Z", "Z", "z@example.com")],
         )
     };
+    // An outsider cannot even tell that the business exists (T7)...
+    let err = w.service.bulk_send(&stranger).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationFailed);
+    assert_eq!(err.field_errors()[0].field, "business_id");
+    assert_eq!(err.field_errors()[0].code, FieldCode::UnknownOption);
+    // ...while a member without the right to invite is refused.
+    w.service
+        .add_membership(w.business.id, w.unlimited.id, w.alice.id, w.member.id)
+        .unwrap();
     assert_eq!(
         w.service.bulk_send(&stranger).unwrap_err().code(),
         ErrorCode::PermissionDenied

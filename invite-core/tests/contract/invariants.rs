@@ -389,15 +389,37 @@ pub fn tenant_isolation(store: Arc<dyn Store>) {
             assert_eq!(answer.unwrap_err().code(), ErrorCode::NotFound, "{id}");
         }
     }
-    let into_globex = SendInvitationRequest::new(w.admin.id)
-        .new_user("X", "Y", "x@example.com")
-        .business(w.other_business.id)
-        .app(w.app.id)
-        .subscription(w.other_subscription.id)
-        .role(w.member.id);
-    assert_eq!(
-        w.service.send(&into_globex).unwrap_err().code(),
-        ErrorCode::PermissionDenied
+    // Sending into Globex, or into a business that does not exist: the same answer, so
+    // an outsider cannot even tell that Globex's id names a business.
+    let missing_business = invite_core::BusinessId::from_uuid(uuid::Uuid::now_v7());
+    let answers: Vec<_> = [w.other_business.id, missing_business]
+        .into_iter()
+        .map(|business| {
+            let err = w
+                .service
+                .send(
+                    &SendInvitationRequest::new(w.admin.id)
+                        .new_user("X", "Y", "x@example.com")
+                        .business(business)
+                        .app(w.app.id)
+                        .subscription(w.other_subscription.id)
+                        .role(w.member.id),
+                )
+                .unwrap_err();
+            let fields: Vec<_> = err
+                .field_errors()
+                .iter()
+                .map(|e| (e.field.clone(), e.code))
+                .collect();
+            (err.code(), fields)
+        })
+        .collect();
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0, ErrorCode::ValidationFailed);
+    assert!(
+        answers[0]
+            .1
+            .contains(&("business_id".to_owned(), FieldCode::UnknownOption))
     );
     let listed = w
         .service
