@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{active_subscription, already_member};
+use super::catalog::{active_subscription, already_member, ensure_app_enabled};
 use super::lifecycle::{convert_reservation, leave_pending};
 use super::{InviteService, Unit, found, inviter_rights};
 use crate::error::{Error, ErrorCode, Result};
@@ -158,12 +158,7 @@ impl InviteService {
             let inv = record.invitation.clone();
             let subscription =
                 active_subscription(&mut *u.tx, inv.business_id, inv.subscription_id, u.now)?;
-            if !u.tx.is_app_enabled(inv.business_id, inv.app_id)? {
-                return Err(Error::new(
-                    ErrorCode::AppNotEnabled,
-                    "the app is no longer enabled for this business",
-                ));
-            }
+            ensure_app_enabled(&mut *u.tx, inv.business_id, inv.app_id)?;
             let role = u.tx.get_role(inv.role_id)?;
             let rights = inviter_rights(&mut *u.tx, inv.inviter_id, inv.business_id, inv.app_id)?;
             let grantable = role.as_ref().is_some_and(|r| {

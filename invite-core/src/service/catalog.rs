@@ -496,6 +496,22 @@ pub(crate) fn active_subscription(
     Ok(subscription)
 }
 
+/// `APP_NOT_ENABLED` unless the business has the app enabled (checked by send, resend
+/// and accept alike).
+pub(crate) fn ensure_app_enabled(
+    tx: &mut dyn Transaction,
+    business: BusinessId,
+    app: ApplicationId,
+) -> Result<()> {
+    if tx.is_app_enabled(business, app)? {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorCode::AppNotEnabled,
+        "the app is not enabled for this business",
+    ))
+}
+
 /// `SUBSCRIPTION_INACTIVE` unless the subscription is active and in its window at `now`.
 pub(crate) fn ensure_active(subscription: &Subscription, now: DateTime<Utc>) -> Result<()> {
     if subscription.is_active_at(now) {

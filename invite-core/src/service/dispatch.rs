@@ -110,7 +110,7 @@ impl InviteService {
         self.write(|u| {
             let (mut record, _) = self.managed_invitation(u, business, invitation, actor)?;
             if record.invitation.status_at(u.now) != InvitationStatus::Pending {
-                return Err(not_pending(&record.invitation));
+                return Err(not_pending(&record.invitation, u.now));
             }
             let messages = u.tx.messages_for_invitation(business, invitation)?;
             let Some(mut message) = messages

@@ -1,8 +1,8 @@
 //! Resend, revoke and the expiry sweep; the seat and outbox bookkeeping they share.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
-use super::catalog::{active_subscription, already_member, check_cap};
+use super::catalog::{active_subscription, already_member, check_cap, ensure_app_enabled};
 use super::request::SentInvitation;
 use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Unit, found, inviter_rights, is_insider};
 use crate::authz::InviterRights;
@@ -43,11 +43,12 @@ impl InviteService {
                 inv.status_at(u.now),
                 InvitationStatus::Pending | InvitationStatus::Expired
             ) {
-                return Err(not_pending(inv));
+                return Err(not_pending(inv, u.now));
             }
             self.check_grant(u, &rights, inv)?;
             let subscription =
                 active_subscription(&mut *u.tx, business, inv.subscription_id, u.now)?;
+            ensure_app_enabled(&mut *u.tx, business, inv.app_id)?;
             let since_last = u.now - inv.last_sent_at;
             let cooldown = self.config.limits.resend_cooldown;
             if since_last < cooldown {
@@ -107,7 +108,7 @@ impl InviteService {
         self.write(|u| {
             let (mut record, _) = self.managed_invitation(u, business, id, actor)?;
             if record.invitation.status_at(u.now) != InvitationStatus::Pending {
-                return Err(not_pending(&record.invitation));
+                return Err(not_pending(&record.invitation, u.now));
             }
             leave_pending(u, &mut record, InvitationStatus::Revoked)?;
             u.event(business, id, EventKind::Revoked, Some(actor), None)?;
@@ -201,10 +202,12 @@ fn invitee_is_member(u: &mut Unit<'_>, inv: &Invitation) -> Result<bool> {
     }
 }
 
-pub(crate) fn not_pending(inv: &Invitation) -> Error {
+/// `INVITATION_NOT_PENDING`, naming the invitation's status at `now` (an unswept
+/// overdue invitation is expired).
+pub(crate) fn not_pending(inv: &Invitation, now: DateTime<Utc>) -> Error {
     Error::new(
         ErrorCode::InvitationNotPending,
-        format!("the invitation is {}", inv.status.as_str()),
+        format!("the invitation is {}", inv.status_at(now).as_str()),
     )
 }
 

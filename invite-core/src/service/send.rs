@@ -3,7 +3,7 @@
 
 use chrono::Duration;
 
-use super::catalog::{already_member, check_cap, ensure_active, lock_seats};
+use super::catalog::{already_member, check_cap, ensure_active, ensure_app_enabled, lock_seats};
 use super::idempotency::idempotency_key;
 use super::lifecycle::expire_record;
 use super::request::{SendInvitationRequest, SentInvitation};
@@ -86,12 +86,7 @@ impl InviteService {
                 "you may not invite people into this business and app",
             ));
         }
-        if !u.tx.is_app_enabled(p.business, app)? {
-            return Err(Error::new(
-                ErrorCode::AppNotEnabled,
-                "the app is not enabled for this business",
-            ));
-        }
+        ensure_app_enabled(&mut *u.tx, p.business, app)?;
         if p.role.app_id != app || !self.policy.may_grant(&rights, &p.role) {
             return Err(Error::new(
                 ErrorCode::RoleNotAssignable,

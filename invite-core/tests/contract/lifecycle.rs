@@ -649,3 +649,51 @@ pub fn resend_to_someone_who_joined_meanwhile_is_already_member(store: Arc<dyn S
     );
     w.assert_counters_match(&w.subscription);
 }
+
+pub fn resend_needs_the_app_still_enabled(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let pending = w
+        .service
+        .send(&w.invite_new("P", "P", "p@example.com"))
+        .unwrap();
+    let lapsed = w
+        .service
+        .send(&w.invite_new("L", "L", "l@example.com"))
+        .unwrap();
+    w.clock.advance(Duration::days(8));
+    w.service.expire_overdue().unwrap();
+    let pending = w
+        .service
+        .resend(w.business.id, pending.invitation.id, w.admin.id, None)
+        .unwrap();
+    w.clock.advance(Duration::hours(1));
+    w.service
+        .set_app_enabled(w.business.id, w.app.id, false)
+        .unwrap();
+    let before = w.usage();
+    for id in [pending.invitation.id, lapsed.invitation.id] {
+        let err = w
+            .service
+            .resend(w.business.id, id, w.admin.id, None)
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::AppNotEnabled);
+    }
+    assert_eq!(
+        w.usage(),
+        before,
+        "no seat reserved for a link that cannot be accepted"
+    );
+    let lapsed = w
+        .service
+        .get_invitation(w.business.id, lapsed.invitation.id)
+        .unwrap();
+    assert_eq!(lapsed.status, InvitationStatus::Expired);
+    assert_eq!(
+        w.service
+            .accept(&AcceptRequest::new(pending.token.expose()))
+            .unwrap_err()
+            .code(),
+        ErrorCode::AppNotEnabled
+    );
+    w.assert_counters_match(&w.subscription);
+}
