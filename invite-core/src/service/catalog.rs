@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::lifecycle::refuse_pending_duplicate;
 use super::{InviteService, Unit, found};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, MembershipId, RoleId, SubscriptionId, UserId};
@@ -347,6 +348,8 @@ impl InviteService {
     }
 
     /// Gives a user a seat with a role directly (no invitation). Uses one seat.
+    /// `ALREADY_INVITED` while a pending invitation to the subscription holds the
+    /// person's seat (revoke it, or let them accept it).
     pub fn add_membership(
         &self,
         business: BusinessId,
@@ -359,7 +362,7 @@ impl InviteService {
                 u.tx.get_subscription(business, subscription)?,
                 "subscription",
             )?;
-            found(u.tx.get_user(user)?, "user")?;
+            let person = found(u.tx.get_user(user)?, "user")?;
             let role = found(u.tx.get_role(role)?, "role")?;
             if role.app_id != sub.app_id {
                 return Err(Error::new(
@@ -373,6 +376,8 @@ impl InviteService {
             {
                 return Err(already_member());
             }
+            // A pending invitation already holds this person's seat.
+            refuse_pending_duplicate(u, business, subscription, &person.email_key)?;
             let (mut counts, cap) = lock_seats(u, business, subscription)?;
             counts.used += 1;
             check_cap(cap, counts)?;

@@ -7,7 +7,7 @@ use super::request::SentInvitation;
 use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Unit, found, inviter_rights, is_insider};
 use crate::authz::InviterRights;
 use crate::error::{Error, ErrorCode, FieldCode, FieldError, Result};
-use crate::ids::{BusinessId, InvitationId, UserId};
+use crate::ids::{BusinessId, InvitationId, SubscriptionId, UserId};
 use crate::model::{
     DeliveryStatus, EventKind, Invitation, InvitationRecord, InvitationStatus, Invitee, OutboxState,
 };
@@ -228,6 +228,30 @@ pub(crate) fn leave_pending(
 }
 
 /// Expires one overdue invitation (releases its seat) and records the event.
+/// `ALREADY_INVITED` if the person with `email_key` has a pending invitation to the
+/// subscription (one pending invitation, or one seat, per person: invariant 2). An
+/// overdue one is expired on the spot, releasing its seat.
+pub(crate) fn refuse_pending_duplicate(
+    u: &mut Unit<'_>,
+    business: BusinessId,
+    subscription: SubscriptionId,
+    email_key: &str,
+) -> Result<()> {
+    let Some(pending) =
+        u.tx.find_pending_invitation(business, subscription, email_key)?
+    else {
+        return Ok(());
+    };
+    if u.now < pending.invitation.expires_at {
+        return Err(Error::new(
+            ErrorCode::AlreadyInvited,
+            "this person already has a pending invitation to this subscription",
+        )
+        .with_help("resend or revoke the pending invitation instead"));
+    }
+    expire_record(u, pending)
+}
+
 pub(crate) fn expire_record(u: &mut Unit<'_>, mut record: InvitationRecord) -> Result<()> {
     leave_pending(u, &mut record, InvitationStatus::Expired)?;
     u.event(

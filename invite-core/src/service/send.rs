@@ -5,7 +5,7 @@ use chrono::Duration;
 
 use super::catalog::{already_member, check_cap, ensure_active, ensure_app_enabled, lock_seats};
 use super::idempotency::idempotency_key;
-use super::lifecycle::expire_record;
+use super::lifecycle::{expire_record, refuse_pending_duplicate};
 use super::request::{SendInvitationRequest, SentInvitation};
 use super::validate::{Placement, Target, fingerprint, validate_placement, validate_target};
 use super::{InviteService, Unit, found, inviter_rights};
@@ -199,18 +199,7 @@ impl InviteService {
         {
             return Err(already_member());
         }
-        if let Some(pending) =
-            u.tx.find_pending_invitation(p.business, sub.id, &email_key)?
-        {
-            if u.now < pending.invitation.expires_at {
-                return Err(Error::new(
-                    ErrorCode::AlreadyInvited,
-                    "this person already has a pending invitation to this subscription",
-                )
-                .with_help("resend the pending invitation instead"));
-            }
-            expire_record(u, pending)?;
-        }
+        refuse_pending_duplicate(u, p.business, sub.id, &email_key)?;
         self.reserve_seat(u, sub)?;
         let token = Token::mint(&*self.random)?;
         let invitation = Invitation {

@@ -697,3 +697,42 @@ pub fn resend_needs_the_app_still_enabled(store: Arc<dyn Store>) {
     );
     w.assert_counters_match(&w.subscription);
 }
+
+pub fn a_pending_invitation_holds_the_only_seat_of_its_invitee(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let sent = w.service.send(&w.invite_existing(&w.alice)).unwrap();
+    // Adding Alice directly would give her a second seat, and strand the invitation.
+    let err = w
+        .service
+        .add_membership(w.business.id, w.subscription.id, w.alice.id, w.member.id)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::AlreadyInvited);
+    assert_eq!((w.usage().used, w.usage().reserved), (0, 1));
+    // Accepting still works and takes that one seat.
+    w.service
+        .accept(&AcceptRequest::new(sent.token.expose()))
+        .unwrap();
+    assert_eq!((w.usage().used, w.usage().reserved), (1, 0));
+    // A new user invited by email: someone who signs up with that address meanwhile
+    // is that person, and cannot be given a second seat either.
+    w.service
+        .send(&w.invite_new("Nina", "New", "nina@example.com"))
+        .unwrap();
+    let nina = w
+        .service
+        .create_user(&person("Nina", "New", "NINA@example.com"))
+        .unwrap();
+    let err = w
+        .service
+        .add_membership(w.business.id, w.subscription.id, nina.id, w.member.id)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::AlreadyInvited);
+    // Once the invitation is overdue it no longer holds the seat: it is expired on the
+    // spot and the membership takes its place.
+    w.clock.advance(Duration::days(8));
+    w.service
+        .add_membership(w.business.id, w.subscription.id, nina.id, w.member.id)
+        .unwrap();
+    assert_eq!((w.usage().used, w.usage().reserved), (2, 0));
+    w.assert_counters_match(&w.subscription);
+}

@@ -60,6 +60,7 @@ macro_rules! contract_tests {
             lifecycle::resend_revives_expired_when_a_seat_is_free,
             lifecycle::resend_to_someone_who_joined_meanwhile_is_already_member,
             lifecycle::resend_needs_the_app_still_enabled,
+            lifecycle::a_pending_invitation_holds_the_only_seat_of_its_invitee,
             lifecycle::list_filters_and_pagination,
             lifecycle::events_record_every_transition,
             lifecycle::dispatch_retries_and_marks_delivery,
