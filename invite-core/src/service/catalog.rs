@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::lifecycle::refuse_pending_duplicate;
+use super::lifecycle::{refuse_pending_duplicate, sweep_overdue};
 use super::{InviteService, Unit, found};
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, MembershipId, RoleId, SubscriptionId, UserId};
@@ -186,11 +186,20 @@ impl InviteService {
                 u.tx.get_subscription(subscription.business_id, subscription.id)?,
                 "subscription",
             )?;
-            let counts =
+            let mut counts =
                 u.tx.seat_counts_for_update(current.business_id, current.id)?;
-            if let Some(cap) = subscription.seats
-                && counts.used.saturating_add(counts.reserved) > cap
-            {
+            let above = |counts: SeatCounts| {
+                subscription
+                    .seats
+                    .is_some_and(|cap| counts.used.saturating_add(counts.reserved) > cap)
+            };
+            if above(counts) {
+                // Overdue invitations hold no seat: sweep them, then recount.
+                sweep_overdue(u, current.id)?;
+                counts =
+                    u.tx.seat_counts_for_update(current.business_id, current.id)?;
+            }
+            if above(counts) {
                 return Err(Error::new(
                     ErrorCode::SeatLimitReached,
                     format!(

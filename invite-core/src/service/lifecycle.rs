@@ -252,6 +252,16 @@ pub(crate) fn refuse_pending_duplicate(
     expire_record(u, pending)
 }
 
+/// Expires up to 1,000 of the subscription's overdue pending invitations, releasing
+/// their seats. Run before a decision that counts reservations or pending invitations
+/// (a seat, a lower cap, the pending cap), so that one past its expiry never counts.
+pub(crate) fn sweep_overdue(u: &mut Unit<'_>, subscription: SubscriptionId) -> Result<()> {
+    for overdue in u.tx.overdue_pending(u.now, Some(subscription), 1_000)? {
+        expire_record(u, overdue)?;
+    }
+    Ok(())
+}
+
 pub(crate) fn expire_record(u: &mut Unit<'_>, mut record: InvitationRecord) -> Result<()> {
     leave_pending(u, &mut record, InvitationStatus::Expired)?;
     u.event(

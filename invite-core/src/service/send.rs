@@ -5,7 +5,7 @@ use chrono::Duration;
 
 use super::catalog::{already_member, check_cap, ensure_active, ensure_app_enabled, lock_seats};
 use super::idempotency::idempotency_key;
-use super::lifecycle::{expire_record, refuse_pending_duplicate};
+use super::lifecycle::{refuse_pending_duplicate, sweep_overdue};
 use super::request::{SendInvitationRequest, SentInvitation};
 use super::validate::{Placement, Target, fingerprint, validate_placement, validate_target};
 use super::{InviteService, Unit, found, inviter_rights};
@@ -143,9 +143,19 @@ impl InviteService {
         business: BusinessId,
         n: u32,
     ) -> Result<()> {
-        if let Some(max) = self.config.limits.pending_per_business
-            && u.tx.count_pending(business)?.saturating_add(n) > max
-        {
+        let Some(max) = self.config.limits.pending_per_business else {
+            return Ok(());
+        };
+        let over = |u: &mut Unit<'_>| -> Result<bool> {
+            Ok(u.tx.count_pending(business)?.saturating_add(n) > max)
+        };
+        if over(u)? {
+            // Overdue invitations are expired, not pending: sweep them, then recount.
+            for subscription in u.tx.list_subscriptions(business, None)? {
+                sweep_overdue(u, subscription.id)?;
+            }
+        }
+        if over(u)? {
             return Err(Error::rate_limited(
                 format!("the business has {max} pending invitations, the most allowed"),
                 std::time::Duration::from_secs(3600),
@@ -254,9 +264,7 @@ impl InviteService {
     pub(crate) fn reserve_seat(&self, u: &mut Unit<'_>, sub: &Subscription) -> Result<()> {
         let (mut counts, cap) = lock_seats(u, sub.business_id, sub.id)?;
         if !has_room(cap, counts) {
-            for overdue in u.tx.overdue_pending(u.now, Some(sub.id), 1_000)? {
-                expire_record(u, overdue)?;
-            }
+            sweep_overdue(u, sub.id)?;
             counts = u.tx.seat_counts_for_update(sub.business_id, sub.id)?;
         }
         counts.reserved += 1;

@@ -736,3 +736,46 @@ pub fn a_pending_invitation_holds_the_only_seat_of_its_invitee(store: Arc<dyn St
     assert_eq!((w.usage().used, w.usage().reserved), (2, 0));
     w.assert_counters_match(&w.subscription);
 }
+
+pub fn overdue_invitations_count_against_no_limit(store: Arc<dyn Store>) {
+    let mut config = crate::common::config();
+    config.limits.pending_per_business = Some(1);
+    let w = World::with_config(store, config, Some(1));
+    let first = w
+        .service
+        .send(&w.invite_new("A", "A", "a@example.com"))
+        .unwrap();
+    // No sweep runs: the first invitation is merely overdue. It is expired, so it
+    // neither uses up the pending cap nor holds the only seat.
+    w.clock.advance(Duration::days(8));
+    let second = w
+        .service
+        .send(&w.invite_new("B", "B", "b@example.com"))
+        .unwrap();
+    assert_eq!(
+        w.service
+            .get_invitation(w.business.id, first.invitation.id)
+            .unwrap()
+            .status,
+        InvitationStatus::Expired
+    );
+    // Nor does an overdue invitation keep the cap from being lowered.
+    w.clock.advance(Duration::days(8));
+    let lowered = w
+        .service
+        .update_subscription(&invite_core::Subscription {
+            seats: Some(0),
+            ..w.subscription.clone()
+        })
+        .unwrap();
+    assert_eq!(lowered.seats, Some(0));
+    assert_eq!(
+        w.service
+            .get_invitation(w.business.id, second.invitation.id)
+            .unwrap()
+            .status,
+        InvitationStatus::Expired
+    );
+    assert_eq!((w.usage().used, w.usage().reserved), (0, 0));
+    w.assert_counters_match(&lowered);
+}

@@ -61,6 +61,7 @@ macro_rules! contract_tests {
             lifecycle::resend_to_someone_who_joined_meanwhile_is_already_member,
             lifecycle::resend_needs_the_app_still_enabled,
             lifecycle::a_pending_invitation_holds_the_only_seat_of_its_invitee,
+            lifecycle::overdue_invitations_count_against_no_limit,
             lifecycle::list_filters_and_pagination,
             lifecycle::events_record_every_transition,
             lifecycle::dispatch_retries_and_marks_delivery,
