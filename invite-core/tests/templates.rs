@@ -59,6 +59,9 @@ fn base_urls_that_could_leave_the_origin_are_refused() {
         "https:///nohost",
         "data:text/html,hi",
         "https://app.example.com/a#frag",
+        // A token of its own would shadow the real one for servers reading the first.
+        "https://app.example.com/a?token=abc",
+        "https://app.example.com/a?x=1&token=",
     ] {
         let err = InviteService::new(Arc::new(InMemoryStore::new()), Config::with_base_url(bad))
             .unwrap_err();

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lifecycle::{refuse_pending_duplicate, sweep_overdue};
 use super::{InviteService, Unit, found};
-use crate::error::{Error, ErrorCode, FieldErrors, Result};
+use crate::error::{Error, ErrorCode, FieldCode, FieldError, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, MembershipId, RoleId, SubscriptionId, UserId};
 use crate::input::{Email, MAX_PLAN_LEN, MAX_TEXT_LEN, bounded_text, validate_name};
 use crate::model::{
@@ -66,8 +66,24 @@ impl NewSubscription {
     }
 }
 
-fn one_field(result: Result<String, crate::error::FieldError>) -> Result<String> {
+fn one_field(result: Result<String, FieldError>) -> Result<String> {
     result.map_err(|e| Error::validation(vec![e]))
+}
+
+/// A subscription's validity window must be able to contain an instant: `valid_until`
+/// after `valid_from` when both are set (`VALIDATION_FAILED`, `valid_until`
+/// `OUT_OF_RANGE`).
+fn check_window(from: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Result<()> {
+    match (from, until) {
+        (Some(from), Some(until)) if until <= from => {
+            Err(Error::validation(vec![FieldError::new(
+                "valid_until",
+                FieldCode::OutOfRange,
+                "the subscription must end after it starts",
+            )]))
+        }
+        _ => Ok(()),
+    }
 }
 
 impl InviteService {
@@ -158,6 +174,7 @@ impl InviteService {
     /// Creates a subscription (business and app must exist).
     pub fn create_subscription(&self, new: &NewSubscription) -> Result<Subscription> {
         let plan = one_field(bounded_text(&new.plan, "plan", MAX_PLAN_LEN))?;
+        check_window(new.valid_from, new.valid_until)?;
         self.write(|u| {
             found(u.tx.get_business(new.business_id)?, "business")?;
             found(u.tx.get_app(new.app_id)?, "app")?;
@@ -181,6 +198,7 @@ impl InviteService {
     /// the seats in use or reserved is `SEAT_LIMIT_REACHED`: the invariant holds at every instant.
     pub fn update_subscription(&self, subscription: &Subscription) -> Result<Subscription> {
         let plan = one_field(bounded_text(&subscription.plan, "plan", MAX_PLAN_LEN))?;
+        check_window(subscription.valid_from, subscription.valid_until)?;
         self.write(|u| {
             let current = found(
                 u.tx.get_subscription(subscription.business_id, subscription.id)?,

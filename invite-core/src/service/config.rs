@@ -157,8 +157,8 @@ fn accept_link_prefix(mut base: url::Url) -> String {
     base.into()
 }
 
-/// Accepts only absolute http(s) URLs with a host and no credentials (no `//evil`,
-/// `javascript:` or `https://user@host`).
+/// Accepts only absolute http(s) URLs with a host, no credentials (no `//evil`,
+/// `javascript:` or `https://user@host`), no fragment and no `token` parameter.
 fn parse_base_url(raw: &str) -> Result<url::Url> {
     let invalid = || {
         Error::new(
@@ -172,10 +172,13 @@ fn parse_base_url(raw: &str) -> Result<url::Url> {
         return Err(invalid());
     }
     let url = url::Url::parse(raw_trimmed).map_err(|_| invalid())?;
+    // A `token` of its own would come first in every link, and servers that read the
+    // first `token` would never see the real one.
     let fine = matches!(url.scheme(), "http" | "https")
         && url.host_str().is_some_and(|h| !h.is_empty())
         && url.username().is_empty()
         && url.password().is_none()
-        && url.fragment().is_none();
+        && url.fragment().is_none()
+        && !url.query_pairs().any(|(key, _)| key == "token");
     if fine { Ok(url) } else { Err(invalid()) }
 }

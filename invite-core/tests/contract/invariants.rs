@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use invite_core::{
-    AcceptRequest, CapturingMailer, ErrorCode, FieldCode, InvitationStatus, PageRequest,
-    SendInvitationRequest, Store, SubscriptionStatus,
+    AcceptRequest, CapturingMailer, ErrorCode, FieldCode, InvitationStatus, NewSubscription,
+    PageRequest, SendInvitationRequest, Store, SubscriptionStatus,
 };
 
 use crate::common::{World, person};
@@ -581,6 +581,31 @@ pub fn accept_rechecks_subscription_role_and_identity(store: Arc<dyn Store>) {
         ErrorCode::SubscriptionInactive
     );
     w.service.update_subscription(&w.subscription).unwrap();
+    // A window that ends before (or as) it starts could never be active: refused on
+    // create and on update, and nothing changes.
+    for end in [Duration::zero(), Duration::days(-1)] {
+        let from = w.clock_now() + Duration::days(1);
+        let mut empty = w.subscription.clone();
+        empty.valid_from = Some(from);
+        empty.valid_until = Some(from + end);
+        let err = w.service.update_subscription(&empty).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ValidationFailed);
+        assert_eq!(err.field_errors()[0].field, "valid_until");
+        assert_eq!(err.field_errors()[0].code, FieldCode::OutOfRange);
+        let mut new = NewSubscription::new(w.business.id, w.app.id, "Empty", Some(1));
+        new.valid_from = empty.valid_from;
+        new.valid_until = empty.valid_until;
+        assert_eq!(
+            w.service.create_subscription(&new).unwrap_err().code(),
+            ErrorCode::ValidationFailed
+        );
+    }
+    assert_eq!(
+        w.service
+            .get_subscription(w.business.id, w.subscription.id)
+            .unwrap(),
+        w.subscription
+    );
     // The app disabled for the business blocks accept.
     w.service
         .set_app_enabled(w.business.id, w.app.id, false)
