@@ -8,7 +8,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::convert::{UtcTime, choice, id, opt_id, page, wrap_all};
+use crate::convert::{Count, UtcTime, choice, id, opt_count, opt_id, page, wrap_all};
 use crate::model::{
     PyApp, PyBusiness, PyMembership, PyRole, PySeatCounts, PySeatUsage, PySubscription, PyUser,
 };
@@ -109,7 +109,7 @@ impl PyInviteService {
         business_id: String,
         app_id: String,
         plan: String,
-        seats: Option<u32>,
+        seats: Option<Count>,
         status: String,
         valid_from: Option<UtcTime>,
         valid_until: Option<UtcTime>,
@@ -118,7 +118,7 @@ impl PyInviteService {
             business_id: id(py, &business_id)?,
             app_id: id(py, &app_id)?,
             plan,
-            seats,
+            seats: opt_count(py, seats, "seats")?,
             status: self::status(py, &status)?,
             valid_from: valid_from.map(|t| t.0),
             valid_until: valid_until.map(|t| t.0),
@@ -148,7 +148,7 @@ impl PyInviteService {
         for (key, value) in changes.iter().flat_map(|c| c.iter()) {
             match key.extract::<String>()?.as_str() {
                 "plan" => sub.plan = value.extract()?,
-                "seats" => sub.seats = value.extract()?,
+                "seats" => sub.seats = opt_count(py, value.extract()?, "seats")?,
                 "status" => sub.status = status(py, &value.extract::<String>()?)?,
                 "valid_from" => sub.valid_from = value.extract::<Option<UtcTime>>()?.map(|t| t.0),
                 "valid_until" => sub.valid_until = value.extract::<Option<UtcTime>>()?.map(|t| t.0),
@@ -333,11 +333,11 @@ impl PyInviteService {
         business_id: String,
         subscription_id: String,
         cursor: Option<String>,
-        limit: Option<u32>,
+        limit: Option<Count>,
     ) -> PyResult<PyPage> {
         let business: BusinessId = id(py, &business_id)?;
         let sub: SubscriptionId = id(py, &subscription_id)?;
-        let request = page(cursor, limit);
+        let request = page(py, cursor, limit)?;
         let found = self.run(py, |s| s.list_memberships(business, sub, &request))?;
         PyPage::new::<PyMembership, _>(py, found)
     }

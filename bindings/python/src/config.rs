@@ -9,7 +9,7 @@ use invite_core::service::{Config, DeliveryConfig, Limits};
 use invite_core::{Clock, ManualClock, Store};
 use pyo3::prelude::*;
 
-use crate::convert::{UtcTime, record};
+use crate::convert::{Count, UtcTime, opt_count, record};
 use crate::error::IntoPyResult;
 
 /// Abuse limits. Each one answers `RateLimitedError` with a `retry_after`.
@@ -31,22 +31,27 @@ impl PyLimits {
     #[new]
     #[pyo3(signature = (
         *,
-        invites_per_inviter_per_day = Limits::default().invites_per_inviter_per_day,
+        invites_per_inviter_per_day = Limits::default().invites_per_inviter_per_day.map(Count::from),
         resend_cooldown = Limits::default().resend_cooldown,
-        pending_per_business = Limits::default().pending_per_business,
+        pending_per_business = Limits::default().pending_per_business.map(Count::from),
     ))]
     fn new(
-        invites_per_inviter_per_day: Option<u32>,
+        py: Python<'_>,
+        invites_per_inviter_per_day: Option<Count>,
         resend_cooldown: TimeDelta,
-        pending_per_business: Option<u32>,
-    ) -> Self {
-        PyLimits {
+        pending_per_business: Option<Count>,
+    ) -> PyResult<Self> {
+        Ok(PyLimits {
             inner: Limits {
-                invites_per_inviter_per_day,
+                invites_per_inviter_per_day: opt_count(
+                    py,
+                    invites_per_inviter_per_day,
+                    "invites_per_inviter_per_day",
+                )?,
                 resend_cooldown,
-                pending_per_business,
+                pending_per_business: opt_count(py, pending_per_business, "pending_per_business")?,
             },
-        }
+        })
     }
 
     /// No limits at all (bulk imports the host already vets, tests).
@@ -85,25 +90,26 @@ impl PyDeliveryConfig {
     #[new]
     #[pyo3(signature = (
         *,
-        max_attempts = DeliveryConfig::default().max_attempts,
+        max_attempts = Count::from(DeliveryConfig::default().max_attempts),
         base_backoff = DeliveryConfig::default().base_backoff,
         max_backoff = DeliveryConfig::default().max_backoff,
         lease = DeliveryConfig::default().lease,
     ))]
     fn new(
-        max_attempts: u32,
+        py: Python<'_>,
+        max_attempts: Count,
         base_backoff: TimeDelta,
         max_backoff: TimeDelta,
         lease: TimeDelta,
-    ) -> Self {
-        PyDeliveryConfig {
+    ) -> PyResult<Self> {
+        Ok(PyDeliveryConfig {
             inner: DeliveryConfig {
-                max_attempts,
+                max_attempts: max_attempts.to_u32(py, "max_attempts")?,
                 base_backoff,
                 max_backoff,
                 lease,
             },
-        }
+        })
     }
 }
 

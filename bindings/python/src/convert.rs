@@ -3,12 +3,12 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, TimeDelta, Utc};
 use invite_core::service::PageRequest;
 use invite_core::{Error, FieldCode, FieldError};
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTzInfo};
+use pyo3::types::{PyBool, PyDateTime, PyDict, PyInt, PyList};
 
 use crate::error::IntoPyResult;
 
@@ -44,7 +44,10 @@ pub(crate) fn choice<T>(
 }
 
 /// A timezone-aware `datetime` taken in any zone and converted to UTC. Naive datetimes
-/// are refused with `TypeError`: the core never guesses a zone.
+/// (no `tzinfo`, or one whose `utcoffset()` is `None`, as Python defines it) are refused
+/// with `TypeError`: the core never guesses a zone. The conversion is done here, not by
+/// `astimezone`, whose `OverflowError` at the ends of Python's calendar becomes a
+/// `ValueError`: an instant outside the years 1 to 9999 in UTC could not come back.
 pub(crate) struct UtcTime(pub(crate) DateTime<Utc>);
 
 impl<'py> FromPyObject<'_, 'py> for UtcTime {
@@ -52,19 +55,112 @@ impl<'py> FromPyObject<'_, 'py> for UtcTime {
 
     fn extract(ob: Borrowed<'_, 'py, PyAny>) -> PyResult<Self> {
         let py = ob.py();
-        if ob.getattr("tzinfo").map(|t| t.is_none()).unwrap_or(true) {
+        let dt = ob.cast::<PyDateTime>()?;
+        let offset = dt.call_method0("utcoffset")?;
+        if offset.is_none() {
             return Err(PyTypeError::new_err(
-                "expected a timezone-aware datetime (tzinfo must not be None)",
+                "expected a timezone-aware datetime (its utcoffset() must not be None)",
             ));
         }
-        let utc = PyTzInfo::utc(py)?;
-        Ok(UtcTime(ob.call_method1("astimezone", (utc,))?.extract()?))
+        let offset: TimeDelta = offset.extract()?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("tzinfo", py.None())?;
+        let wall: NaiveDateTime = dt.call_method("replace", (), Some(&kwargs))?.extract()?;
+        wall.checked_sub_signed(offset)
+            .map(|utc| utc.and_utc())
+            .filter(|utc| (1..=9999).contains(&utc.year()))
+            .map(UtcTime)
+            .ok_or_else(|| {
+                PyValueError::new_err("the datetime falls outside the years 1 to 9999 in UTC")
+            })
     }
 }
 
-/// The page request of a listing call.
-pub(crate) fn page(cursor: Option<String>, limit: Option<u32>) -> PageRequest {
-    PageRequest { cursor, limit }
+/// A whole-number argument (a seat cap, a limit, an attempt count): any Python `int`
+/// but `bool` (that, like any other type, is a `TypeError`). Kept exactly when it fits
+/// an `i64`, clamped past that, so that [`Count::within`] reports a value out of range
+/// as `VALIDATION_FAILED` / `OUT_OF_RANGE` on its field, never as an `OverflowError`
+/// or a silently wrapped number.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Count(i128);
+
+impl From<u32> for Count {
+    fn from(n: u32) -> Self {
+        Count(i128::from(n))
+    }
+}
+
+impl<'py> FromPyObject<'_, 'py> for Count {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'_, 'py, PyAny>) -> PyResult<Self> {
+        if ob.is_instance_of::<PyBool>() || !ob.is_instance_of::<PyInt>() {
+            return Err(PyTypeError::new_err(format!(
+                "expected an int, got {}",
+                ob.get_type().name()?
+            )));
+        }
+        Ok(Count(match ob.extract::<i64>() {
+            Ok(n) => i128::from(n),
+            Err(_) if ob.lt(0)? => i128::MIN,
+            Err(_) => i128::MAX,
+        }))
+    }
+}
+
+impl Count {
+    /// The value as `T` if it lies in `low..=high`.
+    pub(crate) fn in_range<T>(self, low: T, high: T) -> Option<T>
+    where
+        T: TryFrom<i128> + PartialOrd,
+    {
+        T::try_from(self.0)
+            .ok()
+            .filter(|n| (low..=high).contains(n))
+    }
+
+    /// The value as `T` if it lies in `low..=high`; else `VALIDATION_FAILED` with
+    /// `OUT_OF_RANGE` on `field`.
+    pub(crate) fn within<T>(self, py: Python<'_>, field: &str, low: T, high: T) -> PyResult<T>
+    where
+        T: TryFrom<i128> + PartialOrd + std::fmt::Display + Copy,
+    {
+        self.in_range(low, high)
+            .ok_or_else(|| {
+                Error::validation(vec![FieldError::new(
+                    field,
+                    FieldCode::OutOfRange,
+                    format!("{field} must be a whole number from {low} to {high}"),
+                )])
+            })
+            .into_py(py)
+    }
+
+    /// A count from 0 to `u32::MAX` (see [`Count::within`]).
+    pub(crate) fn to_u32(self, py: Python<'_>, field: &str) -> PyResult<u32> {
+        self.within(py, field, 0, u32::MAX)
+    }
+}
+
+/// An optional count (see [`Count::to_u32`]).
+pub(crate) fn opt_count(
+    py: Python<'_>,
+    value: Option<Count>,
+    field: &str,
+) -> PyResult<Option<u32>> {
+    value.map(|n| n.to_u32(py, field)).transpose()
+}
+
+/// The page request of a listing call (`limit` out of range: `VALIDATION_FAILED`).
+pub(crate) fn page(
+    py: Python<'_>,
+    cursor: Option<String>,
+    limit: Option<Count>,
+) -> PyResult<PageRequest> {
+    Ok(PageRequest {
+        cursor,
+        limit: opt_count(py, limit, "limit")?,
+    })
 }
 
 /// Converts a value for `to_dict`: records become dicts, lists are converted item by item.

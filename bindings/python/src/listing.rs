@@ -4,7 +4,7 @@ use invite_core::service::InvitationFilter;
 use invite_core::{BusinessId, InvitationId, InvitationStatus};
 use pyo3::prelude::*;
 
-use crate::convert::{choice, id, opt_id, page, wrap_all};
+use crate::convert::{Count, choice, id, opt_id, page, wrap_all};
 use crate::invitation::{PyEvent, PyInvitation, PyOutboxMessage};
 use crate::page::PyPage;
 use crate::service::PyInviteService;
@@ -46,7 +46,7 @@ impl PyInviteService {
         status: Option<String>,
         email: Option<String>,
         cursor: Option<String>,
-        limit: Option<u32>,
+        limit: Option<Count>,
     ) -> PyResult<PyPage> {
         let business: BusinessId = id(py, &business_id)?;
         let filter = InvitationFilter {
@@ -57,7 +57,7 @@ impl PyInviteService {
                 .transpose()?,
             email,
         };
-        let request = page(cursor, limit);
+        let request = page(py, cursor, limit)?;
         let found = self.run(py, |s| s.list_invitations(business, &filter, &request))?;
         PyPage::new::<PyInvitation, _>(py, found)
     }
@@ -70,11 +70,11 @@ impl PyInviteService {
         business_id: String,
         invitation_id: Option<String>,
         cursor: Option<String>,
-        limit: Option<u32>,
+        limit: Option<Count>,
     ) -> PyResult<PyPage> {
         let business: BusinessId = id(py, &business_id)?;
         let invitation: Option<InvitationId> = opt_id(py, invitation_id.as_ref())?;
-        let request = page(cursor, limit);
+        let request = page(py, cursor, limit)?;
         let found = self.run(py, |s| s.list_events(business, invitation, &request))?;
         PyPage::new::<PyEvent, _>(py, found)
     }

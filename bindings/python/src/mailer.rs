@@ -20,7 +20,7 @@ use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
-use crate::convert::id;
+use crate::convert::{Count, id};
 use crate::dispatch::PyInvitationEmail;
 use crate::error::IntoPyResult;
 
@@ -222,10 +222,10 @@ pub struct PySmtpMailer {
 impl PySmtpMailer {
     #[new]
     #[pyo3(signature = (
-        host, port = 587, *, from_address, tls = "starttls", username = None,
+        host, port = Count::from(587), *, from_address, tls = "starttls", username = None,
         password = None, timeout = default_timeout(), from_name = None,
         extra_root_certificate_pem = None, hello_name = None,
-    ))]
+    ), text_signature = "(host, port=587, *, from_address, tls=\"starttls\", username=None, password=None, timeout=..., from_name=None, extra_root_certificate_pem=None, hello_name=None)")]
     #[expect(
         clippy::too_many_arguments,
         reason = "one keyword argument per smtp setting"
@@ -233,7 +233,7 @@ impl PySmtpMailer {
     fn new(
         py: Python<'_>,
         host: String,
-        port: i64,
+        port: Count,
         from_address: String,
         tls: &str,
         username: Option<String>,
@@ -245,9 +245,8 @@ impl PySmtpMailer {
     ) -> PyResult<Self> {
         let config = (|| -> invite_core::Result<SmtpConfig> {
             let mut config = SmtpConfig::new(host, from_address);
-            config.port = u16::try_from(port)
-                .ok()
-                .filter(|p| *p != 0)
+            config.port = port
+                .in_range(1, u16::MAX)
                 .ok_or_else(|| invalid("the smtp port must be a whole number from 1 to 65535"))?;
             config.tls = match tls {
                 "none" => SmtpTls::None,

@@ -6,7 +6,9 @@ use invite_core::{
     Application, Business, Membership, Role, SeatCounts, SeatUsage, Subscription, User,
 };
 
-use crate::convert::{record, wrapper};
+use pyo3::prelude::*;
+
+use crate::convert::{Count, record, wrapper};
 
 wrapper!(
     /// A business (tenant).
@@ -82,9 +84,9 @@ impl PySeatUsage {
     ///
     /// Args:
     ///     n: How many seats are needed.
-    #[pyo3(signature = (n = 1))]
-    fn has_room_for(&self, n: u32) -> bool {
-        self.inner.has_room_for(n)
+    #[pyo3(signature = (n = Count::from(1)), text_signature = "($self, n=1)")]
+    fn has_room_for(&self, py: Python<'_>, n: Count) -> PyResult<bool> {
+        Ok(self.inner.has_room_for(n.to_u32(py, "n")?))
     }
 }
 

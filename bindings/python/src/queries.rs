@@ -3,7 +3,7 @@
 use invite_core::{ApplicationId, BusinessId, UserId};
 use pyo3::prelude::*;
 
-use crate::convert::{id, page, wrap_all};
+use crate::convert::{Count, id, page, wrap_all};
 use crate::model::{PyApp, PyBusinessOption, PyRole, PySubscriptionOption, PyUser};
 use crate::page::PyPage;
 use crate::service::PyInviteService;
@@ -23,9 +23,9 @@ impl PyInviteService {
         py: Python<'_>,
         query: String,
         cursor: Option<String>,
-        limit: Option<u32>,
+        limit: Option<Count>,
     ) -> PyResult<PyPage> {
-        let request = page(cursor, limit);
+        let request = page(py, cursor, limit)?;
         let found = self.run(py, |s| s.search_users(&query, &request))?;
         PyPage::new::<PyUser, _>(py, found)
     }

@@ -14,6 +14,7 @@ use pyo3::gc::PyVisit;
 
 use crate::callbacks::{self, Callback, PythonHook, PythonRenderer};
 use crate::config::{PyConfig, PyManualClock, PyStore};
+use crate::convert::Count;
 use crate::error::IntoPyResult;
 
 /// Where a service keeps its records: a store URL or an opened `Store`.
@@ -91,7 +92,7 @@ impl PyInviteService {
         store: Option<StoreArg<'_>>,
         config: Option<Bound<'_, PyConfig>>,
         clock: Option<Bound<'_, PyManualClock>>,
-        random_seed: Option<u64>,
+        random_seed: Option<Count>,
         outbox_key: Option<Bound<'_, PyBytes>>,
         event_hook: Option<Bound<'_, PyAny>>,
         renderer: Option<Bound<'_, PyAny>>,
@@ -125,6 +126,7 @@ impl PyInviteService {
             builder = builder.clock(clock.get().inner.clone());
         }
         if let Some(seed) = random_seed {
+            let seed = seed.within(py, "random_seed", 0, u64::MAX)?;
             builder = builder.random(Arc::new(SeededRandom::new(seed)));
         }
         if let Some(key) = outbox_key {

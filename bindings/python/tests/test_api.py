@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone, tzinfo
 
 import pytest
 
@@ -16,6 +17,7 @@ from invite_core import (
     ManualClock,
     NotFoundError,
     Page,
+    SmtpMailer,
     Store,
     User,
     ValidationError,
@@ -238,3 +240,75 @@ def test_version_and_accept_link(world: World) -> None:
     sent = world.send_new("ada@example.com")
     assert world.service.accept_link(sent.token) == sent.accept_link
     assert sent.accept_link.startswith(BASE_URL + "?token=")
+
+
+def _out_of_range(call: Callable[[], object]) -> str:
+    with pytest.raises(ValidationError) as e:
+        call()
+    [error] = e.value.errors
+    assert error["code"] == "OUT_OF_RANGE"
+    return error["field"]
+
+
+def test_whole_numbers_out_of_range_are_field_errors_not_overflow(world: World) -> None:
+    s, acme, crm = world.service, world.acme.id, world.crm.id
+    usage = s.seat_usage(acme, world.team.id)
+    calls: dict[str, Callable[[], object]] = {
+        "seats": lambda: s.create_subscription(acme, crm, plan="P", seats=-1),
+        "seats ": lambda: s.create_subscription(acme, crm, plan="P", seats=2**32),
+        " seats": lambda: s.update_subscription(acme, world.team.id, seats=2**70),
+        "limit": lambda: s.list_invitations(acme, limit=-1),
+        " limit": lambda: s.search_users("a", limit=2**64),
+        "limit ": lambda: s.list_events(acme, limit=-(2**80)),
+        "invites_per_inviter_per_day": lambda: Limits(invites_per_inviter_per_day=-1),
+        "pending_per_business": lambda: Limits(pending_per_business=2**40),
+        "max_attempts": lambda: DeliveryConfig(max_attempts=-1),
+        "n": lambda: usage.has_room_for(-1),
+        "random_seed": lambda: InviteService(random_seed=-1),
+    }
+    for name, call in calls.items():
+        assert _out_of_range(call) == name.strip(), name
+    assert s.get_subscription(acme, world.team.id).seats == world.team.seats  # unchanged
+
+
+def test_booleans_and_other_types_are_not_whole_numbers(world: World) -> None:
+    s, acme, crm = world.service, world.acme.id, world.crm.id
+    for value in (True, 1.0, "3"):
+        with pytest.raises(TypeError):
+            s.create_subscription(acme, crm, plan="P", seats=value)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            s.list_invitations(acme, limit=value)  # type: ignore[arg-type]
+    for port in (0, -25, 65536, 2**64):
+        with pytest.raises(InvalidConfigError):
+            SmtpMailer("smtp.example.com", port, from_address="a@example.com")
+    with pytest.raises(TypeError):
+        SmtpMailer("smtp.example.com", True, from_address="a@example.com")
+
+
+class _Floating(tzinfo):
+    """A tzinfo that knows no offset: Python counts such datetimes as naive."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None
+
+
+def test_datetimes_are_taken_in_their_own_zone_and_never_guessed() -> None:
+    paris = timezone(timedelta(hours=1))
+    clock = ManualClock(datetime(2030, 1, 1, 13, 30, tzinfo=paris))
+    assert clock.now() == datetime(2030, 1, 1, 12, 30, tzinfo=timezone.utc)
+    with pytest.raises(TypeError):  # naive by Python's own rule: utcoffset() is None
+        ManualClock(datetime(2030, 1, 1, 12, tzinfo=_Floating()))
+    with pytest.raises(TypeError):
+        ManualClock(datetime(2030, 1, 1, 12))
+    for edge in (
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+        datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),
+    ):
+        with pytest.raises(ValueError):  # not OverflowError: the instant is out of range
+            ManualClock(edge)
