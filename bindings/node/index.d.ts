@@ -103,8 +103,9 @@ export declare class InviteService {
   /** Creates a subscription (business and app must exist). */
   createSubscription(input: NewSubscriptionInput): Promise<Subscription>
   /**
-   * Replaces a subscription's plan, seats, status and window. A cap below the seats in
-   * use or reserved is `SEAT_LIMIT_REACHED`.
+   * Replaces a subscription's plan, seats, status and window, in one transaction. A
+   * cap below the seats in use or reserved is `SEAT_LIMIT_REACHED`; a window that
+   * ends before it starts is `VALIDATION_FAILED`.
    */
   updateSubscription(input: SubscriptionInput): Promise<Subscription>
   /** A subscription of the business. */

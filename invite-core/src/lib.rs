@@ -36,7 +36,7 @@ pub use service::{
     AcceptRequest, Accepted, BulkInvitee, BulkRowDraft, BulkSendDraft, BulkSendRequest,
     BulkSendResult, Config, InvitationFilter, InvitationPreview, InviteService, NewSubscription,
     NewUser, Page, PageRequest, RowError, SendInvitationDraft, SendInvitationRequest,
-    SentInvitation,
+    SentInvitation, SubscriptionChanges,
 };
 pub use store::{InMemoryStore, Store};
 pub use token::Token;

@@ -104,6 +104,18 @@ describe('every reachable error code', () => {
     assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['valid_until', 'OUT_OF_RANGE']])
     error = await expectCode(w.service.updateSubscription({ ...w.team, validFrom: invalid }), 'VALIDATION_FAILED')
     assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['valid_from', 'OUT_OF_RANGE']])
+    // A window that ends before it starts could never be active.
+    const from = new Date('2030-01-02T00:00:00Z')
+    for (const until of [from, new Date('2030-01-01T00:00:00Z')]) {
+      error = await expectCode(w.service.updateSubscription({ ...w.team, validFrom: from, validUntil: until }), 'VALIDATION_FAILED')
+      assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['valid_until', 'OUT_OF_RANGE']])
+      error = await expectCode(
+        w.service.createSubscription({ businessId: w.acme.id, appId: w.billing.id, plan: 'Empty', validFrom: from, validUntil: until }),
+        'VALIDATION_FAILED',
+      )
+      assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['valid_until', 'OUT_OF_RANGE']])
+    }
+    assert.deepEqual(await w.service.getSubscription(w.acme.id, w.team.id), w.team)
     assert.throws(() => new ManualClock(invalid), (e) => e.code === 'VALIDATION_FAILED')
     assert.throws(() => w.clock.set(invalid), (e) => e.code === 'VALIDATION_FAILED')
     assert.ok(w.clock.now().getTime() > 0, 'the clock did not move to 1970')

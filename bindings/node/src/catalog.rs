@@ -1,6 +1,6 @@
 //! Catalog: businesses, apps, subscriptions, roles, users, admins, memberships, seats.
 
-use invite_core::{BusinessId, NewSubscription, NewUser};
+use invite_core::{NewSubscription, NewUser, SubscriptionChanges};
 use napi::bindgen_prelude::{Either, Null};
 use napi_derive::napi;
 
@@ -196,19 +196,21 @@ impl InviteService {
         })
     }
 
-    /// Replaces a subscription's plan, seats, status and window. A cap below the seats in
-    /// use or reserved is `SEAT_LIMIT_REACHED`.
+    /// Replaces a subscription's plan, seats, status and window, in one transaction. A
+    /// cap below the seats in use or reserved is `SEAT_LIMIT_REACHED`; a window that
+    /// ends before it starts is `VALIDATION_FAILED`.
     #[napi(catch_unwind, ts_return_type = "Promise<Subscription>")]
     pub fn update_subscription(&self, input: SubscriptionInput) -> Call<Subscription> {
         self.run(move |s| {
-            let business: BusinessId = id(&input.business_id)?;
-            let mut current = s.get_subscription(business, id(&input.id)?)?;
-            current.plan = input.plan;
-            current.seats = nullable_count(input.seats, "seats")?;
-            current.status = subscription_status(&input.status)?;
-            current.valid_from = nullable_instant(input.valid_from, "valid_from")?;
-            current.valid_until = nullable_instant(input.valid_until, "valid_until")?;
-            s.update_subscription(&current).map(Subscription::from)
+            let changes = SubscriptionChanges {
+                plan: Some(input.plan),
+                seats: Some(nullable_count(input.seats, "seats")?),
+                status: Some(subscription_status(&input.status)?),
+                valid_from: Some(nullable_instant(input.valid_from, "valid_from")?),
+                valid_until: Some(nullable_instant(input.valid_until, "valid_until")?),
+            };
+            s.change_subscription(id(&input.business_id)?, id(&input.id)?, &changes)
+                .map(Subscription::from)
         })
     }
 

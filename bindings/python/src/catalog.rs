@@ -1,6 +1,6 @@
 //! Catalog setup: businesses, apps, subscriptions, roles, users, admins, memberships.
 
-use invite_core::service::{NewSubscription, NewUser};
+use invite_core::service::{NewSubscription, NewUser, SubscriptionChanges};
 use invite_core::{
     ApplicationId, BusinessId, MembershipId, RoleId, SubscriptionId, SubscriptionStatus, UserId,
 };
@@ -128,7 +128,8 @@ impl PyInviteService {
     }
 
     /// Changes a subscription. Only the given keywords change (`seats=None` makes it
-    /// unlimited). Lowering the cap below the seats taken is `SeatLimitError`.
+    /// unlimited), in one transaction: a concurrent change of other fields is kept.
+    /// Lowering the cap below the seats taken is `SeatLimitError`.
     ///
     /// Args:
     ///     business_id: Owning business.
@@ -144,14 +145,17 @@ impl PyInviteService {
     ) -> PyResult<PySubscription> {
         let business: BusinessId = id(py, &business_id)?;
         let sub_id: SubscriptionId = id(py, &subscription_id)?;
-        let mut sub = self.run(py, |s| s.get_subscription(business, sub_id))?;
+        let mut change = SubscriptionChanges::default();
         for (key, value) in changes.iter().flat_map(|c| c.iter()) {
+            let time = |value: &Bound<'_, PyAny>| -> PyResult<_> {
+                Ok(value.extract::<Option<UtcTime>>()?.map(|t| t.0))
+            };
             match key.extract::<String>()?.as_str() {
-                "plan" => sub.plan = value.extract()?,
-                "seats" => sub.seats = opt_count(py, value.extract()?, "seats")?,
-                "status" => sub.status = status(py, &value.extract::<String>()?)?,
-                "valid_from" => sub.valid_from = value.extract::<Option<UtcTime>>()?.map(|t| t.0),
-                "valid_until" => sub.valid_until = value.extract::<Option<UtcTime>>()?.map(|t| t.0),
+                "plan" => change.plan = Some(value.extract()?),
+                "seats" => change.seats = Some(opt_count(py, value.extract()?, "seats")?),
+                "status" => change.status = Some(status(py, &value.extract::<String>()?)?),
+                "valid_from" => change.valid_from = Some(time(&value)?),
+                "valid_until" => change.valid_until = Some(time(&value)?),
                 other => {
                     return Err(PyTypeError::new_err(format!(
                         "update_subscription() got an unexpected keyword argument '{other}'"
@@ -159,7 +163,7 @@ impl PyInviteService {
                 }
             }
         }
-        self.run(py, |s| s.update_subscription(&sub))
+        self.run(py, |s| s.change_subscription(business, sub_id, &change))
             .map(Into::into)
     }
 

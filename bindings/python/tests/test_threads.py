@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 
-from invite_core import InviteError, InviteForm, SeatLimitError
+from invite_core import Config, InviteError, InviteForm, InviteService, ManualClock, SeatLimitError
 
-from .conftest import World, run_beside_python
+from .conftest import BASE_URL, START, World, build_world, run_beside_python
 
 THREADS = 8
 
@@ -89,3 +90,29 @@ def test_a_form_can_be_edited_while_another_thread_views_it(world: World) -> Non
         viewer.join()
     assert viewing_errors == []
     assert form.email == "person299@example.com"
+
+
+def test_changes_of_different_fields_from_two_threads_both_stick(tmp_path: Path) -> None:
+    """`update_subscription(**changes)` changes only its keywords, in one transaction:
+    a concurrent change of another field is never undone (on a file, where each call
+    waits for the write lock, a read-then-write would undo it now and then)."""
+    clock = ManualClock(START)
+    service = InviteService(f"sqlite:{tmp_path / 'changes.db'}", config=Config(BASE_URL), clock=clock)
+    world = build_world(service, clock)
+    s, acme, team = world.service, world.acme.id, world.team.id
+    for round_ in range(50):
+        start = threading.Barrier(2)
+
+        def rename(r: int = round_) -> None:
+            start.wait()
+            for i in range(20):
+                s.update_subscription(acme, team, plan=f"Plan {r}.{i}")
+
+        renamer = threading.Thread(target=rename)
+        renamer.start()
+        start.wait()
+        s.update_subscription(acme, team, status="suspended")
+        renamer.join()
+        after = s.get_subscription(acme, team)
+        assert (after.status, after.plan) == ("suspended", f"Plan {round_}.19"), round_
+        s.update_subscription(acme, team, status="active")

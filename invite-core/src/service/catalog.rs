@@ -66,6 +66,48 @@ impl NewSubscription {
     }
 }
 
+/// What [`InviteService::change_subscription`] changes: each field that is `Some` is
+/// set (`seats: Some(None)` makes the subscription unlimited), the others are kept as
+/// the store has them when the change is applied.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionChanges {
+    /// New plan name.
+    pub plan: Option<String>,
+    /// New seat cap (`Some(None)`: unlimited).
+    pub seats: Option<Option<u32>>,
+    /// New status.
+    pub status: Option<SubscriptionStatus>,
+    /// New start of validity (`Some(None)`: none).
+    pub valid_from: Option<Option<DateTime<Utc>>>,
+    /// New end of validity, exclusive (`Some(None)`: none).
+    pub valid_until: Option<Option<DateTime<Utc>>>,
+}
+
+impl SubscriptionChanges {
+    /// Changes that set every field to `subscription`'s.
+    pub fn replacing(subscription: &Subscription) -> Self {
+        SubscriptionChanges {
+            plan: Some(subscription.plan.clone()),
+            seats: Some(subscription.seats),
+            status: Some(subscription.status),
+            valid_from: Some(subscription.valid_from),
+            valid_until: Some(subscription.valid_until),
+        }
+    }
+
+    /// `current` with these changes applied.
+    fn apply(&self, current: &Subscription) -> Subscription {
+        Subscription {
+            plan: self.plan.clone().unwrap_or_else(|| current.plan.clone()),
+            seats: self.seats.unwrap_or(current.seats),
+            status: self.status.unwrap_or(current.status),
+            valid_from: self.valid_from.unwrap_or(current.valid_from),
+            valid_until: self.valid_until.unwrap_or(current.valid_until),
+            ..current.clone()
+        }
+    }
+}
+
 fn one_field(result: Result<String, FieldError>) -> Result<String> {
     result.map_err(|e| Error::validation(vec![e]))
 }
@@ -194,18 +236,45 @@ impl InviteService {
         })
     }
 
-    /// Updates a subscription's plan, seats, status and window. Lowering the cap below
-    /// the seats in use or reserved is `SEAT_LIMIT_REACHED`: the invariant holds at every instant.
+    /// Replaces a subscription's plan, seats, status and window with `subscription`'s
+    /// (its business, app and creation time are kept); see
+    /// [`InviteService::change_subscription`].
     pub fn update_subscription(&self, subscription: &Subscription) -> Result<Subscription> {
-        let plan = one_field(bounded_text(&subscription.plan, "plan", MAX_PLAN_LEN))?;
-        check_window(subscription.valid_from, subscription.valid_until)?;
+        self.change_subscription(
+            subscription.business_id,
+            subscription.id,
+            &SubscriptionChanges::replacing(subscription),
+        )
+    }
+
+    /// Changes some of a subscription's plan, seats, status and window, in one
+    /// transaction: fields left out keep the values the store has at that moment, so
+    /// two admins changing different fields at once both keep their change. Lowering
+    /// the cap below the seats in use or reserved is `SEAT_LIMIT_REACHED`: the invariant
+    /// holds at every instant. A window that ends before it starts is
+    /// `VALIDATION_FAILED`.
+    pub fn change_subscription(
+        &self,
+        business: BusinessId,
+        id: SubscriptionId,
+        changes: &SubscriptionChanges,
+    ) -> Result<Subscription> {
+        let plan = changes
+            .plan
+            .as_deref()
+            .map(|plan| one_field(bounded_text(plan, "plan", MAX_PLAN_LEN)))
+            .transpose()?;
         self.write(|u| {
-            let current = found(
-                u.tx.get_subscription(subscription.business_id, subscription.id)?,
-                "subscription",
-            )?;
-            let mut counts =
-                u.tx.seat_counts_for_update(current.business_id, current.id)?;
+            // The seat lock first (as in `lock_seats`): the subscription read after it is
+            // the latest, and concurrent changes wait for this one.
+            let mut counts = u.tx.seat_counts_for_update(business, id)?;
+            let current = found(u.tx.get_subscription(business, id)?, "subscription")?;
+            let subscription = SubscriptionChanges {
+                plan: plan.clone(),
+                ..changes.clone()
+            }
+            .apply(&current);
+            check_window(subscription.valid_from, subscription.valid_until)?;
             let above = |counts: SeatCounts| {
                 subscription
                     .seats
@@ -226,14 +295,8 @@ impl InviteService {
                     ),
                 ));
             }
-            let updated = Subscription {
-                plan: plan.clone(),
-                app_id: current.app_id,
-                created_at: current.created_at,
-                ..subscription.clone()
-            };
-            u.tx.update_subscription(&updated)?;
-            Ok(updated)
+            u.tx.update_subscription(&subscription)?;
+            Ok(subscription)
         })
     }
 

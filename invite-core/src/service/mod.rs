@@ -19,7 +19,7 @@ pub use accept::{AcceptRequest, Accepted, InvitationPreview};
 pub use bulk::{
     BulkInvitee, BulkRowDraft, BulkSendDraft, BulkSendRequest, BulkSendResult, RowError,
 };
-pub use catalog::{NewSubscription, NewUser};
+pub use catalog::{NewSubscription, NewUser, SubscriptionChanges};
 pub use config::{
     Config, DEFAULT_EXPIRY, DeliveryConfig, Limits, MAX_DELIVERY_ATTEMPTS, MAX_DURATION,
     MAX_EXPIRY, MIN_EXPIRY,

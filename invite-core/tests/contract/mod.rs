@@ -71,6 +71,7 @@ macro_rules! contract_tests {
             races::threads_never_oversell,
             races::concurrent_sends_never_pass_the_daily_budget,
             races::concurrent_sends_never_pass_the_pending_cap,
+            races::concurrent_changes_of_different_fields_all_stick,
             store_level::rollback_on_drop_leaves_nothing,
             store_level::unique_keys_and_scoping,
             form_model::walk_through_a_new_user_invitation,

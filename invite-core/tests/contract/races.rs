@@ -138,3 +138,89 @@ pub fn concurrent_sends_never_pass_the_pending_cap(store: Arc<dyn Store>) {
     };
     race_sends_against_a_limit_of_five(store, limits);
 }
+
+pub fn concurrent_changes_of_different_fields_all_stick(store: Arc<dyn Store>) {
+    use invite_core::{SubscriptionChanges, SubscriptionStatus};
+    let w = Arc::new(World::new(store));
+    // A change names only its fields; the others stay as they are.
+    let renamed = w
+        .service
+        .change_subscription(
+            w.business.id,
+            w.subscription.id,
+            &SubscriptionChanges {
+                plan: Some("Team+".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        (renamed.plan.as_str(), renamed.seats, renamed.status),
+        ("Team+", w.subscription.seats, SubscriptionStatus::Active)
+    );
+    for round in 0..10 {
+        let barrier = Arc::new(Barrier::new(2));
+        let renamer = {
+            let (w, barrier) = (Arc::clone(&w), Arc::clone(&barrier));
+            thread::spawn(move || {
+                barrier.wait();
+                for i in 0..20 {
+                    let plan = Some(format!("Plan {round}.{i}"));
+                    let changes = SubscriptionChanges {
+                        plan,
+                        ..Default::default()
+                    };
+                    w.service
+                        .change_subscription(w.business.id, w.subscription.id, &changes)
+                        .unwrap();
+                }
+            })
+        };
+        barrier.wait();
+        let suspend = SubscriptionChanges {
+            status: Some(SubscriptionStatus::Suspended),
+            ..Default::default()
+        };
+        w.service
+            .change_subscription(w.business.id, w.subscription.id, &suspend)
+            .unwrap();
+        renamer.join().unwrap();
+        let after = w
+            .service
+            .get_subscription(w.business.id, w.subscription.id)
+            .unwrap();
+        assert_eq!(after.status, SubscriptionStatus::Suspended, "round {round}");
+        assert_eq!(after.plan, format!("Plan {round}.19"), "round {round}");
+        let reactivate = SubscriptionChanges {
+            status: Some(SubscriptionStatus::Active),
+            ..Default::default()
+        };
+        w.service
+            .change_subscription(w.business.id, w.subscription.id, &reactivate)
+            .unwrap();
+    }
+    // A window that ends before it starts is refused, whichever field makes it so.
+    let start = w.clock_now() + chrono::Duration::days(1);
+    w.service
+        .change_subscription(
+            w.business.id,
+            w.subscription.id,
+            &SubscriptionChanges {
+                valid_from: Some(Some(start)),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let err = w
+        .service
+        .change_subscription(
+            w.business.id,
+            w.subscription.id,
+            &SubscriptionChanges {
+                valid_until: Some(Some(start)),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationFailed);
+}
