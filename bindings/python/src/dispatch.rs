@@ -7,7 +7,9 @@
 //! by the mailer becomes a delivery failure carrying its message (retried with
 //! backoff), never a crash. A `BaseException` that is not an `Exception`
 //! (`KeyboardInterrupt`, `SystemExit`) stops calling the mailer (and the other Python
-//! callbacks) for the rest of the run and is re-raised once the bookkeeping is written.
+//! callbacks) and ends the run: the batch's answer stops short, so the emails not
+//! handed over stay due with no attempt counted; it is re-raised once the bookkeeping
+//! is written.
 
 use chrono::{DateTime, Utc};
 use invite_core::service::DispatchReport;
@@ -68,11 +70,6 @@ struct PythonMailer {
 impl PythonMailer {
     /// Calls the Python mailer for one email (the GIL held).
     fn deliver(&self, py: Python<'_>, email: &InvitationEmail) -> Result<(), MailError> {
-        if callbacks::interrupted() {
-            return Err(MailError(
-                "delivery interrupted before this email".to_owned(),
-            ));
-        }
         let email = PyInvitationEmail::from(email.clone());
         match self.target.bind(py).call_method1("send", (email,)) {
             Ok(answer) if callbacks::discard_awaitable(&answer) => Err(MailError(
@@ -99,9 +96,16 @@ impl Mailer for PythonMailer {
     }
 
     /// One GIL acquisition for the whole claimed batch; the mailer still gets one
-    /// `send(email)` call per email, in outbox order.
+    /// `send(email)` call per email, in outbox order. Once a callback of the call was
+    /// interrupted (`KeyboardInterrupt`, `SystemExit`) the answer stops short: the
+    /// emails not handed over yet stay due, no attempt counted, and the run ends.
     fn send_batch(&self, emails: &[InvitationEmail]) -> Vec<Result<(), MailError>> {
-        Python::attach(|py| emails.iter().map(|email| self.deliver(py, email)).collect())
+        Python::attach(|py| {
+            emails
+                .iter()
+                .map_while(|email| (!callbacks::interrupted()).then(|| self.deliver(py, email)))
+                .collect()
+        })
     }
 }
 

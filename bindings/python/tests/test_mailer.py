@@ -92,9 +92,34 @@ def test_keyboard_interrupt_in_the_mailer_is_reraised_after_bookkeeping(world: W
         world.service.dispatch_outbox(FlakyMailer(failures=1, exc=KeyboardInterrupt()))
     pending = world.service.list_invitations(world.acme.id).items
     assert {i.delivery.state for i in pending} == {"queued"}
-    assert all(i.delivery.last_error for i in pending)
+    # The interrupted email is a failed attempt; the two never handed over are not.
+    attempted = [i for i in pending if i.delivery.last_error]
+    assert len(attempted) == 1 and attempted[0].delivery.attempts == 1
+    assert sorted(i.delivery.attempts for i in pending) == [0, 0, 1]
+    assert world.service.dispatch_outbox(CapturingMailer()).delivered == 2  # due at once
     world.clock.advance(timedelta(hours=1))
-    assert world.service.dispatch_outbox(CapturingMailer()).delivered == 3
+    assert world.service.dispatch_outbox(CapturingMailer()).delivered == 1
+
+
+def test_an_interrupt_ends_the_run_and_costs_no_other_email_an_attempt() -> None:
+    world = make_world(max_attempts=1)  # one attempt each: a counted attempt is final
+    big = world.service.create_subscription(world.acme.id, world.crm.id, plan="Big")
+    for i in range(250):  # more than one claimed batch
+        world.send_new(f"p{i}@example.com", subscription_id=big.id)
+    calls = 0
+
+    class Interrupting:
+        def send(self, email: InvitationEmail) -> None:
+            nonlocal calls
+            calls += 1
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        world.service.dispatch_outbox(Interrupting())
+    assert calls == 1
+    states = [i.delivery.state for i in world.service.list_invitations(world.acme.id, limit=500).items]
+    assert (states.count("failed"), states.count("queued")) == (1, 249)
+    assert world.service.dispatch_outbox(CapturingMailer()).delivered == 249
 
 
 def test_a_mailer_must_have_send(world: World) -> None:

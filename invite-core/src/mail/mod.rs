@@ -77,6 +77,10 @@ pub trait Mailer: Send + Sync {
     /// Delivers a batch (the emails one dispatcher claim took), one outcome per email in
     /// the same order. The default sends them one by one; a mailer whose every call has
     /// a fixed cost (a hop to another thread or language, a connection) overrides it.
+    ///
+    /// A mailer that must stop (the host is shutting down, say) answers short: the
+    /// emails past the last outcome were not attempted. The dispatcher makes them due
+    /// again without counting an attempt, and ends its run after this batch.
     fn send_batch(&self, emails: &[InvitationEmail]) -> Vec<Result<(), MailError>> {
         emails.iter().map(|email| self.send(email)).collect()
     }

@@ -26,6 +26,17 @@ pub struct DispatchReport {
     pub failed: u32,
 }
 
+/// What became of one claimed email.
+#[derive(Clone, Debug)]
+enum Outcome {
+    /// The mailer took it.
+    Sent,
+    /// It could not be built, or the mailer failed it: a failed attempt.
+    Failed(String),
+    /// The mailer stopped before it (its batch answer was short): not an attempt.
+    NotAttempted,
+}
+
 /// Messages taken by one claim, each with what its email needs or the reason it cannot
 /// be built.
 type Claimed = Vec<(OutboxMessage, Result<(EmailContext, Invitation), String>)>;
@@ -34,7 +45,9 @@ type Claimed = Vec<(OutboxMessage, Result<(EmailContext, Invitation), String>)>;
 const CLAIM_BATCH: usize = 100;
 
 impl InviteService {
-    /// Delivers every due outbox email through `mailer`, in batches, until none is due.
+    /// Delivers every due outbox email through `mailer`, in batches, until none is due
+    /// or the mailer stops (answers a batch short, see [`Mailer::send_batch`]): the
+    /// emails it did not attempt are due again at once, their attempt not counted.
     /// At-least-once: a crash between the mailer and the bookkeeping re-sends the same
     /// `message_id` after the lease.
     pub fn dispatch_outbox(&self, mailer: &dyn Mailer) -> Result<DispatchReport> {
@@ -44,6 +57,9 @@ impl InviteService {
                 return Ok(report);
             };
             let outcomes = self.deliver(claimed, mailer);
+            let stopped = outcomes
+                .iter()
+                .any(|(_, outcome)| matches!(outcome, Outcome::NotAttempted));
             // One commit records the whole batch: a crash before it re-sends the batch
             // after the lease, under the same message ids.
             let states = self.write(|u| {
@@ -52,7 +68,7 @@ impl InviteService {
                     .map(|(message, outcome)| self.record_outcome(u, message, outcome.clone()))
                     .collect::<Result<Vec<_>>>()
             })?;
-            for state in states {
+            for state in states.into_iter().flatten() {
                 match state {
                     OutboxState::Sent => report.delivered += 1,
                     OutboxState::Queued => report.retrying += 1,
@@ -60,17 +76,16 @@ impl InviteService {
                     OutboxState::Cancelled => {}
                 }
             }
+            if stopped {
+                return Ok(report);
+            }
         }
     }
 
     /// Renders the claimed messages and hands the renderable ones to `mailer` in one
     /// batch; a message that could not be built keeps its reason, and a message the
-    /// mailer gave no outcome for counts as failed.
-    fn deliver(
-        &self,
-        claimed: Claimed,
-        mailer: &dyn Mailer,
-    ) -> Vec<(OutboxMessage, Result<(), String>)> {
+    /// mailer gave no outcome for (it stopped) was not attempted.
+    fn deliver(&self, claimed: Claimed, mailer: &dyn Mailer) -> Vec<(OutboxMessage, Outcome)> {
         let mut emails = Vec::with_capacity(claimed.len());
         let mut messages = Vec::with_capacity(claimed.len());
         for (message, context) in claimed {
@@ -88,11 +103,12 @@ impl InviteService {
             .into_iter()
             .map(|(message, unbuildable)| {
                 let outcome = match unbuildable {
-                    Some(reason) => Err(reason),
-                    None => delivered.next().map_or_else(
-                        || Err("the mailer returned no outcome for this email".to_owned()),
-                        |sent| sent.map_err(|e| e.0),
-                    ),
+                    Some(reason) => Outcome::Failed(reason),
+                    None => match delivered.next() {
+                        Some(Ok(())) => Outcome::Sent,
+                        Some(Err(e)) => Outcome::Failed(e.0),
+                        None => Outcome::NotAttempted,
+                    },
                 };
                 (message, outcome)
             })
@@ -230,26 +246,38 @@ impl InviteService {
     }
 
     /// Records a delivery outcome on the message, the invitation and the audit log.
+    /// Records what became of a claimed message; `None` for one not attempted.
     fn record_outcome(
         &self,
         u: &mut Unit<'_>,
         claimed: &OutboxMessage,
-        outcome: Result<(), String>,
-    ) -> Result<OutboxState> {
+        outcome: Outcome,
+    ) -> Result<Option<OutboxState>> {
         let Some(mut message) = u.tx.get_message(claimed.id)? else {
             return Err(Error::not_found("message"));
         };
         if message.state == OutboxState::Cancelled {
-            return Ok(OutboxState::Cancelled);
+            return Ok(Some(OutboxState::Cancelled));
         }
+        let failure = match outcome {
+            Outcome::Sent => None,
+            Outcome::Failed(reason) => Some(reason),
+            Outcome::NotAttempted => {
+                // Back as it was before the claim: due now, the claim's attempt undone.
+                message.attempts = message.attempts.saturating_sub(1);
+                message.next_attempt_at = u.now;
+                u.tx.update_message(&message)?;
+                return Ok(None);
+            }
+        };
         let mut record = found(
             u.tx.get_invitation(message.business_id, message.invitation_id)?,
             "invitation",
         )?;
         let delivery = &mut record.invitation.delivery;
         delivery.attempts = message.attempts;
-        let (kind, detail) = match outcome {
-            Ok(()) => {
+        let (kind, detail) = match failure {
+            None => {
                 message.state = OutboxState::Sent;
                 message.sealed_token = None;
                 message.last_error = None;
@@ -258,7 +286,7 @@ impl InviteService {
                 delivery.last_error = None;
                 (EventKind::Delivered, None)
             }
-            Err(reason) => {
+            Some(reason) => {
                 let reason: String = reason.chars().take(1_000).collect();
                 message.last_error = Some(reason.clone());
                 delivery.last_error = Some(reason.clone());
@@ -282,7 +310,7 @@ impl InviteService {
             None,
             detail,
         )?;
-        Ok(message.state)
+        Ok(Some(message.state))
     }
 
     /// Exponential backoff after `attempts` failures, capped.

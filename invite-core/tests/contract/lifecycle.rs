@@ -458,7 +458,7 @@ pub fn dispatch_retries_and_marks_delivery(store: Arc<dyn Store>) {
 }
 
 /// A mailer that takes each claim as one batch: it records each batch's recipients, fails the
-/// email to `fail@…` and gives no outcome for the batch's last email.
+/// email to `fail@…` and stops before the batch's last email (answers one short).
 #[derive(Default)]
 struct BatchMailer {
     batches: Mutex<Vec<Vec<String>>>,
@@ -515,7 +515,8 @@ pub fn dispatch_hands_each_claim_to_the_mailer_as_one_batch(store: Arc<dyn Store
     );
     assert_eq!(
         (report.delivered, report.retrying, report.failed),
-        (1, 2, 0)
+        (1, 1, 0),
+        "the email the mailer stopped before is not a failed attempt"
     );
     let states: Vec<_> = sent
         .iter()
@@ -534,8 +535,18 @@ pub fn dispatch_hands_each_claim_to_the_mailer_as_one_batch(store: Arc<dyn Store
             DeliveryState::Queued,
             DeliveryState::Queued
         ],
-        "a failed email and one the mailer gave no outcome for are retried; the rest are delivered"
+        "a failed email and one the mailer stopped before wait; the rest are delivered"
     );
+    let last = w.service.get_invitation(w.business.id, sent[2]).unwrap();
+    assert_eq!(
+        (last.delivery.attempts, last.delivery.last_error),
+        (0, None)
+    );
+    // The one not attempted is due again at once; the failed one waits for its backoff.
+    let mailer = CapturingMailer::new();
+    let report = w.service.dispatch_outbox(&mailer).unwrap();
+    assert_eq!((report.delivered, report.retrying), (1, 0));
+    assert_eq!(mailer.sent()[0].to, "last@example.com");
 }
 
 pub fn catalog_crud(store: Arc<dyn Store>) {
