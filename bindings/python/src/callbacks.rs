@@ -80,6 +80,25 @@ pub(crate) fn refuse_async(
     Ok(())
 }
 
+/// Checks that `target` (a `what`) has the plain method `call` names (`send(email)`):
+/// a `TypeError` if it is missing, not callable, or `async def`.
+pub(crate) fn sync_method(
+    py: Python<'_>,
+    target: &Bound<'_, PyAny>,
+    what: &str,
+    call: &str,
+) -> PyResult<()> {
+    let name = call.split('(').next().unwrap_or(call);
+    let method = target
+        .getattr(name)
+        .ok()
+        .filter(|m| m.is_callable())
+        .ok_or_else(|| {
+            PyTypeError::new_err(format!("{what} must have a callable `{call}` method"))
+        })?;
+    refuse_async(py, &method, &format!("the {what}'s `{name}`"))
+}
+
 /// Whether a callback's answer is awaitable (a coroutine, a future): what an async
 /// callable returns, whose work never ran. A coroutine is closed, so Python does not
 /// also warn that it was never awaited.

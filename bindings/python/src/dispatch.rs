@@ -14,7 +14,7 @@
 use chrono::{DateTime, Utc};
 use invite_core::service::DispatchReport;
 use invite_core::{InvitationEmail, MailError, Mailer};
-use pyo3::exceptions::{PyException, PyTypeError};
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
 use crate::callbacks::{self, failure_message};
@@ -133,14 +133,7 @@ impl PyInviteService {
                 .run(py, |s| s.dispatch_outbox(native.as_ref()))
                 .map(Into::into);
         }
-        let send = mailer
-            .getattr("send")
-            .ok()
-            .filter(|send| send.is_callable())
-            .ok_or_else(|| {
-                PyTypeError::new_err("mailer must have a callable `send(email)` method")
-            })?;
-        callbacks::refuse_async(py, &send, "the mailer's `send`")?;
+        callbacks::sync_method(py, &mailer, "mailer", "send(email)")?;
         let adapter = PythonMailer {
             target: mailer.unbind(),
         };

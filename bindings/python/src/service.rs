@@ -104,14 +104,7 @@ impl PyInviteService {
             callbacks::refuse_async(py, hook, "event_hook")?;
         }
         if let Some(renderer) = &renderer {
-            let render = renderer
-                .getattr("render")
-                .ok()
-                .filter(|f| f.is_callable())
-                .ok_or_else(|| {
-                    PyTypeError::new_err("renderer must have a callable `render(context)` method")
-                })?;
-            callbacks::refuse_async(py, &render, "the renderer's `render`")?;
+            callbacks::sync_method(py, renderer, "renderer", "render(context)")?;
         }
         let store = match store {
             Some(StoreArg::Opened(s)) => s.get().inner.clone(),
