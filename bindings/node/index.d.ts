@@ -103,9 +103,10 @@ export declare class InviteService {
   /** Creates a subscription (business and app must exist). */
   createSubscription(input: NewSubscriptionInput): Promise<Subscription>
   /**
-   * Replaces a subscription's plan, seats, status and window, in one transaction. A
-   * cap below the seats in use or reserved is `SEAT_LIMIT_REACHED`; a window that
-   * ends before it starts is `VALIDATION_FAILED`.
+   * Changes a subscription's plan, seats, status or window: the fields given change,
+   * the others keep their value, in one transaction (a concurrent change of other
+   * fields is kept). A cap below the seats in use or reserved is
+   * `SEAT_LIMIT_REACHED`; a window that ends before it starts is `VALIDATION_FAILED`.
    */
   updateSubscription(input: SubscriptionInput): Promise<Subscription>
   /** A subscription of the business. */
@@ -227,6 +228,8 @@ export declare class InviteService {
    * Opens the store named by `options.store` (default `memory:`) and builds a service.
    * Rejects with `INVALID_CONFIG` for a bad URL, base URL, expiry, outbox key or
    * execution mode. With `execution: 'inline'`, opening runs inline too.
+   * The options must be a plain object of known names (those of `ServiceOptions`);
+   * anything else rejects with `INVALID_CONFIG` instead of opening a default store.
    */
   static open(options?: ServiceOptions | undefined | null): Promise<InviteService>
   /** The configuration in force (with the execution mode). */
@@ -283,7 +286,10 @@ export declare class ManualClock {
   now(): Date
   /** Sets the clock. */
   set(to: Date): void
-  /** Moves the clock forward (or back, when negative) by whole seconds. */
+  /**
+   * Moves the clock forward (or back, when negative) by whole seconds; a move past
+   * the years 1 to 9999 is `VALIDATION_FAILED` (`OUT_OF_RANGE`) and leaves it.
+   */
   advanceSeconds(seconds: number): void
 }
 
@@ -784,8 +790,8 @@ export interface LimitsOptions {
    * together (default 5000; `null`: unlimited).
    */
   invitesPerInviterPerDay?: number | null
-  /** Minimum seconds between two sends of one invitation (default 60). */
-  resendCooldownSeconds?: number | undefined | null
+  /** Minimum seconds between two sends of one invitation (default 60; `null`: none). */
+  resendCooldownSeconds?: number | null
   /** Pending invitations one business may have at once (default 50000; `null`: unlimited). */
   pendingPerBusiness?: number | null
 }
@@ -1166,8 +1172,9 @@ export interface Subscription {
 }
 
 /**
- * A subscription's new state: pass the whole subscription (as read), changed. The app
- * and creation time cannot change.
+ * Changes to a subscription: a field left out (or `undefined`) keeps its value; `null`
+ * makes the seats unlimited or removes a validity bound. A whole subscription as read
+ * (changed) works too. The app and creation time cannot change.
  */
 export interface SubscriptionInput {
   /** Id. */
@@ -1175,14 +1182,14 @@ export interface SubscriptionInput {
   /** Owning business. */
   businessId: string
   /** Plan name. */
-  plan: string
-  /** Seat cap, a whole number; `null` (or omitted) is unlimited. */
+  plan?: string
+  /** Seat cap, a whole number; `null` is unlimited. */
   seats?: number | null
   /** Status. */
-  status: SubscriptionStatus
-  /** Start of validity (inclusive). */
+  status?: SubscriptionStatus
+  /** Start of validity (inclusive); `null` for none. */
   validFrom?: Date | null
-  /** End of validity (exclusive). */
+  /** End of validity (exclusive); `null` for none. */
   validUntil?: Date | null
 }
 

@@ -119,3 +119,18 @@ test('configuration: defaults, overrides, null for no limit', async () => {
   const sent = await w.service.send(newPersonRequest(w, 'jos\u00e9@example.com'))
   assert.equal(sent.invitation.expiresAt.getTime() - sent.invitation.createdAt.getTime(), 2 * DAY * 1000)
 })
+
+test('updateSubscription changes only the fields given; null clears', async () => {
+  const w = await world()
+  const validFrom = new Date('2026-01-01T00:00:00Z')
+  const validUntil = new Date('2027-01-01T00:00:00Z')
+  const sub = await w.service.createSubscription({ businessId: w.acme.id, appId: w.billing.id, plan: 'Team', seats: 3, validFrom, validUntil })
+  const ids = { id: sub.id, businessId: w.acme.id }
+  const suspended = await w.service.updateSubscription({ ...ids, status: 'suspended' })
+  assert.deepEqual(suspended, { ...sub, status: 'suspended' })
+  const renamed = await w.service.updateSubscription({ ...ids, plan: 'Team+', seats: undefined, validFrom: undefined })
+  assert.deepEqual(renamed, { ...suspended, plan: 'Team+' })
+  const cleared = await w.service.updateSubscription({ ...ids, seats: null, validUntil: null })
+  assert.deepEqual(cleared, { ...renamed, seats: null, validUntil: null })
+  assert.deepEqual(await w.service.getSubscription(w.acme.id, sub.id), cleared)
+})

@@ -62,6 +62,32 @@ describe('every reachable error code', () => {
     for (const e of error.errors) assert.deepEqual(Object.keys(e).sort(), ['code', 'field', 'message'])
   })
 
+  test('a bad lifetime is one more field error, never the only one reported', async () => {
+    const w = await world()
+    for (const expiresInSeconds of [NaN, 1.5, -Infinity]) {
+      const request = { inviterId: w.ada.id, newUser: { email: 'bad' }, expiresInSeconds }
+      const fields = (e) => e.errors.map((x) => `${x.field}:${x.code}`).sort()
+      const sent = await expectCode(w.service.send(request), 'VALIDATION_FAILED')
+      assert.ok(fields(sent).includes('expires_in:OUT_OF_RANGE'), fields(sent))
+      assert.ok(fields(sent).includes('email:INVALID_EMAIL'), fields(sent))
+      assert.ok(fields(sent).includes('business_id:REQUIRED'), fields(sent))
+      const bulk = await expectCode(w.service.bulkSend({ inviterId: w.ada.id, rows: [], expiresInSeconds }), 'VALIDATION_FAILED')
+      assert.ok(fields(bulk).includes('expires_in:OUT_OF_RANGE') && fields(bulk).includes('business_id:REQUIRED'), fields(bulk))
+    }
+  })
+
+  test('a newUser whose every field is null is no new user (as in Python)', async () => {
+    const w = await world()
+    const empty = { firstName: null, lastName: null, email: null }
+    const sent = await w.service.send({ ...newPersonRequest(w, 'unused@example.com'), newUser: empty, userId: w.alice.id })
+    assert.equal(sent.invitation.email, w.alice.email)
+    const bulk = await w.service.bulkSend({
+      inviterId: w.ada.id, businessId: w.acme.id, appId: w.billing.id, subscriptionId: w.enterprise.id, roleId: w.member.id,
+      rows: [{ userId: w.ada.id, newUser: {} }],
+    })
+    assert.equal(bulk.sent, 1)
+  })
+
   test('UNKNOWN_OPTION for malformed and foreign ids, TOO_LONG, INVALID_CHARACTERS, OUT_OF_RANGE, CONFLICTING', async () => {
     const w = await world()
     let error = await expectCode(
@@ -116,6 +142,15 @@ describe('every reachable error code', () => {
       assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['valid_until', 'OUT_OF_RANGE']])
     }
     assert.deepEqual(await w.service.getSubscription(w.acme.id, w.team.id), w.team)
+    // Instants outside the years 1 to 9999 are refused too: no binding could read them back.
+    for (const far of [new Date('+010000-01-01T00:00:00Z'), new Date('0000-06-01T00:00:00Z'), new Date(-8.64e15)]) {
+      error = await expectCode(w.service.updateSubscription({ id: w.team.id, businessId: w.acme.id, validUntil: far }), 'VALIDATION_FAILED')
+      assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['valid_until', 'OUT_OF_RANGE']])
+      assert.throws(() => w.clock.set(far), (e) => e.code === 'VALIDATION_FAILED')
+    }
+    const before = w.clock.now()
+    assert.throws(() => w.clock.advanceSeconds(9000 * 365 * 86400), (e) => e.code === 'VALIDATION_FAILED')
+    assert.deepEqual(w.clock.now(), before, 'a refused move leaves the clock')
     assert.throws(() => new ManualClock(invalid), (e) => e.code === 'VALIDATION_FAILED')
     assert.throws(() => w.clock.set(invalid), (e) => e.code === 'VALIDATION_FAILED')
     assert.ok(w.clock.now().getTime() > 0, 'the clock did not move to 1970')
@@ -144,17 +179,40 @@ describe('every reachable error code', () => {
     await expectCode(InviteService.open({ acceptBaseUrl: 'javascript:alert(1)' }), 'INVALID_CONFIG')
     await expectCode(InviteService.open({ defaultExpirySeconds: 60 }), 'INVALID_CONFIG')
     await expectCode(InviteService.open({ outboxKey: new Uint8Array(5) }), 'INVALID_CONFIG')
-    // Counts are whole numbers in range, never wrapped (-1 is not 4294967295, 2³² not 0).
+    // Counts are whole numbers in range, never wrapped (-1 is not 4294967295, 2³² not 0):
+    // a bad one is a bad configuration, like any other bad option.
     for (const bad of [-1, 2.5, 2 ** 32, NaN, Infinity]) {
-      for (const [options, field] of [
-        [{ limits: { pendingPerBusiness: bad } }, 'pending_per_business'],
-        [{ limits: { invitesPerInviterPerDay: bad } }, 'invites_per_inviter_per_day'],
-        [{ delivery: { maxAttempts: bad } }, 'max_attempts'],
+      for (const options of [
+        { limits: { pendingPerBusiness: bad } },
+        { limits: { invitesPerInviterPerDay: bad } },
+        { delivery: { maxAttempts: bad } },
+        { defaultExpirySeconds: bad },
       ]) {
-        const error = await expectCode(InviteService.open(options), 'VALIDATION_FAILED')
-        assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [[field, 'OUT_OF_RANGE']], `${field} ${bad}`)
+        await expectCode(InviteService.open(options), 'INVALID_CONFIG')
       }
     }
+    // Options that are not a plain object of known names reject: they never open a
+    // default in-memory store in place of the one meant.
+    for (const options of [
+      'sqlite:/tmp/never-opened.db',
+      ['sqlite:/tmp/never-opened.db'],
+      42,
+      { storeUrl: 'sqlite:/tmp/never-opened.db' },
+      { acceptBaseURL: 'https://app.example.com/accept' },
+      { limits: { pendingPerBuisness: 10 } },
+      { delivery: { retries: 3 } },
+      { store: 42 },
+      { execution: 'fast' },
+    ]) {
+      await expectCode(InviteService.open(options), 'INVALID_CONFIG')
+    }
+    assert.equal((await InviteService.open(null)).storeKind, 'memory')
+    assert.equal((await InviteService.open(undefined)).storeKind, 'memory')
+    // null is "no limit" for each limit, the resend cooldown included.
+    const unlimited = await InviteService.open({
+      limits: { invitesPerInviterPerDay: null, resendCooldownSeconds: null, pendingPerBusiness: null },
+    })
+    assert.deepEqual(unlimited.config().limits, { invitesPerInviterPerDay: null, resendCooldownSeconds: 0, pendingPerBusiness: null })
     await expectCode(InviteService.open({ delivery: { maxAttempts: 101 } }), 'INVALID_CONFIG')
     await expectCode(InviteService.open({ delivery: { baseBackoffSeconds: 60, maxBackoffSeconds: 0 } }), 'INVALID_CONFIG')
     const w = await world()

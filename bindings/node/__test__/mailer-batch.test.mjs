@@ -203,3 +203,32 @@ test('plain return values, throws, rejections and throwing thenables in one batc
   assert.match(d[2].lastError, /async boom/)
   assert.match(d[3].lastError, /then boom/)
 })
+
+test('thenables that are not native promises are awaited like promises', async () => {
+  const { w, sent, delivery } = await invitations(7, { execution: 'inline' })
+  const outcomes = {
+    // A Bluebird- or query-builder-style promise: only a `then`.
+    'person0@example.com': () => ({ then: (resolve) => setTimeout(resolve, 5) }),
+    'person1@example.com': () => ({ then: (_, reject) => reject(new Error('smtp down')) }),
+    'person2@example.com': () => ({
+      then() {
+        throw new Error('then boom')
+      },
+    }),
+    'person3@example.com': () => ({
+      get then() {
+        throw new Error('getter boom')
+      },
+    }),
+    'person4@example.com': () => ({ then() {} }), // never settles: the timeout fails it
+    'person5@example.com': () => ({ queued: true }), // a plain object: delivered
+    'person6@example.com': () => () => 'a function is a value too',
+  }
+  const report = await w.service.dispatchOutbox((email) => outcomes[email.to](), { timeoutSeconds: 0.5 })
+  assert.deepEqual(report, { delivered: 3, retrying: 4, failed: 0 })
+  const d = await Promise.all(sent.map(delivery))
+  assert.deepEqual(d.map((x) => x.state), ['sent', 'queued', 'queued', 'queued', 'queued', 'sent', 'sent'])
+  assert.match(d[1].lastError, /smtp down/)
+  assert.match(d[2].lastError, /then boom/)
+  assert.match(d[3].lastError, /getter boom/)
+})

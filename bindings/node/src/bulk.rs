@@ -7,7 +7,7 @@ use invite_core::service::{
 use invite_core::{Error as CoreError, UserId};
 use napi_derive::napi;
 
-use crate::convert::{id, opt_seconds};
+use crate::convert::{draft_lifetime, id};
 use crate::error::FieldError;
 use crate::lifecycle::{NewInviteeInput, SentInvitation};
 use crate::service::InviteService;
@@ -133,7 +133,8 @@ impl BulkSendInput {
     /// `UNKNOWN_OPTION` field errors, reported with every other problem.
     fn into_request(self) -> Result<BulkSendRequest, CoreError> {
         let inviter: UserId = id(&self.inviter_id)?;
-        let expires = opt_seconds(self.expires_in_seconds.flatten(), "expires_in")?;
+        let mut errors = Vec::new();
+        let expires = draft_lifetime(self.expires_in_seconds.flatten(), &mut errors);
         let draft = BulkSendDraft {
             business_id: self.business_id.flatten(),
             app_id: self.app_id.flatten(),
@@ -144,14 +145,16 @@ impl BulkSendInput {
                 .into_iter()
                 .map(|row| BulkRowDraft {
                     user_id: row.user_id.flatten(),
-                    new_user: row.new_user.flatten().map(NewInviteeInput::into_core),
+                    new_user: row.new_user.flatten().and_then(NewInviteeInput::into_core),
                 })
                 .collect(),
-            expires_in_seconds: expires.map(|d| d.num_seconds()),
+            expires_in_seconds: expires,
             locale: self.locale.flatten(),
             idempotency_key: self.idempotency_key.flatten(),
         };
-        Ok(BulkSendRequest::from_draft(inviter, &draft))
+        let mut request = BulkSendRequest::from_draft(inviter, &draft);
+        request.draft_errors.extend(errors);
+        Ok(request)
     }
 }
 

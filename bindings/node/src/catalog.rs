@@ -62,8 +62,9 @@ pub struct NewSubscriptionInput {
     pub valid_until: Option<Option<JsInstant>>,
 }
 
-/// A subscription's new state: pass the whole subscription (as read), changed. The app
-/// and creation time cannot change.
+/// Changes to a subscription: a field left out (or `undefined`) keeps its value; `null`
+/// makes the seats unlimited or removes a validity bound. A whole subscription as read
+/// (changed) works too. The app and creation time cannot change.
 #[napi(object)]
 #[derive(Debug, Clone)]
 pub struct SubscriptionInput {
@@ -72,16 +73,16 @@ pub struct SubscriptionInput {
     /// Owning business.
     pub business_id: String,
     /// Plan name.
-    pub plan: String,
-    /// Seat cap, a whole number; `null` (or omitted) is unlimited.
+    pub plan: Option<String>,
+    /// Seat cap, a whole number; `null` is unlimited.
     pub seats: Option<Either<f64, Null>>,
     /// Status.
     #[napi(ts_type = "SubscriptionStatus")]
-    pub status: String,
-    /// Start of validity (inclusive).
+    pub status: Option<String>,
+    /// Start of validity (inclusive); `null` for none.
     #[napi(ts_type = "Date | null")]
     pub valid_from: Option<Either<JsInstant, Null>>,
-    /// End of validity (exclusive).
+    /// End of validity (exclusive); `null` for none.
     #[napi(ts_type = "Date | null")]
     pub valid_until: Option<Either<JsInstant, Null>>,
 }
@@ -196,18 +197,31 @@ impl InviteService {
         })
     }
 
-    /// Replaces a subscription's plan, seats, status and window, in one transaction. A
-    /// cap below the seats in use or reserved is `SEAT_LIMIT_REACHED`; a window that
-    /// ends before it starts is `VALIDATION_FAILED`.
+    /// Changes a subscription's plan, seats, status or window: the fields given change,
+    /// the others keep their value, in one transaction (a concurrent change of other
+    /// fields is kept). A cap below the seats in use or reserved is
+    /// `SEAT_LIMIT_REACHED`; a window that ends before it starts is `VALIDATION_FAILED`.
     #[napi(catch_unwind, ts_return_type = "Promise<Subscription>")]
     pub fn update_subscription(&self, input: SubscriptionInput) -> Call<Subscription> {
         self.run(move |s| {
             let changes = SubscriptionChanges {
-                plan: Some(input.plan),
-                seats: Some(nullable_count(input.seats, "seats")?),
-                status: Some(subscription_status(&input.status)?),
-                valid_from: Some(nullable_instant(input.valid_from, "valid_from")?),
-                valid_until: Some(nullable_instant(input.valid_until, "valid_until")?),
+                plan: input.plan,
+                seats: input
+                    .seats
+                    .map(|n| nullable_count(Some(n), "seats"))
+                    .transpose()?,
+                status: input
+                    .status
+                    .map(|status| subscription_status(&status))
+                    .transpose()?,
+                valid_from: input
+                    .valid_from
+                    .map(|t| nullable_instant(Some(t), "valid_from"))
+                    .transpose()?,
+                valid_until: input
+                    .valid_until
+                    .map(|t| nullable_instant(Some(t), "valid_until"))
+                    .transpose()?,
             };
             s.change_subscription(id(&input.business_id)?, id(&input.id)?, &changes)
                 .map(Subscription::from)

@@ -7,10 +7,13 @@ use chrono::{DateTime, Utc};
 use invite_core::input::EmailPolicy;
 use invite_core::service::{DeliveryConfig, Limits};
 use invite_core::{Config, Error as CoreError, ErrorCode};
-use napi::bindgen_prelude::{ClassInstance, Either, Null, Uint8Array};
+use napi::ValueType;
+use napi::bindgen_prelude::{
+    ClassInstance, Either, FromNapiValue, JsObjectValue, JsValue, Null, Object, Uint8Array, Unknown,
+};
 use napi_derive::napi;
 
-use crate::convert::{JsInstant, count, opt_instant, opt_seconds, to_seconds};
+use crate::convert::{JsInstant, count, in_calendar, only, opt_instant, opt_seconds, to_seconds};
 
 /// Abuse limits. Omit a field for its default; `null` means no limit.
 #[napi(object)]
@@ -19,8 +22,8 @@ pub struct LimitsOptions {
     /// Invitation emails one inviter may cause per UTC day, new invitations and resends
     /// together (default 5000; `null`: unlimited).
     pub invites_per_inviter_per_day: Option<Either<f64, Null>>,
-    /// Minimum seconds between two sends of one invitation (default 60).
-    pub resend_cooldown_seconds: Option<Option<f64>>,
+    /// Minimum seconds between two sends of one invitation (default 60; `null`: none).
+    pub resend_cooldown_seconds: Option<Either<f64, Null>>,
     /// Pending invitations one business may have at once (default 50000; `null`: unlimited).
     pub pending_per_business: Option<Either<f64, Null>>,
 }
@@ -152,11 +155,13 @@ fn build_config(options: &ServiceOptions<'_>) -> Result<Config, CoreError> {
                 d.invites_per_inviter_per_day,
                 "invites_per_inviter_per_day",
             )?,
-            resend_cooldown: opt_seconds(
-                l.resend_cooldown_seconds.flatten(),
-                "resend_cooldown_seconds",
-            )?
-            .unwrap_or(d.resend_cooldown),
+            resend_cooldown: match l.resend_cooldown_seconds {
+                None => d.resend_cooldown,
+                Some(Either::B(Null)) => chrono::Duration::zero(),
+                Some(Either::A(n)) => {
+                    opt_seconds(Some(n), "resend_cooldown_seconds")?.unwrap_or(d.resend_cooldown)
+                }
+            },
             pending_per_business: limit(
                 l.pending_per_business,
                 d.pending_per_business,
@@ -187,7 +192,102 @@ fn build_config(options: &ServiceOptions<'_>) -> Result<Config, CoreError> {
     Ok(config)
 }
 
+/// The options `InviteService.open` knows, and those of its nested objects: any other
+/// name is a typo that must not silently drop a setting (`storeUrl` would open an
+/// in-memory store).
+const OPEN_KEYS: &[&str] = &[
+    "store",
+    "acceptBaseUrl",
+    "defaultExpirySeconds",
+    "allowNonAsciiEmail",
+    "limits",
+    "delivery",
+    "idempotencyTtlSeconds",
+    "outboxKey",
+    "clock",
+    "execution",
+];
+const LIMITS_KEYS: &[&str] = &[
+    "invitesPerInviterPerDay",
+    "resendCooldownSeconds",
+    "pendingPerBusiness",
+];
+const DELIVERY_KEYS: &[&str] = &[
+    "maxAttempts",
+    "baseBackoffSeconds",
+    "maxBackoffSeconds",
+    "leaseSeconds",
+];
+
+fn invalid(message: impl Into<String>) -> CoreError {
+    CoreError::new(ErrorCode::InvalidConfig, message)
+}
+
+/// A problem with one option is a configuration problem: `INVALID_CONFIG` naming the
+/// option, whatever the reader that found it called it.
+fn as_invalid_config(error: CoreError) -> CoreError {
+    if error.code() != ErrorCode::ValidationFailed {
+        return error;
+    }
+    let fields: Vec<&str> = error
+        .field_errors()
+        .iter()
+        .map(|e| e.field.as_str())
+        .collect();
+    invalid(format!(
+        "bad option {}: {}",
+        fields.join(", "),
+        error.message()
+    ))
+}
+
+/// The options object of `InviteService.open`: `undefined`/`null` for the defaults, else
+/// a plain object whose names (and those of `limits` and `delivery`) are all known.
+/// Anything else is `INVALID_CONFIG`, so `open` rejects instead of throwing.
+fn read_options(options: Option<Unknown<'_>>) -> Result<Option<ServiceOptions<'_>>, CoreError> {
+    let unreadable = || invalid("the options of InviteService.open cannot be read");
+    let Some(value) = options else {
+        return Ok(None);
+    };
+    match value.get_type().map_err(|_| unreadable())? {
+        ValueType::Undefined | ValueType::Null => return Ok(None),
+        ValueType::Object if !value.is_array().map_err(|_| unreadable())? => {}
+        _ => {
+            return Err(invalid(
+                "the options of InviteService.open must be an object",
+            ));
+        }
+    }
+    let object = Object::from_unknown(value).map_err(|_| unreadable())?;
+    only(&object, OPEN_KEYS, "InviteService.open")?;
+    for (name, keys) in [("limits", LIMITS_KEYS), ("delivery", DELIVERY_KEYS)] {
+        let nested: Unknown<'_> = object.get_named_property(name).map_err(|_| unreadable())?;
+        if nested.get_type().map_err(|_| unreadable())? == ValueType::Object {
+            only(
+                &Object::from_unknown(nested).map_err(|_| unreadable())?,
+                keys,
+                name,
+            )?;
+        }
+    }
+    ServiceOptions::from_unknown(value)
+        .map(Some)
+        .map_err(|e| invalid(format!("bad option: {}", e.reason)))
+}
+
 impl OpenPlan {
+    /// Reads `InviteService.open`'s options; a malformed object becomes the error `open`
+    /// rejects with.
+    pub fn from_js(options: Option<Unknown<'_>>) -> OpenPlan {
+        match read_options(options) {
+            Ok(options) => OpenPlan::new(options),
+            Err(error) => OpenPlan {
+                config: Err(error),
+                ..OpenPlan::new(None)
+            },
+        }
+    }
+
     /// Reads the options (no validation beyond parsing; the core validates when building).
     pub fn new(options: Option<ServiceOptions<'_>>) -> OpenPlan {
         let Some(options) = options else {
@@ -205,7 +305,7 @@ impl OpenPlan {
                 .clone()
                 .flatten()
                 .unwrap_or_else(|| "memory:".to_owned()),
-            config: build_config(&options),
+            config: build_config(&options).map_err(as_invalid_config),
             outbox_key: options
                 .outbox_key
                 .as_ref()
@@ -361,13 +461,24 @@ impl ManualClock {
         })
     }
 
-    /// Moves the clock forward (or back, when negative) by whole seconds.
+    /// Moves the clock forward (or back, when negative) by whole seconds; a move past
+    /// the years 1 to 9999 is `VALIDATION_FAILED` (`OUT_OF_RANGE`) and leaves it.
     #[napi(catch_unwind)]
     pub fn advance_seconds(&self, env: napi::Env, seconds: f64) -> napi::Result<()> {
         crate::error::sync(&env, || {
             let by = crate::convert::seconds(seconds, "seconds")?;
-            self.inner.advance(by);
-            Ok(())
+            let now = invite_core::Clock::now(&*self.inner);
+            match now.checked_add_signed(by).filter(|at| in_calendar(*at)) {
+                Some(at) => {
+                    self.inner.set(at);
+                    Ok(())
+                }
+                None => Err(crate::error::invalid_field(
+                    "seconds",
+                    invite_core::FieldCode::OutOfRange,
+                    "the clock would leave the years 1 to 9999",
+                )),
+            }
         })
     }
 }

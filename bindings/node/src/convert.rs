@@ -2,10 +2,10 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, Utc};
-use invite_core::{Error as CoreError, FieldCode, PageRequest};
+use chrono::{DateTime, Datelike, Duration, Utc};
+use invite_core::{Error as CoreError, ErrorCode, FieldCode, FieldError, PageRequest};
 use napi::bindgen_prelude::{
-    Either, FromNapiValue, Null, ToNapiValue, TypeName, ValidateNapiValue,
+    Either, FromNapiValue, JsObjectValue, Null, Object, ToNapiValue, TypeName, ValidateNapiValue,
 };
 use napi::{ValueType, sys};
 use napi_derive::napi;
@@ -64,6 +64,26 @@ pub fn nullable_count(
     }
 }
 
+/// Rejects an options object with a name not in `known` (`INVALID_CONFIG`): a typo
+/// (`usename`, `storeUrl`) must not silently drop a setting. `what` names the options.
+pub fn only(object: &Object<'_>, known: &[&str], what: &str) -> Result<(), CoreError> {
+    let invalid = |m: String| CoreError::new(ErrorCode::InvalidConfig, m);
+    let unreadable = || invalid(format!("the {what} options cannot be read"));
+    let names = object.get_property_names().map_err(|_| unreadable())?;
+    let count = names.get_array_length().map_err(|_| unreadable())?;
+    for i in 0..count {
+        let name: String = names.get_element(i).map_err(|_| unreadable())?;
+        if !known.contains(&name.as_str()) {
+            let shown: String = name.chars().take(40).collect();
+            return Err(invalid(format!(
+                "unknown {what} option `{shown}` (known: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A page size: what the core checks (1–500), or 0 (which it refuses as `OUT_OF_RANGE`)
 /// for a number no page size could be.
 pub fn page_limit(value: Option<f64>) -> Option<u32> {
@@ -76,15 +96,29 @@ pub fn page_limit(value: Option<f64>) -> Option<u32> {
 #[derive(Debug, Clone, Copy)]
 pub struct JsInstant(f64);
 
+/// Whether an instant lies in the years 1 to 9999 (UTC): the instants every binding can
+/// hand back (Python's `datetime` has no others), so the only ones taken in.
+pub fn in_calendar(at: DateTime<Utc>) -> bool {
+    (1..=9999).contains(&at.year())
+}
+
 impl JsInstant {
-    /// The instant, or `OUT_OF_RANGE` on `field` for an Invalid Date.
+    /// The instant, or `OUT_OF_RANGE` on `field` for an Invalid Date or one outside the
+    /// years 1 to 9999.
     pub fn to_utc(self, field: &str) -> Result<DateTime<Utc>, CoreError> {
         let JsInstant(millis) = self;
         // JS time values are whole milliseconds within ±8.64e15, well inside i64.
         Some(millis)
             .filter(|ms| ms.is_finite())
             .and_then(|ms| DateTime::from_timestamp_millis(ms as i64))
-            .ok_or_else(|| invalid_field(field, FieldCode::OutOfRange, "must be a valid Date"))
+            .filter(|at| in_calendar(*at))
+            .ok_or_else(|| {
+                invalid_field(
+                    field,
+                    FieldCode::OutOfRange,
+                    "must be a valid Date in the years 1 to 9999",
+                )
+            })
     }
 }
 
@@ -183,6 +217,19 @@ pub fn one_of<T>(value: &str, field: &str, parse: fn(&str) -> Option<T>) -> Resu
 /// Optional seconds.
 pub fn opt_seconds(value: Option<f64>, field: &str) -> Result<Option<Duration>, CoreError> {
     value.map(|v| seconds(v, field)).transpose()
+}
+
+/// A request's `expiresInSeconds` as its text draft takes it: a bad value leaves the
+/// draft without one and is pushed to `errors`, to be reported with every other problem.
+pub fn draft_lifetime(value: Option<f64>, errors: &mut Vec<FieldError>) -> Option<i64> {
+    match value.map(|v| seconds(v, "expires_in")) {
+        None => None,
+        Some(Ok(lifetime)) => Some(lifetime.num_seconds()),
+        Some(Err(error)) => {
+            errors.extend(error.field_errors().iter().cloned());
+            None
+        }
+    }
 }
 
 /// A duration as seconds for JS.

@@ -163,9 +163,10 @@ pub struct DispatchOptions {
 
 /// What the JS mailer returned: a promise to await, or any other value (success).
 enum MailerReturn {
-    /// A promise (`napi_is_promise`), of the current callback scope.
-    Promise(sys::napi_value),
-    /// Anything else.
+    /// An object or a function, of the current callback scope: maybe a promise or a
+    /// thenable (a Bluebird or query-builder promise), awaited as `await` would.
+    Awaitable(sys::napi_value),
+    /// A primitive (`undefined`, a string…): delivered.
     Value,
 }
 
@@ -298,10 +299,15 @@ fn call_mailer(
     };
     match status {
         sys::Status::napi_ok => {
-            let mut is_promise = false;
+            let mut kind = sys::ValueType::napi_undefined;
             // SAFETY: `returned` is the call's result in this env; valid out-pointer.
-            match unsafe { sys::napi_is_promise(raw_env, returned, &mut is_promise) } {
-                sys::Status::napi_ok if is_promise => Ok(MailerReturn::Promise(returned)),
+            match unsafe { sys::napi_typeof(raw_env, returned, &mut kind) } {
+                sys::Status::napi_ok
+                    if kind == sys::ValueType::napi_object
+                        || kind == sys::ValueType::napi_function =>
+                {
+                    Ok(MailerReturn::Awaitable(returned))
+                }
                 sys::Status::napi_ok => Ok(MailerReturn::Value),
                 status => Err(format!(
                     "the mailer's return value could not be read: {}",
@@ -387,7 +393,7 @@ fn settle(
     match returned {
         Err(message) => outcomes.report(index, Err(message)),
         Ok(MailerReturn::Value) => outcomes.report(index, Ok(())),
-        Ok(MailerReturn::Promise(promise)) => {
+        Ok(MailerReturn::Awaitable(promise)) => {
             let attached = match reactions.get_or_insert_with(|| Reactions::new(env, outcomes)) {
                 Ok(reactions) => u32::try_from(index)
                     .map_err(|_| napi::Error::from_reason("too many emails in a batch"))

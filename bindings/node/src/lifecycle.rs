@@ -4,7 +4,7 @@ use invite_core::service::NewInvitee;
 use invite_core::{SendInvitationDraft, SendInvitationRequest, SentInvitation as CoreSent};
 use napi_derive::napi;
 
-use crate::convert::{id, opt_seconds};
+use crate::convert::{draft_lifetime, id, opt_seconds};
 use crate::model::{INVITATION, Invitation};
 use crate::service::InviteService;
 use crate::shape::{Args, Prop, Shape, Shaped, to_napi_by_shape};
@@ -51,12 +51,22 @@ pub struct SendInvitationInput {
 
 impl NewInviteeInput {
     /// The core's new-invitee details; missing fields are empty (the core reports them).
-    pub fn into_core(self) -> NewInvitee {
-        NewInvitee {
-            first_name: self.first_name.flatten().unwrap_or_default(),
-            last_name: self.last_name.flatten().unwrap_or_default(),
-            email: self.email.flatten().unwrap_or_default(),
+    /// With no field at all (each `null` or left out) there is no new person, as when
+    /// `newUser` itself is left out (and as in Python).
+    pub fn into_core(self) -> Option<NewInvitee> {
+        let (first, last, email) = (
+            self.first_name.flatten(),
+            self.last_name.flatten(),
+            self.email.flatten(),
+        );
+        if first.is_none() && last.is_none() && email.is_none() {
+            return None;
         }
+        Some(NewInvitee {
+            first_name: first.unwrap_or_default(),
+            last_name: last.unwrap_or_default(),
+            email: email.unwrap_or_default(),
+        })
     }
 }
 
@@ -64,19 +74,22 @@ impl SendInvitationInput {
     /// The core request (parsing only; the core validates).
     pub fn into_request(self) -> invite_core::Result<SendInvitationRequest> {
         let inviter = id(&self.inviter_id)?;
-        let expires = opt_seconds(self.expires_in_seconds.flatten(), "expires_in")?;
+        let mut errors = Vec::new();
+        let expires = draft_lifetime(self.expires_in_seconds.flatten(), &mut errors);
         let draft = SendInvitationDraft {
             user_id: self.user_id.flatten(),
-            new_user: self.new_user.flatten().map(NewInviteeInput::into_core),
+            new_user: self.new_user.flatten().and_then(NewInviteeInput::into_core),
             business_id: self.business_id.flatten(),
             app_id: self.app_id.flatten(),
             subscription_id: self.subscription_id.flatten(),
             role_id: self.role_id.flatten(),
-            expires_in_seconds: expires.map(|d| d.num_seconds()),
+            expires_in_seconds: expires,
             locale: self.locale.flatten(),
             idempotency_key: self.idempotency_key.flatten(),
         };
-        Ok(SendInvitationRequest::from_draft(inviter, &draft))
+        let mut request = SendInvitationRequest::from_draft(inviter, &draft);
+        request.draft_errors.extend(errors);
+        Ok(request)
     }
 }
 

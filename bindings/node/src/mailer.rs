@@ -21,6 +21,7 @@ use napi::bindgen_prelude::{Either, JsObjectValue, Object, Unknown};
 use napi::{Env, ValueType};
 use napi_derive::napi;
 
+use crate::convert::only;
 use crate::error::sync;
 
 /// The kind of a built-in mailer.
@@ -196,21 +197,7 @@ impl Reader<'_, '_> {
 
     /// Rejects unknown options: a typo (`usename`) must not silently drop a setting.
     fn only(&self, known: &[&str]) -> Result<(), CoreError> {
-        let unreadable = || invalid(format!("the {} options cannot be read", self.what));
-        let names = self.object.get_property_names().map_err(|_| unreadable())?;
-        let count = names.get_array_length().map_err(|_| unreadable())?;
-        for i in 0..count {
-            let name: String = names.get_element(i).map_err(|_| unreadable())?;
-            if !known.contains(&name.as_str()) {
-                let shown: String = name.chars().take(40).collect();
-                return Err(invalid(format!(
-                    "unknown {} option `{shown}` (known: {})",
-                    self.what,
-                    known.join(", ")
-                )));
-            }
-        }
-        Ok(())
+        only(self.object, known, self.what)
     }
 }
 

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use invite_core::Error as CoreError;
-use napi::bindgen_prelude::{ToNapiValue, TypeName};
+use napi::bindgen_prelude::{ToNapiValue, TypeName, Unknown};
 use napi_derive::napi;
 
-use crate::config::{ConfigView, Execution, OpenPlan, ServiceOptions};
+use crate::config::{ConfigView, Execution, OpenPlan};
 use crate::task::{Call, call, own_thread};
 
 /// The invitation engine. Open one with `await InviteService.open(options)`; share it.
@@ -60,9 +60,15 @@ impl InviteService {
     /// Opens the store named by `options.store` (default `memory:`) and builds a service.
     /// Rejects with `INVALID_CONFIG` for a bad URL, base URL, expiry, outbox key or
     /// execution mode. With `execution: 'inline'`, opening runs inline too.
-    #[napi(catch_unwind, ts_return_type = "Promise<InviteService>")]
-    pub fn open(options: Option<ServiceOptions<'_>>) -> Call<InviteService> {
-        let plan = OpenPlan::new(options);
+    /// The options must be a plain object of known names (those of `ServiceOptions`);
+    /// anything else rejects with `INVALID_CONFIG` instead of opening a default store.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "options?: ServiceOptions | undefined | null",
+        ts_return_type = "Promise<InviteService>"
+    )]
+    pub fn open(options: Option<Unknown<'_>>) -> Call<InviteService> {
+        let plan = OpenPlan::from_js(options);
         call(plan.execution(), move || {
             plan.open().map(|(service, execution)| InviteService {
                 inner: Arc::new(service),

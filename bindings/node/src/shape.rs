@@ -161,13 +161,16 @@ const _: () = {
     }
 };
 
-/// The JavaScript helper that attaches a dispatch's reactions to a mailer's promise:
-/// `settled(index)` when it fulfils, `failed(index, reason, false)` when it rejects,
-/// `failed(index, error, true)` when `then` itself throws. The reactions never throw (so
-/// their derived promise never rejects unhandled).
+/// The JavaScript helper that attaches a dispatch's reactions to what a mailer returned
+/// (an object or a function), awaited as `await` would: a native promise as is, a
+/// thenable adopted (its `then` called once, later), anything else fulfilled.
+/// `settled(index)` when it fulfils, `failed(index, reason, false)` when it rejects
+/// (a thenable's `then` or getter that throws rejects too), `failed(index, error, true)`
+/// when a native promise's own `then` throws. The reactions never throw (so their derived
+/// promise never rejects unhandled).
 const ATTACH_SOURCE: &str = "function (promise, index, settled, failed) {\n\
     try {\n\
-      promise.then(\n\
+      Promise.resolve(promise).then(\n\
         function () { try { settled(index) } catch (_) {} },\n\
         function (reason) { try { failed(index, reason, false) } catch (_) {} })\n\
     } catch (error) {\n\
