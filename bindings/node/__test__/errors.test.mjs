@@ -337,6 +337,9 @@ describe('every reachable error code', () => {
   test('STORAGE_UNAVAILABLE: the sqlite file cannot be opened or is not a database', async () => {
     const error = await expectCode(InviteService.open({ store: `sqlite:${join(dir, 'missing', 'dir', 'x.db')}` }), 'STORAGE_UNAVAILABLE')
     assert.equal(error.kind, 'storage')
+    // The underlying failure is the cause: a plain Error, no code outside the contract.
+    assert.ok(error.cause instanceof Error)
+    assert.equal(error.cause.code, undefined)
     writeFileSync(join(dir, 'text.db'), 'not a database '.repeat(300))
     await expectCode(InviteService.open({ store: `sqlite:${join(dir, 'text.db')}` }), 'STORAGE_UNAVAILABLE')
   })

@@ -183,8 +183,11 @@ fn build_js_error<'e>(env: &'e Env, error: &CoreError) -> napi::Result<Object<'e
         object.set_named_property("retryAfterSeconds", retry.as_secs_f64())?;
     }
     if let Some(source) = std::error::Error::source(error) {
-        let cause =
+        let mut cause =
             env.create_error(napi::Error::new(Status::GenericFailure, source.to_string()))?;
+        // napi labels it `GenericFailure`, a code outside the contract: the cause is a
+        // plain `Error` carrying the underlying message only.
+        cause.delete_named_property("code")?;
         object.set_named_property("cause", cause)?;
     }
     Ok(object)
