@@ -61,9 +61,11 @@ export declare class InviteForm {
   /**
    * Sends the invitation this form stands for. Resolves `{ ok: false, error }` when the
    * service refuses (every field problem at once, or one domain error with its field);
-   * rejects only for storage and internal failures.
+   * rejects only for storage and internal failures. Give each rendering of the form a
+   * fresh `idempotencyKey`: the same form submitted again under it (a double-clicked
+   * Send) resolves with the first send (`sent.replayed`) instead of `ALREADY_INVITED`.
    */
-  submit(service: InviteService, inviterId: string): Promise<SubmitOutcome>
+  submit(service: InviteService, inviterId: string, idempotencyKey?: string | undefined | null): Promise<SubmitOutcome>
 }
 
 /**

@@ -148,3 +148,20 @@ test('an over-long user search is a user_query TOO_LONG field error, not a rejec
   const error = await rejectsWith(w.service.searchUsers('a'.repeat(255)), 'VALIDATION_FAILED')
   assert.deepEqual(error.errors.map((e) => e.code), ['TOO_LONG'])
 })
+
+test('a double-submitted form under its key resolves with the first send', async () => {
+  const w = await world()
+  const form = new InviteForm({
+    businessId: w.acme.id, appId: w.billing.id, subscriptionId: w.team.id, roleId: w.member.id,
+  })
+  form.selectUser(w.alice.id)
+  const first = await form.submit(w.service, w.ada.id, 'render-1')
+  const again = await form.submit(w.service, w.ada.id, 'render-1')
+  assert.equal(first.ok && again.ok, true)
+  assert.equal(first.sent.replayed, false)
+  assert.equal(again.sent.replayed, true)
+  assert.equal(again.sent.invitation.id, first.sent.invitation.id)
+  const other = await form.submit(w.service, w.ada.id)
+  assert.equal(other.ok, false)
+  assert.equal(other.error.code, 'ALREADY_INVITED')
+})

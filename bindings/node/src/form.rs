@@ -445,14 +445,25 @@ impl InviteForm {
 
     /// Sends the invitation this form stands for. Resolves `{ ok: false, error }` when the
     /// service refuses (every field problem at once, or one domain error with its field);
-    /// rejects only for storage and internal failures.
+    /// rejects only for storage and internal failures. Give each rendering of the form a
+    /// fresh `idempotencyKey`: the same form submitted again under it (a double-clicked
+    /// Send) resolves with the first send (`sent.replayed`) instead of `ALREADY_INVITED`.
     #[napi(catch_unwind, ts_return_type = "Promise<SubmitOutcome>")]
-    pub fn submit(&self, service: &InviteService, inviter_id: String) -> Call<SubmitOutcome> {
+    pub fn submit(
+        &self,
+        service: &InviteService,
+        inviter_id: String,
+        idempotency_key: Option<String>,
+    ) -> Call<SubmitOutcome> {
         let form = self.inner.clone();
         let core = service.inner.clone();
         call(service.execution, move || {
-            form.submit(&core, id(&inviter_id)?)
-                .map(SubmitOutcome::from)
+            let inviter = id(&inviter_id)?;
+            match idempotency_key.as_deref() {
+                Some(key) => form.submit_with_key(&core, inviter, key),
+                None => form.submit(&core, inviter),
+            }
+            .map(SubmitOutcome::from)
         })
     }
 }

@@ -139,15 +139,27 @@ impl PyInviteForm {
     /// Sends the invitation this form stands for. Refusals come back as
     /// `result.rejection` (every field problem at once, or one domain error with the
     /// field it belongs to); only storage and internal failures raise.
+    ///
+    /// Args:
+    ///     service: The service to send with.
+    ///     inviter_id: Who sends.
+    ///     idempotency_key: Give each rendering of the form a fresh key: the same form
+    ///         submitted again under it (a double-clicked Send) returns the first send
+    ///         (`sent.replayed`) instead of an `ALREADY_INVITED` rejection.
+    #[pyo3(signature = (service, inviter_id, *, idempotency_key = None))]
     fn submit(
         slf: PyRef<'_, Self>,
         service: &PyInviteService,
         inviter_id: String,
+        idempotency_key: Option<String>,
     ) -> PyResult<PySubmitResult> {
         let py = slf.py();
         let inviter: UserId = id(py, &inviter_id)?;
         let form = detach(slf);
-        let outcome = service.run(py, |s| form.submit(s, inviter))?;
+        let outcome = service.run(py, |s| match idempotency_key.as_deref() {
+            Some(key) => form.submit_with_key(s, inviter, key),
+            None => form.submit(s, inviter),
+        })?;
         Ok(match outcome {
             SubmitOutcome::Sent(sent) => PySubmitResult {
                 sent: Some(Py::new(py, PySentInvitation::from(*sent))?),

@@ -49,3 +49,22 @@ def test_an_over_long_search_is_a_field_error_not_an_exception(world: World) -> 
     view = form.view(world.service, world.admin.id)
     assert "user_query" not in {e["field"] for e in view.field_errors}
     assert [u.id for u in view.users] == [world.bob.id]
+
+
+def test_a_double_submitted_form_under_its_key_replays_the_first_send(world: World) -> None:
+    form = InviteForm()
+    form.set_mode("new")
+    form.set_first_name("Ada")
+    form.set_last_name("Lovelace")
+    form.set_email("ada@example.com")
+    form.select_business(world.acme.id)
+    form.select_app(world.crm.id)
+    form.select_subscription(world.team.id)
+    form.select_role(world.member.id)
+    first = form.submit(world.service, world.admin.id, idempotency_key="render-1")
+    again = form.submit(world.service, world.admin.id, idempotency_key="render-1")
+    assert first.sent is not None and again.sent is not None
+    assert not first.sent.replayed and again.sent.replayed
+    assert again.sent.invitation.id == first.sent.invitation.id
+    other = form.submit(world.service, world.admin.id)  # no key: a second invitation
+    assert other.rejection is not None and other.rejection.code == "ALREADY_INVITED"

@@ -208,4 +208,43 @@ describe('Invite User form', () => {
       await w.close();
     }
   });
+
+  it('without JavaScript, a subscription and a role picked together are both sent', async () => {
+    const w = await world(browser);
+    const context = await browser.newContext({ baseURL: w.url, javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      await page.goto('/');
+      const apply = page.locator('noscript button[value="update"], button:text("Apply choices")');
+      await page.selectOption('select[name="business_id"]', { label: 'Acme Corp' });
+      await navigating(page, () => apply.click());
+      await page.selectOption('select[name="app_id"]', { label: 'Billing' });
+      await navigating(page, () => apply.click());
+      // Both lists show now; pick both and send at once.
+      await page.selectOption('select[name="user_id"]', { label: 'Carol Chen <carol@example.com>' });
+      await page.selectOption('select[name="subscription_id"]', { label: 'Team: 10 seats' });
+      await page.selectOption('select[name="role_id"]', { label: 'Viewer' });
+      await send(page);
+      assert.equal(await page.getAttribute('[data-testid="success"]', 'data-code'), 'INVITATION_SENT');
+    } finally {
+      await context.close();
+      await w.close();
+    }
+  });
+
+  it('a double-clicked Send (the same form posted twice) shows the one invitation sent', () => withWorld(async (page) => {
+    await page.goto('/');
+    await pickUser(page, 'carol@example.com');
+    await place(page, TEAM);
+    const form = await page.locator('#invite-form').evaluate((f) => Object.fromEntries(new FormData(f)));
+    assert.ok(form.idempotency_key, 'each rendering carries a send key');
+    const post = () => page.request.post('/form', { form: { ...form, action: 'send' }, maxRedirects: 0 });
+    const [one, two] = await Promise.all([post(), post()]);
+    assert.deepEqual([one.status(), two.status()], [303, 303]);
+    await page.goto('/');
+    assert.equal(await page.getAttribute('[data-testid="success"]', 'data-code'), 'INVITATION_SENT');
+    assert.equal((await seats(page)).reserved, 1);
+    // The next rendering has a new key: sending again is a second attempt, refused.
+    assert.notEqual(await page.inputValue('#invite-form input[name="idempotency_key"]'), form.idempotency_key);
+  }));
 });

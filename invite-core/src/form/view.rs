@@ -8,8 +8,8 @@ use crate::ids::{ApplicationId, BusinessId, RoleId, SubscriptionId, UserId};
 use crate::input::{Email, validate_name};
 use crate::model::{Application, Role, SeatUsage, User};
 use crate::service::{
-    BusinessOption, InviteService, MAX_QUERY_LEN, PageRequest, SendInvitationRequest,
-    SentInvitation, SubscriptionOption,
+    BusinessOption, InviteService, MAX_QUERY_LEN, PageRequest, SendInvitationDraft,
+    SendInvitationRequest, SentInvitation, SubscriptionOption,
 };
 
 /// How many users the search list shows.
@@ -399,7 +399,34 @@ impl InviteForm {
     /// or one domain error with the field it belongs to) come back as
     /// [`SubmitOutcome::Rejected`]; only storage and internal failures are `Err`.
     pub fn submit(&self, service: &InviteService, inviter: UserId) -> Result<SubmitOutcome> {
-        let request = SendInvitationRequest::from_draft(inviter, &self.to_draft());
+        self.submit_draft(service, inviter, self.to_draft())
+    }
+
+    /// [`InviteForm::submit`] under an idempotency key: the same form submitted again
+    /// with the same key (a double-clicked Send, a retried post) comes back as the first
+    /// send's result (`replayed`) instead of `ALREADY_INVITED`. Give each rendering of
+    /// the form a fresh key; a refused send stores nothing, so the corrected form may
+    /// reuse its key.
+    pub fn submit_with_key(
+        &self,
+        service: &InviteService,
+        inviter: UserId,
+        idempotency_key: &str,
+    ) -> Result<SubmitOutcome> {
+        let draft = SendInvitationDraft {
+            idempotency_key: Some(idempotency_key.to_owned()),
+            ..self.to_draft()
+        };
+        self.submit_draft(service, inviter, draft)
+    }
+
+    fn submit_draft(
+        &self,
+        service: &InviteService,
+        inviter: UserId,
+        draft: SendInvitationDraft,
+    ) -> Result<SubmitOutcome> {
+        let request = SendInvitationRequest::from_draft(inviter, &draft);
         match service.send(&request) {
             Ok(sent) => Ok(SubmitOutcome::Sent(Box::new(sent))),
             Err(e) if matches!(e.kind(), ErrorKind::Storage | ErrorKind::Internal) => Err(e),

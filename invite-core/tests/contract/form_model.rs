@@ -310,3 +310,50 @@ pub fn long_searches_are_field_errors_and_lists_say_when_truncated(store: Arc<dy
         vec![("user_query", FieldCode::TooLong)]
     );
 }
+
+pub fn a_resubmitted_form_under_its_key_replays_the_first_send(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let mut form = filled(&w, "twice@example.com");
+    form.select_subscription(Some(&s(w.unlimited.id)));
+    form.select_role(Some(&s(w.member.id)));
+    let first = match form
+        .submit_with_key(&w.service, w.admin.id, "render-1")
+        .unwrap()
+    {
+        SubmitOutcome::Sent(sent) => sent,
+        SubmitOutcome::Rejected(e) => panic!("refused: {e:?}"),
+    };
+    assert!(!first.replayed);
+    // A double-clicked Send: the same form, the same key, the first result.
+    match form
+        .submit_with_key(&w.service, w.admin.id, "render-1")
+        .unwrap()
+    {
+        SubmitOutcome::Sent(again) => {
+            assert!(again.replayed);
+            assert_eq!(again.invitation.id, first.invitation.id);
+            assert_eq!(again.accept_link, first.accept_link);
+        }
+        SubmitOutcome::Rejected(e) => panic!("a resubmission was refused: {e:?}"),
+    }
+    // Without the key (or under a new one) it is a second invitation: refused.
+    match form.submit(&w.service, w.admin.id).unwrap() {
+        SubmitOutcome::Rejected(e) => assert_eq!(e.code, ErrorCode::AlreadyInvited),
+        SubmitOutcome::Sent(_) => panic!("duplicate pending invitation"),
+    }
+    // A refused send stores nothing under its key: the corrected form may reuse it.
+    let mut wrong = filled(&w, "not an email");
+    wrong.select_subscription(Some(&s(w.unlimited.id)));
+    wrong.select_role(Some(&s(w.member.id)));
+    assert!(matches!(
+        wrong
+            .submit_with_key(&w.service, w.admin.id, "render-2")
+            .unwrap(),
+        SubmitOutcome::Rejected(_)
+    ));
+    wrong.set_email("fixed@example.com");
+    assert!(matches!(
+        wrong.submit_with_key(&w.service, w.admin.id, "render-2").unwrap(),
+        SubmitOutcome::Sent(sent) if !sent.replayed
+    ));
+}

@@ -19,7 +19,7 @@ use crate::input::{ActionInput, FormInput, apply};
 use crate::outbox::Waker;
 use crate::pages;
 use crate::pages::invitations::Row;
-use crate::session::{Flash, Session, Sessions, lock, set_cookie};
+use crate::session::{Flash, Session, Sessions, lock, random_token, set_cookie};
 
 /// How many invitations per business the list shows.
 const LIST_LIMIT: u32 = 200;
@@ -151,9 +151,19 @@ impl App {
             Err(e) => return failure(&e),
         };
         let flash = s.flash.take();
+        // A fresh key per rendering: posting this form twice (a double-clicked Send)
+        // replays the first send instead of answering ALREADY_INVITED.
+        let send_key = random_token().unwrap_or_default();
         html(
             StatusCode::OK,
-            pages::form::render(&view, &s.csrf, flash.as_ref(), &extra, &self.admin_name()),
+            pages::form::render(
+                &view,
+                &s.csrf,
+                &send_key,
+                flash.as_ref(),
+                &extra,
+                &self.admin_name(),
+            ),
         )
     }
 
@@ -164,11 +174,16 @@ impl App {
             s.form.clear();
             return redirect("/");
         }
-        if let Err(field) = apply(&mut s.form, input) {
+        let send = input.action.as_deref() == Some("send");
+        if let Err(field) = apply(&mut s.form, input, send) {
             return bad_request(&format!("`{field}` has a value the page never offers"));
         }
-        if input.action.as_deref() == Some("send") {
-            s.flash = Some(match s.form.submit(&self.service, self.admin.id) {
+        if send {
+            let submitted = match input.idempotency_key.as_deref().filter(|k| !k.is_empty()) {
+                Some(key) => s.form.submit_with_key(&self.service, self.admin.id, key),
+                None => s.form.submit(&self.service, self.admin.id),
+            };
+            s.flash = Some(match submitted {
                 Ok(SubmitOutcome::Sent(sent)) => {
                     self.waker.wake();
                     Flash::Sent {

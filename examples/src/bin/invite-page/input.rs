@@ -19,6 +19,8 @@ pub struct FormInput {
     pub app_id: Option<String>,
     pub subscription_id: Option<String>,
     pub role_id: Option<String>,
+    /// The rendering's send key (see `App::form_page`).
+    pub idempotency_key: Option<String>,
 }
 
 /// Resend and revoke.
@@ -45,10 +47,16 @@ type Step = (
 ///
 /// The mode comes first: in existing-user mode only the search and the user are
 /// applied, in new-user mode only the names and email (calling a new-user setter would
-/// switch modes). The cascade is applied top-down and stops at the first choice that
-/// changes: the options below it were rendered for the old choice, so their posted
-/// values are stale, and the library has just cleared them.
-pub fn apply(form: &mut InviteForm, input: &FormInput) -> Result<(), &'static str> {
+/// switch modes).
+///
+/// The choices are applied top-down. On a Send (`whole`), every posted choice is
+/// applied: the admin sent the form as seen (without JavaScript, or from another tab),
+/// and the service checks every id. Otherwise (one choice changed, the page updating)
+/// the cascade stops at the first business or app that changes: the options below it
+/// were rendered for the old one, so their posted values are stale, and the library
+/// has just cleared them. A new subscription does not stop it: roles belong to the
+/// app, so the posted role still stands.
+pub fn apply(form: &mut InviteForm, input: &FormInput, whole: bool) -> Result<(), &'static str> {
     if let Some(mode) = input.mode.as_deref() {
         form.set_mode(UserMode::parse(mode).ok_or("mode")?);
     }
@@ -73,29 +81,35 @@ pub fn apply(form: &mut InviteForm, input: &FormInput) -> Result<(), &'static st
             }
         }
     }
-    let steps: [(Option<&String>, Step); 4] = [
+    // Each step: what was posted, its setter and getter, and whether a change of it
+    // makes the posted choices below stale.
+    let steps: [(Option<&String>, Step, bool); 4] = [
         (
             input.business_id.as_ref(),
             (InviteForm::select_business, InviteForm::business_id),
+            true,
         ),
         (
             input.app_id.as_ref(),
             (InviteForm::select_app, InviteForm::app_id),
+            true,
         ),
         (
             input.subscription_id.as_ref(),
             (InviteForm::select_subscription, InviteForm::subscription_id),
+            false,
         ),
         (
             input.role_id.as_ref(),
             (InviteForm::select_role, InviteForm::role_id),
+            false,
         ),
     ];
-    for (posted, (set, get)) in steps {
+    for (posted, (set, get), upstream) in steps {
         let Some(posted) = posted else { continue };
         let before = get(form).map(str::to_owned);
         set(form, Some(posted));
-        if get(form) != before.as_deref() {
+        if !whole && upstream && get(form) != before.as_deref() {
             break;
         }
     }
@@ -127,10 +141,11 @@ mod tests {
     #[test]
     fn a_changed_choice_ignores_the_stale_ones_below() {
         let mut form = InviteForm::new();
-        apply(&mut form, &input(&[("business_id", "b1")])).unwrap();
+        apply(&mut form, &input(&[("business_id", "b1")]), false).unwrap();
         apply(
             &mut form,
             &input(&[("business_id", "b1"), ("app_id", "a1")]),
+            false,
         )
         .unwrap();
         apply(
@@ -140,6 +155,7 @@ mod tests {
                 ("app_id", "a1"),
                 ("subscription_id", "s1"),
             ]),
+            false,
         )
         .unwrap();
         assert_eq!(form.subscription_id(), Some("s1"));
@@ -151,6 +167,7 @@ mod tests {
                 ("app_id", "a1"),
                 ("subscription_id", "s1"),
             ]),
+            false,
         )
         .unwrap();
         assert_eq!(form.business_id(), Some("b2"));
@@ -159,17 +176,69 @@ mod tests {
     }
 
     #[test]
+    fn a_new_subscription_keeps_the_role_posted_with_it() {
+        let mut form = InviteForm::new();
+        let upto_app = [("business_id", "b1"), ("app_id", "a1")];
+        apply(&mut form, &input(&upto_app[..1]), false).unwrap();
+        apply(&mut form, &input(&upto_app), false).unwrap();
+        // Without JavaScript both lists show once the app is chosen: both are posted.
+        let both = [
+            ("business_id", "b1"),
+            ("app_id", "a1"),
+            ("subscription_id", "s1"),
+            ("role_id", "r1"),
+        ];
+        apply(&mut form, &input(&both), false).unwrap();
+        assert_eq!(
+            (form.subscription_id(), form.role_id()),
+            (Some("s1"), Some("r1"))
+        );
+    }
+
+    #[test]
+    fn a_send_applies_every_posted_choice() {
+        let mut form = InviteForm::new();
+        apply(&mut form, &input(&[("business_id", "b1")]), false).unwrap();
+        // Another tab sends a complete form for another business.
+        let other = [
+            ("business_id", "b2"),
+            ("app_id", "a2"),
+            ("subscription_id", "s2"),
+            ("role_id", "r2"),
+        ];
+        apply(&mut form, &input(&other), true).unwrap();
+        assert_eq!(
+            (
+                form.business_id(),
+                form.app_id(),
+                form.subscription_id(),
+                form.role_id()
+            ),
+            (Some("b2"), Some("a2"), Some("s2"), Some("r2"))
+        );
+    }
+
+    #[test]
     fn new_user_fields_are_ignored_in_existing_mode() {
         let mut form = InviteForm::new();
-        apply(&mut form, &input(&[("mode", "new"), ("first_name", "Bo")])).unwrap();
+        apply(
+            &mut form,
+            &input(&[("mode", "new"), ("first_name", "Bo")]),
+            false,
+        )
+        .unwrap();
         assert_eq!(form.first_name(), "Bo");
         apply(
             &mut form,
             &input(&[("mode", "existing"), ("first_name", "Bo")]),
+            false,
         )
         .unwrap();
         assert_eq!(form.mode(), UserMode::Existing);
         assert_eq!(form.first_name(), "");
-        assert_eq!(apply(&mut form, &input(&[("mode", "bogus")])), Err("mode"));
+        assert_eq!(
+            apply(&mut form, &input(&[("mode", "bogus")]), false),
+            Err("mode")
+        );
     }
 }

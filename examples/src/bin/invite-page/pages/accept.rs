@@ -19,14 +19,14 @@ pub fn preview(p: &InvitationPreview, token: &str, csrf: &str) -> Markup {
                 " on " strong data-testid="business" { (p.business_name) }
                 " as " strong data-testid="role" { (p.role_name) } "."
             }
-            @if p.creates_user {
-                p data-testid="new-account" {
-                    "Accepting creates your account as "
-                    strong { (p.first_name) " " (p.last_name) } "."
-                }
-            }
-            p.small { "The link expires " (when(inv.expires_at)) "." }
             @if inv.status == InvitationStatus::Pending {
+                @if p.creates_user {
+                    p data-testid="new-account" {
+                        "Accepting creates your account as "
+                        strong { (p.first_name) " " (p.last_name) } "."
+                    }
+                }
+                p.small { "The link expires " (when(inv.expires_at)) "." }
                 div.actions {
                     form.inline method="post" action="/invitations/accept" {
                         (csrf_field(csrf))
@@ -40,6 +40,7 @@ pub fn preview(p: &InvitationPreview, token: &str, csrf: &str) -> Markup {
                     }
                 }
             } @else {
+                p.small { "The link expired " (when(inv.expires_at)) "." }
                 div.alert role="alert" data-testid="error" data-code="INVITATION_EXPIRED" {
                     p { "This invitation has expired. Ask the person who invited you to resend it." }
                 }

@@ -136,7 +136,14 @@ fn flash_block(flash: Option<&Flash>, problems: &Problems) -> Markup {
             }
             Some(Flash::Rejected(r)) => {
                 div.alert role="alert" data-testid="submit-error" data-code=(r.code.as_str()) {
-                    p { "The invitation was not sent: " (r.message) }
+                    @if r.code == ErrorCode::ValidationFailed {
+                        // The page's own words: the library's message names fields by id.
+                        p { "The invitation was not sent: "
+                            @if problems.0.len() == 1 { "1 field needs attention." }
+                            @else { (problems.0.len()) " fields need attention." } }
+                    } @else {
+                        p { "The invitation was not sent: " (r.message) }
+                    }
                     @if r.code == ErrorCode::ValidationFailed {
                         ul {
                             @for p in &problems.0 {
@@ -161,6 +168,7 @@ fn flash_block(flash: Option<&Flash>, problems: &Problems) -> Markup {
 pub fn render(
     view: &FormView,
     csrf: &str,
+    send_key: &str,
     flash: Option<&Flash>,
     extra_errors: &[FieldError],
     admin_name: &str,
@@ -213,6 +221,7 @@ pub fn render(
         form #invite-form method="post" action="/form" novalidate
             data-can-send=(view.can_send) data-mode=(mode.as_str()) {
             (csrf_field(csrf))
+            input type="hidden" name="idempotency_key" value=(send_key);
             // The default button (Enter in a text field) applies what is typed.
             button.visually-hidden type="submit" name="action" value="update" tabindex="-1" { "Apply" }
 
@@ -236,6 +245,11 @@ pub fn render(
                             option value=(u.id.to_string()) selected[form.user_id() == Some(u.id.to_string().as_str())] {
                                 (u.display_name()) " <" (u.email) ">"
                             }
+                        }
+                    }
+                    @if view.users_truncated {
+                        p.small data-testid="users-truncated" {
+                            "More users match: type more of the name or email to find the one you want."
                         }
                     }
                     (hints_at(&view.hints, "user_id"))
