@@ -90,8 +90,14 @@ describe('Invitation lifecycle', () => {
     assert.equal(await page.textContent('[data-testid="invitee"]'), 'Nina Novak');
     assert.equal(await page.locator('[data-testid="new-account"]').count(), 1);
     await shot(page, '16-accept-page-new-user');
+    const acceptForm = await page.locator('form[action="/invitations/accept"]').evaluate((f) => Object.fromEntries(new FormData(f)));
     await navigating(page, () => page.click('[data-testid="accept"]'));
     assert.equal(await page.getAttribute('[data-testid="accepted"]', 'data-user-created'), 'true');
+    // Posting the Accept again from this browser (a double click, a reload) shows the
+    // welcome again, not "link not valid"; the link itself stays used for everyone.
+    const again = await page.request.post('/invitations/accept', { form: acceptForm, maxRedirects: 0 });
+    assert.equal(again.status(), 200);
+    assert.match(await again.text(), /data-code="INVITATION_ACCEPTED"/);
 
     // Nina is now an existing user the admin can find.
     await page.goto('/');

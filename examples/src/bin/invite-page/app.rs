@@ -369,7 +369,16 @@ impl App {
     }
 
     /// POST `/invitations/accept`.
-    pub fn accept(&self, token: &str) -> Response {
+    ///
+    /// The browser that accepted keeps the welcome page: the same Accept posted again
+    /// from it (a double click, a reload) shows it again instead of "link not valid".
+    /// Anyone else still gets the answer every used link gets (T13).
+    pub fn accept(&self, s: &mut Session, token: &str) -> Response {
+        if let Some((accepted, page)) = &s.accepted
+            && accepted == token
+        {
+            return html(StatusCode::OK, page.clone());
+        }
         match self.service.accept(&AcceptRequest::new(token)) {
             Ok(accepted) => {
                 let inv = &accepted.invitation;
@@ -383,10 +392,9 @@ impl App {
                     .get_app(inv.app_id)
                     .map(|a| a.name)
                     .unwrap_or_default();
-                html(
-                    StatusCode::OK,
-                    pages::accept::accepted(&accepted, &business, &app),
-                )
+                let page = pages::accept::accepted(&accepted, &business, &app);
+                s.accepted = Some((token.to_owned(), page.clone()));
+                html(StatusCode::OK, page)
             }
             Err(e) => self.refused(&e),
         }

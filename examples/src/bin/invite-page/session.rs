@@ -9,6 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use invite_core::InviteForm;
 use invite_core::form::SubmitError;
+use maud::Markup;
 
 /// Name of the session cookie.
 pub const COOKIE: &str = "invite_sid";
@@ -36,6 +37,9 @@ pub struct Session {
     pub csrf: String,
     pub form: InviteForm,
     pub flash: Option<Flash>,
+    /// The last invitation this browser accepted: its (now dead) token and the welcome
+    /// page, shown again when the Accept form is posted twice (a double click, a reload).
+    pub accepted: Option<(String, Markup)>,
     last_seen: Instant,
 }
 
@@ -108,6 +112,7 @@ impl Sessions {
             csrf: random_token()?,
             form: InviteForm::new(),
             flash: None,
+            accepted: None,
             last_seen: Instant::now(),
         }));
         let mut map = lock(&self.map);

@@ -277,10 +277,10 @@ async fn token_post(
     };
     let id = cookie(&headers);
     blocking(app, move |app| {
-        app.with_post(id.as_deref(), input.csrf.as_deref(), |_| {
+        app.with_post(id.as_deref(), input.csrf.as_deref(), |s| {
             let token = input.token.as_deref().unwrap_or("");
             if accept {
-                app.accept(token)
+                app.accept(s, token)
             } else {
                 app.decline(token)
             }
