@@ -13,7 +13,9 @@ use maud::Markup;
 
 /// Name of the session cookie.
 pub const COOKIE: &str = "invite_sid";
-/// Sessions kept at most; the least recently used goes first.
+/// Sessions kept at most. The least recently used that never posted goes first: any web
+/// page can make a browser open thousands of cookie-less sessions (image requests to
+/// an accept link), and those must not push out a session in use.
 const MAX_SESSIONS: usize = 10_000;
 /// Length of an encoded session id or CSRF token (32 random bytes, base64url).
 const TOKEN_LEN: usize = 43;
@@ -41,14 +43,19 @@ pub struct Session {
     /// page, shown again when the Accept form is posted twice (a double click, a reload).
     pub accepted: Option<(String, Markup)>,
     last_seen: Instant,
+    /// Whether a POST with this session's CSRF token came (someone used the page).
+    posted: bool,
 }
 
 impl Session {
-    /// Whether `token` is this session's CSRF token (compared in constant time).
-    pub fn csrf_ok(&self, token: Option<&str>) -> bool {
+    /// Whether `token` is this session's CSRF token (compared in constant time); a
+    /// match marks the session as used, so a flood of new ones cannot evict it.
+    pub fn csrf_ok(&mut self, token: Option<&str>) -> bool {
         let Some(token) = token else { return false };
         let (a, b) = (self.csrf.as_bytes(), token.as_bytes());
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        let ok = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+        self.posted |= ok;
+        ok
     }
 }
 
@@ -79,9 +86,15 @@ pub fn set_cookie(id: &str) -> String {
 }
 
 /// Every live session.
-#[derive(Default)]
 pub struct Sessions {
     map: Mutex<HashMap<String, Arc<Mutex<Session>>>>,
+    capacity: usize,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions::with_capacity(MAX_SESSIONS)
+    }
 }
 
 /// Locks a mutex, recovering from a poisoned one (a panicking request must not take the
@@ -91,6 +104,14 @@ pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Sessions {
+    /// A session table keeping at most `capacity` sessions.
+    fn with_capacity(capacity: usize) -> Self {
+        Sessions {
+            map: Mutex::default(),
+            capacity: capacity.max(1),
+        }
+    }
+
     /// The session named by the cookie, if it exists.
     pub fn get(&self, id: Option<&str>) -> Option<Arc<Mutex<Session>>> {
         let session = lock(&self.map).get(id?).cloned()?;
@@ -114,12 +135,17 @@ impl Sessions {
             flash: None,
             accepted: None,
             last_seen: Instant::now(),
+            posted: false,
         }));
         let mut map = lock(&self.map);
-        if map.len() >= MAX_SESSIONS {
+        if map.len() >= self.capacity {
+            // Unused sessions go first, the least recently seen of them.
             let oldest = map
                 .iter()
-                .min_by_key(|(_, s)| lock(s).last_seen)
+                .min_by_key(|(_, s)| {
+                    let s = lock(s);
+                    (s.posted, s.last_seen)
+                })
                 .map(|(k, _)| k.clone());
             if let Some(oldest) = oldest {
                 map.remove(&oldest);
@@ -158,5 +184,22 @@ mod tests {
         assert!(lock(&session).csrf_ok(Some(&token)));
         assert!(!lock(&session).csrf_ok(Some("nope")));
         assert!(!lock(&session).csrf_ok(None));
+    }
+
+    #[test]
+    fn a_flood_of_new_sessions_never_evicts_one_in_use() {
+        let sessions = Sessions::with_capacity(4);
+        let (admin, id) = sessions.get_or_create(None).unwrap();
+        let admin_id = id.unwrap();
+        let token = lock(&admin).csrf.clone();
+        assert!(lock(&admin).csrf_ok(Some(&token)));
+        // Cookie-less requests (image tags on another site) open session after session.
+        for _ in 0..100 {
+            sessions.get_or_create(None).unwrap();
+        }
+        assert_eq!(lock(&sessions.map).len(), 4);
+        let (again, new_id) = sessions.get_or_create(Some(&admin_id)).unwrap();
+        assert!(new_id.is_none(), "the session in use was kept");
+        assert!(Arc::ptr_eq(&admin, &again));
     }
 }
