@@ -309,7 +309,10 @@ impl InviteService {
         self.read(|tx, _| found(tx.get_subscription(business, id)?, "subscription"))
     }
 
-    /// Seat usage of a subscription, read from its counters (O(1)).
+    /// Seat usage of a subscription, read from its counters (O(1)). An invitation past
+    /// its expiry keeps its reservation here until a sweep ([`InviteService::expire_overdue`])
+    /// or the next write that needs the seat releases it; the Invite User form's
+    /// subscription options ([`InviteService::subscriptions_for`]) already leave it out.
     pub fn seat_usage(&self, business: BusinessId, id: SubscriptionId) -> Result<SeatUsage> {
         self.read(|tx, _| {
             let subscription = found(tx.get_subscription(business, id)?, "subscription")?;
@@ -565,6 +568,25 @@ pub(crate) fn lock_seats(
     )?
     .seats;
     Ok((counts, cap))
+}
+
+/// A subscription's seat counters as of `now`, for display: the reservations of
+/// invitations past their expiry but not swept yet are left out (expiry is read from the
+/// time; the next write that needs the seat sweeps them). At most 1,000 are looked at.
+pub(crate) fn counts_at(
+    tx: &mut dyn Transaction,
+    business: BusinessId,
+    subscription: SubscriptionId,
+    now: DateTime<Utc>,
+) -> Result<SeatCounts> {
+    let mut counts = tx.seat_counts_for_update(business, subscription)?;
+    if counts.reserved > 0 {
+        let overdue = tx.overdue_pending(now, Some(subscription), 1_000)?.len();
+        counts.reserved = counts
+            .reserved
+            .saturating_sub(u32::try_from(overdue).unwrap_or(u32::MAX));
+    }
+    Ok(counts)
 }
 
 /// `SEAT_LIMIT_REACHED` when `counts` exceed the cap.

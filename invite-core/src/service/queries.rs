@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::catalog::counts_at;
 use super::paging::{bad_cursor, encode_cursor};
 use super::{InviteService, Page, PageRequest, inviter_rights};
 use crate::error::{Error, FieldCode, FieldError, Result};
@@ -149,7 +150,8 @@ impl InviteService {
     }
 
     /// Subscriptions of the business *and* app (none unless the app is enabled for the
-    /// business), each with its seat usage and whether it is active now.
+    /// business), each with its seat usage as of now (an invitation past its expiry
+    /// holds no seat, swept or not) and whether it is active now.
     pub fn subscriptions_for(
         &self,
         business: BusinessId,
@@ -161,7 +163,7 @@ impl InviteService {
             }
             let mut options = Vec::new();
             for subscription in tx.list_subscriptions(business, Some(app))? {
-                let counts = tx.seat_counts_for_update(business, subscription.id)?;
+                let counts = counts_at(tx, business, subscription.id, now)?;
                 options.push(SubscriptionOption {
                     seats: SeatUsage::new(subscription.seats, counts),
                     active: subscription.is_active_at(now),

@@ -357,3 +357,27 @@ pub fn a_resubmitted_form_under_its_key_replays_the_first_send(store: Arc<dyn St
         SubmitOutcome::Sent(sent) if !sent.replayed
     ));
 }
+
+pub fn an_overdue_invitation_holds_no_seat_on_the_form(store: Arc<dyn Store>) {
+    let w = World::with_config(store, crate::common::config(), Some(1));
+    assert!(matches!(
+        filled(&w, "first@example.com")
+            .submit(&w.service, w.admin.id)
+            .unwrap(),
+        SubmitOutcome::Sent(_)
+    ));
+    let form = filled(&w, "second@example.com");
+    let view = form.view(&w.service, w.admin.id).unwrap();
+    assert!(hints(&view).contains(&HintCode::NoSeatsLeft));
+    // Past its expiry, before any sweep: the form shows the seat free and sendable.
+    w.clock.advance(chrono::Duration::days(8));
+    let view = form.view(&w.service, w.admin.id).unwrap();
+    let seats = view.seats.unwrap();
+    assert_eq!((seats.reserved, seats.available), (0, Some(1)));
+    assert!(!hints(&view).contains(&HintCode::NoSeatsLeft));
+    assert!(view.can_send);
+    assert!(matches!(
+        form.submit(&w.service, w.admin.id).unwrap(),
+        SubmitOutcome::Sent(_)
+    ));
+}
