@@ -785,6 +785,38 @@ export interface Invitee {
   lastName: string | null
 }
 
+/**
+ * What every error this package throws or rejects with carries besides `message`: in
+ * TypeScript the error is `Error & InviteErrorDetails` (see `isInviteError`).
+ */
+export interface InviteErrorDetails {
+  /** The stable code. */
+  code: ErrorCode
+  /** The code's kind (`errorKind(code)`). */
+  kind: ErrorKind
+  /** The field problems, for `VALIDATION_FAILED`. */
+  errors?: Array<FieldError>
+  /** What to do about it, when the library knows. */
+  help?: string
+  /** When trying again may succeed, in seconds (`RATE_LIMITED`). */
+  retryAfterSeconds?: number
+  /** The underlying failure (a store's own message), for storage errors. */
+  cause?: Error
+}
+
+/**
+ * Whether `error` is an error of this package: an `Error` whose `code` is one of
+ * `ErrorCode` (narrows it to `Error & InviteErrorDetails` in TypeScript).
+ *
+ * ```js
+ * try { await service.send(request) } catch (e) {
+ *   if (!isInviteError(e)) throw e
+ *   if (e.code === 'SEAT_LIMIT_REACHED') showNoSeatsLeft()
+ * }
+ * ```
+ */
+export declare function isInviteError(error: unknown): error is Error & InviteErrorDetails
+
 /** Abuse limits. Omit a field for its default; `null` means no limit. */
 export interface LimitsOptions {
   /**

@@ -852,6 +852,7 @@ module.exports.fieldCodes = nativeBinding.fieldCodes
 module.exports.HintCode = nativeBinding.HintCode
 module.exports.hintCodes = nativeBinding.hintCodes
 module.exports.InvitationStatus = nativeBinding.InvitationStatus
+module.exports.isInviteError = nativeBinding.isInviteError
 module.exports.MailerKind = nativeBinding.MailerKind
 module.exports.OutboxState = nativeBinding.OutboxState
 module.exports.SmtpTls = nativeBinding.SmtpTls

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 
-import { InviteForm, InviteService, ManualClock, errorCodes, errorKind } from '../index.js'
+import { InviteForm, InviteService, ManualClock, errorCodes, errorKind, isInviteError } from '../index.js'
 import { HOUR, newPersonRequest, rejectsWith, world } from './helpers.mjs'
 
 /**
@@ -372,4 +372,23 @@ describe('every reachable error code', () => {
     const both = STORAGE_ONLY.filter((c) => seen.has(c))
     assert.deepEqual(both, [], 'a storage-only code was reached: take it off the list')
   })
+})
+
+test('isInviteError tells this package\'s errors from any other value', async () => {
+  const w = await world()
+  const refused = await rejectsWith(w.service.send({ inviterId: w.ada.id }), 'VALIDATION_FAILED')
+  assert.equal(isInviteError(refused), true)
+  const coded = Object.assign(new Error('x'), { code: 'SEAT_LIMIT_REACHED' })
+  assert.equal(isInviteError(coded), true)
+  for (const other of [
+    new Error('plain'),
+    Object.assign(new Error('fs'), { code: 'ENOENT' }),
+    { code: 'SEAT_LIMIT_REACHED', message: 'not an Error' },
+    'VALIDATION_FAILED',
+    null,
+    undefined,
+    42,
+  ]) {
+    assert.equal(isInviteError(other), false, String(other?.code ?? other))
+  }
 })

@@ -9,9 +9,9 @@ import {
   buildInfo,
   errorCodes,
   errorKind,
+  isInviteError,
   type ErrorCode,
   type Execution,
-  type FieldError,
   type FormView,
   type Invitation,
   type InvitationEmail,
@@ -21,12 +21,6 @@ import {
   type SendInvitationInput,
   type SentInvitation,
 } from '../index.js'
-
-interface InviteError extends Error {
-  code: ErrorCode
-  errors?: FieldError[]
-  retryAfterSeconds?: number
-}
 
 export async function usage(): Promise<void> {
   const clock = new ManualClock(new Date('2026-03-02T09:00:00Z'))
@@ -75,12 +69,14 @@ export async function usage(): Promise<void> {
   try {
     await service.send({ inviterId: ada.id })
   } catch (e) {
-    const error = e as InviteError
-    if (error.code === 'VALIDATION_FAILED') {
-      for (const problem of error.errors ?? []) console.log(problem.field, problem.code satisfies string)
+    if (!isInviteError(e)) throw e
+    const code: ErrorCode = e.code
+    if (e.code === 'VALIDATION_FAILED') {
+      for (const problem of e.errors ?? []) console.log(problem.field, problem.code satisfies string)
     }
-    const kind = errorKind(error.code)
-    console.log(kind)
+    const retry: number | undefined = e.retryAfterSeconds ?? undefined
+    const kind = errorKind(e.code)
+    console.log(kind, e.kind, code, retry, e.message, e.help)
   }
 
   const report = await service.dispatchOutbox(async (email: InvitationEmail) => {

@@ -3,8 +3,8 @@
 //! the core has them, `.help`, `.retryAfterSeconds` and `.cause`.
 
 use invite_core::{Error as CoreError, ErrorCode as CoreCode, FieldCode as CoreFieldCode};
-use napi::bindgen_prelude::{JsObjectValue, JsValue, Object};
-use napi::{Env, Status};
+use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, JsValue, Object, Unknown};
+use napi::{Env, Status, ValueType};
 use napi_derive::napi;
 
 /// A stable error code: the `code` of every error this package throws or rejects with.
@@ -147,6 +147,60 @@ pub fn field_codes() -> Vec<String> {
 #[napi(ts_args_type = "code: string", ts_return_type = "ErrorKind | null")]
 pub fn error_kind(code: String) -> Option<String> {
     CoreCode::parse(&code).map(|c| c.kind().as_str().to_owned())
+}
+
+/// What every error this package throws or rejects with carries besides `message`: in
+/// TypeScript the error is `Error & InviteErrorDetails` (see `isInviteError`).
+#[napi(object, object_to_js = false)]
+#[derive(Debug, Clone)]
+#[allow(
+    dead_code,
+    reason = "a TypeScript declaration only: the errors themselves are built by build_js_error"
+)]
+pub struct InviteErrorDetails {
+    /// The stable code.
+    pub code: ErrorCode,
+    /// The code's kind (`errorKind(code)`).
+    pub kind: ErrorKind,
+    /// The field problems, for `VALIDATION_FAILED`.
+    pub errors: Option<Vec<FieldError>>,
+    /// What to do about it, when the library knows.
+    pub help: Option<String>,
+    /// When trying again may succeed, in seconds (`RATE_LIMITED`).
+    pub retry_after_seconds: Option<f64>,
+    /// The underlying failure (a store's own message), for storage errors.
+    #[napi(ts_type = "Error")]
+    pub cause: Option<String>,
+}
+
+/// Whether `error` is an error of this package: an `Error` whose `code` is one of
+/// `ErrorCode` (narrows it to `Error & InviteErrorDetails` in TypeScript).
+///
+/// ```js
+/// try { await service.send(request) } catch (e) {
+///   if (!isInviteError(e)) throw e
+///   if (e.code === 'SEAT_LIMIT_REACHED') showNoSeatsLeft()
+/// }
+/// ```
+#[napi(
+    catch_unwind,
+    ts_args_type = "error: unknown",
+    ts_return_type = "error is Error & InviteErrorDetails"
+)]
+#[cfg_attr(test, allow(dead_code, reason = "called from JavaScript only"))]
+pub fn is_invite_error(error: Unknown<'_>) -> bool {
+    if !error.is_error().unwrap_or(false) {
+        return false;
+    }
+    let Ok(object) = Object::from_unknown(error) else {
+        return false;
+    };
+    object
+        .get_named_property::<Unknown<'_>>("code")
+        .ok()
+        .filter(|code| code.get_type().ok() == Some(ValueType::String))
+        .and_then(|code| String::from_unknown(code).ok())
+        .is_some_and(|code| CoreCode::parse(&code).is_some())
 }
 
 /// A binding-level validation problem (bad option string, bad number), reported like the
