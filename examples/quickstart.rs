@@ -1,9 +1,9 @@
-//! Walks the Invite User guide against the library on the embedded default store and
-//! prints each step: load a catalog, read the page's options, send to a new and an
+//! Walks the Invite User guide against the library and prints each step: load a catalog, read the page's options, send to a new and an
 //! existing user, hit the troubleshooting cases, deliver the emails, accept, resend,
 //! revoke. Run it with `scripts/demo` (or `cargo run -p invite-examples --example quickstart`).
 //!
-//! The store URL comes from `INVITE_STORE_URL` (default `memory:`).
+//! The store URL comes from `INVITE_STORE_URL` (default `memory:`; another store must be
+//! empty, as the walk creates its own catalog).
 #![allow(
     clippy::unwrap_used,
     reason = "the example shows expected refusals with unwrap_err"

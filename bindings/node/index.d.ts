@@ -113,7 +113,11 @@ export declare class InviteService {
   updateSubscription(input: SubscriptionInput): Promise<Subscription>
   /** A subscription of the business. */
   getSubscription(businessId: string, subscriptionId: string): Promise<Subscription>
-  /** Seat usage of a subscription (total, used, reserved, available), from counters. */
+  /**
+   * Seat usage of a subscription (total, used, reserved, available), O(1) from its
+   * counters: an invitation past its expiry keeps its reservation here until
+   * `expireOverdue` (or the next write that needs the seat) releases it.
+   */
   seatUsage(businessId: string, subscriptionId: string): Promise<SeatUsage>
   /** Recounts a subscription's seats from its records (O(n): for checks and repairs). */
   recountSeats(businessId: string, subscriptionId: string): Promise<SeatCounts>
@@ -1231,7 +1235,7 @@ export interface SubscriptionInput {
 export interface SubscriptionOption {
   /** The subscription. */
   subscription: Subscription
-  /** Seat usage from the counters. */
+  /** Seat usage as of now: an invitation past its expiry holds no seat, swept or not. */
   seats: SeatUsage
   /** Active and inside its validity window now. */
   active: boolean

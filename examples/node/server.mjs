@@ -108,6 +108,15 @@ function text(value) {
   return typeof value === 'string' ? value : undefined
 }
 
+const FORM_FIELDS = ['mode', 'userQuery', 'userId', 'firstName', 'lastName', 'email', 'businessId', 'appId', 'subscriptionId', 'roleId']
+
+/** A form state from the client: its known fields, strings only (anything else is absent). */
+function formState(value) {
+  const state = {}
+  if (value && typeof value === 'object') for (const name of FORM_FIELDS) state[name] = text(value[name])
+  return state
+}
+
 /**
  * The request handler over a service. `/api/outbox/dispatch` delivers through `mailer`
  * (a `Mailer`, say `Mailer.fromConfig(settings.mail)`); without one, into `mailbox`, a
@@ -125,7 +134,7 @@ export function createHandler(service, { mailbox = [], mailer } = {}) {
       q.businessId && q.appId ? service.grantableRoles(inviter(), q.businessId, q.appId) : [],
     'GET /api/users': (q) => service.searchUsers(q.query ?? '', { cursor: q.cursor, limit: q.limit ? Number(q.limit) : undefined }),
     'GET /api/seats': (q) => service.seatUsage(required(q.businessId, 'businessId'), required(q.subscriptionId, 'subscriptionId')),
-    'POST /api/form/view': (q, inviter, body) => new InviteForm(body.state ?? {}).view(service, inviter()),
+    'POST /api/form/view': (q, inviter, body) => new InviteForm(formState(body.state)).view(service, inviter()),
     'POST /api/invitations': async (q, inviter, body) => {
       const newUser = body.newUser && typeof body.newUser === 'object'
         ? { firstName: text(body.newUser.firstName), lastName: text(body.newUser.lastName), email: text(body.newUser.email) }

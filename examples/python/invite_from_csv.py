@@ -10,12 +10,18 @@ file, and a row that fails (bad email, already invited, no seat left, ...) fails
 `--demo` first creates a small catalog (Acme, CRM, a Team plan with `--seats` seats, a
 `member` role and the admin grace@acme.example) in the store. Exit status: 0 when every
 row was sent, 2 when some rows failed, 1 when nothing could be sent.
+
+The emails wait in the store's outbox for the process that delivers them (your app
+server's `dispatch_outbox`). With a durable store, give both the same outbox key
+(`--outbox-key` or `INVITE_OUTBOX_KEY`, 64 hex digits): the tokens in queued emails are
+sealed with it, and a process with another key cannot send them.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,10 +66,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--role", default="member", help="the role's key")
     parser.add_argument("--demo", action="store_true", help="create a demo catalog first")
     parser.add_argument("--seats", type=int, default=10, help="seats of the demo plan")
+    parser.add_argument(
+        "--outbox-key",
+        default=os.environ.get("INVITE_OUTBOX_KEY"),
+        help="64 hex digits, the outbox key of the process that delivers the emails",
+    )
     args = parser.parse_args(argv)
+    try:
+        outbox_key = bytes.fromhex(args.outbox_key) if args.outbox_key else None
+    except ValueError:
+        parser.error("--outbox-key must be 64 hex digits")
 
     config = Config(args.base_url, limits=Limits(invites_per_inviter_per_day=None))
-    service = InviteService(args.store, config=config)
+    service = InviteService(args.store, config=config, outbox_key=outbox_key)
     if args.demo:
         seed_demo(service, args.seats)
     try:

@@ -60,6 +60,10 @@ describe('examples/node/server.mjs over HTTP', () => {
     assert.deepEqual(view.body.apps.map((a) => a.name), ['Billing'])
     assert.equal(view.body.canSend, false)
     assert.ok(view.body.hints.some((h) => h.code === 'SELECT_BUSINESS_AND_APP'))
+    // A client's wrong types are dropped, never a 500.
+    const odd = await call('POST', '/api/form/view', { state: { businessId: 5, mode: ['new'], extra: true } })
+    assert.equal(odd.status, 200)
+    assert.equal(odd.body.canSend, false)
   })
 
   test('send: every problem at once as 400 with field codes', async () => {

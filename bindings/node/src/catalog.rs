@@ -241,7 +241,9 @@ impl InviteService {
         })
     }
 
-    /// Seat usage of a subscription (total, used, reserved, available), from counters.
+    /// Seat usage of a subscription (total, used, reserved, available), O(1) from its
+    /// counters: an invitation past its expiry keeps its reservation here until
+    /// `expireOverdue` (or the next write that needs the seat) releases it.
     #[napi(catch_unwind, ts_return_type = "Promise<SeatUsage>")]
     pub fn seat_usage(&self, business_id: String, subscription_id: String) -> Call<SeatUsage> {
         self.run(move |s| {

@@ -35,7 +35,7 @@ impl From<CoreBusinessOption> for BusinessOption {
 pub struct SubscriptionOption {
     /// The subscription.
     pub subscription: Subscription,
-    /// Seat usage from the counters.
+    /// Seat usage as of now: an invitation past its expiry holds no seat, swept or not.
     pub seats: SeatUsage,
     /// Active and inside its validity window now.
     pub active: bool,

@@ -135,7 +135,9 @@ fn report(py: Python<'_>, err: PyErr, what: &str) {
             .import("logging")?
             .call_method1("getLogger", ("invite_core",))?;
         let kwargs = PyDict::new(py);
-        kwargs.set_item("exc_info", err.value(py))?;
+        // The (type, value, traceback) triple: the value alone may carry no traceback.
+        let exc_info = (err.get_type(py), err.value(py), err.traceback(py));
+        kwargs.set_item("exc_info", exc_info)?;
         logger.call_method("error", (what,), Some(&kwargs))?;
         Ok(())
     })();

@@ -180,7 +180,9 @@ impl PyInviteService {
             .map(Into::into)
     }
 
-    /// Seat usage of a subscription (total, used, reserved, available), O(1).
+    /// Seat usage of a subscription (total, used, reserved, available), O(1) from its
+    /// counters: an invitation past its expiry keeps its reservation here until
+    /// `expire_overdue` (or the next write that needs the seat) releases it.
     fn seat_usage(
         &self,
         py: Python<'_>,

@@ -64,7 +64,8 @@ impl PyLimits {
 }
 
 record!(PyLimits, repr = [invites_per_inviter_per_day, resend_cooldown, pending_per_business], {
-    /// Invitations one inviter may create per UTC day (`None`: unlimited).
+    /// Invitation emails one inviter may cause per UTC day, new invitations and resends
+    /// together (`None`: unlimited).
     invites_per_inviter_per_day -> Option<u32> = |l| l.invites_per_inviter_per_day;
     /// Minimum time between two sends of one invitation.
     resend_cooldown -> TimeDelta = |l| l.resend_cooldown;

@@ -180,7 +180,7 @@ wrapper!(
 record!(PySubscriptionOption, repr = [subscription, seats, active], {
     /// The subscription.
     subscription -> PySubscription = |o| o.subscription.clone().into();
-    /// Seat usage from the counters.
+    /// Seat usage as of now: an invitation past its expiry holds no seat, swept or not.
     seats -> PySeatUsage = |o| o.seats.into();
     /// Active and inside its validity window now.
     active -> bool = |o| o.active;

@@ -89,6 +89,12 @@ def test_an_exception_in_the_hook_is_logged_and_the_call_succeeds(
     assert world.service.get_invitation(world.acme.id, sent.invitation.id) == sent.invitation
     [record] = failures(caplog)
     assert record.exc_info is not None and record.exc_info[0] is ValueError
+    # The traceback reaches the log: it points at the hook's own line.
+    traceback = record.exc_info[2]
+    assert traceback is not None
+    while traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    assert traceback.tb_frame.f_code.co_name == "hook"
 
 
 def test_keyboard_interrupt_in_the_hook_is_reraised_after_the_commit() -> None:

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from invite_core import InviteService
+
+from .conftest import CapturingMailer
+
 PACKAGE = Path(__file__).resolve().parents[1]
 EXAMPLE = PACKAGE.parents[1] / "examples" / "python" / "invite_from_csv.py"
 
@@ -54,3 +58,28 @@ def test_csv_example_invites_with_per_row_results(tmp_path: Path) -> None:
     assert lines[4].startswith("row 4: ADA@example.com: ALREADY_INVITED")
     assert lines[5].startswith("row 5: barbara@example.com: SEAT_LIMIT_REACHED")
     assert lines[-1] == "2 sent, 3 failed"
+
+
+def test_csv_example_queues_emails_another_process_delivers_with_the_same_key(
+    tmp_path: Path,
+) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("Ada,Lovelace,ada@example.com\n")
+    store = f"sqlite:{tmp_path / 'invites.db'}"
+    key = "ab" * 32
+    run = subprocess.run(
+        [sys.executable, str(EXAMPLE), str(people), "--demo", "--store", store,
+         "--outbox-key", key],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    # The app server: another process, the same store and key, delivers the email.
+    server = InviteService(store, outbox_key=bytes.fromhex(key))
+    mailer = CapturingMailer()
+    assert server.dispatch_outbox(mailer).delivered == 1
+    assert [e.to for e in mailer.sent] == ["ada@example.com"]
+    bad = subprocess.run(
+        [sys.executable, str(EXAMPLE), str(people), "--outbox-key", "nothex"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert bad.returncode == 2 and "--outbox-key" in bad.stderr
