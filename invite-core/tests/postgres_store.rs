@@ -1110,6 +1110,89 @@ fn open_by_url_with_a_schema() {
     );
 }
 
+/// The URL's other parameters reach the server as written, beside `schema=`; a schema
+/// named by a keyword works; a `schema` named twice, or a zero connect timeout, is
+/// `INVALID_CONFIG` (not a mangled URL, a syntax error or a panic).
+#[test]
+fn url_parameters_and_schema_names_are_taken_as_given() {
+    let Some(db) = postgres_support::TestDb::new() else {
+        return;
+    };
+    let sep = if db.url.contains('?') { '&' } else { '?' };
+    let url = format!(
+        "{}{sep}application_name=invite%20audit&schema={}",
+        db.url, db.schema
+    );
+    let store = invite_core::store::open(&url).unwrap();
+    let w = common::World::new(store);
+    w.service
+        .send(&w.invite_new("Bob", "Baker", "bob@example.com"))
+        .unwrap();
+    let mut client = db.client();
+    let names: Vec<String> = client
+        .query(
+            "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE 'invite%'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert!(names.iter().any(|n| n == "invite audit"), "{names:?}");
+    // A keyword as the schema name.
+    let keyword = postgres_support::TestDb::attach(db.url.clone(), "user".to_owned());
+    let store = invite_core::store::open(&format!("{}{sep}schema=user", db.url)).unwrap();
+    common::World::new(store);
+    drop(keyword);
+    let mut admin = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    admin
+        .batch_execute("DROP SCHEMA IF EXISTS \"user\" CASCADE")
+        .unwrap();
+    assert_eq!(
+        invite_core::store::open(&format!("{}{sep}schema=a&schema=b", db.url))
+            .err()
+            .map(|e| e.code()),
+        Some(ErrorCode::InvalidConfig)
+    );
+    let zero = PostgresOptions::default().connect_timeout(std::time::Duration::ZERO);
+    assert_eq!(
+        PostgresStore::open_with(&db.url, zero)
+            .err()
+            .map(|e| e.code()),
+        Some(ErrorCode::InvalidConfig)
+    );
+}
+
+/// A `lock_timeout` that runs out is `STORAGE_CONFLICT`, retryable like SQLite's busy
+/// timeout, not `STORAGE_UNAVAILABLE`.
+#[test]
+fn a_lock_timeout_is_a_storage_conflict() {
+    let Some(db) = postgres_support::TestDb::new() else {
+        return;
+    };
+    let sep = if db.url.contains('?') { '&' } else { '?' };
+    let url = format!(
+        "{}{sep}options=-c%20lock_timeout%3D200&schema={}",
+        db.url, db.schema
+    );
+    let store = invite_core::store::open(&url).unwrap();
+    let w = common::World::new(store.clone());
+    let mut holder = db.client();
+    let mut tx = holder.transaction().unwrap();
+    tx.execute(
+        "SELECT 1 FROM subscriptions WHERE id = $1 FOR UPDATE",
+        &[w.subscription.id.as_uuid()],
+    )
+    .unwrap();
+    let mut unit = store.begin().unwrap();
+    let err = unit
+        .seat_counts_for_update(w.business.id, w.subscription.id)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::StorageConflict);
+    drop(unit);
+    tx.rollback().unwrap();
+}
+
 /// PostgreSQL's app servers share one outbox: a service there needs the outbox key they
 /// all use, not a per-process one.
 #[test]

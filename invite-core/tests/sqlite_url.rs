@@ -96,6 +96,8 @@ fn invalid_urls_are_invalid_config() {
         "sqlite:app.db?busy_timeout_ms=-1",
         "sqlite:app.db?busy_timeout_ms=soon",
         "sqlite:app.db?wal_autocheckpoint=-5",
+        // Past SQLite's int: it would read as 0, turning checkpoints off.
+        "sqlite:app.db?wal_autocheckpoint=2147483648",
         "sqlite:app.db?journal_mode=wal&journal_mode=delete",
         "sqlite::memory:?cache=shared",
     ];
@@ -132,6 +134,20 @@ fn store_open_dispatches_sqlite_urls() {
     assert_eq!(direct.journal_mode_in_force().unwrap(), "delete");
     assert_eq!(direct.synchronous_in_force().unwrap(), Synchronous::Full);
     assert_eq!(direct.location(), &SqliteLocation::File(path.clone()));
+}
+
+/// A path starting with `file:` is a file of that name, not a SQLite URI (which would be
+/// percent-decoded, or `file::memory:` in memory).
+#[test]
+fn a_path_starting_with_file_colon_is_taken_as_is() {
+    let name = format!("file:invite-core-literal-{}%20x.db", std::process::id());
+    let store = invite_core::store::open(&format!("sqlite:{name}")).unwrap();
+    drop(store);
+    let exists = std::path::Path::new(&name).exists();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{name}{suffix}"));
+    }
+    assert!(exists, "the file is named as written, `%20` included");
 }
 
 #[test]

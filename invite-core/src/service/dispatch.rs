@@ -287,7 +287,7 @@ impl InviteService {
                 (EventKind::Delivered, None)
             }
             Some(reason) => {
-                let reason: String = reason.chars().take(1_000).collect();
+                let reason = recordable(&reason);
                 message.last_error = Some(reason.clone());
                 delivery.last_error = Some(reason.clone());
                 if message.attempts >= self.config.delivery.max_attempts {
@@ -321,6 +321,17 @@ impl InviteService {
             .unwrap_or(i32::MAX);
         (d.base_backoff * factor).min(d.max_backoff)
     }
+}
+
+/// A mailer's failure text as it is recorded (outbox, invitation, event): at most 1,000
+/// characters, control characters (a NUL above all, which PostgreSQL `text` refuses,
+/// failing the whole batch's bookkeeping) each replaced by a space.
+fn recordable(reason: &str) -> String {
+    reason
+        .chars()
+        .take(1_000)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// The names one claim's emails show, read once per claim: a batch usually shares its

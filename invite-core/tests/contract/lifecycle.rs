@@ -790,3 +790,49 @@ pub fn overdue_invitations_count_against_no_limit(store: Arc<dyn Store>) {
     assert_eq!((w.usage().used, w.usage().reserved), (0, 0));
     w.assert_counters_match(&lowered);
 }
+
+/// A mailer that fails every email with a reason full of control characters.
+struct ControlCharacterMailer;
+
+impl Mailer for ControlCharacterMailer {
+    fn send(&self, email: &InvitationEmail) -> Result<(), MailError> {
+        if email.to.starts_with("good@") {
+            return Ok(());
+        }
+        Err(MailError("550\0 rejected\r\n\u{7}by policy".into()))
+    }
+}
+
+pub fn a_mailer_failure_with_control_characters_is_recorded_like_any_other(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    for to in ["good@example.com", "bad@example.com"] {
+        w.service.send(&w.invite_new("Some", "One", to)).unwrap();
+    }
+    // A NUL could not go into PostgreSQL text: the batch's bookkeeping failed, and the
+    // good email was sent again after every lease.
+    let report = w.service.dispatch_outbox(&ControlCharacterMailer).unwrap();
+    assert_eq!((report.delivered, report.retrying), (1, 1));
+    let bad = w
+        .service
+        .list_invitations(
+            w.business.id,
+            &InvitationFilter {
+                email: Some("bad@example.com".into()),
+                ..Default::default()
+            },
+            &PageRequest::default(),
+        )
+        .unwrap()
+        .items
+        .remove(0);
+    let reason = bad.delivery.last_error.unwrap();
+    assert!(!reason.chars().any(char::is_control), "{reason:?}");
+    assert!(reason.contains("rejected"));
+    w.clock.advance(Duration::hours(1));
+    let again = w.service.dispatch_outbox(&ControlCharacterMailer).unwrap();
+    assert_eq!(
+        (again.delivered, again.retrying),
+        (0, 1),
+        "the good one went once"
+    );
+}

@@ -27,6 +27,11 @@ pub(super) fn map(error: postgres::Error) -> Error {
     if *state == SqlState::T_R_SERIALIZATION_FAILURE || *state == SqlState::T_R_DEADLOCK_DETECTED {
         return conflict("a concurrent transaction changed the same rows").with_source(error);
     }
+    // A `lock_timeout` that ran out: another transaction holds the rows, as SQLite's busy
+    // timeout; retrying may succeed.
+    if *state == SqlState::LOCK_NOT_AVAILABLE {
+        return conflict("another transaction holds the rows this one needs").with_source(error);
+    }
     if *state == SqlState::UNIQUE_VIOLATION {
         let constraint = error.as_db_error().and_then(|db| db.constraint());
         if constraint == Some(ONE_PENDING_INDEX) {

@@ -50,8 +50,9 @@ pub(super) fn run(client: &mut Client, schema: Option<&str>) -> Result<i32> {
     let mut tx = client.transaction().map_err(map)?;
     tx.execute(LOCK, &[&schema]).map_err(map)?;
     if let Some(schema) = schema {
-        // `schema` was checked to be a plain lowercase identifier.
-        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        // `schema` was checked to be a plain lowercase identifier; quoted, it may also be
+        // a keyword such as `user`.
+        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
             .map_err(map)?;
     }
     tx.batch_execute(VERSIONS).map_err(map)?;

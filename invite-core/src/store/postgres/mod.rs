@@ -188,7 +188,7 @@ impl PostgresStore {
     /// One option of this library's own may ride in the URL: `schema=NAME` keeps the
     /// tables in that schema (created if missing), like [`PostgresOptions::schema`].
     pub fn open(url: &str) -> Result<Self> {
-        let (url, schema) = split_schema_param(url);
+        let (url, schema) = split_schema_param(url)?;
         let options = PostgresOptions {
             schema,
             ..PostgresOptions::default()
@@ -206,6 +206,12 @@ impl PostgresStore {
             .with_source(e)
             .with_help("use postgres://user:password@host:port/database")
         })?;
+        if options.connect_timeout.is_zero() {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                "the PostgreSQL connect timeout must be positive",
+            ));
+        }
         if let Some(schema) = &options.schema {
             if !migrate::valid_schema_name(schema) {
                 return Err(Error::new(
@@ -213,7 +219,8 @@ impl PostgresStore {
                     format!("`{schema}` is not a plain lowercase schema name"),
                 ));
             }
-            let search_path = format!("-c search_path={schema}");
+            // Quoted: a name such as `user` is a keyword.
+            let search_path = format!("-c search_path=\"{schema}\"");
             let combined = match config.get_options() {
                 Some(existing) => format!("{existing} {search_path}"),
                 None => search_path,
@@ -274,29 +281,73 @@ impl Store for PostgresStore {
 }
 
 /// Takes this library's `schema=NAME` query parameter out of a connection URL (the
-/// PostgreSQL driver refuses parameters it does not know).
-fn split_schema_param(raw: &str) -> (String, Option<String>) {
-    let Ok(mut parsed) = url::Url::parse(raw) else {
-        return (raw.to_owned(), None);
+/// PostgreSQL driver refuses parameters it does not know). Every other pair is kept byte
+/// for byte (the driver decodes them itself; re-encoding turned spaces into `+`), and
+/// URLs the `url` crate cannot read (several hosts) work too. A `schema` given twice is
+/// `INVALID_CONFIG`.
+fn split_schema_param(raw: &str) -> Result<(String, Option<String>)> {
+    let Some((base, query)) = raw.split_once('?') else {
+        return Ok((raw.to_owned(), None));
     };
     let mut schema = None;
-    let kept: Vec<(String, String)> = parsed
-        .query_pairs()
-        .filter_map(|(key, value)| {
-            if key == "schema" {
-                schema = Some(value.into_owned());
-                None
-            } else {
-                Some((key.into_owned(), value.into_owned()))
+    let mut kept = Vec::new();
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("schema", value)) => {
+                if schema.replace(value.to_owned()).is_some() {
+                    return Err(Error::new(
+                        ErrorCode::InvalidConfig,
+                        "the PostgreSQL url names `schema` twice",
+                    ));
+                }
             }
-        })
-        .collect();
+            _ => kept.push(pair),
+        }
+    }
     if schema.is_none() {
-        return (raw.to_owned(), None);
+        return Ok((raw.to_owned(), None));
     }
-    parsed.set_query(None);
-    if !kept.is_empty() {
-        parsed.query_pairs_mut().extend_pairs(kept);
+    let url = if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    Ok((url, schema))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_schema_param;
+    use crate::error::ErrorCode;
+
+    #[test]
+    fn the_schema_parameter_leaves_the_rest_of_the_url_as_it_was() {
+        let split = |raw: &str| split_schema_param(raw).map_err(|e| e.code());
+        assert_eq!(
+            split("postgres://u@h/db?options=-c%20statement_timeout%3D5000&schema=s"),
+            Ok((
+                "postgres://u@h/db?options=-c%20statement_timeout%3D5000".to_owned(),
+                Some("s".to_owned())
+            ))
+        );
+        assert_eq!(
+            split("postgres://u@h:1,h2:2/db?schema=s&application_name=my%20app"),
+            Ok((
+                "postgres://u@h:1,h2:2/db?application_name=my%20app".to_owned(),
+                Some("s".to_owned())
+            ))
+        );
+        assert_eq!(
+            split("postgres://u@h/db?schema=s"),
+            Ok(("postgres://u@h/db".to_owned(), Some("s".to_owned())))
+        );
+        assert_eq!(
+            split("postgres://u@h/db?sslmode=disable"),
+            Ok(("postgres://u@h/db?sslmode=disable".to_owned(), None))
+        );
+        assert_eq!(
+            split("postgres://u@h/db?schema=a&schema=b"),
+            Err(ErrorCode::InvalidConfig)
+        );
     }
-    (parsed.into(), schema)
 }

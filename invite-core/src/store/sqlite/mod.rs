@@ -139,6 +139,15 @@ fn open_file(path: &Path, options: &SqliteOptions, role: Role) -> Result<Connect
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    // The bundled SQLite reads a name starting with `file:` as a URI (percent-decoded,
+    // `file::memory:` in memory); the path is meant as is, so it is made `./file:…`.
+    let literal;
+    let path = if path.to_string_lossy().starts_with("file:") {
+        literal = Path::new(".").join(path);
+        literal.as_path()
+    } else {
+        path
+    };
     let conn = Connection::open_with_flags(path, flags).db()?;
     configure(&conn, options, role)?;
     Ok(conn)

@@ -78,6 +78,9 @@ pub const MAX_BUSY_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
 /// PERF.md workload in WAL mode on the development machine, and still bounds the log.
 pub const DEFAULT_WAL_AUTOCHECKPOINT: u32 = 10_000;
 
+/// The largest `wal_autocheckpoint` SQLite takes (a C `int`).
+pub const MAX_WAL_AUTOCHECKPOINT: u32 = i32::MAX as u32;
+
 /// Default number of read-only connections a file store keeps.
 pub const DEFAULT_MAX_READERS: usize = 4;
 
@@ -155,9 +158,10 @@ impl SqliteOptions {
     }
 
     /// Sets the WAL size, in pages, past which a commit checkpoints the log into the
-    /// database (0 turns automatic checkpoints off). Only matters in WAL mode.
+    /// database (0 turns automatic checkpoints off; at most `i32::MAX`, SQLite's own
+    /// limit, past which it would read as 0). Only matters in WAL mode.
     pub fn with_wal_autocheckpoint(mut self, pages: u32) -> Self {
-        self.wal_autocheckpoint = pages;
+        self.wal_autocheckpoint = pages.min(MAX_WAL_AUTOCHECKPOINT);
         self
     }
 

@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::options::{JournalMode, SqliteOptions, Synchronous};
+use super::options::{JournalMode, MAX_WAL_AUTOCHECKPOINT, SqliteOptions, Synchronous};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Where a `sqlite:` URL points.
@@ -95,7 +95,11 @@ fn parse_query(query: &str) -> Result<SqliteOptions> {
                 options.with_busy_timeout(Duration::from_millis(ms))
             }
             "wal_autocheckpoint" => {
-                options.with_wal_autocheckpoint(value.parse().map_err(|_| bad_value())?)
+                let pages: u32 = value.parse().map_err(|_| bad_value())?;
+                if pages > MAX_WAL_AUTOCHECKPOINT {
+                    return Err(bad_value());
+                }
+                options.with_wal_autocheckpoint(pages)
             }
             _ => return Err(invalid(format!("unknown sqlite url parameter `{name}`"))),
         };
