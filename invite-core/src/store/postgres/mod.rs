@@ -230,7 +230,10 @@ impl PostgresStore {
         if config.get_application_name().is_none() {
             config.application_name("invite-core");
         }
-        config.connect_timeout(options.connect_timeout);
+        // A `connect_timeout` in the URL stands; else the options' (default 10 s).
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(options.connect_timeout);
+        }
         let round_trips = Arc::new(AtomicU64::new(0));
         let pool = r2d2::Pool::builder()
             .max_size(options.max_connections.max(1))
