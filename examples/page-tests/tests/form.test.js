@@ -183,54 +183,48 @@ describe('Invite User form', () => {
     assert.deepEqual(await errorCodes(page, 'user'), []);
   }));
 
-  it('works without JavaScript: "Apply choices" does what the auto-submit does', async () => {
+  /** Runs `fn(page, apply)` in a browser context with JavaScript off. */
+  async function withoutJavaScript(fn) {
     const w = await world(browser);
     const context = await browser.newContext({ baseURL: w.url, javaScriptEnabled: false });
     try {
       const page = await context.newPage();
       await page.goto('/');
-      const apply = page.locator('noscript button[value="update"], button:text("Apply choices")');
-      assert.equal(await apply.count(), 1);
-      await page.selectOption('select[name="business_id"]', { label: 'Acme Corp' });
-      await navigating(page, () => apply.click());
-      assert.equal(await page.locator('select[name="app_id"]').isDisabled(), false);
-      await page.selectOption('select[name="app_id"]', { label: 'Billing' });
-      await navigating(page, () => apply.click());
-      await page.selectOption('select[name="subscription_id"]', { label: 'Team: 10 seats' });
-      await navigating(page, () => apply.click());
-      assert.equal((await seats(page)).total, 10);
-      await page.selectOption('select[name="user_id"]', { label: 'Carol Chen <carol@example.com>' });
-      await page.selectOption('select[name="role_id"]', { label: 'Viewer' });
-      await send(page);
-      assert.equal(await page.getAttribute('[data-testid="success"]', 'data-code'), 'INVITATION_SENT');
+      await fn(page, page.locator('noscript button[value="update"], button:text("Apply choices")'));
     } finally {
       await context.close();
       await w.close();
     }
-  });
+  }
 
-  it('without JavaScript, a subscription and a role picked together are both sent', async () => {
-    const w = await world(browser);
-    const context = await browser.newContext({ baseURL: w.url, javaScriptEnabled: false });
-    try {
-      const page = await context.newPage();
-      await page.goto('/');
-      const apply = page.locator('noscript button[value="update"], button:text("Apply choices")');
-      await page.selectOption('select[name="business_id"]', { label: 'Acme Corp' });
-      await navigating(page, () => apply.click());
-      await page.selectOption('select[name="app_id"]', { label: 'Billing' });
-      await navigating(page, () => apply.click());
-      // Both lists show now; pick both and send at once.
-      await page.selectOption('select[name="user_id"]', { label: 'Carol Chen <carol@example.com>' });
-      await page.selectOption('select[name="subscription_id"]', { label: 'Team: 10 seats' });
-      await page.selectOption('select[name="role_id"]', { label: 'Viewer' });
-      await send(page);
-      assert.equal(await page.getAttribute('[data-testid="success"]', 'data-code'), 'INVITATION_SENT');
-    } finally {
-      await context.close();
-      await w.close();
-    }
-  });
+  it('works without JavaScript: "Apply choices" does what the auto-submit does', () => withoutJavaScript(async (page, apply) => {
+    assert.equal(await apply.count(), 1);
+    await page.selectOption('select[name="business_id"]', { label: 'Acme Corp' });
+    await navigating(page, () => apply.click());
+    assert.equal(await page.locator('select[name="app_id"]').isDisabled(), false);
+    await page.selectOption('select[name="app_id"]', { label: 'Billing' });
+    await navigating(page, () => apply.click());
+    await page.selectOption('select[name="subscription_id"]', { label: 'Team: 10 seats' });
+    await navigating(page, () => apply.click());
+    assert.equal((await seats(page)).total, 10);
+    await page.selectOption('select[name="user_id"]', { label: 'Carol Chen <carol@example.com>' });
+    await page.selectOption('select[name="role_id"]', { label: 'Viewer' });
+    await send(page);
+    assert.equal(await page.getAttribute('[data-testid="success"]', 'data-code'), 'INVITATION_SENT');
+  }));
+
+  it('without JavaScript, a subscription and a role picked together are both sent', () => withoutJavaScript(async (page, apply) => {
+    await page.selectOption('select[name="business_id"]', { label: 'Acme Corp' });
+    await navigating(page, () => apply.click());
+    await page.selectOption('select[name="app_id"]', { label: 'Billing' });
+    await navigating(page, () => apply.click());
+    // Both lists show now; pick both and send at once.
+    await page.selectOption('select[name="user_id"]', { label: 'Carol Chen <carol@example.com>' });
+    await page.selectOption('select[name="subscription_id"]', { label: 'Team: 10 seats' });
+    await page.selectOption('select[name="role_id"]', { label: 'Viewer' });
+    await send(page);
+    assert.equal(await page.getAttribute('[data-testid="success"]', 'data-code'), 'INVITATION_SENT');
+  }));
 
   it('a double-clicked Send (the same form posted twice) shows the one invitation sent', () => withWorld(async (page) => {
     await page.goto('/');
