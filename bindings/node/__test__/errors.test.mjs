@@ -217,6 +217,28 @@ describe('every reachable error code', () => {
     await expectCode(InviteService.open({ delivery: { baseBackoffSeconds: 60, maxBackoffSeconds: 0 } }), 'INVALID_CONFIG')
     const w = await world()
     await expectCode(w.service.dispatchOutbox(42), 'INVALID_CONFIG')
+    // Bad options or a throwing getter reject the Promise: nothing is thrown
+    // synchronously past a `.catch` (a dispatch on an interval never crashes).
+    const mailer = async () => {}
+    for (const [options, code] of [
+      [{ timeoutSeconds: '5' }, 'VALIDATION_FAILED'],
+      [{ timeoutSeconds: 0 }, 'VALIDATION_FAILED'],
+      [{ timeoutSecs: 5 }, 'INVALID_CONFIG'],
+      ['fast', 'INVALID_CONFIG'],
+    ]) {
+      let promise
+      assert.doesNotThrow(() => { promise = w.service.dispatchOutbox(mailer, options) })
+      await expectCode(promise, code)
+    }
+    let promise
+    assert.doesNotThrow(() => {
+      promise = w.service.dispatchOutbox({
+        get send() {
+          throw new Error('getter boom')
+        },
+      })
+    })
+    await expectCode(promise, 'INVALID_CONFIG')
     await expectCode(w.service.dispatchOutbox({ deliver() {} }), 'INVALID_CONFIG')
   })
 

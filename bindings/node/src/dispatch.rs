@@ -24,8 +24,8 @@ use invite_core::mail::{InvitationEmail as CoreEmail, MailError, Mailer};
 use invite_core::service::DispatchReport as CoreReport;
 use invite_core::{Error as CoreError, ErrorCode};
 use napi::bindgen_prelude::{
-    ClassInstance, Either4, Function, FunctionRef, JsObjectValue, JsValue, Object, ToNapiValue,
-    Unknown,
+    ClassInstance, Either4, FromNapiValue, Function, FunctionRef, JsObjectValue, JsValue, Object,
+    ToNapiValue, Unknown,
 };
 use napi::threadsafe_function::{
     ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
@@ -33,6 +33,7 @@ use napi::threadsafe_function::{
 use napi::{Env, Status, ValueType, sys};
 use napi_derive::napi;
 
+use crate::convert::only;
 use crate::mailer::{Mailer as BuiltIn, MailerPlan};
 use crate::service::InviteService;
 use crate::shape::{Args, Prop, Shape, Shaped, to_napi_by_shape};
@@ -152,9 +153,10 @@ impl From<CoreReport> for DispatchReport {
     }
 }
 
-/// Options of `dispatchOutbox`.
+/// Options of `dispatchOutbox` (read by `timeout`; declared here for TypeScript).
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
+#[allow(dead_code, reason = "a TypeScript declaration: `timeout` reads the options")]
 pub struct DispatchOptions {
     /// Seconds a JavaScript mailer has to settle the emails of one batch (all started
     /// together) before those still unsettled count as failed attempts (default 30).
@@ -589,9 +591,10 @@ fn delivery(env: &Env, mailer: MailerArg<'_>, timeout: Duration) -> Result<Deliv
         Either4::A(built) => Ok(Delivery::Native(built.inner.clone())),
         Either4::B(f) => threadsafe(env, &f, timeout),
         Either4::C(object) => {
-            let send: Unknown<'_> = object
-                .get_named_property("send")
-                .map_err(|_| bad_mailer())?;
+            let send: Unknown<'_> = object.get_named_property("send").map_err(|_| {
+                clear_pending_exception(env);
+                bad_mailer()
+            })?;
             match send.get_type().map_err(|_| bad_mailer())? {
                 ValueType::Function => {
                     let send: JsFunction<'_> = object
@@ -610,20 +613,72 @@ fn delivery(env: &Env, mailer: MailerArg<'_>, timeout: Duration) -> Result<Deliv
     }
 }
 
-fn timeout(options: Option<&DispatchOptions>) -> Result<Duration, CoreError> {
-    let seconds = options
-        .and_then(|o| o.timeout_seconds.flatten())
-        .unwrap_or(DEFAULT_TIMEOUT_SECONDS);
+/// The mailer timeout from `dispatchOutbox`'s options, read without throwing: options
+/// that are not an object of known names, or a `timeoutSeconds` that is not a positive
+/// number (a string from `process.env`, say), reject the call's Promise instead of
+/// throwing, so `setInterval(() => dispatchOutbox(…).catch(…))` never crashes.
+fn timeout(env: &Env, options: Option<Unknown<'_>>) -> Result<Duration, CoreError> {
+    let bad = || {
+        crate::error::invalid_field(
+            "timeout_seconds",
+            invite_core::FieldCode::OutOfRange,
+            "the mailer timeout must be a positive number of seconds",
+        )
+    };
+    let unreadable = |_| {
+        clear_pending_exception(env);
+        CoreError::new(
+            ErrorCode::InvalidConfig,
+            "the dispatch options cannot be read",
+        )
+    };
+    let seconds = match options {
+        None => DEFAULT_TIMEOUT_SECONDS,
+        Some(value) => match value.get_type().map_err(unreadable)? {
+            ValueType::Undefined | ValueType::Null => DEFAULT_TIMEOUT_SECONDS,
+            ValueType::Object => {
+                let object = Object::from_unknown(value).map_err(unreadable)?;
+                only(&object, &["timeoutSeconds"], "dispatchOutbox")?;
+                let timeout: Unknown<'_> = object
+                    .get_named_property("timeoutSeconds")
+                    .map_err(unreadable)?;
+                match timeout.get_type().map_err(unreadable)? {
+                    ValueType::Undefined | ValueType::Null => DEFAULT_TIMEOUT_SECONDS,
+                    ValueType::Number => f64::from_unknown(timeout).map_err(unreadable)?,
+                    _ => return Err(bad()),
+                }
+            }
+            _ => {
+                return Err(CoreError::new(
+                    ErrorCode::InvalidConfig,
+                    "the dispatch options must be an object",
+                ));
+            }
+        },
+    };
     Duration::try_from_secs_f64(seconds)
         .ok()
         .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            crate::error::invalid_field(
-                "timeout_seconds",
-                invite_core::FieldCode::OutOfRange,
-                "the mailer timeout must be a positive number of seconds",
-            )
-        })
+        .ok_or_else(bad)
+}
+
+/// Clears an exception a failed property read (a throwing getter) left pending: the
+/// failure is reported through the Promise, and a pending exception would also throw
+/// when the call returns.
+#[allow(
+    unsafe_code,
+    reason = "napi's raw exception calls; napi-rs has no safe way to drop a pending exception"
+)]
+fn clear_pending_exception(env: &Env) {
+    let raw = env.raw();
+    let mut pending = false;
+    // SAFETY: `raw` is the live env of this (the JS) thread; valid out-pointers.
+    unsafe {
+        if sys::napi_is_exception_pending(raw, &mut pending) == sys::Status::napi_ok && pending {
+            let mut exception = std::ptr::null_mut();
+            let _ = sys::napi_get_and_clear_last_exception(raw, &mut exception);
+        }
+    }
 }
 
 #[napi]
@@ -657,9 +712,9 @@ impl InviteService {
         &self,
         env: Env,
         mailer: MailerArg<'_>,
-        options: Option<DispatchOptions>,
+        options: Option<Unknown<'_>>,
     ) -> Call<DispatchReport> {
-        let mailer = timeout(options.as_ref()).and_then(|t| delivery(&env, mailer, t));
+        let mailer = timeout(&env, options).and_then(|t| delivery(&env, mailer, t));
         self.on_own_thread(move |s| mailer?.dispatch(s).map(DispatchReport::from))
     }
 }
