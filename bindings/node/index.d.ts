@@ -469,7 +469,7 @@ export interface DeliveryView {
   leaseSeconds: number
 }
 
-/** Options of `dispatchOutbox` (read by `timeout`; declared here for TypeScript). */
+/** Options of `dispatchOutbox`. */
 export interface DispatchOptions {
   /**
    * Seconds a JavaScript mailer has to settle the emails of one batch (all started

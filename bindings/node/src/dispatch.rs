@@ -153,10 +153,14 @@ impl From<CoreReport> for DispatchReport {
     }
 }
 
-/// Options of `dispatchOutbox` (read by `timeout`; declared here for TypeScript).
+/// Options of `dispatchOutbox`.
+// Declared for TypeScript; `timeout` reads the options by hand, so nothing throws.
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
-#[allow(dead_code, reason = "a TypeScript declaration: `timeout` reads the options")]
+#[allow(
+    dead_code,
+    reason = "a TypeScript declaration: `timeout` reads the options"
+)]
 pub struct DispatchOptions {
     /// Seconds a JavaScript mailer has to settle the emails of one batch (all started
     /// together) before those still unsettled count as failed attempts (default 30).
