@@ -232,3 +232,25 @@ test('thenables that are not native promises are awaited like promises', async (
   assert.match(d[2].lastError, /then boom/)
   assert.match(d[3].lastError, /getter boom/)
 })
+
+test('a plain object rejected or thrown with keeps its message as the reason', async () => {
+  const { w, sent, delivery } = await invitations(3, { execution: 'inline' })
+  const outcomes = {
+    'person0@example.com': () => Promise.reject({ message: 'quota exceeded', status: 452 }),
+    'person1@example.com': () => {
+      throw { message: 'no route' }
+    },
+    'person2@example.com': () =>
+      Promise.reject({
+        get message() {
+          throw new Error('getter boom')
+        },
+      }),
+  }
+  const report = await w.service.dispatchOutbox((email) => outcomes[email.to]())
+  assert.deepEqual(report, { delivered: 0, retrying: 3, failed: 0 })
+  const d = await Promise.all(sent.map(delivery))
+  assert.match(d[0].lastError, /quota exceeded/)
+  assert.match(d[1].lastError, /no route/)
+  assert.equal(typeof d[2].lastError, 'string')
+})
