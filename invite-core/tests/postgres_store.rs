@@ -1163,6 +1163,25 @@ fn url_parameters_and_schema_names_are_taken_as_given() {
     );
 }
 
+/// Every pooled connection busy past the connect timeout is `STORAGE_CONFLICT` (too many
+/// calls at once, retryable), not `STORAGE_UNAVAILABLE` (the server is fine).
+#[test]
+fn a_full_pool_is_a_storage_conflict() {
+    let Some(db) = postgres_support::TestDb::new() else {
+        return;
+    };
+    let options = PostgresOptions::default()
+        .schema(db.schema.clone())
+        .max_connections(1)
+        .connect_timeout(Duration::from_millis(300));
+    let store = PostgresStore::open_with(&db.url, options).unwrap();
+    let held = store.begin().unwrap();
+    let err = store.begin().err().unwrap();
+    assert_eq!(err.code(), ErrorCode::StorageConflict);
+    drop(held);
+    assert!(store.begin().is_ok(), "free again once the call ends");
+}
+
 /// A `lock_timeout` that runs out is `STORAGE_CONFLICT`, retryable like SQLite's busy
 /// timeout, not `STORAGE_UNAVAILABLE`.
 #[test]

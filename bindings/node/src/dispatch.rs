@@ -296,9 +296,7 @@ fn object_message(value: Unknown<'_>) -> Option<String> {
     if message.get_type().ok()? != ValueType::String {
         return None;
     }
-    String::from_unknown(message)
-        .ok()
-        .filter(|m| !m.is_empty())
+    String::from_unknown(message).ok().filter(|m| !m.is_empty())
 }
 
 /// On the JS thread: calls `mailer(email)` with `this` undefined and returns what it

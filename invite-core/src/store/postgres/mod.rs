@@ -262,8 +262,20 @@ impl PostgresStore {
         self.round_trips.load(Ordering::Relaxed)
     }
 
+    /// A pooled connection. Waiting out the connect timeout with every connection of a
+    /// full pool busy is `STORAGE_CONFLICT` (too many concurrent calls: retrying may
+    /// succeed, as SQLite's busy timeout); otherwise the server could not be reached
+    /// (`STORAGE_UNAVAILABLE`).
     fn connection(&self) -> Result<r2d2::PooledConnection<Manager>> {
         self.pool.get().map_err(|e| {
+            let state = self.pool.state();
+            if state.connections >= self.pool.max_size() && state.idle_connections == 0 {
+                return error::conflict("every pooled connection stayed busy")
+                    .with_source(e)
+                    .with_help(
+                        "raise PostgresOptions::max_connections, or make fewer calls at once",
+                    );
+            }
             Error::storage(e).with_help("check that PostgreSQL is running and reachable")
         })
     }
