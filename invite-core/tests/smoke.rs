@@ -37,3 +37,25 @@ fn invite_dispatch_accept() {
     );
     w.assert_counters_match(&w.subscription);
 }
+
+/// Services of one process built without an outbox key share the process's key: a
+/// dispatch worker sends what a web handler queued on the same store.
+#[test]
+fn keyless_services_of_one_process_send_each_others_emails() {
+    let store: Arc<dyn invite_core::Store> = Arc::new(InMemoryStore::new());
+    let w = common::World::new(store.clone());
+    let keyless = || {
+        invite_core::InviteService::builder(store.clone())
+            .clock(w.clock.clone())
+            .config(common::config())
+            .build()
+            .unwrap()
+    };
+    let (web, worker) = (keyless(), keyless());
+    let sent = web
+        .send(&w.invite_new("Bob", "Baker", "bob@example.com"))
+        .unwrap();
+    let mailer = CapturingMailer::new();
+    assert_eq!(worker.dispatch_outbox(&mailer).unwrap().delivered, 1);
+    assert_eq!(mailer.sent()[0].accept_link, sent.accept_link);
+}

@@ -176,3 +176,20 @@ def make_world(max_attempts: int) -> World:
         BASE_URL, limits=Limits.unlimited(), delivery=DeliveryConfig(max_attempts=max_attempts)
     )
     return build_world(InviteService(config=config, clock=clock), clock)
+
+
+def test_services_sharing_a_store_send_each_others_emails() -> None:
+    """A web handler and a dispatch worker of one process, on one `Store`, no key given."""
+    from invite_core import ManualClock, Store
+
+    from .conftest import START
+
+    store = Store("memory:")
+    clock = ManualClock(START)
+    config = Config(BASE_URL, limits=Limits.unlimited())
+    web = build_world(InviteService(store, config=config, clock=clock), clock)
+    worker = InviteService(store, config=config, clock=clock)
+    sent = web.send_new("ada@example.com")
+    mailer = CapturingMailer()
+    assert worker.dispatch_outbox(mailer).delivered == 1
+    assert mailer.sent[0].accept_link == sent.accept_link

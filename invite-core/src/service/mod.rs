@@ -32,7 +32,7 @@ pub use queries::MAX_QUERY_LEN;
 pub use queries::{BusinessOption, SubscriptionOption};
 pub use request::{NewInvitee, SendInvitationDraft, SendInvitationRequest, SentInvitation};
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 
@@ -92,6 +92,19 @@ impl std::fmt::Debug for InviteService {
     }
 }
 
+/// The outbox key of services built without one: drawn once per process, so that every
+/// service of the process (a web handler and a dispatch worker on one store, say) can
+/// send what the others queued.
+fn process_outbox_key() -> Result<[u8; 32]> {
+    static KEY: OnceLock<[u8; 32]> = OnceLock::new();
+    if let Some(key) = KEY.get() {
+        return Ok(*key);
+    }
+    let mut key = [0u8; 32];
+    OsRandom.fill(&mut key)?;
+    Ok(*KEY.get_or_init(|| key))
+}
+
 /// Builds an [`InviteService`]; every port has a production default.
 pub struct InviteServiceBuilder {
     store: Arc<dyn Store>,
@@ -136,7 +149,8 @@ impl InviteServiceBuilder {
     }
 
     /// The key that seals tokens waiting in the outbox. Configure a persistent secret so
-    /// queued emails survive a restart; without one a per-process key is drawn. Required
+    /// queued emails survive a restart; without one the process's key is used (drawn
+    /// once, shared by every service of the process). Required
     /// on PostgreSQL, whose app servers share one outbox: each must open what the others
     /// sealed, so all of them need the same key (`build` answers `INVALID_CONFIG`).
     pub fn outbox_key(mut self, key: [u8; 32]) -> Self {
@@ -163,11 +177,7 @@ impl InviteServiceBuilder {
                 )
                 .with_help("configure the same 32-byte secret on every app server"));
             }
-            None => {
-                let mut key = [0u8; 32];
-                OsRandom.fill(&mut key)?;
-                key
-            }
+            None => process_outbox_key()?,
         };
         Ok(InviteService {
             store: self.store,
