@@ -220,6 +220,11 @@ fn bad_sender_or_server_settings_are_invalid_config() {
         "smtp example.com",
         "smtp.example.com\r\nX",
         "smtp\0.example.com",
+        // A secret or a port in the host would show in every recorded delivery error.
+        "smtp://invites:S3cret@127.0.0.1",
+        "invites:S3cret@smtp.example.com",
+        "smtp.example.com:25",
+        "smtp.example.com/path",
     ] {
         let err = SmtpMailer::new(&SmtpConfig::new(host, "a@example.com")).unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidConfig, "{host:?}");

@@ -66,6 +66,10 @@ fn base_urls_that_could_leave_the_origin_are_refused() {
         let err = InviteService::new(Arc::new(InMemoryStore::new()), Config::with_base_url(bad))
             .unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidConfig, "{bad}");
+        assert!(
+            !err.to_string().contains("pw@"),
+            "the error repeats no password"
+        );
     }
 }
 

@@ -157,13 +157,29 @@ fn accept_link_prefix(mut base: url::Url) -> String {
     base.into()
 }
 
+/// `raw` for messages: whatever stands between `://` and an `@` (a user and password)
+/// replaced by `***`, so an error never repeats a secret.
+fn without_userinfo(raw: &str) -> String {
+    let Some((scheme, rest)) = raw.split_once("://") else {
+        return raw.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => raw.to_owned(),
+    }
+}
+
 /// Accepts only absolute http(s) URLs with a host, no credentials (no `//evil`,
 /// `javascript:` or `https://user@host`), no fragment and no `token` parameter.
 fn parse_base_url(raw: &str) -> Result<url::Url> {
     let invalid = || {
         Error::new(
             ErrorCode::InvalidConfig,
-            format!("accept base url `{raw}` is not an absolute http(s) url"),
+            format!(
+                "accept base url `{}` is not an absolute http(s) url without credentials",
+                without_userinfo(raw)
+            ),
         )
     };
     let raw_trimmed = raw.trim();

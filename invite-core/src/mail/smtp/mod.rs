@@ -129,8 +129,13 @@ impl SmtpMailer {
     pub fn new(config: &SmtpConfig) -> Result<SmtpMailer> {
         let invalid = |m: String| Error::new(ErrorCode::InvalidConfig, m);
         let host = config.host.trim();
-        if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(invalid(format!("smtp host `{host}` is not a host name")));
+        // A name or an address, nothing else: `user:password@host` or `host:25` would
+        // carry a secret into every delivery error recorded on the invitations.
+        if host.parse::<IpAddr>().is_err() && !is_domain_name(host) {
+            return Err(invalid(
+                "the smtp host must be a host name or an IP address (the port is a setting of its own)"
+                    .to_owned(),
+            ));
         }
         let mime = MimeBuilder::new(&config.from_address, config.from_name.as_deref())?;
         let tls = match config.tls {
@@ -171,6 +176,19 @@ fn client_id(name: &str) -> Result<ClientId> {
             IpAddr::V6(v6) => ClientId::Ipv6(v6),
         });
     }
+    if is_domain_name(name) {
+        Ok(ClientId::Domain(name.to_owned()))
+    } else {
+        Err(Error::new(
+            ErrorCode::InvalidConfig,
+            "the smtp hello name must be a domain name or an IP address",
+        ))
+    }
+}
+
+/// A DNS name: dot-separated labels of letters, digits and inner hyphens, each 1 to 63
+/// long, 253 at most in all.
+fn is_domain_name(name: &str) -> bool {
     let label_ok = |label: &str| {
         (1..=63).contains(&label.len())
             && label
@@ -179,14 +197,7 @@ fn client_id(name: &str) -> Result<ClientId> {
             && !label.starts_with('-')
             && !label.ends_with('-')
     };
-    if name.len() <= 253 && name.split('.').all(label_ok) {
-        Ok(ClientId::Domain(name.to_owned()))
-    } else {
-        Err(Error::new(
-            ErrorCode::InvalidConfig,
-            "the smtp hello name must be a domain name or an IP address",
-        ))
-    }
+    name.len() <= 253 && name.split('.').all(label_ok)
 }
 
 fn tls_parameters(host: &str, config: &SmtpConfig) -> Result<TlsParameters> {
