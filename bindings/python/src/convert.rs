@@ -4,7 +4,7 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, NaiveDateTime, TimeDelta, Utc};
-use invite_core::service::PageRequest;
+use invite_core::service::{MAX_PAGE_SIZE, PageRequest};
 use invite_core::{Error, FieldCode, FieldError};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -151,7 +151,8 @@ pub(crate) fn opt_count(
     value.map(|n| n.to_u32(py, field)).transpose()
 }
 
-/// The page request of a listing call (`limit` out of range: `VALIDATION_FAILED`).
+/// The page request of a listing call (`limit` outside 1 to `MAX_PAGE_SIZE`:
+/// `VALIDATION_FAILED`).
 pub(crate) fn page(
     py: Python<'_>,
     cursor: Option<String>,
@@ -159,7 +160,9 @@ pub(crate) fn page(
 ) -> PyResult<PageRequest> {
     Ok(PageRequest {
         cursor,
-        limit: opt_count(py, limit, "limit")?,
+        limit: limit
+            .map(|n| n.within(py, "limit", 1, MAX_PAGE_SIZE))
+            .transpose()?,
     })
 }
 

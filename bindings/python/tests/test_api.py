@@ -312,3 +312,10 @@ def test_datetimes_are_taken_in_their_own_zone_and_never_guessed() -> None:
     ):
         with pytest.raises(ValueError):  # not OverflowError: the instant is out of range
             ManualClock(edge)
+
+
+def test_records_compare_by_value_and_are_not_hashable(world: World) -> None:
+    again = world.service.get_user(world.bob.id)
+    assert again == world.bob and again is not world.bob
+    with pytest.raises(TypeError):  # the stubs say so too (`__hash__: ClassVar[None]`)
+        hash(world.bob)

@@ -27,7 +27,7 @@ pub use config::{
 pub use dispatch::DispatchReport;
 pub use idempotency::MAX_IDEMPOTENCY_KEY_LEN;
 pub use listing::InvitationFilter;
-pub use paging::{Page, PageRequest};
+pub use paging::{MAX_PAGE_SIZE, Page, PageRequest};
 pub use queries::MAX_QUERY_LEN;
 pub use queries::{BusinessOption, SubscriptionOption};
 pub use request::{NewInvitee, SendInvitationDraft, SendInvitationRequest, SentInvitation};

@@ -4,7 +4,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar, final
+from typing import Any, ClassVar, Generic, Literal, TypeVar, final
 
 from typing_extensions import TypeAlias
 
@@ -172,6 +172,8 @@ def _error_for_code(code: str, message: str = ..., cause: str | None = None) -> 
 
 @final
 class Limits:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     def __new__(
         cls,
         *,
@@ -191,6 +193,8 @@ class Limits:
 
 @final
 class DeliveryConfig:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     def __new__(
         cls,
         *,
@@ -211,6 +215,8 @@ class DeliveryConfig:
 
 @final
 class Config:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     def __new__(
         cls,
         base_url: str = ...,
@@ -264,6 +270,8 @@ class Page(Generic[_T]):
 
 @final
 class Business:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def id(self) -> str: ...
     @property
@@ -274,6 +282,8 @@ class Business:
 
 @final
 class App:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def id(self) -> str: ...
     @property
@@ -284,6 +294,8 @@ class App:
 
 @final
 class Subscription:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def id(self) -> str: ...
     @property
@@ -306,6 +318,8 @@ class Subscription:
 
 @final
 class SeatUsage:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def total(self) -> int | None: ...
     @property
@@ -321,6 +335,8 @@ class SeatUsage:
 
 @final
 class SeatCounts:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def used(self) -> int: ...
     @property
@@ -329,6 +345,8 @@ class SeatCounts:
 
 @final
 class Role:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def id(self) -> str: ...
     @property
@@ -345,6 +363,8 @@ class Role:
 
 @final
 class User:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def id(self) -> str: ...
     @property
@@ -363,6 +383,8 @@ class User:
 
 @final
 class Membership:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def id(self) -> str: ...
     @property
@@ -381,6 +403,8 @@ class Membership:
 
 @final
 class BusinessOption:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def business(self) -> Business: ...
     @property
@@ -389,6 +413,8 @@ class BusinessOption:
 
 @final
 class SubscriptionOption:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def subscription(self) -> Subscription: ...
     @property
@@ -399,6 +425,8 @@ class SubscriptionOption:
 
 @final
 class DeliveryStatus:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def state(self) -> DeliveryState: ...
     @property
@@ -411,6 +439,8 @@ class DeliveryStatus:
 
 @final
 class Invitation:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def id(self) -> str: ...
     @property
@@ -455,6 +485,8 @@ class Invitation:
 
 @final
 class Event:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def id(self) -> str: ...
     @property
@@ -473,6 +505,8 @@ class Event:
 
 @final
 class OutboxMessage:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def id(self) -> str: ...
     @property
@@ -505,6 +539,8 @@ class SentInvitation:
 
 @final
 class Accepted:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def invitation(self) -> Invitation: ...
     @property
@@ -517,6 +553,8 @@ class Accepted:
 
 @final
 class InvitationPreview:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def invitation(self) -> Invitation: ...
     @property
@@ -537,6 +575,8 @@ class InvitationPreview:
 
 @final
 class InvitationEmail:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def message_id(self) -> str: ...
     @property
@@ -561,6 +601,8 @@ class InvitationEmail:
 
 @final
 class EmailContext:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     def __new__(
         cls,
         *,
@@ -596,6 +638,8 @@ def render_default_email(context: EmailContext) -> RenderedEmail:
 
 @final
 class DispatchReport:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def delivered(self) -> int: ...
     @property
@@ -697,6 +741,8 @@ class BulkSendResult:
 
 @final
 class InviteForm:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     def __new__(cls) -> InviteForm: ...
     @staticmethod
     def from_json(data: str) -> InviteForm: ...
@@ -741,6 +787,8 @@ class InviteForm:
 
 @final
 class FormView:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def form(self) -> InviteForm: ...
     @property
@@ -771,6 +819,8 @@ class FormView:
 
 @final
 class Rejection:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def code(self) -> ErrorCode: ...
     @property
