@@ -147,7 +147,25 @@ fn row(index: usize, mapping: &Bound<'_, PyAny>) -> PyResult<BulkRowDraft> {
         .map_err(|_| PyTypeError::new_err(format!("rows[{index}] must be a mapping (a dict)")))?;
     let (mut user_id, mut first, mut last, mut email) = (None, None, None, None);
     for item in mapping.items()?.iter() {
-        let (key, value): (String, Option<String>) = item.extract()?;
+        let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+        let key: String = key.extract().map_err(|_| {
+            PyTypeError::new_err(format!("rows[{index}] has a key that is not a string"))
+        })?;
+        // Named by row and key: one bad cell in a 10,000-row file must say where it is.
+        let value: Option<String> = value.extract().map_err(|e: PyErr| {
+            let what = value
+                .get_type()
+                .name()
+                .map_or_else(|_| "value".to_owned(), |n| n.to_string());
+            let why = if e.is_instance_of::<pyo3::exceptions::PyUnicodeEncodeError>(value.py()) {
+                "text that cannot be encoded as UTF-8".to_owned()
+            } else {
+                format!("a {what}")
+            };
+            PyTypeError::new_err(format!(
+                "rows[{index}].{key} must be a string or None, not {why}"
+            ))
+        })?;
         let slot = match key.as_str() {
             "user_id" => &mut user_id,
             "first_name" => &mut first,

@@ -107,3 +107,20 @@ def test_bulk_send_is_idempotent(world: World) -> None:
         return [r.sent.token for r in result.rows if r.sent is not None]
 
     assert run() == run()
+
+
+def test_a_cell_that_is_not_text_names_its_row_and_sends_nothing(world: World) -> None:
+    shared = dict(
+        business_id=world.acme.id, app_id=world.crm.id,
+        subscription_id=world.team.id, role_id=world.member.id,
+    )
+    rows: list[dict[str, object]] = [
+        {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"},
+        {"first_name": "Alan", "last_name": "Turing", "email": 42},
+    ]
+    for bad in (42, float("nan"), "\udc80@example.com"):
+        rows[1]["email"] = bad
+        with pytest.raises((TypeError, ValueError)) as e:
+            world.service.bulk_send(world.admin.id, rows, **shared)  # type: ignore[arg-type]
+        assert "rows[1].email" in str(e.value)  # where in the file, not prose
+    assert world.service.list_invitations(world.acme.id).items == []
