@@ -479,3 +479,46 @@ fn seats_are_checked_against_the_cap_in_force_once_the_seat_lock_is_held() {
         w.assert_counters_match(&w.subscription);
     }
 }
+
+/// A send to a person and a direct membership for them, started together, never both
+/// succeed: one seat per person (invariant 2), under PostgreSQL's concurrent writers.
+/// Both check for the other only once they hold the subscription's seat lock.
+#[test]
+fn a_send_and_a_membership_for_one_person_never_both_take_a_seat() {
+    let Some(pg) = ScopedStore::fresh() else {
+        return;
+    };
+    let w = Arc::new(common::World::new(Arc::new(pg)));
+    for round in 0..40 {
+        let person = w
+            .service
+            .create_user(&common::person(
+                "Race",
+                "Person",
+                &format!("race{round}@example.com"),
+            ))
+            .unwrap();
+        let barrier = Arc::new(Barrier::new(2));
+        let sending = {
+            let (w, barrier, person) = (Arc::clone(&w), Arc::clone(&barrier), person.clone());
+            thread::spawn(move || {
+                barrier.wait();
+                w.service
+                    .send(&w.invite_existing(&person).subscription(w.unlimited.id))
+                    .is_ok()
+            })
+        };
+        barrier.wait();
+        let joined = w
+            .service
+            .add_membership(w.business.id, w.unlimited.id, person.id, w.member.id)
+            .is_ok();
+        let sent = sending.join().unwrap();
+        assert!(
+            !(sent && joined),
+            "round {round}: a seat and a pending invitation"
+        );
+        assert!(sent || joined, "round {round}: one of them succeeds");
+    }
+    w.assert_counters_match(&w.unlimited);
+}

@@ -72,15 +72,42 @@ impl NewSubscription {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubscriptionChanges {
     /// New plan name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<String>,
     /// New seat cap (`Some(None)`: unlimited).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub seats: Option<Option<u32>>,
     /// New status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<SubscriptionStatus>,
     /// New start of validity (`Some(None)`: none).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub valid_from: Option<Option<DateTime<Utc>>>,
     /// New end of validity, exclusive (`Some(None)`: none).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub valid_until: Option<Option<DateTime<Utc>>>,
+}
+
+/// A field of a change that is present in the input: `null` is `Some(None)` (clear),
+/// not `None` (keep), which only a missing field means.
+fn present<'de, D, T>(deserializer: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 impl SubscriptionChanges {
@@ -463,6 +490,10 @@ impl InviteService {
                     "the role is not a role of the subscription's app",
                 ));
             }
+            // The seat lock before the checks: a concurrent send to this person (or
+            // membership) waits, and the checks see what it committed (on PostgreSQL
+            // each statement reads what was committed before it started).
+            u.tx.seat_counts_for_update(business, subscription)?;
             if u.tx
                 .find_membership(business, subscription, user)?
                 .is_some()
@@ -643,4 +674,27 @@ pub(crate) fn ensure_active(subscription: &Subscription, now: DateTime<Utc>) -> 
         ErrorCode::SubscriptionInactive,
         format!("the subscription is {why}"),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SubscriptionChanges;
+
+    #[test]
+    fn changes_keep_clear_and_set_through_json() {
+        let clear = SubscriptionChanges {
+            seats: Some(None),
+            valid_until: Some(None),
+            plan: Some("Team".into()),
+            ..SubscriptionChanges::default()
+        };
+        let json = serde_json::to_string(&clear).unwrap_or_default();
+        assert_eq!(json, r#"{"plan":"Team","seats":null,"valid_until":null}"#);
+        let back: Option<SubscriptionChanges> = serde_json::from_str(&json).ok();
+        assert_eq!(back, Some(clear), "null clears; only a missing field keeps");
+        let keep: Option<SubscriptionChanges> = serde_json::from_str("{}").ok();
+        assert_eq!(keep, Some(SubscriptionChanges::default()));
+        let set: Option<SubscriptionChanges> = serde_json::from_str(r#"{"seats":5}"#).ok();
+        assert_eq!(set.and_then(|c| c.seats), Some(Some(5)));
+    }
 }

@@ -204,6 +204,9 @@ impl InviteService {
             },
         };
         let sub = &p.subscription;
+        // The seat lock before the checks, as in `add_membership`: a concurrent
+        // membership of this person waits, and the checks see what it committed.
+        u.tx.seat_counts_for_update(p.business, sub.id)?;
         if let Some(user) = existing
             && u.tx.find_membership(p.business, sub.id, user)?.is_some()
         {

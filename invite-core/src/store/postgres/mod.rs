@@ -77,8 +77,9 @@
 //! configured limit, take a second (the advisory lock). A transaction adds one for
 //! `BEGIN` (which also takes the start snapshot) and one for `COMMIT`. Measured with
 //! [`PostgresStore::round_trips`] (warm pool, business admin inviting, no idempotency
-//! key, no limits, `tests/postgres_store.rs`): a **send** to a new person takes **18**
-//! round trips, the **accept** that creates the user **18**.
+//! key, no limits, `tests/postgres_store.rs`): a **send** to a new person takes **20**
+//! round trips (two of them check that the inviter belongs to the business and take the
+//! seat lock before the duplicate checks), the **accept** that creates the user **18**.
 //!
 //! # Schema
 //!
@@ -230,16 +231,19 @@ impl PostgresStore {
         if config.get_application_name().is_none() {
             config.application_name("invite-core");
         }
-        // A `connect_timeout` in the URL stands; else the options' (default 10 s).
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(options.connect_timeout);
-        }
+        // A `connect_timeout` in the URL stands, for connecting and for waiting on the
+        // pool; else the options' (default 10 s).
+        let connect_timeout = match config.get_connect_timeout() {
+            Some(timeout) if !timeout.is_zero() => *timeout,
+            _ => options.connect_timeout,
+        };
+        config.connect_timeout(connect_timeout);
         let round_trips = Arc::new(AtomicU64::new(0));
         let pool = r2d2::Pool::builder()
             .max_size(options.max_connections.max(1))
             .min_idle(Some(0))
             .test_on_check_out(options.test_on_checkout)
-            .connection_timeout(options.connect_timeout)
+            .connection_timeout(connect_timeout)
             .build_unchecked(Manager::new(config, Arc::clone(&round_trips)));
         let store = PostgresStore {
             pool,
