@@ -9,7 +9,7 @@ use invite_core::service::{Config, DeliveryConfig, Limits};
 use invite_core::{Clock, ManualClock, Store};
 use pyo3::prelude::*;
 
-use crate::convert::{Count, UtcTime, opt_count, record};
+use crate::convert::{Count, UtcTime, config_count, record};
 use crate::error::IntoPyResult;
 
 /// Abuse limits. Each one answers `RateLimitedError` with a `retry_after`.
@@ -43,13 +43,17 @@ impl PyLimits {
     ) -> PyResult<Self> {
         Ok(PyLimits {
             inner: Limits {
-                invites_per_inviter_per_day: opt_count(
+                invites_per_inviter_per_day: config_count(
                     py,
                     invites_per_inviter_per_day,
                     "invites_per_inviter_per_day",
                 )?,
                 resend_cooldown,
-                pending_per_business: opt_count(py, pending_per_business, "pending_per_business")?,
+                pending_per_business: config_count(
+                    py,
+                    pending_per_business,
+                    "pending_per_business",
+                )?,
             },
         })
     }
@@ -105,7 +109,8 @@ impl PyDeliveryConfig {
     ) -> PyResult<Self> {
         Ok(PyDeliveryConfig {
             inner: DeliveryConfig {
-                max_attempts: max_attempts.to_u32(py, "max_attempts")?,
+                max_attempts: config_count(py, Some(max_attempts), "max_attempts")?
+                    .unwrap_or_default(),
                 base_backoff,
                 max_backoff,
                 lease,

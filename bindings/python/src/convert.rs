@@ -76,9 +76,10 @@ impl<'py> FromPyObject<'_, 'py> for UtcTime {
     }
 }
 
-/// A whole-number argument (a seat cap, a limit, an attempt count): any Python `int`
-/// but `bool` (that, like any other type, is a `TypeError`). Kept exactly when it fits
-/// an `i64`, clamped past that, so that [`Count::within`] reports a value out of range
+/// A whole-number argument (a seat cap, a limit, an attempt count): any integer (an
+/// `int`, or anything `operator.index` takes, such as numpy's) but `bool` (that, like
+/// any other type, is a `TypeError`). Kept exactly when it fits an `i128`, clamped past
+/// that, so that [`Count::within`] reports a value out of range
 /// as `VALIDATION_FAILED` / `OUT_OF_RANGE` on its field, never as an `OverflowError`
 /// or a silently wrapped number.
 #[derive(Clone, Copy, Debug)]
@@ -94,15 +95,27 @@ impl<'py> FromPyObject<'_, 'py> for Count {
     type Error = PyErr;
 
     fn extract(ob: Borrowed<'_, 'py, PyAny>) -> PyResult<Self> {
-        if ob.is_instance_of::<PyBool>() || !ob.is_instance_of::<PyInt>() {
-            return Err(PyTypeError::new_err(format!(
+        let not_an_int = || -> PyResult<PyErr> {
+            Ok(PyTypeError::new_err(format!(
                 "expected an int, got {}",
                 ob.get_type().name()?
-            )));
+            )))
+        };
+        if ob.is_instance_of::<PyBool>() {
+            return Err(not_an_int()?);
         }
-        Ok(Count(match ob.extract::<i64>() {
-            Ok(n) => i128::from(n),
-            Err(_) if ob.lt(0)? => i128::MIN,
+        // Any integer, numpy's too: what `operator.index` takes (as `range` does).
+        let int = if ob.is_instance_of::<PyInt>() {
+            ob.to_owned()
+        } else {
+            match ob.py().import("operator")?.call_method1("index", (ob,)) {
+                Ok(int) => int,
+                Err(_) => return Err(not_an_int()?),
+            }
+        };
+        Ok(Count(match int.extract::<i128>() {
+            Ok(n) => n,
+            Err(_) if int.lt(0)? => i128::MIN,
             Err(_) => i128::MAX,
         }))
     }
@@ -140,6 +153,26 @@ impl Count {
     pub(crate) fn to_u32(self, py: Python<'_>, field: &str) -> PyResult<u32> {
         self.within(py, field, 0, u32::MAX)
     }
+}
+
+/// A count of a configuration object (`Limits`, `DeliveryConfig`): out of range is
+/// `INVALID_CONFIG`, as for every bad configuration value (and as in Node).
+pub(crate) fn config_count(
+    py: Python<'_>,
+    value: Option<Count>,
+    field: &str,
+) -> PyResult<Option<u32>> {
+    value
+        .map(|n| {
+            n.in_range(0, u32::MAX).ok_or_else(|| {
+                Error::new(
+                    invite_core::ErrorCode::InvalidConfig,
+                    format!("{field} must be a whole number from 0 to {}", u32::MAX),
+                )
+            })
+        })
+        .transpose()
+        .into_py(py)
 }
 
 /// An optional count (see [`Count::to_u32`]).

@@ -260,15 +260,29 @@ def test_whole_numbers_out_of_range_are_field_errors_not_overflow(world: World) 
         "limit": lambda: s.list_invitations(acme, limit=-1),
         " limit": lambda: s.search_users("a", limit=2**64),
         "limit ": lambda: s.list_events(acme, limit=-(2**80)),
-        "invites_per_inviter_per_day": lambda: Limits(invites_per_inviter_per_day=-1),
-        "pending_per_business": lambda: Limits(pending_per_business=2**40),
-        "max_attempts": lambda: DeliveryConfig(max_attempts=-1),
         "n": lambda: usage.has_room_for(-1),
         "random_seed": lambda: InviteService(random_seed=-1),
     }
     for name, call in calls.items():
         assert _out_of_range(call) == name.strip(), name
     assert s.get_subscription(acme, world.team.id).seats == world.team.seats  # unchanged
+    # In a configuration object, a bad count is a bad configuration (as in Node).
+    for bad_config in (
+        lambda: Limits(invites_per_inviter_per_day=-1),
+        lambda: Limits(pending_per_business=2**40),
+        lambda: DeliveryConfig(max_attempts=-1),
+    ):
+        with pytest.raises(InvalidConfigError):
+            bad_config()
+    # Every integer type is an integer, numpy's included; a 64-bit seed is a seed.
+    InviteService(random_seed=2**64 - 1)
+
+    class NumpyLike:
+        def __index__(self) -> int:
+            return 3
+
+    sub = s.create_subscription(acme, crm, plan="Indexed", seats=NumpyLike())  # type: ignore[arg-type]
+    assert sub.seats == 3
 
 
 def test_booleans_and_other_types_are_not_whole_numbers(world: World) -> None:
