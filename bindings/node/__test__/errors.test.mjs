@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 
-import { InviteForm, InviteService, ManualClock, errorCodes, errorKind, isInviteError } from '../index.js'
+import { InviteForm, InviteService, Mailer, ManualClock, errorCodes, errorKind, isInviteError } from '../index.js'
 import { HOUR, newPersonRequest, rejectsWith, world } from './helpers.mjs'
 
 /**
@@ -239,6 +239,25 @@ describe('every reachable error code', () => {
       })
     })
     await expectCode(promise, 'INVALID_CONFIG')
+    // Throwing getters and proxy traps anywhere in the options: a rejection (or, for the
+    // synchronous Mailer.fromConfig, this package's error), never the user's own throw.
+    const boom = () => {
+      throw new Error('user boom')
+    }
+    for (const call of [
+      () => InviteService.open({ get limits() { return boom() } }),
+      () => InviteService.open(new Proxy({}, { ownKeys: boom })),
+      () => w.service.dispatchOutbox(mailer, new Proxy({}, { ownKeys: boom })),
+      () => w.service.dispatchOutbox({ get kind() { return boom() } }),
+    ]) {
+      let pending
+      assert.doesNotThrow(() => { pending = call() })
+      await expectCode(pending, 'INVALID_CONFIG')
+    }
+    assert.throws(
+      () => Mailer.fromConfig({ kind: 'smtp', get host() { return boom() } }),
+      (e) => e.code === 'INVALID_CONFIG',
+    )
     await expectCode(w.service.dispatchOutbox({ deliver() {} }), 'INVALID_CONFIG')
   })
 

@@ -7,13 +7,14 @@ use chrono::{DateTime, Utc};
 use invite_core::input::EmailPolicy;
 use invite_core::service::{DeliveryConfig, Limits};
 use invite_core::{Config, Error as CoreError, ErrorCode};
-use napi::ValueType;
 use napi::bindgen_prelude::{
     ClassInstance, Either, FromNapiValue, JsObjectValue, JsValue, Null, Object, Uint8Array, Unknown,
 };
+use napi::{Env, ValueType};
 use napi_derive::napi;
 
 use crate::convert::{JsInstant, count, in_calendar, only, opt_instant, opt_seconds, to_seconds};
+use crate::error::clear_pending_exception;
 
 /// Abuse limits. Omit a field for its default; `null` means no limit.
 #[napi(object)]
@@ -279,12 +280,20 @@ impl OpenPlan {
     /// Reads `InviteService.open`'s options; a malformed object becomes the error `open`
     /// rejects with.
     pub fn from_js(options: Option<Unknown<'_>>) -> OpenPlan {
+        let env = options.map(|o| Env::from_raw(o.value().env));
         match read_options(options) {
             Ok(options) => OpenPlan::new(options),
-            Err(error) => OpenPlan {
-                config: Err(error),
-                ..OpenPlan::new(None)
-            },
+            Err(error) => {
+                // A throwing getter or proxy trap left its exception pending: the failure
+                // goes to the Promise, and nothing may be thrown besides.
+                if let Some(env) = &env {
+                    clear_pending_exception(env);
+                }
+                OpenPlan {
+                    config: Err(error),
+                    ..OpenPlan::new(None)
+                }
+            }
         }
     }
 

@@ -34,6 +34,7 @@ use napi::{Env, Status, ValueType, sys};
 use napi_derive::napi;
 
 use crate::convert::only;
+use crate::error::clear_pending_exception;
 use crate::mailer::{Mailer as BuiltIn, MailerPlan};
 use crate::service::InviteService;
 use crate::shape::{Args, Prop, Shape, Shaped, to_napi_by_shape};
@@ -685,25 +686,6 @@ fn timeout(env: &Env, options: Option<Unknown<'_>>) -> Result<Duration, CoreErro
         .ok_or_else(bad)
 }
 
-/// Clears an exception a failed property read (a throwing getter) left pending: the
-/// failure is reported through the Promise, and a pending exception would also throw
-/// when the call returns.
-#[allow(
-    unsafe_code,
-    reason = "napi's raw exception calls; napi-rs has no safe way to drop a pending exception"
-)]
-fn clear_pending_exception(env: &Env) {
-    let raw = env.raw();
-    let mut pending = false;
-    // SAFETY: `raw` is the live env of this (the JS) thread; valid out-pointers.
-    unsafe {
-        if sys::napi_is_exception_pending(raw, &mut pending) == sys::Status::napi_ok && pending {
-            let mut exception = std::ptr::null_mut();
-            let _ = sys::napi_get_and_clear_last_exception(raw, &mut exception);
-        }
-    }
-}
-
 #[napi]
 impl InviteService {
     /// Delivers every due outbox email through `mailer`:
@@ -738,6 +720,11 @@ impl InviteService {
         options: Option<Unknown<'_>>,
     ) -> Call<DispatchReport> {
         let mailer = timeout(&env, options).and_then(|t| delivery(&env, mailer, t));
+        if mailer.is_err() {
+            // A throwing getter or proxy trap left its exception pending: the failure goes
+            // to the Promise, and nothing may be thrown besides.
+            clear_pending_exception(&env);
+        }
         self.on_own_thread(move |s| mailer?.dispatch(s).map(DispatchReport::from))
     }
 }

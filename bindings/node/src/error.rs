@@ -4,7 +4,7 @@
 
 use invite_core::{Error as CoreError, ErrorCode as CoreCode, FieldCode as CoreFieldCode};
 use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, JsValue, Object, Unknown};
-use napi::{Env, Status, ValueType};
+use napi::{Env, Status, ValueType, sys};
 use napi_derive::napi;
 
 /// A stable error code: the `code` of every error this package throws or rejects with.
@@ -209,6 +209,25 @@ pub fn invalid_field(field: &str, code: CoreFieldCode, message: impl Into<String
     CoreError::validation(vec![invite_core::FieldError::new(field, code, message)])
 }
 
+/// Clears an exception a failed property read (a throwing getter, a proxy trap) left
+/// pending: the failure is reported as this package's error, and a pending exception
+/// would be thrown as well when the call returns.
+#[allow(
+    unsafe_code,
+    reason = "napi's raw exception calls; napi-rs has no safe way to drop a pending exception"
+)]
+pub fn clear_pending_exception(env: &Env) {
+    let raw = env.raw();
+    let mut pending = false;
+    // SAFETY: `raw` is the live env of this (the JS) thread; valid out-pointers.
+    unsafe {
+        if sys::napi_is_exception_pending(raw, &mut pending) == sys::Status::napi_ok && pending {
+            let mut exception = std::ptr::null_mut();
+            let _ = sys::napi_get_and_clear_last_exception(raw, &mut exception);
+        }
+    }
+}
+
 /// Builds the JS error object for a core error.
 pub fn to_js_error(env: &Env, error: &CoreError) -> napi::Error {
     match build_js_error(env, error) {
@@ -265,7 +284,12 @@ pub fn guard<T>(work: impl FnOnce() -> Result<T, CoreError>) -> Result<T, CoreEr
 /// Runs a synchronous entry point: panics become `INTERNAL`, core errors become rich JS
 /// errors (needs the env to build them).
 pub fn sync<T>(env: &Env, work: impl FnOnce() -> Result<T, CoreError>) -> napi::Result<T> {
-    guard(work).map_err(|e| to_js_error(env, &e))
+    guard(work).map_err(|e| {
+        // A throwing getter read on the way may have left its exception pending: this
+        // package's error is the one thrown.
+        clear_pending_exception(env);
+        to_js_error(env, &e)
+    })
 }
 
 #[cfg(test)]
