@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::lifecycle::{refuse_pending_duplicate, sweep_overdue};
+use super::paging::{Listing, next_cursor};
 use super::{InviteService, Unit, found};
 use crate::error::{Error, ErrorCode, FieldCode, FieldError, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, MembershipId, RoleId, SubscriptionId, UserId};
@@ -540,10 +541,11 @@ impl InviteService {
         page: &super::PageRequest,
     ) -> Result<super::Page<Membership>> {
         let limit = page.size()?;
-        let after = page.after_id()?;
+        let after = page.after_id(Listing::Memberships)?;
         self.read(|tx, _| {
             let items = tx.list_memberships(business, subscription, after, limit)?;
-            let next_cursor = super::paging::next_cursor(&items, limit, |m| m.id.to_string());
+            let next_cursor =
+                next_cursor(Listing::Memberships, &items, limit, |m| m.id.to_string());
             Ok(super::Page { items, next_cursor })
         })
     }

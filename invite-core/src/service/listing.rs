@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::paging::next_cursor;
+use super::paging::{Listing, next_cursor};
 use super::{InviteService, Page, PageRequest, found};
 use crate::error::{Error, Result};
 use crate::ids::{ApplicationId, BusinessId, EventId, InvitationId, SubscriptionId};
@@ -42,7 +42,7 @@ impl InviteService {
         page: &PageRequest,
     ) -> Result<Page<Invitation>> {
         let limit = page.size()?;
-        let after = page.after_id::<InvitationId>()?;
+        let after = page.after_id::<InvitationId>(Listing::Invitations)?;
         let email_key = match &filter.email {
             Some(raw) => Some(
                 Email::parse(raw, "email", self.config.email_policy)
@@ -68,7 +68,8 @@ impl InviteService {
                 .into_iter()
                 .map(|i| i.as_of(now))
                 .collect();
-            let next_cursor = next_cursor(&items, limit, |i| i.id.to_string());
+            let next_cursor =
+                next_cursor(Listing::Invitations, &items, limit, |i| i.id.to_string());
             Ok(Page { items, next_cursor })
         })
     }
@@ -81,10 +82,10 @@ impl InviteService {
         page: &PageRequest,
     ) -> Result<Page<Event>> {
         let limit = page.size()?;
-        let after = page.after_id::<EventId>()?;
+        let after = page.after_id::<EventId>(Listing::Events)?;
         self.read(|tx, _| {
             let items = tx.list_events(business, invitation, after, limit)?;
-            let next_cursor = next_cursor(&items, limit, |e| e.id.to_string());
+            let next_cursor = next_cursor(Listing::Events, &items, limit, |e| e.id.to_string());
             Ok(Page { items, next_cursor })
         })
     }

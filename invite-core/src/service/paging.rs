@@ -47,8 +47,9 @@ impl PageRequest {
         }
     }
 
-    /// Decodes the cursor into its parts (`None` for the first page).
-    pub(crate) fn decode(&self) -> Result<Option<(String, String)>> {
+    /// Decodes the cursor of `listing` into its parts (`None` for the first page); a
+    /// cursor another listing wrote is `bad_cursor`.
+    pub(crate) fn decode(&self, listing: Listing) -> Result<Option<(String, String)>> {
         let Some(cursor) = &self.cursor else {
             return Ok(None);
         };
@@ -57,16 +58,42 @@ impl PageRequest {
         }
         let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad_cursor())?;
         let text = String::from_utf8(bytes).map_err(|_| bad_cursor())?;
-        let (a, b) = text.split_once('\n').ok_or_else(bad_cursor)?;
+        let (tag, rest) = text.split_once('\n').ok_or_else(bad_cursor)?;
+        if tag != listing.tag() {
+            return Err(bad_cursor());
+        }
+        let (a, b) = rest.split_once('\n').ok_or_else(bad_cursor)?;
         Ok(Some((a.to_owned(), b.to_owned())))
     }
 
-    /// The id the cursor resumes after, for lists ordered by id (`None` for the first
-    /// page).
-    pub(crate) fn after_id<T: std::str::FromStr>(&self) -> Result<Option<T>> {
-        match self.decode()? {
+    /// The id the cursor of `listing` resumes after, for lists ordered by id (`None` for
+    /// the first page).
+    pub(crate) fn after_id<T: std::str::FromStr>(&self, listing: Listing) -> Result<Option<T>> {
+        match self.decode(listing)? {
             Some((id, _)) => id.parse().map(Some).map_err(|_| bad_cursor()),
             None => Ok(None),
+        }
+    }
+}
+
+/// The listing a cursor belongs to, written into it: the next page of invitations
+/// cannot be read with a cursor of events (both are ordered by time-ordered ids, so it
+/// would silently skip items).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Listing {
+    Invitations,
+    Events,
+    Memberships,
+    Users,
+}
+
+impl Listing {
+    fn tag(self) -> &'static str {
+        match self {
+            Listing::Invitations => "invitations",
+            Listing::Events => "events",
+            Listing::Memberships => "memberships",
+            Listing::Users => "users",
         }
     }
 }
@@ -81,13 +108,14 @@ pub(crate) fn bad_cursor() -> Error {
     )])
 }
 
-pub(crate) fn encode_cursor(a: &str, b: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{a}\n{b}"))
+pub(crate) fn encode_cursor(listing: Listing, a: &str, b: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}\n{a}\n{b}", listing.tag()))
 }
 
 /// The cursor of the page after `items` (a full page of `limit`), for lists ordered by
 /// the id `id` gives; `None` after the last page.
 pub(crate) fn next_cursor<T>(
+    listing: Listing,
     items: &[T],
     limit: usize,
     id: impl Fn(&T) -> String,
@@ -95,7 +123,9 @@ pub(crate) fn next_cursor<T>(
     if items.len() < limit {
         None
     } else {
-        items.last().map(|last| encode_cursor(&id(last), ""))
+        items
+            .last()
+            .map(|last| encode_cursor(listing, &id(last), ""))
     }
 }
 

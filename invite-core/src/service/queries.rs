@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::catalog::counts_at;
-use super::paging::{bad_cursor, encode_cursor};
+use super::paging::{Listing, bad_cursor, encode_cursor};
 use super::{InviteService, Page, PageRequest, inviter_rights};
 use crate::error::{Error, FieldCode, FieldError, Result};
 use crate::ids::{ApplicationId, BusinessId, UserId};
@@ -50,7 +50,7 @@ impl InviteService {
         }
         let prefix = fold_search_text(query);
         let limit = page.size()?;
-        let mut cursor = match page.decode()? {
+        let mut cursor = match page.decode(Listing::Users)? {
             Some((id, key)) => Some(UserKeyCursor {
                 key,
                 user_id: id.parse().map_err(|_| bad_cursor())?,
@@ -87,7 +87,7 @@ impl InviteService {
                 items.truncate(limit);
                 items
                     .last()
-                    .map(|(key, user)| encode_cursor(&user.id.to_string(), key))
+                    .map(|(key, user)| encode_cursor(Listing::Users, &user.id.to_string(), key))
             } else {
                 None
             };

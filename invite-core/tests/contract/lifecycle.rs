@@ -836,3 +836,51 @@ pub fn a_mailer_failure_with_control_characters_is_recorded_like_any_other(store
         "the good one went once"
     );
 }
+
+pub fn a_cursor_reads_only_the_listing_that_wrote_it(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    for i in 0..3 {
+        w.service
+            .send(&w.invite_new("P", "P", &format!("p{i}@example.com")))
+            .unwrap();
+    }
+    let events = w
+        .service
+        .list_events(w.business.id, None, &PageRequest::first(2))
+        .unwrap();
+    let invitations = w
+        .service
+        .list_invitations(w.business.id, &Default::default(), &PageRequest::first(2))
+        .unwrap();
+    let (from_events, from_invitations) = (
+        events.next_cursor.unwrap(),
+        invitations.next_cursor.unwrap(),
+    );
+    // Each listing reads its own next page...
+    let rest = w
+        .service
+        .list_invitations(
+            w.business.id,
+            &Default::default(),
+            &PageRequest::after(from_invitations.clone(), 2),
+        )
+        .unwrap();
+    assert_eq!(rest.items.len(), 1);
+    // ...and refuses another's cursor, which would silently skip items.
+    let err = w
+        .service
+        .list_invitations(
+            w.business.id,
+            &Default::default(),
+            &PageRequest::after(from_events, 2),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationFailed);
+    assert_eq!(err.field_errors()[0].field, "cursor");
+    assert_eq!(err.field_errors()[0].code, FieldCode::UnknownOption);
+    let err = w
+        .service
+        .search_users("", &PageRequest::after(from_invitations, 2))
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationFailed);
+}

@@ -63,6 +63,7 @@ macro_rules! contract_tests {
             lifecycle::a_pending_invitation_holds_the_only_seat_of_its_invitee,
             lifecycle::overdue_invitations_count_against_no_limit,
             lifecycle::a_mailer_failure_with_control_characters_is_recorded_like_any_other,
+            lifecycle::a_cursor_reads_only_the_listing_that_wrote_it,
             lifecycle::list_filters_and_pagination,
             lifecycle::events_record_every_transition,
             lifecycle::dispatch_retries_and_marks_delivery,
