@@ -5,8 +5,9 @@
 
 use invite_core::Error as CoreError;
 use invite_core::form::{
-    FormView as CoreView, Hint as CoreHint, HintCode as CoreHintCode, InviteForm as CoreForm,
-    SubmitError as CoreSubmitError, SubmitOutcome as CoreOutcome, UserMode as CoreMode,
+    FormFields, FormView as CoreView, Hint as CoreHint, HintCode as CoreHintCode,
+    InviteForm as CoreForm, SubmitError as CoreSubmitError, SubmitOutcome as CoreOutcome,
+    UserMode as CoreMode,
 };
 use napi::Env;
 use napi_derive::napi;
@@ -160,29 +161,23 @@ pub struct FormStateInput {
 
 /// Rebuilds a form through its own setters, top-down so nothing is cleared.
 fn restore(state: FormStateInput) -> Result<CoreForm, CoreError> {
-    let mut form = CoreForm::new();
     let mode = state
         .mode
         .flatten()
         .map(|m| one_of(&m, "mode", CoreMode::parse))
         .transpose()?;
-    match mode.unwrap_or_default() {
-        CoreMode::Existing => {
-            form.set_user_query(state.user_query.flatten().as_deref().unwrap_or(""));
-            form.select_user(state.user_id.flatten().as_deref());
-        }
-        CoreMode::New => {
-            form.set_mode(CoreMode::New);
-            form.set_first_name(state.first_name.flatten().as_deref().unwrap_or(""));
-            form.set_last_name(state.last_name.flatten().as_deref().unwrap_or(""));
-            form.set_email(state.email.flatten().as_deref().unwrap_or(""));
-        }
-    }
-    form.select_business(state.business_id.flatten().as_deref());
-    form.select_app(state.app_id.flatten().as_deref());
-    form.select_subscription(state.subscription_id.flatten().as_deref());
-    form.select_role(state.role_id.flatten().as_deref());
-    Ok(form)
+    Ok(CoreForm::from(FormFields {
+        mode: mode.unwrap_or_default(),
+        user_query: state.user_query.flatten().unwrap_or_default(),
+        user_id: state.user_id.flatten(),
+        first_name: state.first_name.flatten().unwrap_or_default(),
+        last_name: state.last_name.flatten().unwrap_or_default(),
+        email: state.email.flatten().unwrap_or_default(),
+        business_id: state.business_id.flatten(),
+        app_id: state.app_id.flatten(),
+        subscription_id: state.subscription_id.flatten(),
+        role_id: state.role_id.flatten(),
+    }))
 }
 
 /// A hint shown next to a field.

@@ -68,3 +68,11 @@ def test_a_double_submitted_form_under_its_key_replays_the_first_send(world: Wor
     assert again.sent.invitation.id == first.sent.invitation.id
     other = form.submit(world.service, world.admin.id)  # no key: a second invitation
     assert other.rejection is not None and other.rejection.code == "ALREADY_INVITED"
+
+
+def test_from_json_applies_the_setters_rules() -> None:
+    form = InviteForm.from_json('{"business_id": "   ", "app_id": "", "role_id": " r2 "}')
+    assert (form.business_id, form.app_id, form.role_id) == (None, None, "r2")
+    mixed = InviteForm.from_json('{"mode": "existing", "user_id": "u1", "email": "x@example.com"}')
+    assert (mixed.user_id, mixed.email) == ("u1", "")
+    assert InviteForm.from_json(mixed.to_json()) == mixed

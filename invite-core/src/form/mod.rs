@@ -61,8 +61,12 @@ impl UserMode {
     }
 }
 
-/// The page's state. Ids are kept as text, as a page posts them.
+/// The page's state. Ids are kept as text, as a page posts them. Deserializing goes
+/// through the setters ([`FormFields`]), so a stored or posted state obeys the same
+/// rules as one built by hand (trimmed choices, nothing below a missing choice, no
+/// new-user fields in existing-user mode).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "FormFields")]
 pub struct InviteForm {
     mode: UserMode,
     user_query: String,
@@ -74,6 +78,58 @@ pub struct InviteForm {
     app_id: Option<String>,
     subscription_id: Option<String>,
     role_id: Option<String>,
+}
+
+/// An [`InviteForm`] as stored or posted, before its setters apply it
+/// (`InviteForm::from(fields)`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct FormFields {
+    /// Existing or new user.
+    pub mode: UserMode,
+    /// The user search text.
+    pub user_query: String,
+    /// The chosen user.
+    pub user_id: Option<String>,
+    /// New user's first name.
+    pub first_name: String,
+    /// New user's last name.
+    pub last_name: String,
+    /// New user's email.
+    pub email: String,
+    /// The chosen business.
+    pub business_id: Option<String>,
+    /// The chosen app.
+    pub app_id: Option<String>,
+    /// The chosen subscription.
+    pub subscription_id: Option<String>,
+    /// The chosen role.
+    pub role_id: Option<String>,
+}
+
+impl From<FormFields> for InviteForm {
+    /// Applies the fields through the setters, top-down, so nothing is cleared that
+    /// belongs and nothing stays that the setters would not allow.
+    fn from(f: FormFields) -> Self {
+        let mut form = InviteForm::new();
+        form.set_mode(f.mode);
+        match f.mode {
+            UserMode::Existing => {
+                form.set_user_query(&f.user_query);
+                form.select_user(f.user_id.as_deref());
+            }
+            UserMode::New => {
+                form.set_first_name(&f.first_name);
+                form.set_last_name(&f.last_name);
+                form.set_email(&f.email);
+            }
+        }
+        form.select_business(f.business_id.as_deref());
+        form.select_app(f.app_id.as_deref());
+        form.select_subscription(f.subscription_id.as_deref());
+        form.select_role(f.role_id.as_deref());
+        form
+    }
 }
 
 /// The form's fields, by their names on the page (and in field errors).
@@ -301,5 +357,34 @@ impl InviteForm {
             role_id: self.role_id.clone(),
             ..SendInvitationDraft::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{InviteForm, UserMode};
+
+    fn restored(json: &str) -> InviteForm {
+        serde_json::from_str(json).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_stored_form_comes_back_through_the_setters() {
+        let mut form = InviteForm::new();
+        form.set_mode(UserMode::New);
+        form.set_email("ada@example.com");
+        form.select_business(Some("b1"));
+        form.select_app(Some("a1"));
+        form.select_subscription(Some("s1"));
+        form.select_role(Some("r1"));
+        let json = serde_json::to_string(&form).unwrap_or_default();
+        assert_eq!(restored(&json), form, "a form survives its round trip");
+        // Blank choices are no choice, as the setters read them.
+        let blank = restored(r#"{"business_id":"   ","app_id":"","role_id":" r2 "}"#);
+        assert_eq!((blank.business_id(), blank.app_id()), (None, None));
+        assert_eq!(blank.role_id(), Some("r2"));
+        // New-user fields do not survive in existing-user mode.
+        let mixed = restored(r#"{"mode":"existing","user_id":"u1","email":"x@example.com"}"#);
+        assert_eq!((mixed.user_id(), mixed.email()), (Some("u1"), ""));
     }
 }
