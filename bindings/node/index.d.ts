@@ -1028,6 +1028,10 @@ export interface RowError {
   message: string
   /** Field problems, named `rows[i].field`. */
   fieldErrors: Array<FieldError>
+  /** What to do about it, when the library knows. */
+  help?: string
+  /** Seconds until retrying may succeed, for `RATE_LIMITED`. */
+  retryAfterSeconds?: number
 }
 
 /** Seat counters as recounted from the records. */
@@ -1175,6 +1179,10 @@ export interface SubmitError {
   field: string | null
   /** Every field problem of a `VALIDATION_FAILED`. */
   fieldErrors: Array<FieldError>
+  /** What to do about it, when the library knows. */
+  help: string | null
+  /** Seconds until retrying may succeed, for `RATE_LIMITED`. */
+  retryAfterSeconds: number | null
 }
 
 /** The outcome of `submit`: `ok` with `sent`, or not `ok` with `error`. */

@@ -293,6 +293,12 @@ impl Error {
         Error::new(ErrorCode::Internal, message)
     }
 
+    /// Says when retrying may succeed (a `RATE_LIMITED` error carried over).
+    pub(crate) fn with_retry_after(mut self, retry_after: Duration) -> Self {
+        self.retry_after = Some(retry_after);
+        self
+    }
+
     /// Adds a help hint.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
+import { InviteForm } from '../index.js'
 import { rejectsWith, world } from './helpers.mjs'
 
 function bulk(w, rows, extra = {}) {
@@ -70,4 +71,22 @@ test('an idempotency key replays the first result', async () => {
   const again = await w.service.bulkSend(bulk(w, rows, { idempotencyKey: 'batch-1' }))
   assert.equal(again.replayed, true)
   assert.equal(again.rows[0].sent.invitation.id, first.rows[0].sent.invitation.id)
+})
+
+test('a rate-limited row and a refused form say when to retry', async () => {
+  const w = await world({ seats: null, limits: { invitesPerInviterPerDay: 1, resendCooldownSeconds: 0, pendingPerBusiness: null } })
+  const result = await w.service.bulkSend(bulk(w, [
+    { newUser: { firstName: 'A', lastName: 'A', email: 'a0@example.com' } },
+    { newUser: { firstName: 'A', lastName: 'A', email: 'a1@example.com' } },
+  ]))
+  const row = result.rows[1]
+  assert.equal(row.error.code, 'RATE_LIMITED')
+  assert.ok(row.error.retryAfterSeconds > 0)
+  const form = new InviteForm({
+    mode: 'new', firstName: 'F', lastName: 'F', email: 'f@example.com',
+    businessId: w.acme.id, appId: w.billing.id, subscriptionId: w.team.id, roleId: w.member.id,
+  })
+  const outcome = await form.submit(w.service, w.ada.id)
+  assert.equal(outcome.error.code, 'RATE_LIMITED')
+  assert.equal(outcome.error.retryAfterSeconds, row.error.retryAfterSeconds)
 })

@@ -58,6 +58,10 @@ pub struct RowError {
     pub message: String,
     /// Field problems, named `rows[i].field`.
     pub field_errors: Vec<FieldError>,
+    /// What to do about it, when the library knows.
+    pub help: Option<String>,
+    /// Seconds until retrying may succeed, for `RATE_LIMITED`.
+    pub retry_after_seconds: Option<f64>,
 }
 
 impl From<CoreRow> for RowError {
@@ -66,6 +70,8 @@ impl From<CoreRow> for RowError {
             code: e.code.as_str().to_owned(),
             message: e.message,
             field_errors: e.field_errors.iter().map(FieldError::from).collect(),
+            help: e.help,
+            retry_after_seconds: e.retry_after.map(|d| d.as_secs_f64()),
         }
     }
 }

@@ -269,6 +269,10 @@ pub struct SubmitError {
     pub field: Option<String>,
     /// Every field problem of a `VALIDATION_FAILED`.
     pub field_errors: Vec<FieldError>,
+    /// What to do about it, when the library knows.
+    pub help: Option<String>,
+    /// Seconds until retrying may succeed, for `RATE_LIMITED`.
+    pub retry_after_seconds: Option<f64>,
 }
 
 impl From<CoreSubmitError> for SubmitError {
@@ -278,6 +282,8 @@ impl From<CoreSubmitError> for SubmitError {
             message: e.message,
             field: e.field,
             field_errors: e.field_errors.iter().map(FieldError::from).collect(),
+            help: e.help,
+            retry_after_seconds: e.retry_after.map(|d| d.as_secs_f64()),
         }
     }
 }

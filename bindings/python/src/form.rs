@@ -250,6 +250,10 @@ record!(PyRejection, repr = [code, field, errors], {
     field -> Option<String> = |r| r.field.clone();
     /// Every field problem of a `VALIDATION_FAILED`.
     errors -> Vec<FieldErrorDict<'_>> = |r| field_error_dicts(&r.field_errors);
+    /// What to do about it, when the library knows.
+    help -> Option<String> = |r| r.help.clone();
+    /// Seconds until retrying may succeed, for `RATE_LIMITED` (as on `RateLimitedError`).
+    retry_after -> Option<f64> = |r| r.retry_after.map(|d| d.as_secs_f64());
 });
 
 /// The outcome of `InviteForm.submit`: `sent`, or `rejection`.

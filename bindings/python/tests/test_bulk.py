@@ -124,3 +124,32 @@ def test_a_cell_that_is_not_text_names_its_row_and_sends_nothing(world: World) -
             world.service.bulk_send(world.admin.id, rows, **shared)  # type: ignore[arg-type]
         assert "rows[1].email" in str(e.value)  # where in the file, not prose
     assert world.service.list_invitations(world.acme.id).items == []
+
+
+def test_a_rate_limited_row_says_when_to_retry() -> None:
+    from invite_core import Config, InviteForm, InviteService, Limits, ManualClock, RateLimitedError
+
+    from .conftest import BASE_URL, START, build_world
+
+    clock = ManualClock(START)
+    config = Config(BASE_URL, limits=Limits(invites_per_inviter_per_day=1, pending_per_business=None))
+    world = build_world(InviteService(config=config, clock=clock), clock, seats=None)
+    shared = dict(
+        business_id=world.acme.id, app_id=world.crm.id,
+        subscription_id=world.team.id, role_id=world.member.id,
+    )
+    rows = [{"first_name": "A", "last_name": "A", "email": f"a{i}@example.com"} for i in range(2)]
+    result = world.service.bulk_send(world.admin.id, rows, **shared)  # type: ignore[arg-type]
+    error = result.rows[1].error
+    assert isinstance(error, RateLimitedError)
+    assert error.retry_after is not None and error.retry_after > 0
+    form = InviteForm()
+    form.set_mode("new")
+    form.set_first_name("F")
+    form.set_last_name("F")
+    form.set_email("f@example.com")
+    for field, value in shared.items():
+        form.set_field(field, value)
+    rejection = form.submit(world.service, world.admin.id).rejection
+    assert rejection is not None and rejection.code == "RATE_LIMITED"
+    assert rejection.retry_after == error.retry_after

@@ -127,6 +127,10 @@ pub struct SubmitError {
     pub field: Option<String>,
     /// Every field problem of a `VALIDATION_FAILED`.
     pub field_errors: Vec<FieldError>,
+    /// What to do about it, when the library knows.
+    pub help: Option<String>,
+    /// When retrying may succeed, for `RATE_LIMITED`.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 /// The outcome of [`InviteForm::submit`].
@@ -441,5 +445,7 @@ fn rejection(e: Error) -> SubmitError {
         message: e.message().to_owned(),
         field: error_field(e.code()).map(str::to_owned),
         field_errors: e.field_errors().to_vec(),
+        help: e.help().map(str::to_owned),
+        retry_after: e.retry_after(),
     }
 }

@@ -174,6 +174,12 @@ pub struct RowError {
     pub message: String,
     /// Field problems, named `rows[i].field`.
     pub field_errors: Vec<FieldError>,
+    /// What to do about it, when the library knows (as `Error::help`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// When retrying may succeed, for `RATE_LIMITED` (as `Error::retry_after`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl From<Error> for RowError {
@@ -182,16 +188,26 @@ impl From<Error> for RowError {
             code: e.code(),
             message: e.message().to_owned(),
             field_errors: e.field_errors().to_vec(),
+            help: e.help().map(str::to_owned),
+            retry_after: e.retry_after(),
         }
     }
 }
 
 impl From<RowError> for Error {
     fn from(e: RowError) -> Self {
-        if e.code == ErrorCode::ValidationFailed {
+        let error = if e.code == ErrorCode::ValidationFailed {
             Error::validation(e.field_errors)
         } else {
             Error::new(e.code, e.message)
+        };
+        let error = match e.retry_after {
+            Some(retry) => error.with_retry_after(retry),
+            None => error,
+        };
+        match e.help {
+            Some(help) => error.with_help(help),
+            None => error,
         }
     }
 }

@@ -89,6 +89,8 @@ impl InviteService {
                     code,
                     message,
                     field_errors,
+                    help: None,
+                    retry_after: None,
                 }),
             });
         }

@@ -46,13 +46,31 @@ pub fn daily_budget_per_inviter(store: Arc<dyn Store>) {
         w.member.id,
         vec![BulkInvitee::new_user("E", "E", "e@example.com")],
     );
+    let rows = w.service.bulk_send(&bulk).unwrap().rows;
+    let row = rows[0].as_ref().unwrap_err();
+    assert_eq!(row.code, ErrorCode::RateLimited);
     assert_eq!(
-        w.service.bulk_send(&bulk).unwrap().rows[0]
-            .as_ref()
-            .unwrap_err()
-            .code,
-        ErrorCode::RateLimited
+        row.retry_after,
+        err.retry_after(),
+        "a row says when, as a single send does"
     );
+    // The form's rejection too.
+    let mut form = invite_core::InviteForm::new();
+    form.set_mode(invite_core::UserMode::New);
+    form.set_first_name("F");
+    form.set_last_name("F");
+    form.set_email("f@example.com");
+    form.select_business(Some(&w.business.id.to_string()));
+    form.select_app(Some(&w.app.id.to_string()));
+    form.select_subscription(Some(&w.subscription.id.to_string()));
+    form.select_role(Some(&w.member.id.to_string()));
+    match form.submit(&w.service, w.admin.id).unwrap() {
+        invite_core::form::SubmitOutcome::Rejected(r) => {
+            assert_eq!(r.code, ErrorCode::RateLimited);
+            assert_eq!(r.retry_after, err.retry_after());
+        }
+        invite_core::form::SubmitOutcome::Sent(_) => panic!("past the budget"),
+    }
     w.clock.advance(Duration::hours(15));
     w.service
         .send(&w.invite_new("D", "D", "d3@example.com"))
