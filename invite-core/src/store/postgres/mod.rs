@@ -118,8 +118,9 @@ pub struct PostgresOptions {
     /// How long to wait for a connection, new or pooled (default 10 s).
     pub connect_timeout: Duration,
     /// Check each pooled connection with an empty query before use (one more round
-    /// trip per transaction; default off: a dead connection fails its transaction with
-    /// `STORAGE_UNAVAILABLE` and is dropped from the pool).
+    /// trip per transaction). Default off: a connection found dead at `BEGIN` (the
+    /// server restarted) is dropped and another taken, before anything was done, so no
+    /// call fails for it.
     pub test_on_checkout: bool,
 }
 
@@ -285,13 +286,30 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// Begins a transaction. After a server restart every pooled connection is dead and
+    /// would fail one call each: as nothing was done yet, a dead one is dropped and the
+    /// next tried (a fresh one at worst), once per pooled connection.
+    fn begin_tx(&self, read_only: bool) -> Result<PgTx> {
+        let mut last = None;
+        for _ in 0..=self.pool.max_size() {
+            match PgTx::begin(self.connection()?, read_only) {
+                Ok(tx) => return Ok(tx),
+                Err(Ok(dead)) => last = Some(dead),
+                Err(Err(error)) => return Err(error),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::internal("no connection was tried")))
+    }
+}
+
 impl Store for PostgresStore {
     fn begin(&self) -> Result<Box<dyn Transaction + '_>> {
-        Ok(Box::new(PgTx::begin(self.connection()?, false)?))
+        Ok(Box::new(self.begin_tx(false)?))
     }
 
     fn begin_read(&self) -> Result<Box<dyn Transaction + '_>> {
-        Ok(Box::new(PgTx::begin(self.connection()?, true)?))
+        Ok(Box::new(self.begin_tx(true)?))
     }
 
     fn kind(&self) -> &'static str {

@@ -68,7 +68,13 @@ const WRITE_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1::text
 
 impl PgTx {
     /// Starts a transaction on `conn`.
-    pub(super) fn begin(conn: PooledConnection<Manager>, read_only: bool) -> Result<PgTx> {
+    /// Begins a transaction on `conn`. `Err(Ok(error))` when the connection turned out
+    /// dead (the server restarted or dropped it): nothing was done, another connection
+    /// may work. `Err(Err(error))` for any other failure.
+    pub(super) fn begin(
+        conn: PooledConnection<Manager>,
+        read_only: bool,
+    ) -> std::result::Result<PgTx, std::result::Result<Error, Error>> {
         let mut tx = PgTx {
             conn,
             read_only,
@@ -80,23 +86,33 @@ impl PgTx {
             holds_message_locks: false,
             write_locks: HashSet::new(),
         };
-        if read_only {
-            tx.conn
-                .simple("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                .map_err(map)?;
-            return Ok(tx);
+        let sql = if read_only {
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        } else {
+            "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_current_snapshot()::text"
+        };
+        let messages = match tx.conn.simple(sql) {
+            Ok(messages) => messages,
+            Err(e) => {
+                let dead = e.is_closed() || tx.conn.client().is_closed();
+                if dead {
+                    // Nothing to roll back; the pool discards it.
+                    tx.conn.broken = true;
+                    tx.finished = true;
+                }
+                let error = map(e);
+                return Err(if dead { Ok(error) } else { Err(error) });
+            }
+        };
+        if !read_only {
+            tx.snapshot = messages
+                .iter()
+                .find_map(|m| match m {
+                    postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                    _ => None,
+                })
+                .ok_or_else(|| Err(bad_row("snapshot")))?;
         }
-        let messages = tx
-            .conn
-            .simple("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_current_snapshot()::text")
-            .map_err(map)?;
-        tx.snapshot = messages
-            .iter()
-            .find_map(|m| match m {
-                postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
-                _ => None,
-            })
-            .ok_or_else(|| bad_row("snapshot"))?;
         Ok(tx)
     }
 
