@@ -494,7 +494,7 @@ impl InviteService {
             // The seat lock before the checks: a concurrent send to this person (or
             // membership) waits, and the checks see what it committed (on PostgreSQL
             // each statement reads what was committed before it started).
-            u.tx.seat_counts_for_update(business, subscription)?;
+            let (mut counts, cap) = lock_seats(u, business, subscription)?;
             if u.tx
                 .find_membership(business, subscription, user)?
                 .is_some()
@@ -502,8 +502,9 @@ impl InviteService {
                 return Err(already_member());
             }
             // A pending invitation already holds this person's seat.
-            refuse_pending_duplicate(u, business, subscription, &person.email_key)?;
-            let (mut counts, cap) = lock_seats(u, business, subscription)?;
+            if refuse_pending_duplicate(u, business, subscription, &person.email_key)? {
+                counts = u.tx.seat_counts_for_update(business, subscription)?;
+            }
             counts.used += 1;
             check_cap(cap, counts)?;
             let membership = Membership {

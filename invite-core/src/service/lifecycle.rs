@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::catalog::{active_subscription, already_member, check_cap, ensure_app_enabled};
+use super::catalog::{
+    active_subscription, already_member, check_cap, ensure_app_enabled, lock_seats,
+};
 use super::request::SentInvitation;
 use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Unit, found, inviter_rights, is_insider};
 use crate::authz::InviterRights;
@@ -74,7 +76,8 @@ impl InviteService {
                 }
                 // Revived: pending again, so it counts against the pending cap.
                 self.check_pending_cap(u, business, 1)?;
-                self.reserve_seat(u, &subscription)?;
+                let (counts, cap) = lock_seats(u, business, subscription.id)?;
+                self.reserve_seat(u, &subscription, counts, cap)?;
             }
             let token = Token::mint(&*self.random)?;
             let inv = &mut record.invitation;
@@ -230,17 +233,18 @@ pub(crate) fn leave_pending(
 /// Expires one overdue invitation (releases its seat) and records the event.
 /// `ALREADY_INVITED` if the person with `email_key` has a pending invitation to the
 /// subscription (one pending invitation, or one seat, per person: invariant 2). An
-/// overdue one is expired on the spot, releasing its seat.
+/// overdue one is expired on the spot, releasing its seat: then `Ok(true)`, and the
+/// caller's seat counters are stale.
 pub(crate) fn refuse_pending_duplicate(
     u: &mut Unit<'_>,
     business: BusinessId,
     subscription: SubscriptionId,
     email_key: &str,
-) -> Result<()> {
+) -> Result<bool> {
     let Some(pending) =
         u.tx.find_pending_invitation(business, subscription, email_key)?
     else {
-        return Ok(());
+        return Ok(false);
     };
     if u.now < pending.invitation.expires_at {
         return Err(Error::new(
@@ -249,7 +253,8 @@ pub(crate) fn refuse_pending_duplicate(
         )
         .with_help("resend or revoke the pending invitation instead"));
     }
-    expire_record(u, pending)
+    expire_record(u, pending)?;
+    Ok(true)
 }
 
 /// Expires up to 1,000 of the subscription's overdue pending invitations, releasing

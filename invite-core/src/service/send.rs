@@ -206,14 +206,16 @@ impl InviteService {
         let sub = &p.subscription;
         // The seat lock before the checks, as in `add_membership`: a concurrent
         // membership of this person waits, and the checks see what it committed.
-        u.tx.seat_counts_for_update(p.business, sub.id)?;
+        let (mut counts, cap) = lock_seats(u, p.business, sub.id)?;
         if let Some(user) = existing
             && u.tx.find_membership(p.business, sub.id, user)?.is_some()
         {
             return Err(already_member());
         }
-        refuse_pending_duplicate(u, p.business, sub.id, &email_key)?;
-        self.reserve_seat(u, sub)?;
+        if refuse_pending_duplicate(u, p.business, sub.id, &email_key)? {
+            counts = u.tx.seat_counts_for_update(p.business, sub.id)?;
+        }
+        self.reserve_seat(u, sub, counts, cap)?;
         let token = Token::mint(&*self.random)?;
         let invitation = Invitation {
             id: self.new_id()?,
@@ -263,9 +265,15 @@ impl InviteService {
         })
     }
 
-    /// Reserves one seat, sweeping this subscription's overdue invitations first if full.
-    pub(crate) fn reserve_seat(&self, u: &mut Unit<'_>, sub: &Subscription) -> Result<()> {
-        let (mut counts, cap) = lock_seats(u, sub.business_id, sub.id)?;
+    /// Reserves one seat in `sub`, whose seat lock the caller holds (`counts` and `cap`
+    /// as `lock_seats` read them), sweeping its overdue invitations first if full.
+    pub(crate) fn reserve_seat(
+        &self,
+        u: &mut Unit<'_>,
+        sub: &Subscription,
+        mut counts: SeatCounts,
+        cap: Option<u32>,
+    ) -> Result<()> {
         if !has_room(cap, counts) {
             sweep_overdue(u, sub.id)?;
             counts = u.tx.seat_counts_for_update(sub.business_id, sub.id)?;

@@ -77,9 +77,9 @@
 //! configured limit, take a second (the advisory lock). A transaction adds one for
 //! `BEGIN` (which also takes the start snapshot) and one for `COMMIT`. Measured with
 //! [`PostgresStore::round_trips`] (warm pool, business admin inviting, no idempotency
-//! key, no limits, `tests/postgres_store.rs`): a **send** to a new person takes **20**
-//! round trips (two of them check that the inviter belongs to the business and take the
-//! seat lock before the duplicate checks), the **accept** that creates the user **18**.
+//! key, no limits, `tests/postgres_store.rs`): a **send** to a new person takes **19**
+//! round trips (one of them checks that the inviter belongs to the business), the
+//! **accept** that creates the user **18**.
 //!
 //! # Schema
 //!
