@@ -14,7 +14,7 @@ use napi::{Env, ValueType};
 use napi_derive::napi;
 
 use crate::convert::{JsInstant, count, in_calendar, only, opt_instant, opt_seconds, to_seconds};
-use crate::error::clear_pending_exception;
+use crate::error::{clear_pending_exception, invalid_config as invalid};
 
 /// Abuse limits. Omit a field for its default; `null` means no limit.
 #[napi(object)]
@@ -219,10 +219,6 @@ const DELIVERY_KEYS: &[&str] = &[
     "maxBackoffSeconds",
     "leaseSeconds",
 ];
-
-fn invalid(message: impl Into<String>) -> CoreError {
-    CoreError::new(ErrorCode::InvalidConfig, message)
-}
 
 /// A problem with one option is a configuration problem: `INVALID_CONFIG` naming the
 /// option, whatever the reader that found it called it.

@@ -3,14 +3,14 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
-use invite_core::{Error as CoreError, ErrorCode, FieldCode, FieldError, PageRequest};
+use invite_core::{Error as CoreError, FieldCode, FieldError, PageRequest};
 use napi::bindgen_prelude::{
     Either, FromNapiValue, JsObjectValue, Null, Object, ToNapiValue, TypeName, ValidateNapiValue,
 };
 use napi::{ValueType, sys};
 use napi_derive::napi;
 
-use crate::error::invalid_field;
+use crate::error::{invalid_config as invalid, invalid_field};
 
 /// Parses an id; a malformed one is `NOT_FOUND`, like a missing record (the core's rule).
 pub fn id<T: FromStr<Err = CoreError>>(raw: &str) -> Result<T, CoreError> {
@@ -67,7 +67,6 @@ pub fn nullable_count(
 /// Rejects an options object with a name not in `known` (`INVALID_CONFIG`): a typo
 /// (`usename`, `storeUrl`) must not silently drop a setting. `what` names the options.
 pub fn only(object: &Object<'_>, known: &[&str], what: &str) -> Result<(), CoreError> {
-    let invalid = |m: String| CoreError::new(ErrorCode::InvalidConfig, m);
     let unreadable = || invalid(format!("the {what} options cannot be read"));
     let names = object.get_property_names().map_err(|_| unreadable())?;
     let count = names.get_array_length().map_err(|_| unreadable())?;

@@ -20,9 +20,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use invite_core::Error as CoreError;
 use invite_core::mail::{InvitationEmail as CoreEmail, MailError, Mailer};
 use invite_core::service::DispatchReport as CoreReport;
-use invite_core::{Error as CoreError, ErrorCode};
 use napi::bindgen_prelude::{
     ClassInstance, Either4, FromNapiValue, Function, FunctionRef, JsObjectValue, JsValue, Object,
     ToNapiValue, Unknown,
@@ -34,7 +34,7 @@ use napi::{Env, Status, ValueType, sys};
 use napi_derive::napi;
 
 use crate::convert::only;
-use crate::error::clear_pending_exception;
+use crate::error::{clear_pending_exception, invalid_config};
 use crate::mailer::{Mailer as BuiltIn, MailerPlan};
 use crate::service::InviteService;
 use crate::shape::{Args, Prop, Shape, Shaped, to_napi_by_shape};
@@ -556,8 +556,7 @@ type JsFunction<'a> = Function<'a, InvitationEmail, Unknown<'static>>;
 type MailerArg<'a> = Either4<ClassInstance<'a, BuiltIn>, JsFunction<'a>, Object<'a>, Unknown<'a>>;
 
 fn bad_mailer() -> CoreError {
-    CoreError::new(
-        ErrorCode::InvalidConfig,
+    invalid_config(
         "the mailer must be a function, an object with a `send` method, a `Mailer`, or a mailer configuration with a `kind`",
     )
 }
@@ -615,10 +614,9 @@ fn delivery(env: &Env, mailer: MailerArg<'_>, timeout: Duration) -> Result<Deliv
         Either4::A(built) => Ok(Delivery::Native(built.inner.clone())),
         Either4::B(f) => threadsafe(env, &f, timeout),
         Either4::C(object) => {
-            let send: Unknown<'_> = object.get_named_property("send").map_err(|_| {
-                clear_pending_exception(env);
-                bad_mailer()
-            })?;
+            let send: Unknown<'_> = object
+                .get_named_property("send")
+                .map_err(|_| bad_mailer())?;
             match send.get_type().map_err(|_| bad_mailer())? {
                 ValueType::Function => {
                     let send: JsFunction<'_> = object
@@ -641,7 +639,7 @@ fn delivery(env: &Env, mailer: MailerArg<'_>, timeout: Duration) -> Result<Deliv
 /// that are not an object of known names, or a `timeoutSeconds` that is not a positive
 /// number (a string from `process.env`, say), reject the call's Promise instead of
 /// throwing, so `setInterval(() => dispatchOutbox(…).catch(…))` never crashes.
-fn timeout(env: &Env, options: Option<Unknown<'_>>) -> Result<Duration, CoreError> {
+fn timeout(options: Option<Unknown<'_>>) -> Result<Duration, CoreError> {
     let bad = || {
         crate::error::invalid_field(
             "timeout_seconds",
@@ -649,13 +647,7 @@ fn timeout(env: &Env, options: Option<Unknown<'_>>) -> Result<Duration, CoreErro
             "the mailer timeout must be a positive number of seconds",
         )
     };
-    let unreadable = |_| {
-        clear_pending_exception(env);
-        CoreError::new(
-            ErrorCode::InvalidConfig,
-            "the dispatch options cannot be read",
-        )
-    };
+    let unreadable = |_| invalid_config("the dispatch options cannot be read");
     let seconds = match options {
         None => DEFAULT_TIMEOUT_SECONDS,
         Some(value) => match value.get_type().map_err(unreadable)? {
@@ -672,12 +664,7 @@ fn timeout(env: &Env, options: Option<Unknown<'_>>) -> Result<Duration, CoreErro
                     _ => return Err(bad()),
                 }
             }
-            _ => {
-                return Err(CoreError::new(
-                    ErrorCode::InvalidConfig,
-                    "the dispatch options must be an object",
-                ));
-            }
+            _ => return Err(invalid_config("the dispatch options must be an object")),
         },
     };
     Duration::try_from_secs_f64(seconds)
@@ -719,7 +706,7 @@ impl InviteService {
         mailer: MailerArg<'_>,
         options: Option<Unknown<'_>>,
     ) -> Call<DispatchReport> {
-        let mailer = timeout(&env, options).and_then(|t| delivery(&env, mailer, t));
+        let mailer = timeout(options).and_then(|t| delivery(&env, mailer, t));
         if mailer.is_err() {
             // A throwing getter or proxy trap left its exception pending: the failure goes
             // to the Promise, and nothing may be thrown besides.

@@ -203,6 +203,11 @@ pub fn is_invite_error(error: Unknown<'_>) -> bool {
         .is_some_and(|code| CoreCode::parse(&code).is_some())
 }
 
+/// `INVALID_CONFIG`: a bad option of `open`, a dispatch or a mailer configuration.
+pub fn invalid_config(message: impl Into<String>) -> CoreError {
+    CoreError::new(CoreCode::InvalidConfig, message)
+}
+
 /// A binding-level validation problem (bad option string, bad number), reported like the
 /// core reports its own.
 pub fn invalid_field(field: &str, code: CoreFieldCode, message: impl Into<String>) -> CoreError {

@@ -13,16 +13,16 @@ use std::sync::Arc;
 #[cfg(feature = "smtp")]
 use std::time::Duration;
 
+use invite_core::Error as CoreError;
 use invite_core::mail::{FileMailer, Mailer as CoreMailer};
 #[cfg(feature = "smtp")]
 use invite_core::mail::{MimeBuilder, SmtpConfig, SmtpCredentials, SmtpMailer, SmtpTls as CoreTls};
-use invite_core::{Error as CoreError, ErrorCode};
 use napi::bindgen_prelude::{Either, JsObjectValue, Object, Unknown};
 use napi::{Env, ValueType};
 use napi_derive::napi;
 
 use crate::convert::only;
-use crate::error::sync;
+use crate::error::{invalid_config as invalid, sync};
 
 /// The kind of a built-in mailer.
 #[napi(string_enum = "snake_case")]
@@ -128,10 +128,6 @@ const SMTP_KEYS: &[&str] = &[
     "extraRootCertificatePem",
     "helloName",
 ];
-
-fn invalid(message: impl Into<String>) -> CoreError {
-    CoreError::new(ErrorCode::InvalidConfig, message)
-}
 
 /// Reads the properties of a configuration object, every mistake `INVALID_CONFIG`.
 struct Reader<'o, 'e> {
@@ -520,6 +516,7 @@ impl Mailer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use invite_core::ErrorCode;
 
     fn file(dir: &str, from: Option<&str>, from_name: Option<&str>) -> FileMailerConfig {
         FileMailerConfig {

@@ -30,17 +30,8 @@ impl InviteService {
         T: ToNapiValue + TypeName + Send + 'static,
         F: FnOnce(&invite_core::InviteService) -> Result<T, CoreError> + Send + 'static,
     {
-        self.run_in(self.execution, work)
-    }
-
-    /// Runs `work` against the core service as `execution` says.
-    fn run_in<T, F>(&self, execution: Execution, work: F) -> Call<T>
-    where
-        T: ToNapiValue + TypeName + Send + 'static,
-        F: FnOnce(&invite_core::InviteService) -> Result<T, CoreError> + Send + 'static,
-    {
         let inner = self.inner.clone();
-        call(execution, move || work(&inner))
+        call(self.execution, move || work(&inner))
     }
 
     /// Runs `work` against the core service on a thread of its own, whatever the
