@@ -13,7 +13,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use invite_core::ErrorCode;
-use invite_core::store::sqlite::{SCHEMA_VERSION, SqliteOptions, SqliteStore};
+use invite_core::store::sqlite::{DEFAULT_PAGE_SIZE, SCHEMA_VERSION, SqliteOptions, SqliteStore};
 
 fn user_version(path: &std::path::Path) -> i64 {
     let conn = rusqlite::Connection::open(path).unwrap();
@@ -46,6 +46,61 @@ fn fresh_file_gets_the_current_schema_and_reopens_idempotently() {
         assert_eq!(again.schema_version().unwrap(), SCHEMA_VERSION);
     }
     assert_eq!(table_count(&path), tables, "reopening creates nothing");
+}
+
+fn page_size(path: &std::path::Path) -> i64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row("PRAGMA page_size", [], |row| row.get(0))
+        .unwrap()
+}
+
+/// A new file gets the page size asked for (in both journal modes, and in memory); an
+/// existing file keeps its own, and its data.
+#[test]
+fn page_size_applies_to_new_files_only() {
+    for options in [SqliteOptions::wal(), SqliteOptions::rollback_journal()] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.db");
+        let store = SqliteStore::open(&path, options.clone()).unwrap();
+        assert_eq!(store.page_size_in_force().unwrap(), DEFAULT_PAGE_SIZE);
+        let w = common::World::new(Arc::new(store));
+        let business = w.business.id;
+        drop(w);
+        assert_eq!(page_size(&path), i64::from(DEFAULT_PAGE_SIZE));
+
+        let store = SqliteStore::open(&path, options.clone().with_page_size(8192)).unwrap();
+        assert_eq!(store.page_size_in_force().unwrap(), DEFAULT_PAGE_SIZE);
+        let service = invite_core::InviteService::new(
+            Arc::new(store),
+            invite_core::Config::with_base_url("https://app.example.com/accept"),
+        )
+        .unwrap();
+        assert_eq!(service.get_business(business).unwrap().id, business);
+
+        let other = dir.path().join("big.db");
+        let store = SqliteStore::open(&other, options.with_page_size(8192)).unwrap();
+        assert_eq!(store.page_size_in_force().unwrap(), 8192);
+        drop(store);
+        assert_eq!(page_size(&other), 8192);
+    }
+    let store = SqliteStore::open_in_memory(SqliteOptions::default().with_page_size(1024)).unwrap();
+    assert_eq!(store.page_size_in_force().unwrap(), 1024);
+}
+
+#[test]
+fn a_page_size_sqlite_does_not_take_is_invalid_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.db");
+    for bytes in [0, 256, 3000, 131_072] {
+        let options = SqliteOptions::default().with_page_size(bytes);
+        let code = SqliteStore::open(&path, options.clone())
+            .err()
+            .map(|e| e.code());
+        assert_eq!(code, Some(ErrorCode::InvalidConfig), "{bytes}");
+        let code = SqliteStore::open_in_memory(options).err().map(|e| e.code());
+        assert_eq!(code, Some(ErrorCode::InvalidConfig), "{bytes}");
+    }
+    assert!(!path.exists(), "no file is created for a refused option");
 }
 
 #[test]

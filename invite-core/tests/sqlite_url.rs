@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use invite_core::store::sqlite::{
-    JournalMode, MAX_BUSY_TIMEOUT, SqliteLocation, SqliteOptions, SqliteStore, SqliteUrl,
-    Synchronous,
+    DEFAULT_PAGE_SIZE, JournalMode, MAX_BUSY_TIMEOUT, SqliteLocation, SqliteOptions, SqliteStore,
+    SqliteUrl, Synchronous,
 };
 use invite_core::{ErrorCode, Store};
 
@@ -60,6 +60,10 @@ fn query_parameters() {
     assert_eq!(parsed.options.wal_autocheckpoint(), 0);
     assert_eq!(parsed.options.synchronous(), Synchronous::Normal);
 
+    let parsed = SqliteUrl::parse("sqlite:app.db?page_size=4096").unwrap();
+    assert_eq!(parsed.options.page_size(), 4096);
+    assert_eq!(SqliteOptions::default().page_size(), DEFAULT_PAGE_SIZE);
+
     // The synchronous default follows the journal mode.
     let parsed = SqliteUrl::parse("sqlite:app.db?journal_mode=delete").unwrap();
     assert_eq!(parsed.options.synchronous(), Synchronous::Full);
@@ -100,6 +104,11 @@ fn invalid_urls_are_invalid_config() {
         "sqlite:app.db?wal_autocheckpoint=2147483648",
         "sqlite:app.db?journal_mode=wal&journal_mode=delete",
         "sqlite::memory:?cache=shared",
+        // SQLite would silently keep its default for a size it does not take.
+        "sqlite:app.db?page_size=3000",
+        "sqlite:app.db?page_size=256",
+        "sqlite:app.db?page_size=131072",
+        "sqlite:app.db?page_size=big",
     ];
     for url in cases {
         let err = SqliteUrl::parse(url).unwrap_err();

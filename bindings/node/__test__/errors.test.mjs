@@ -2,7 +2,7 @@
 // objects with `.code` (and `.errors` for validation). Codes only reachable through a
 // failing store are listed explicitly and the list is checked.
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
@@ -383,6 +383,18 @@ describe('every reachable error code', () => {
     assert.equal(error.cause.code, undefined)
     writeFileSync(join(dir, 'text.db'), 'not a database '.repeat(300))
     await expectCode(InviteService.open({ store: `sqlite:${join(dir, 'text.db')}` }), 'STORAGE_UNAVAILABLE')
+  })
+
+  test('INVALID_CONFIG: a page size SQLite does not take; a good one shapes a new file', async () => {
+    for (const bytes of ['3000', '256', '131072', 'big']) {
+      await expectCode(InviteService.open({ store: `sqlite:${join(dir, 'never.db')}?page_size=${bytes}` }), 'INVALID_CONFIG')
+    }
+    assert.ok(!existsSync(join(dir, 'never.db')), 'no file is created for a refused option')
+    const pageSize = (name) => readFileSync(join(dir, name)).readUInt16BE(16)
+    await InviteService.open({ store: `sqlite:${join(dir, 'default-pages.db')}` })
+    assert.equal(pageSize('default-pages.db'), 2048)
+    await InviteService.open({ store: `sqlite:${join(dir, 'big-pages.db')}?page_size=8192` })
+    assert.equal(pageSize('big-pages.db'), 8192)
   })
 
   test('SCHEMA_VERSION_UNSUPPORTED: a database from a newer version', async () => {

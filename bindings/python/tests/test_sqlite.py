@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
+
+import pytest
 
 from invite_core import (
     Config,
+    InvalidConfigError,
     InviteService,
     Limits,
     ManualClock,
@@ -20,6 +25,23 @@ KEY = bytes(range(32))
 def open_service(path: Path, clock: ManualClock) -> InviteService:
     config = Config(BASE_URL, limits=Limits.unlimited())
     return InviteService(f"sqlite:{path}", config=config, clock=clock, outbox_key=KEY)
+
+
+def test_page_size_shapes_a_new_file_and_a_bad_one_is_invalid_config(tmp_path: Path) -> None:
+    for bytes_ in ["3000", "256", "131072", "big"]:
+        with pytest.raises(InvalidConfigError) as refused:
+            Store(f"sqlite:{tmp_path / 'never.db'}?page_size={bytes_}")
+        assert refused.value.code == "INVALID_CONFIG"
+    assert not (tmp_path / "never.db").exists()
+
+    def page_size(name: str) -> int:
+        with closing(sqlite3.connect(tmp_path / name)) as conn:
+            return int(conn.execute("PRAGMA page_size").fetchone()[0])
+
+    Store(f"sqlite:{tmp_path / 'default.db'}")
+    assert page_size("default.db") == 2048
+    Store(f"sqlite:{tmp_path / 'big.db'}?page_size=8192")
+    assert page_size("big.db") == 8192
 
 
 def test_sqlite_file_survives_a_restart(tmp_path: Path) -> None:

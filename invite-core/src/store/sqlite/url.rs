@@ -1,6 +1,6 @@
 //! `sqlite:` URLs: `sqlite:PATH`, `sqlite://PATH`, `sqlite::memory:`, with an optional
 //! query of `journal_mode=wal|delete`, `synchronous=off|normal|full`, `busy_timeout_ms=N`
-//! and `wal_autocheckpoint=PAGES`, joined by `&`.
+//! `wal_autocheckpoint=PAGES` and `page_size=BYTES` (a new file's), joined by `&`.
 //!
 //! Everything after `sqlite:` (or `sqlite://`) up to the first `?` is the path, taken
 //! as is (no percent-decoding): `sqlite:///var/lib/app.db` and `sqlite:/var/lib/app.db`
@@ -10,7 +10,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::options::{JournalMode, MAX_WAL_AUTOCHECKPOINT, SqliteOptions, Synchronous};
+use super::options::{
+    JournalMode, MAX_WAL_AUTOCHECKPOINT, SqliteOptions, Synchronous, check_page_size,
+};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Where a `sqlite:` URL points.
@@ -32,7 +34,7 @@ pub struct SqliteUrl {
 }
 
 const HELP: &str = "use `sqlite:PATH`, `sqlite://PATH` or `sqlite::memory:`, optionally with \
-     `?journal_mode=wal|delete&synchronous=off|normal|full&busy_timeout_ms=N&wal_autocheckpoint=PAGES`";
+     `?journal_mode=wal|delete&synchronous=off|normal|full&busy_timeout_ms=N&wal_autocheckpoint=PAGES&page_size=BYTES`";
 
 fn invalid(message: String) -> Error {
     Error::new(ErrorCode::InvalidConfig, message).with_help(HELP)
@@ -100,6 +102,10 @@ fn parse_query(query: &str) -> Result<SqliteOptions> {
                     return Err(bad_value());
                 }
                 options.with_wal_autocheckpoint(pages)
+            }
+            "page_size" => {
+                let bytes: u32 = value.parse().map_err(|_| bad_value())?;
+                options.with_page_size(check_page_size(bytes).map_err(|_| bad_value())?)
             }
             _ => return Err(invalid(format!("unknown sqlite url parameter `{name}`"))),
         };
