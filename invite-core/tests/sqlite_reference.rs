@@ -632,7 +632,12 @@ fn every_listing_matches_the_reference_store() {
                     )
                 })
                 .collect();
-            (overdue, due, created)
+            let overdue_counts: Vec<_> = data
+                .subscriptions
+                .iter()
+                .map(|s| tx.count_overdue_pending(at, s.id).unwrap())
+                .collect();
+            (overdue, due, created, overdue_counts)
         });
     }
     same(r, &others, "pending counts", |tx| {

@@ -606,7 +606,7 @@ pub(crate) fn lock_seats(
 
 /// A subscription's seat counters as of `now`, for display: the reservations of
 /// invitations past their expiry but not swept yet are left out (expiry is read from the
-/// time; the next write that needs the seat sweeps them). At most 1,000 are looked at.
+/// time; the next write that needs the seat sweeps them).
 pub(crate) fn counts_at(
     tx: &mut dyn Transaction,
     business: BusinessId,
@@ -615,10 +615,8 @@ pub(crate) fn counts_at(
 ) -> Result<SeatCounts> {
     let mut counts = tx.seat_counts_for_update(business, subscription)?;
     if counts.reserved > 0 {
-        let overdue = tx.overdue_pending(now, Some(subscription), 1_000)?.len();
-        counts.reserved = counts
-            .reserved
-            .saturating_sub(u32::try_from(overdue).unwrap_or(u32::MAX));
+        let overdue = tx.count_overdue_pending(now, subscription)?;
+        counts.reserved = counts.reserved.saturating_sub(overdue);
     }
     Ok(counts)
 }

@@ -189,6 +189,7 @@ delegate!(InvitationRepo {
     fn overdue_pending(&mut self, now: DateTime<Utc>, subscription: Option<SubscriptionId>, limit: usize) -> Result<Vec<InvitationRecord>>;
     fn count_pending(&mut self, business: BusinessId) -> Result<u32>;
     fn count_pending_in_subscription(&mut self, subscription: SubscriptionId) -> Result<u32>;
+    fn count_overdue_pending(&mut self, now: DateTime<Utc>, subscription: SubscriptionId) -> Result<u32>;
     fn count_created_by_inviter_since(&mut self, inviter: UserId, since: DateTime<Utc>) -> Result<u32>;
 });
 

@@ -283,6 +283,17 @@ pub trait InvitationRepo {
     fn count_pending(&mut self, business: BusinessId) -> Result<u32>;
     /// How many stored-`pending` invitations the subscription has (a recount, for checks).
     fn count_pending_in_subscription(&mut self, subscription: SubscriptionId) -> Result<u32>;
+    /// How many of the subscription's stored-`pending` invitations are at or past expiry
+    /// at `now` (what [`Self::overdue_pending`] would list without a limit), for the
+    /// seat counts a form shows. The default lists them; stores count in place.
+    fn count_overdue_pending(
+        &mut self,
+        now: DateTime<Utc>,
+        subscription: SubscriptionId,
+    ) -> Result<u32> {
+        let overdue = self.overdue_pending(now, Some(subscription), usize::MAX)?;
+        Ok(u32::try_from(overdue.len()).unwrap_or(u32::MAX))
+    }
     /// How many invitations the inviter created at or after `since`. In a write
     /// transaction the count is exact until commit, as for [`Self::count_pending`] (the
     /// daily budget holds under concurrency).

@@ -381,3 +381,32 @@ pub fn an_overdue_invitation_holds_no_seat_on_the_form(store: Arc<dyn Store>) {
         SubmitOutcome::Sent(_)
     ));
 }
+
+/// Past a thousand overdue invitations (the form once looked at no more): every
+/// reservation they hold is still left out of the form's counts.
+pub fn many_overdue_invitations_hold_no_seat_on_the_form(store: Arc<dyn Store>) {
+    const N: u32 = 1_001;
+    let w = World::with_config(store, crate::common::config(), Some(N));
+    let rows = (0..N)
+        .map(|i| {
+            invite_core::BulkInvitee::new_user("Many", "Invitees", &format!("m{i}@example.com"))
+        })
+        .collect();
+    let request = invite_core::BulkSendRequest::new(
+        w.admin.id,
+        w.business.id,
+        w.app.id,
+        w.subscription.id,
+        w.member.id,
+        rows,
+    );
+    let sent = w.service.bulk_send(&request).unwrap();
+    assert!(sent.rows.iter().all(Result::is_ok), "every row sent");
+    let form = filled(&w, "one-more@example.com");
+    assert!(hints(&form.view(&w.service, w.admin.id).unwrap()).contains(&HintCode::NoSeatsLeft));
+    w.clock.advance(chrono::Duration::days(8));
+    let view = form.view(&w.service, w.admin.id).unwrap();
+    let seats = view.seats.unwrap();
+    assert_eq!((seats.reserved, seats.available), (0, Some(N)));
+    assert!(view.can_send);
+}

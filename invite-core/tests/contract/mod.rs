@@ -87,6 +87,7 @@ macro_rules! contract_tests {
             form_model::long_searches_are_field_errors_and_lists_say_when_truncated,
             form_model::a_resubmitted_form_under_its_key_replays_the_first_send,
             form_model::an_overdue_invitation_holds_no_seat_on_the_form,
+            form_model::many_overdue_invitations_hold_no_seat_on_the_form,
             idempotency::same_key_returns_the_first_result,
             idempotency::same_key_from_sixteen_threads,
             limits::daily_budget_per_inviter,

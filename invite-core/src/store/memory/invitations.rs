@@ -487,6 +487,25 @@ impl InvitationRepo for MemoryTx<'_> {
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
+    fn count_overdue_pending(
+        &mut self,
+        now: DateTime<Utc>,
+        subscription: SubscriptionId,
+    ) -> Result<u32> {
+        let state = &*self.state;
+        let Some(subscription) = state.refs.find(subscription.as_uuid()) else {
+            return Ok(0);
+        };
+        let invitations = &state.invitations;
+        let n = invitations
+            .pending_by_expiry
+            .due(now, usize::MAX, &invitations.rows, |row| {
+                row.subscription == subscription
+            })
+            .len();
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
     fn count_created_by_inviter_since(
         &mut self,
         inviter: UserId,

@@ -380,6 +380,9 @@ fn compare_read(
                 .count_pending(b));
             same!(what("count in sub"), tested, reference, |tx| tx
                 .count_pending_in_subscription(s));
+            let now = g.time();
+            same!(what("count overdue in sub"), tested, reference, |tx| tx
+                .count_overdue_pending(now, s));
             same!(what("count by inviter"), tested, reference, |tx| tx
                 .count_created_by_inviter_since(u, since));
         }

@@ -97,6 +97,8 @@ const COUNT_PENDING: &str =
     "SELECT count(*) FROM invitations WHERE status = 'pending' AND business_id = $1";
 const COUNT_PENDING_IN: &str =
     "SELECT count(*) FROM invitations WHERE status = 'pending' AND subscription_id = $1";
+const COUNT_OVERDUE_IN: &str = "SELECT count(*) FROM invitations \
+     WHERE status = 'pending' AND subscription_id = $1 AND expires_at <= $2";
 const COUNT_BY_INVITER: &str =
     "SELECT count(*) FROM invitations WHERE inviter_id = $1 AND created_at >= $2";
 
@@ -329,6 +331,17 @@ impl InvitationRepo for PgTx {
 
     fn count_pending_in_subscription(&mut self, subscription: SubscriptionId) -> Result<u32> {
         get_u32(&self.one(COUNT_PENDING_IN, &[subscription.as_uuid()])?, 0)
+    }
+
+    fn count_overdue_pending(
+        &mut self,
+        now: DateTime<Utc>,
+        subscription: SubscriptionId,
+    ) -> Result<u32> {
+        get_u32(
+            &self.one(COUNT_OVERDUE_IN, &[subscription.as_uuid(), &now])?,
+            0,
+        )
     }
 
     fn count_created_by_inviter_since(

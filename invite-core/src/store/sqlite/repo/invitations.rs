@@ -378,6 +378,18 @@ impl InvitationRepo for SqliteTx<'_> {
         )
     }
 
+    fn count_overdue_pending(
+        &mut self,
+        now: DateTime<Utc>,
+        subscription: SubscriptionId,
+    ) -> Result<u32> {
+        self.count(
+            "SELECT COUNT(*) FROM invitations INDEXED BY invitations_pending_by_subscription
+             WHERE subscription_id = ?1 AND status = 'pending' AND expires_at <= ?2",
+            params![subscription, Ts(now)],
+        )
+    }
+
     fn count_created_by_inviter_since(
         &mut self,
         inviter: UserId,
