@@ -58,12 +58,15 @@ impl Token {
 /// What `Debug` shows instead of a raw token or a text that carries one.
 pub(crate) const REDACTED: Redacted = Redacted;
 
+/// What stands for a token in a recorded text (a mail server's refusal quoting the link).
+pub(crate) const REDACTED_TEXT: &str = "<redacted>";
+
 /// Prints `<redacted>` (see [`REDACTED`]).
 pub(crate) struct Redacted;
 
 impl fmt::Debug for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
+        f.write_str(REDACTED_TEXT)
     }
 }
 

@@ -62,6 +62,23 @@ def test_a_python_exception_becomes_a_delivery_failure(world: World) -> None:
     assert s.get_invitation(world.acme.id, sent.invitation.id).delivery.state == "sent"
 
 
+def test_a_refusal_quoting_the_link_is_recorded_without_the_token(world: World) -> None:
+    s = world.service
+    sent = world.send_new("ada@example.com")
+
+    class Refusing:
+        def send(self, email: InvitationEmail) -> None:
+            raise RuntimeError(f"554 rejected: {email.accept_link} is listed")
+
+    assert s.dispatch_outbox(Refusing()).retrying == 1
+    inv = s.get_invitation(world.acme.id, sent.invitation.id)
+    [message] = s.invitation_messages(world.acme.id, sent.invitation.id)
+    event = s.list_events(world.acme.id, invitation_id=sent.invitation.id).items[-1]
+    for text in [inv.delivery.last_error, message.last_error, event.detail]:
+        assert text is not None and sent.token not in text
+        assert text.endswith("?token=<redacted> is listed")
+
+
 def test_a_failure_in_a_batch_fails_only_that_email(world: World) -> None:
     s = world.service
     addresses = ["ada@example.com", "cy@example.com", "di@example.com"]

@@ -98,15 +98,20 @@ impl InviteService {
             };
             messages.push((message, unbuildable));
         }
-        let mut delivered = mailer.send_batch(&emails).into_iter();
+        let outcomes = mailer.send_batch(&emails);
+        let mut delivered = emails.iter().zip(outcomes);
         messages
             .into_iter()
             .map(|(message, unbuildable)| {
                 let outcome = match unbuildable {
                     Some(reason) => Outcome::Failed(reason),
                     None => match delivered.next() {
-                        Some(Ok(())) => Outcome::Sent,
-                        Some(Err(e)) => Outcome::Failed(e.0),
+                        Some((_, Ok(()))) => Outcome::Sent,
+                        // A mail server's refusal may quote the link (a URL blocklist,
+                        // say): what is recorded never holds the token (T1).
+                        Some((email, Err(e))) => {
+                            Outcome::Failed(self.without_token(&e.0, &email.accept_link))
+                        }
                         None => Outcome::NotAttempted,
                     },
                 };
@@ -259,6 +264,17 @@ impl InviteService {
         if message.state == OutboxState::Cancelled {
             return Ok(Some(OutboxState::Cancelled));
         }
+        if !still_claimed(&message, claimed) {
+            // This claim's lease ran out while the mailer worked: another dispatcher has
+            // claimed the message since, or recorded it. Only a delivery is news to it
+            // (an email went out); a failure or a skip must not undo the newer claim's
+            // lease nor downgrade a delivery recorded meanwhile.
+            match (&outcome, message.state) {
+                (Outcome::Sent, OutboxState::Sent) => return Ok(Some(OutboxState::Sent)),
+                (Outcome::Sent, _) => {}
+                _ => return Ok(None),
+            }
+        }
         let failure = match outcome {
             Outcome::Sent => None,
             Outcome::Failed(reason) => Some(reason),
@@ -321,6 +337,18 @@ impl InviteService {
             .unwrap_or(i32::MAX);
         (d.base_backoff * factor).min(d.max_backoff)
     }
+}
+
+/// Whether `stored` is still as the claim `claimed` left it: queued, with the claim's
+/// attempt and lease. A newer claim counts another attempt; a recorded outcome changes
+/// the state or the due time. Instants compare to the microsecond, the precision every
+/// store keeps.
+fn still_claimed(stored: &OutboxMessage, claimed: &OutboxMessage) -> bool {
+    stored.state == OutboxState::Queued
+        && stored.attempts == claimed.attempts
+        && (stored.next_attempt_at - claimed.next_attempt_at)
+            .num_microseconds()
+            .is_some_and(|us| us.abs() < 1)
 }
 
 /// A mailer's failure text as it is recorded (outbox, invitation, event): at most 1,000

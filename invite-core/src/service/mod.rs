@@ -238,6 +238,15 @@ impl InviteService {
         link
     }
 
+    /// `text` with the token of `link` (an accept link of this service) replaced by
+    /// `<redacted>`, wherever it appears: for texts that are stored or shown.
+    pub(crate) fn without_token(&self, text: &str, link: &str) -> String {
+        match link.strip_prefix(self.link_prefix.as_str()) {
+            Some(token) if !token.is_empty() => text.replace(token, crate::token::REDACTED_TEXT),
+            _ => text.to_owned(),
+        }
+    }
+
     /// Mints a time-ordered id (see [`IdMinter`]).
     pub(crate) fn new_id<T: From<uuid::Uuid>>(&self) -> Result<T> {
         let now = u64::try_from(self.clock.now().timestamp_millis()).unwrap_or(0);

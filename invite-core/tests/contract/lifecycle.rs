@@ -884,3 +884,177 @@ pub fn a_cursor_reads_only_the_listing_that_wrote_it(store: Arc<dyn Store>) {
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::ValidationFailed);
 }
+
+/// A mailer whose server refuses every email quoting its link (a URL blocklist).
+struct QuotingMailer;
+
+impl Mailer for QuotingMailer {
+    fn send(&self, email: &InvitationEmail) -> Result<(), MailError> {
+        Err(MailError(format!(
+            "554 5.7.1 rejected: {} is listed",
+            email.accept_link
+        )))
+    }
+}
+
+/// T1: a mail server's refusal that quotes the link is recorded without its token, on
+/// the invitation, the outbox message and the audit event.
+pub fn a_refusal_quoting_the_link_is_recorded_without_the_token(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let sent = w
+        .service
+        .send(&w.invite_new("Bob", "Baker", "bob@example.com"))
+        .unwrap();
+    let token = sent.token.expose().to_owned();
+    assert_eq!(
+        w.service.dispatch_outbox(&QuotingMailer).unwrap().retrying,
+        1
+    );
+    let id = sent.invitation.id;
+    let delivery = w
+        .service
+        .get_invitation(w.business.id, id)
+        .unwrap()
+        .delivery;
+    let mut recorded = vec![delivery.last_error.unwrap()];
+    for message in w.service.invitation_messages(w.business.id, id).unwrap() {
+        recorded.extend(message.last_error);
+    }
+    let events = w
+        .service
+        .list_events(w.business.id, Some(id), &PageRequest::default())
+        .unwrap();
+    recorded.extend(events.items.into_iter().filter_map(|e| e.detail));
+    assert_eq!(recorded.len(), 3, "{recorded:?}");
+    for text in recorded {
+        assert!(!text.contains(&token), "{text}");
+        assert!(text.contains("?token=<redacted> is listed"), "{text}");
+    }
+}
+
+/// A mailer that says when it starts an email, then waits to be told the outcome.
+struct GateMailer {
+    started: Mutex<std::sync::mpsc::Sender<()>>,
+    outcome: Mutex<std::sync::mpsc::Receiver<Result<(), MailError>>>,
+}
+
+impl GateMailer {
+    fn new() -> (
+        GateMailer,
+        std::sync::mpsc::Receiver<()>,
+        std::sync::mpsc::Sender<Result<(), MailError>>,
+    ) {
+        let (started, on_start) = std::sync::mpsc::channel();
+        let (release, outcome) = std::sync::mpsc::channel();
+        let mailer = GateMailer {
+            started: Mutex::new(started),
+            outcome: Mutex::new(outcome),
+        };
+        (mailer, on_start, release)
+    }
+}
+
+impl Mailer for GateMailer {
+    fn send(&self, _email: &InvitationEmail) -> Result<(), MailError> {
+        self.started.lock().unwrap().send(()).unwrap();
+        self.outcome.lock().unwrap().recv().unwrap()
+    }
+}
+
+/// T14: a dispatcher that outlives its lease (a slow mail server) records nothing over
+/// a newer claim: a late failure neither breaks the newer claim's lease (a third
+/// dispatcher would send the email again) nor downgrades a delivery recorded meanwhile,
+/// and a late delivery is recorded once.
+pub fn a_claim_past_its_lease_never_overwrites_a_newer_one(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let lease = invite_core::service::DeliveryConfig::default().lease;
+    let id = w
+        .service
+        .send(&w.invite_new("Bob", "Baker", "bob@example.com"))
+        .unwrap()
+        .invitation
+        .id;
+    let service = &w.service;
+    std::thread::scope(|scope| {
+        // A claims and hangs; its lease runs out; B claims the same email and hangs.
+        let (a_mailer, a_started, a_release) = GateMailer::new();
+        let a = scope.spawn(move || service.dispatch_outbox(&a_mailer).unwrap());
+        a_started.recv().unwrap();
+        w.clock.advance(lease + Duration::minutes(1));
+        let (b_mailer, b_started, b_release) = GateMailer::new();
+        let b = scope.spawn(move || service.dispatch_outbox(&b_mailer).unwrap());
+        b_started.recv().unwrap();
+        // A fails late: B's lease stands, so a third dispatcher finds nothing due.
+        a_release.send(Err(MailError("timed out".into()))).unwrap();
+        assert_eq!(
+            a.join().unwrap().retrying,
+            0,
+            "the stale failure is not recorded"
+        );
+        w.clock.advance(Duration::minutes(1));
+        let third = CapturingMailer::new();
+        w.service.dispatch_outbox(&third).unwrap();
+        assert!(third.sent().is_empty(), "B still holds the email");
+        // B delivers.
+        b_release.send(Ok(())).unwrap();
+        assert_eq!(b.join().unwrap().delivered, 1);
+    });
+    let delivery = w
+        .service
+        .get_invitation(w.business.id, id)
+        .unwrap()
+        .delivery;
+    assert_eq!(delivery.state, DeliveryState::Sent);
+
+    // Now the other order: C claims and hangs past its lease, D claims and hangs, C
+    // delivers late (recorded), then D fails late (not recorded: no downgrade).
+    let id = w
+        .service
+        .send(&w.invite_new("Cy", "Cole", "cy@example.com"))
+        .unwrap()
+        .invitation
+        .id;
+    let service = &w.service;
+    std::thread::scope(|scope| {
+        let (c_mailer, c_started, c_release) = GateMailer::new();
+        let c = scope.spawn(move || service.dispatch_outbox(&c_mailer).unwrap());
+        c_started.recv().unwrap();
+        w.clock.advance(lease + Duration::minutes(1));
+        let (d_mailer, d_started, d_release) = GateMailer::new();
+        let d = scope.spawn(move || service.dispatch_outbox(&d_mailer).unwrap());
+        d_started.recv().unwrap();
+        c_release.send(Ok(())).unwrap();
+        assert_eq!(
+            c.join().unwrap().delivered,
+            1,
+            "a late delivery is recorded"
+        );
+        d_release
+            .send(Err(MailError("421 try later".into())))
+            .unwrap();
+        let d = d.join().unwrap();
+        assert_eq!((d.retrying, d.failed), (0, 0), "nothing downgrades it");
+    });
+    let invitation = w.service.get_invitation(w.business.id, id).unwrap();
+    assert_eq!(invitation.delivery.state, DeliveryState::Sent);
+    assert_eq!(invitation.delivery.last_error, None);
+    w.clock.advance(Duration::hours(3));
+    let later = CapturingMailer::new();
+    w.service.dispatch_outbox(&later).unwrap();
+    assert!(
+        later.sent().is_empty(),
+        "a delivered email is not sent again"
+    );
+    let kinds: Vec<EventKind> = w
+        .service
+        .list_events(w.business.id, Some(id), &PageRequest::default())
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [EventKind::Created, EventKind::Sent, EventKind::Delivered]
+    );
+}

@@ -68,6 +68,8 @@ macro_rules! contract_tests {
             lifecycle::events_record_every_transition,
             lifecycle::dispatch_retries_and_marks_delivery,
             lifecycle::dispatch_hands_each_claim_to_the_mailer_as_one_batch,
+            lifecycle::a_refusal_quoting_the_link_is_recorded_without_the_token,
+            lifecycle::a_claim_past_its_lease_never_overwrites_a_newer_one,
             lifecycle::catalog_crud,
             races::concurrent_accepts_of_one_token,
             races::threads_never_oversell,
