@@ -284,15 +284,18 @@ impl InviteService {
             let fp = key
                 .as_ref()
                 .map(|_| bulk_fingerprint(&request.rows, &targets, &placement));
+            let rights = self.inviter_may_invite(u, &placement)?;
             if let (Some(key), Some(fp)) = (&key, &fp)
                 && let Some(rows) = self.replay(u, placement.business, key, fp)?
             {
+                // As for a send: live links only to an inviter who may still send them.
+                self.check_role_grant(&rights, &placement)?;
                 return Ok(BulkSendResult {
                     rows,
                     replayed: true,
                 });
             }
-            self.authorize(u, &placement)?;
+            self.authorize(u, &placement, &rights)?;
             let mut rows = Vec::with_capacity(targets.len());
             for target in targets {
                 let row = target.and_then(|t| {

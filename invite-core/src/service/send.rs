@@ -9,6 +9,7 @@ use super::lifecycle::{refuse_pending_duplicate, sweep_overdue};
 use super::request::{SendInvitationRequest, SentInvitation};
 use super::validate::{Placement, Target, fingerprint, validate_placement, validate_target};
 use super::{InviteService, Unit, found, inviter_rights};
+use crate::authz::InviterRights;
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::ids::{BusinessId, UserId};
 use crate::model::{
@@ -55,15 +56,19 @@ impl InviteService {
                 return Err(Error::internal("validated request is incomplete"));
             };
             let fingerprint = key.as_ref().map(|_| fingerprint(&target, &placement));
+            let rights = self.inviter_may_invite(u, &placement)?;
             if let (Some(key), Some(fp)) = (&key, &fingerprint)
                 && let Some(replay) = self.replay(u, placement.business, key, fp)?
             {
+                // A replay hands back a live link: only to an inviter who may still
+                // send it (invariant 6).
+                self.check_role_grant(&rights, &placement)?;
                 let first = replay.into_iter().next();
                 return first
                     .ok_or_else(|| Error::internal("empty idempotent result"))?
                     .map_err(Error::from);
             }
-            self.authorize(u, &placement)?;
+            self.authorize(u, &placement, &rights)?;
             self.check_inviter_limits(u, placement.inviter, placement.business, 1)?;
             let sent = self.create_invitation(u, &target, &placement)?;
             if let (Some(key), Some(fp)) = (&key, fingerprint) {
@@ -76,23 +81,45 @@ impl InviteService {
         })
     }
 
-    /// The domain checks shared by send and bulk send (rights, app, role, subscription).
-    pub(crate) fn authorize(&self, u: &mut Unit<'_>, p: &Placement) -> Result<()> {
-        let app = p.subscription.app_id;
-        let rights = inviter_rights(&mut *u.tx, p.inviter, p.business, app)?;
+    /// The inviter's rights in the placement's business and app; `PERMISSION_DENIED`
+    /// unless they may invite there. The first of the domain checks, before any replay.
+    pub(crate) fn inviter_may_invite(
+        &self,
+        u: &mut Unit<'_>,
+        p: &Placement,
+    ) -> Result<InviterRights> {
+        let rights = inviter_rights(&mut *u.tx, p.inviter, p.business, p.subscription.app_id)?;
         if !self.policy.may_invite(&rights) {
             return Err(Error::new(
                 ErrorCode::PermissionDenied,
                 "you may not invite people into this business and app",
             ));
         }
-        ensure_app_enabled(&mut *u.tx, p.business, app)?;
-        if p.role.app_id != app || !self.policy.may_grant(&rights, &p.role) {
+        Ok(rights)
+    }
+
+    /// `ROLE_NOT_ASSIGNABLE` unless the role is of the placement's app and `rights` may
+    /// grant it.
+    pub(crate) fn check_role_grant(&self, rights: &InviterRights, p: &Placement) -> Result<()> {
+        if p.role.app_id != p.subscription.app_id || !self.policy.may_grant(rights, &p.role) {
             return Err(Error::new(
                 ErrorCode::RoleNotAssignable,
                 format!("you may not grant the role `{}` in this app", p.role.key),
             ));
         }
+        Ok(())
+    }
+
+    /// The rest of the domain checks shared by send and bulk send, after
+    /// [`Self::inviter_may_invite`]: app enabled, role grantable, subscription active.
+    pub(crate) fn authorize(
+        &self,
+        u: &mut Unit<'_>,
+        p: &Placement,
+        rights: &InviterRights,
+    ) -> Result<()> {
+        ensure_app_enabled(&mut *u.tx, p.business, p.subscription.app_id)?;
+        self.check_role_grant(rights, p)?;
         // The subscription was read in this transaction by validation.
         ensure_active(&p.subscription, u.now)
     }

@@ -121,3 +121,55 @@ pub fn same_key_from_sixteen_threads(store: Arc<dyn Store>) {
     w.service.dispatch_outbox(&mailer).unwrap();
     assert_eq!(mailer.sent().len(), 1, "mails per key: 1");
 }
+
+/// Invariant 6: a replay hands back a live link, so it needs the rights to send it at
+/// that moment. A manager demoted to member gets `PERMISSION_DENIED`, for a send and a
+/// bulk send alike, where a fresh send would too.
+pub fn a_replay_needs_the_rights_to_send_at_that_moment(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let manager = w
+        .service
+        .create_user(&crate::common::person("Max", "M", "max@example.com"))
+        .unwrap();
+    let seat = w
+        .service
+        .add_membership(w.business.id, w.unlimited.id, manager.id, w.manager.id)
+        .unwrap();
+    let request = invite_core::SendInvitationRequest::new(manager.id)
+        .new_user("N", "N", "n@example.com")
+        .business(w.business.id)
+        .app(w.app.id)
+        .subscription(w.unlimited.id)
+        .role(w.member.id)
+        .idempotency_key("k-1");
+    let bulk = BulkSendRequest {
+        idempotency_key: Some("bulk-1".into()),
+        ..BulkSendRequest::new(
+            manager.id,
+            w.business.id,
+            w.app.id,
+            w.unlimited.id,
+            w.member.id,
+            vec![BulkInvitee::new_user("B", "B", "b@example.com")],
+        )
+    };
+    assert!(!w.service.send(&request).unwrap().replayed);
+    assert!(!w.service.bulk_send(&bulk).unwrap().replayed);
+    assert!(
+        w.service.send(&request).unwrap().replayed,
+        "a retry replays"
+    );
+
+    w.service.remove_membership(w.business.id, seat.id).unwrap();
+    w.service
+        .add_membership(w.business.id, w.unlimited.id, manager.id, w.member.id)
+        .unwrap();
+    assert_eq!(
+        w.service.send(&request).unwrap_err().code(),
+        ErrorCode::PermissionDenied
+    );
+    assert_eq!(
+        w.service.bulk_send(&bulk).unwrap_err().code(),
+        ErrorCode::PermissionDenied
+    );
+}
