@@ -201,6 +201,11 @@ describe('every reachable error code', () => {
       { acceptBaseURL: 'https://app.example.com/accept' },
       { limits: { pendingPerBuisness: 10 } },
       { delivery: { retries: 3 } },
+      { limits: 'strict' },
+      { limits: 5 },
+      { limits: true },
+      { limits: [1] },
+      { delivery: 'fast' },
       { store: 42 },
       { execution: 'fast' },
     ]) {

@@ -259,12 +259,16 @@ fn read_options(options: Option<Unknown<'_>>) -> Result<Option<ServiceOptions<'_
     only(&object, OPEN_KEYS, "InviteService.open")?;
     for (name, keys) in [("limits", LIMITS_KEYS), ("delivery", DELIVERY_KEYS)] {
         let nested: Unknown<'_> = object.get_named_property(name).map_err(|_| unreadable())?;
-        if nested.get_type().map_err(|_| unreadable())? == ValueType::Object {
-            only(
+        match nested.get_type().map_err(|_| unreadable())? {
+            ValueType::Undefined | ValueType::Null => {}
+            ValueType::Object if !nested.is_array().map_err(|_| unreadable())? => only(
                 &Object::from_unknown(nested).map_err(|_| unreadable())?,
                 keys,
                 name,
-            )?;
+            )?,
+            // napi would read a string or a number as an object with no fields: the
+            // defaults, silently.
+            _ => return Err(invalid(format!("`{name}` must be an object"))),
         }
     }
     ServiceOptions::from_unknown(value)
