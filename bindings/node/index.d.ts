@@ -55,13 +55,15 @@ export declare class InviteForm {
   /**
    * Everything the page shows for this state, for `inviterId`. Problems with what is
    * filled in (an over-long search included) are `fieldErrors`, never a rejection; it
-   * rejects only for an unknown inviter and storage failures.
+   * rejects only for a malformed inviter id (`NOT_FOUND`) and storage failures (an
+   * unknown inviter sees no business to choose).
    */
   view(service: InviteService, inviterId: string): Promise<FormView>
   /**
    * Sends the invitation this form stands for. Resolves `{ ok: false, error }` when the
    * service refuses (every field problem at once, or one domain error with its field);
-   * rejects only for storage and internal failures. Give each rendering of the form a
+   * rejects only for a malformed inviter id (`NOT_FOUND`), storage and internal
+   * failures. Give each rendering of the form a
    * fresh `idempotencyKey`: the same form submitted again under it (a double-clicked
    * Send) resolves with the first send (`sent.replayed`) instead of `ALREADY_INVITED`.
    */

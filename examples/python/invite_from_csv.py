@@ -76,11 +76,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         outbox_key = bytes.fromhex(args.outbox_key) if args.outbox_key else None
     except ValueError:
         parser.error("--outbox-key must be 64 hex digits")
+    if outbox_key is not None and len(outbox_key) != 32:
+        parser.error("--outbox-key must be 64 hex digits")
 
     config = Config(args.base_url, limits=Limits(invites_per_inviter_per_day=None))
-    service = InviteService(args.store, config=config, outbox_key=outbox_key)
-    if args.demo:
-        seed_demo(service, args.seats)
+    try:
+        service = InviteService(args.store, config=config, outbox_key=outbox_key)
+        if args.demo:
+            seed_demo(service, args.seats)
+    except InviteError as e:  # a bad store URL, or --demo on a store seeded already
+        print(f"error: {e.code}: {e}", file=sys.stderr)
+        return 1
     try:
         inviter = service.find_user_by_email(args.inviter)
         business = next(b for b in service.list_businesses() if b.name == args.business)

@@ -69,10 +69,16 @@ impl InviteService {
                 } => {
                     let record =
                         found(u.tx.get_invitation(business, invitation_id)?, "invitation")?;
-                    let token = self
-                        .sealer
-                        .open(&sealed_token)
-                        .ok_or_else(|| Error::internal("stored idempotent token is unreadable"))?;
+                    let token = self.sealer.open(&sealed_token).ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::InvalidConfig,
+                            "the first result's link was sealed with another outbox key",
+                        )
+                        .with_help(
+                            "configure one fixed outbox key, the same on every process that \
+                             shares the store",
+                        )
+                    })?;
                     let accept_link = self.accept_link(&token);
                     Ok(SentInvitation {
                         invitation: record.invitation.as_of(u.now),

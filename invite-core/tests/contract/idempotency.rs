@@ -173,3 +173,23 @@ pub fn a_replay_needs_the_rights_to_send_at_that_moment(store: Arc<dyn Store>) {
         ErrorCode::PermissionDenied
     );
 }
+
+/// A retry through a service with another outbox key (a restart without a fixed key, a
+/// second process) cannot rebuild the first result's link: `INVALID_CONFIG`, which names
+/// the cause, not `INTERNAL`.
+pub fn a_replay_under_another_outbox_key_is_invalid_config(store: Arc<dyn Store>) {
+    let w = World::new(store.clone());
+    let request = w
+        .invite_new("Bob", "Baker", "bob@example.com")
+        .idempotency_key("req-1");
+    w.service.send(&request).unwrap();
+    let other = invite_core::InviteService::builder(store)
+        .clock(w.clock.clone())
+        .outbox_key([1; 32])
+        .config(crate::common::config())
+        .build()
+        .unwrap();
+    let err = other.send(&request).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidConfig);
+    assert!(err.help().is_some());
+}

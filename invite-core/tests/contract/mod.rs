@@ -92,6 +92,7 @@ macro_rules! contract_tests {
             form_model::many_overdue_invitations_hold_no_seat_on_the_form,
             idempotency::same_key_returns_the_first_result,
             idempotency::a_replay_needs_the_rights_to_send_at_that_moment,
+            idempotency::a_replay_under_another_outbox_key_is_invalid_config,
             idempotency::same_key_from_sixteen_threads,
             limits::daily_budget_per_inviter,
             limits::resend_cooldown,

@@ -249,7 +249,7 @@ class SchemaVersionUnsupportedError(StorageError):
 
 
 class NotSupportedError(InternalError):
-    """``NOT_SUPPORTED``: the store adapter does not support this operation."""
+    """``NOT_SUPPORTED``: an optional feature this build lacks (reserved in Python)."""
 
     default_code = "NOT_SUPPORTED"
 

@@ -25,7 +25,7 @@ usage: invite-page [--port N] [--store URL] [--base-url URL] [--resend-cooldown-
                             (env INVITE_NO_SEED=1)
 
 env INVITE_OUTBOX_KEY (64 hex digits) seals queued emails with a fixed key, so emails
-still queued at a restart can be delivered after it (required with a postgres:// store).";
+still queued at a restart can be delivered after it.";
 
 /// What the page runs with.
 #[derive(Clone, Debug, PartialEq, Eq)]
