@@ -71,8 +71,11 @@ def test_a_double_submitted_form_under_its_key_replays_the_first_send(world: Wor
 
 
 def test_from_json_applies_the_setters_rules() -> None:
-    form = InviteForm.from_json('{"business_id": "   ", "app_id": "", "role_id": " r2 "}')
-    assert (form.business_id, form.app_id, form.role_id) == (None, None, "r2")
+    form = InviteForm.from_json('{"business_id": " b2 ", "app_id": "", "role_id": " r2 "}')
+    assert (form.business_id, form.app_id, form.role_id) == ("b2", None, None)
+    # Nothing below a missing choice: view() and submit() agree on what is missing.
+    orphans = InviteForm.from_json('{"app_id": "a1", "subscription_id": "s1", "role_id": "r1"}')
+    assert (orphans.app_id, orphans.subscription_id, orphans.role_id) == (None, None, None)
     mixed = InviteForm.from_json('{"mode": "existing", "user_id": "u1", "email": "x@example.com"}')
     assert (mixed.user_id, mixed.email) == ("u1", "")
     assert InviteForm.from_json(mixed.to_json()) == mixed

@@ -325,5 +325,5 @@ def test_form_submit_sends(world: World) -> None:
     assert result.sent.invitation.invitee_user_id == world.bob.id
     again = form.submit(world.service, world.admin.id)
     assert again.rejection is not None
-    assert (again.rejection.code, again.rejection.field) == ("ALREADY_INVITED", "user")
+    assert (again.rejection.code, again.rejection.field) == ("ALREADY_INVITED", "user_id")
     assert InviteForm.from_json(form.to_json()) == form

@@ -30,7 +30,7 @@ describe('Invite User errors', () => {
     await page.goto('/');
     await send(page);
     assert.equal(await submitCode(page), 'VALIDATION_FAILED');
-    for (const field of ['user', 'business_id', 'app_id', 'subscription_id', 'role_id']) {
+    for (const field of ['user_id', 'business_id', 'app_id', 'subscription_id', 'role_id']) {
       assert.deepEqual(await errorCodes(page, field), ['REQUIRED'], field);
     }
     await shot(page, '07-every-missing-field');
@@ -50,7 +50,7 @@ describe('Invite User errors', () => {
     await page.goto('/');
     await place(page, TEAM);
     await send(page);
-    assert.deepEqual(await fieldsWithErrors(), ['user:REQUIRED']);
+    assert.deepEqual(await fieldsWithErrors(), ['user_id:REQUIRED']);
 
     // The role, then the subscription (roles appear once the app is chosen).
     await navigating(page, () => page.click('[data-testid="clear"]'));
@@ -72,14 +72,14 @@ describe('Invite User errors', () => {
     await send(page);
     assert.deepEqual(await errorCodes(page, 'app_id'), ['REQUIRED']);
     assert.deepEqual(await errorCodes(page, 'business_id'), []);
-    assert.deepEqual(await errorCodes(page, 'user'), []);
+    assert.deepEqual(await errorCodes(page, 'user_id'), []);
 
     // The business.
     await navigating(page, () => page.click('[data-testid="clear"]'));
     await pickUser(page, 'carol@example.com');
     await send(page);
     assert.deepEqual(await errorCodes(page, 'business_id'), ['REQUIRED']);
-    assert.deepEqual(await errorCodes(page, 'user'), []);
+    assert.deepEqual(await errorCodes(page, 'user_id'), []);
 
     // Each new-user field.
     const person = { first_name: 'Nina', last_name: 'Novak', email: 'nina@example.org' };
@@ -161,7 +161,7 @@ describe('Invite User errors', () => {
     assert.equal(await page.getAttribute('[data-testid="success"]', 'data-code'), 'INVITATION_SENT');
     await send(page);
     assert.equal(await submitCode(page), 'ALREADY_INVITED');
-    assert.deepEqual(await errorCodes(page, 'user'), ['ALREADY_INVITED']);
+    assert.deepEqual(await errorCodes(page, 'user_id'), ['ALREADY_INVITED']);
     assert.deepEqual(await seats(page), { total: 10, used: 3, reserved: 1, available: 6, unlimited: false });
     await shot(page, '11-duplicate');
 
@@ -175,7 +175,7 @@ describe('Invite User errors', () => {
     await pickUser(page, 'alice@acme.example');
     await send(page);
     assert.equal(await submitCode(page), 'ALREADY_MEMBER');
-    assert.deepEqual(await errorCodes(page, 'user'), ['ALREADY_MEMBER']);
+    assert.deepEqual(await errorCodes(page, 'user_id'), ['ALREADY_MEMBER']);
   }));
 
   it('errors are gone once the form changes', () => withWorld(async (page) => {

@@ -180,7 +180,7 @@ describe('Invite User form', () => {
     assert.equal(await page.locator('select[name="app_id"]').isDisabled(), true);
     assert.equal(await page.locator('[data-testid="seats"]').count(), 0);
     assert.equal(await page.getAttribute('#invite-form', 'data-can-send'), 'false');
-    assert.deepEqual(await errorCodes(page, 'user'), []);
+    assert.deepEqual(await errorCodes(page, 'user_id'), []);
   }));
 
   /** Runs `fn(page, apply)` in a browser context with JavaScript off. */

@@ -224,9 +224,10 @@ impl InviteForm {
         }
     }
 
-    /// Chooses an app; a different one clears subscription and role.
+    /// Chooses an app; a different one clears subscription and role. Without a
+    /// business there is no app to choose: the app stays empty.
     pub fn select_app(&mut self, id: Option<&str>) {
-        let id = choice(id);
+        let id = choice(id).filter(|_| self.business_id.is_some());
         if id != self.app_id {
             self.app_id = id;
             self.subscription_id = None;
@@ -234,18 +235,19 @@ impl InviteForm {
         }
     }
 
-    /// Chooses a subscription; a different one clears the role.
+    /// Chooses a subscription; a different one clears the role. Without an app (of a
+    /// business) there is none to choose: the subscription stays empty.
     pub fn select_subscription(&mut self, id: Option<&str>) {
-        let id = choice(id);
+        let id = choice(id).filter(|_| self.app_id.is_some());
         if id != self.subscription_id {
             self.subscription_id = id;
             self.role_id = None;
         }
     }
 
-    /// Chooses a role.
+    /// Chooses a role. Roles are an app's: without an app the role stays empty.
     pub fn select_role(&mut self, id: Option<&str>) {
-        self.role_id = choice(id);
+        self.role_id = choice(id).filter(|_| self.app_id.is_some());
     }
 
     /// Sets one field by its page name (see [`FIELDS`]), with the same rules as the
@@ -380,9 +382,26 @@ mod tests {
         let json = serde_json::to_string(&form).unwrap_or_default();
         assert_eq!(restored(&json), form, "a form survives its round trip");
         // Blank choices are no choice, as the setters read them.
-        let blank = restored(r#"{"business_id":"   ","app_id":"","role_id":" r2 "}"#);
-        assert_eq!((blank.business_id(), blank.app_id()), (None, None));
-        assert_eq!(blank.role_id(), Some("r2"));
+        let blank = restored(r#"{"business_id":" b2 ","app_id":"","role_id":" r2 "}"#);
+        assert_eq!((blank.business_id(), blank.app_id()), (Some("b2"), None));
+        assert_eq!(blank.role_id(), None, "no role without an app");
+        // Nothing below a missing choice: a choice whose step above is empty is dropped,
+        // so view() and submit() agree on what is missing.
+        let orphans =
+            restored(r#"{"user_id":"u1","app_id":"a1","subscription_id":"s1","role_id":"r1"}"#);
+        assert_eq!(orphans.business_id(), None);
+        assert_eq!(
+            (orphans.app_id(), orphans.subscription_id(), orphans.role_id()),
+            (None, None, None)
+        );
+        let mut by_hand = InviteForm::new();
+        by_hand.select_app(Some("a1"));
+        by_hand.select_role(Some("r1"));
+        assert_eq!((by_hand.app_id(), by_hand.role_id()), (None, None));
+        by_hand.select_business(Some("b1"));
+        by_hand.select_app(Some("a1"));
+        by_hand.select_role(Some("r1"));
+        assert_eq!((by_hand.app_id(), by_hand.role_id()), (Some("a1"), Some("r1")));
         // New-user fields do not survive in existing-user mode.
         let mixed = restored(r#"{"mode":"existing","user_id":"u1","email":"x@example.com"}"#);
         assert_eq!((mixed.user_id(), mixed.email()), (Some("u1"), ""));

@@ -123,9 +123,10 @@ pub struct SubmitError {
     pub code: ErrorCode,
     /// A lowercase message.
     pub message: String,
-    /// The field a domain error belongs to (`subscription_id` for seat limits, …).
+    /// The field a domain error belongs to (`subscription_id` for seat limits, `user_id`
+    /// or `email` for a duplicate, …), one of the form's fields.
     pub field: Option<String>,
-    /// Every field problem of a `VALIDATION_FAILED`.
+    /// Every field problem of a `VALIDATION_FAILED`, named as the form's fields.
     pub field_errors: Vec<FieldError>,
     /// What to do about it, when the library knows.
     pub help: Option<String>,
@@ -142,7 +143,8 @@ pub enum SubmitOutcome {
     Rejected(SubmitError),
 }
 
-/// The field a domain error is shown next to.
+/// The field of a send request a domain error is shown next to (`user` is the invitee as
+/// a whole; the form names it `user_id` or `email`).
 pub fn error_field(code: ErrorCode) -> Option<&'static str> {
     match code {
         ErrorCode::SeatLimitReached | ErrorCode::SubscriptionInactive => Some("subscription_id"),
@@ -434,17 +436,39 @@ impl InviteForm {
         match service.send(&request) {
             Ok(sent) => Ok(SubmitOutcome::Sent(Box::new(sent))),
             Err(e) if matches!(e.kind(), ErrorKind::Storage | ErrorKind::Internal) => Err(e),
-            Err(e) => Ok(SubmitOutcome::Rejected(rejection(e))),
+            Err(e) => Ok(SubmitOutcome::Rejected(rejection(e, self.invitee_field()))),
+        }
+    }
+
+    /// The form's field that stands for the invitee: the chosen user, or the new
+    /// person's email (what a duplicate is found by).
+    fn invitee_field(&self) -> &'static str {
+        match self.mode() {
+            UserMode::Existing => "user_id",
+            UserMode::New => "email",
         }
     }
 }
 
-fn rejection(e: Error) -> SubmitError {
+/// A refusal with its fields named as the form's ([`FIELDS`](super::FIELDS)): the
+/// service's `user` (the invitee as a whole) becomes `invitee_field`.
+fn rejection(e: Error, invitee_field: &str) -> SubmitError {
+    let on_form = |field: &str| {
+        if field == "user" {
+            invitee_field.to_owned()
+        } else {
+            field.to_owned()
+        }
+    };
+    let mut field_errors = e.field_errors().to_vec();
+    for error in &mut field_errors {
+        error.field = on_form(&error.field);
+    }
     SubmitError {
         code: e.code(),
         message: e.message().to_owned(),
-        field: error_field(e.code()).map(str::to_owned),
-        field_errors: e.field_errors().to_vec(),
+        field: error_field(e.code()).map(on_form),
+        field_errors,
         help: e.help().map(str::to_owned),
         retry_after: e.retry_after(),
     }

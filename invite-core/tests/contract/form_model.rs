@@ -252,7 +252,9 @@ pub fn troubleshooting_seats_subscription_and_duplicates(store: Arc<dyn Store>) 
     match dup.submit(&w.service, w.admin.id).unwrap() {
         SubmitOutcome::Rejected(e) => {
             assert_eq!(e.code, ErrorCode::AlreadyInvited);
-            assert_eq!(e.field.as_deref(), Some("user"));
+            // Named as the form's fields: a new person's duplicate is found by email.
+            assert_eq!(e.field.as_deref(), Some("email"));
+            assert!(invite_core::form::FIELDS.contains(&"email"));
         }
         SubmitOutcome::Sent(_) => panic!("duplicate pending invitation"),
     }
@@ -409,4 +411,37 @@ pub fn many_overdue_invitations_hold_no_seat_on_the_form(store: Arc<dyn Store>) 
     let seats = view.seats.unwrap();
     assert_eq!((seats.reserved, seats.available), (0, Some(N)));
     assert!(view.can_send);
+}
+
+/// What `view()` calls missing, `submit()` reports on the same field: every field a
+/// refusal names is one of the form's (`FIELDS`), the invitee's included.
+pub fn submit_names_problems_as_the_form_fields(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let mut form = InviteForm::new();
+    form.select_business(Some(&s(w.business.id)));
+    form.select_app(Some(&s(w.app.id)));
+    form.select_subscription(Some(&s(w.subscription.id)));
+    form.select_role(Some(&s(w.member.id)));
+    let view = form.view(&w.service, w.admin.id).unwrap();
+    assert_eq!(view.missing, ["user_id"]);
+    match form.submit(&w.service, w.admin.id).unwrap() {
+        SubmitOutcome::Rejected(e) => {
+            let fields: Vec<_> = e.field_errors.iter().map(|f| f.field.as_str()).collect();
+            assert_eq!(fields, ["user_id"]);
+            assert_eq!(e.field_errors[0].code, FieldCode::Required);
+        }
+        SubmitOutcome::Sent(_) => panic!("sent without an invitee"),
+    }
+    form.select_user(Some(&s(w.alice.id)));
+    assert!(matches!(
+        form.submit(&w.service, w.admin.id).unwrap(),
+        SubmitOutcome::Sent(_)
+    ));
+    match form.submit(&w.service, w.admin.id).unwrap() {
+        SubmitOutcome::Rejected(e) => {
+            assert_eq!(e.code, ErrorCode::AlreadyInvited);
+            assert_eq!(e.field.as_deref(), Some("user_id"));
+        }
+        SubmitOutcome::Sent(_) => panic!("duplicate pending invitation"),
+    }
 }

@@ -60,7 +60,7 @@ impl Problems {
 /// The page's name for a field of the form model.
 fn label(field: &str) -> &str {
     match field {
-        "user" | "user_id" => "User",
+        "user_id" => "User",
         "user_query" => "Search",
         "first_name" => "First name",
         "last_name" => "Last name",
@@ -258,7 +258,7 @@ pub fn render(
                             "Selected: " strong { (u.display_name()) } " <" (u.email) ">"
                         }
                     }
-                    (problems.at(&["user", "user_id"]))
+                    (problems.at(&["user_id"]))
                 } @else {
                     div.new-user data-testid="new-user-fields" {
                         div.field {
@@ -277,7 +277,7 @@ pub fn render(
                             (problems.at(&["email"]))
                         }
                     }
-                    (problems.at(&["user", "user_id"]))
+                    (problems.at(&["user_id"]))
                 }
             }
 
