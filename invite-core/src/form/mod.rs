@@ -391,7 +391,11 @@ mod tests {
             restored(r#"{"user_id":"u1","app_id":"a1","subscription_id":"s1","role_id":"r1"}"#);
         assert_eq!(orphans.business_id(), None);
         assert_eq!(
-            (orphans.app_id(), orphans.subscription_id(), orphans.role_id()),
+            (
+                orphans.app_id(),
+                orphans.subscription_id(),
+                orphans.role_id()
+            ),
             (None, None, None)
         );
         let mut by_hand = InviteForm::new();
@@ -401,7 +405,10 @@ mod tests {
         by_hand.select_business(Some("b1"));
         by_hand.select_app(Some("a1"));
         by_hand.select_role(Some("r1"));
-        assert_eq!((by_hand.app_id(), by_hand.role_id()), (Some("a1"), Some("r1")));
+        assert_eq!(
+            (by_hand.app_id(), by_hand.role_id()),
+            (Some("a1"), Some("r1"))
+        );
         // New-user fields do not survive in existing-user mode.
         let mixed = restored(r#"{"mode":"existing","user_id":"u1","email":"x@example.com"}"#);
         assert_eq!((mixed.user_id(), mixed.email()), (Some("u1"), ""));

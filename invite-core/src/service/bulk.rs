@@ -262,7 +262,6 @@ impl InviteService {
     /// everything about one invitee (validation, duplicates, seats, rate limits) fails
     /// only that row. A store failure fails the whole call and commits nothing.
     pub fn bulk_send(&self, request: &BulkSendRequest) -> Result<BulkSendResult> {
-        let key = idempotency_key(request.idempotency_key.as_deref())?;
         self.write(|u| {
             let mut errors = FieldErrors::from(request.draft_errors.clone());
             let placement = validate_placement(
@@ -277,6 +276,7 @@ impl InviteService {
                 request.locale.as_deref(),
                 &mut errors,
             )?;
+            let key = idempotency_key(request.idempotency_key.as_deref(), &mut errors);
             errors.into_result()?;
             let placement =
                 placement.ok_or_else(|| Error::internal("validated placement is missing"))?;

@@ -1,12 +1,13 @@
 //! Idempotency keys: the first result of a send (or bulk send) is stored, tokens sealed,
 //! and returned again for the same key and parameters.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::bulk::RowError;
 use super::request::SentInvitation;
 use super::{InviteService, Unit, found};
-use crate::error::{Error, ErrorCode, FieldError, Result};
+use crate::error::{Error, ErrorCode, FieldError, FieldErrors, Result};
 use crate::ids::{BusinessId, InvitationId};
 use crate::input::bounded_text;
 use crate::model::IdempotencyRecord;
@@ -23,17 +24,28 @@ enum StoredRow {
         code: ErrorCode,
         message: String,
         field_errors: Vec<FieldError>,
+        /// The error's help (absent in rows stored before it was kept).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        help: Option<String>,
+        /// When retrying may succeed, as an instant: a replay says how long is left.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_at: Option<DateTime<Utc>>,
     },
 }
 
 /// Longest idempotency key, in characters.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
 
-/// Checks an idempotency key (trimmed, 1–200 characters, no control characters).
-pub(crate) fn idempotency_key(raw: Option<&str>) -> Result<Option<String>> {
-    raw.map(|k| bounded_text(k, "idempotency_key", MAX_IDEMPOTENCY_KEY_LEN))
-        .transpose()
-        .map_err(|e| Error::validation(vec![e]))
+/// Reads an idempotency key (trimmed, at most 200 characters, no control characters);
+/// a blank one is no key, as a blank optional field is absent. A bad key is one more
+/// field error among the request's others.
+pub(crate) fn idempotency_key(raw: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
+    let raw = raw.filter(|k| !k.trim().is_empty())?;
+    errors.take(bounded_text(
+        raw,
+        "idempotency_key",
+        MAX_IDEMPOTENCY_KEY_LEN,
+    ))
 }
 
 impl InviteService {
@@ -91,12 +103,14 @@ impl InviteService {
                     code,
                     message,
                     field_errors,
+                    help,
+                    retry_at,
                 } => Err(RowError {
                     code,
                     message,
                     field_errors,
-                    help: None,
-                    retry_after: None,
+                    help,
+                    retry_after: retry_at.map(|at| (at - u.now).to_std().unwrap_or_default()),
                 }),
             });
         }
@@ -123,6 +137,11 @@ impl InviteService {
                     code: e.code,
                     message: e.message.clone(),
                     field_errors: e.field_errors.clone(),
+                    help: e.help.clone(),
+                    retry_at: e
+                        .retry_after
+                        .and_then(|d| chrono::Duration::from_std(d).ok())
+                        .and_then(|d| u.now.checked_add_signed(d)),
                 },
             });
         }

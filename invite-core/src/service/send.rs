@@ -28,7 +28,6 @@ impl InviteService {
     /// hash only), reserves its seat, records `created` and `sent` events and queues the
     /// email in the outbox.
     pub fn send(&self, request: &SendInvitationRequest) -> Result<SentInvitation> {
-        let key = idempotency_key(request.idempotency_key.as_deref())?;
         self.write(|u| {
             let mut errors = FieldErrors::from(request.draft_errors.clone());
             let target = validate_target(
@@ -51,6 +50,7 @@ impl InviteService {
                 request.locale.as_deref(),
                 &mut errors,
             )?;
+            let key = idempotency_key(request.idempotency_key.as_deref(), &mut errors);
             errors.into_result()?;
             let (Some(target), Some(placement)) = (target, placement) else {
                 return Err(Error::internal("validated request is incomplete"));

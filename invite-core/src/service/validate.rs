@@ -207,7 +207,10 @@ pub(crate) fn validate_placement(
             "expiry must be between 1 hour and 30 days",
         );
     }
-    let locale = locale.and_then(|l| errors.take(validate_locale(l, "locale")));
+    // A blank locale is no locale (the default templates), as a blank optional field is.
+    let locale = locale
+        .filter(|l| !l.trim().is_empty())
+        .and_then(|l| errors.take(validate_locale(l, "locale")));
     Ok(match (business, subscription, role) {
         (Some(business), Some(subscription), Some(role)) if errors.is_empty() => Some(Placement {
             inviter,

@@ -193,3 +193,113 @@ pub fn a_replay_under_another_outbox_key_is_invalid_config(store: Arc<dyn Store>
     assert_eq!(err.code(), ErrorCode::InvalidConfig);
     assert!(err.help().is_some());
 }
+
+/// A bad key is one more field error among the request's others, not the only one
+/// reported; a blank key is no key, and a blank locale no locale, as blank optional
+/// fields are absent.
+pub fn a_bad_key_is_reported_with_every_other_problem(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let bad = w
+        .invite_new("", "Baker", "not-an-email")
+        .idempotency_key("line\nbreak");
+    let err = w.service.send(&bad).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationFailed);
+    let mut fields: Vec<_> = err
+        .field_errors()
+        .iter()
+        .map(|f| (f.field.as_str(), f.code))
+        .collect();
+    fields.sort_unstable_by_key(|(field, _)| *field);
+    assert_eq!(
+        fields,
+        [
+            ("email", invite_core::FieldCode::InvalidEmail),
+            ("first_name", invite_core::FieldCode::Required),
+            ("idempotency_key", invite_core::FieldCode::InvalidCharacters),
+        ]
+    );
+    let bulk = BulkSendRequest {
+        idempotency_key: Some("x".repeat(201)),
+        expires_in: Some(Duration::minutes(1)),
+        ..BulkSendRequest::new(
+            w.admin.id,
+            w.business.id,
+            w.app.id,
+            w.subscription.id,
+            w.member.id,
+            vec![BulkInvitee::new_user("B", "B", "b@example.com")],
+        )
+    };
+    let fields: Vec<_> = w
+        .service
+        .bulk_send(&bulk)
+        .unwrap_err()
+        .field_errors()
+        .iter()
+        .map(|f| f.field.clone())
+        .collect();
+    assert_eq!(fields, ["expires_in", "idempotency_key"]);
+
+    let blank = w
+        .invite_new("Bob", "Baker", "bob@example.com")
+        .idempotency_key("  ")
+        .locale(" ");
+    let sent = w.service.send(&blank).unwrap();
+    assert!(!sent.replayed);
+    assert_eq!(sent.invitation.locale, None);
+    assert_eq!(
+        w.service.send(&blank).unwrap_err().code(),
+        ErrorCode::AlreadyInvited,
+        "no key was stored"
+    );
+}
+
+/// A replayed row keeps its error's help, and a `RATE_LIMITED` row says how long is
+/// left to wait as of the replay.
+pub fn a_replayed_row_keeps_its_help_and_retry_after(store: Arc<dyn Store>) {
+    let mut cfg = crate::common::config();
+    cfg.limits.invites_per_inviter_per_day = Some(3);
+    let w = World::with_config(store, cfg, Some(2));
+    let bulk = |subscription, key: &str, emails: &[&str]| BulkSendRequest {
+        idempotency_key: Some(key.to_owned()),
+        ..BulkSendRequest::new(
+            w.admin.id,
+            w.business.id,
+            w.app.id,
+            subscription,
+            w.member.id,
+            emails
+                .iter()
+                .map(|e| BulkInvitee::new_user("Some", "One", e))
+                .collect(),
+        )
+    };
+    // Two seats for three rows: the third is SEAT_LIMIT_REACHED, with help.
+    let seats = bulk(
+        w.subscription.id,
+        "seats",
+        &["a@x.example", "b@x.example", "c@x.example"],
+    );
+    let first = w.service.bulk_send(&seats).unwrap();
+    let full = first.rows[2].as_ref().unwrap_err();
+    assert_eq!(full.code, ErrorCode::SeatLimitReached);
+    assert!(full.help.is_some());
+    // A budget of three a day: the fourth email is RATE_LIMITED, with a retry-after.
+    let budget = bulk(w.unlimited.id, "budget", &["d@x.example", "e@x.example"]);
+    let first_budget = w.service.bulk_send(&budget).unwrap();
+    let limited = first_budget.rows[1].as_ref().unwrap_err();
+    assert_eq!(limited.code, ErrorCode::RateLimited);
+    let wait = limited.retry_after.unwrap();
+
+    w.clock.advance(Duration::hours(1));
+    let again = w.service.bulk_send(&seats).unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.rows[2].as_ref().unwrap_err().help, full.help);
+    let again = w.service.bulk_send(&budget).unwrap();
+    assert!(again.replayed);
+    let replayed = again.rows[1].as_ref().unwrap_err();
+    assert_eq!(
+        replayed.retry_after,
+        Some(wait - std::time::Duration::from_secs(3600))
+    );
+}

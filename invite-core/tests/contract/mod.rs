@@ -94,6 +94,8 @@ macro_rules! contract_tests {
             idempotency::same_key_returns_the_first_result,
             idempotency::a_replay_needs_the_rights_to_send_at_that_moment,
             idempotency::a_replay_under_another_outbox_key_is_invalid_config,
+            idempotency::a_bad_key_is_reported_with_every_other_problem,
+            idempotency::a_replayed_row_keeps_its_help_and_retry_after,
             idempotency::same_key_from_sixteen_threads,
             limits::daily_budget_per_inviter,
             limits::resend_cooldown,
