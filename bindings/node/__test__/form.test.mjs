@@ -143,7 +143,8 @@ test('an over-long user search is a user_query TOO_LONG field error, not a rejec
   assert.deepEqual(view.fieldErrors.map((e) => [e.field, e.code]), [['user_query', 'TOO_LONG']])
   assert.deepEqual([view.users, view.usersTruncated], [[], false])
   assert.equal(view.selectedUser.id, w.alice.id)
-  assert.equal(view.canSend, false)
+  // Only the search is refused: the chosen user is what a send uses, so it can send.
+  assert.equal(view.canSend, true)
   // The service's own search still refuses it outright, with the same code.
   const error = await rejectsWith(w.service.searchUsers('a'.repeat(255)), 'VALIDATION_FAILED')
   assert.deepEqual(error.errors.map((e) => e.code), ['TOO_LONG'])

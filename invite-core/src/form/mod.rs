@@ -184,9 +184,13 @@ impl InviteForm {
         }
     }
 
-    /// The text typed in the user search box.
+    /// The text typed in the user search box, which belongs to existing-user mode: in
+    /// new-user mode it is ignored (as switching to new-user mode clears it), so a page
+    /// posting every input never loses the new user's fields to an empty search box.
     pub fn set_user_query(&mut self, query: &str) {
-        self.user_query = query.to_owned();
+        if self.mode == UserMode::Existing {
+            self.user_query = query.to_owned();
+        }
     }
 
     /// Chooses an existing user (switches to existing-user mode).

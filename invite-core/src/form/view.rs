@@ -186,26 +186,30 @@ impl InviteForm {
     /// Everything the page shows for this state, for `inviter`.
     pub fn view(&self, service: &InviteService, inviter: UserId) -> Result<FormView> {
         let mut errors = FieldErrors::new();
+        let mut search_errors = FieldErrors::new();
         let mut hints = Vec::new();
         let mut missing = Vec::new();
         let mut users_truncated = false;
 
         let (users, selected_user) = match self.mode {
             UserMode::Existing => {
-                let (users, more) = if self.user_query.len() > MAX_QUERY_LEN {
-                    errors.push(
+                let searchable = self.user_query.len() <= MAX_QUERY_LEN;
+                let (users, more) = if searchable {
+                    let page = service
+                        .search_users(&self.user_query, &PageRequest::first(USER_OPTIONS))?;
+                    (page.items, page.next_cursor.is_some())
+                } else {
+                    // Only the search is refused: what it would pick is not sent, so the
+                    // error does not stop a form whose user is chosen (see `can_send`).
+                    search_errors.push(
                         "user_query",
                         FieldCode::TooLong,
                         "search is longer than 254 bytes",
                     );
                     (Vec::new(), false)
-                } else {
-                    let page = service
-                        .search_users(&self.user_query, &PageRequest::first(USER_OPTIONS))?;
-                    (page.items, page.next_cursor.is_some())
                 };
                 users_truncated = more;
-                if users.is_empty() && !self.user_query.trim().is_empty() {
+                if searchable && users.is_empty() && !self.user_query.trim().is_empty() {
                     hint(
                         &mut hints,
                         HintCode::NoMatchingUsers,
@@ -382,8 +386,9 @@ impl InviteForm {
             missing.push("role_id".to_owned());
         }
 
-        let field_errors = errors.into_vec();
-        let can_send = usable && missing.is_empty() && field_errors.is_empty();
+        let can_send = usable && missing.is_empty() && errors.is_empty();
+        let mut field_errors = search_errors.into_vec();
+        field_errors.extend(errors.into_vec());
         Ok(FormView {
             form: self.clone(),
             users,

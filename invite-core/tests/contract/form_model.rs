@@ -445,3 +445,37 @@ pub fn submit_names_problems_as_the_form_fields(store: Arc<dyn Store>) {
         SubmitOutcome::Sent(_) => panic!("duplicate pending invitation"),
     }
 }
+
+/// An over-long search is the search's error only: a form whose user is chosen can
+/// still send (submit ignores the search), and no "no user matches" hint shows for a
+/// search that did not run. In new-user mode the search box is ignored, so the form
+/// survives its round trip.
+pub fn a_long_search_does_not_stop_a_complete_form(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let mut form = InviteForm::new();
+    form.select_user(Some(&s(w.alice.id)));
+    form.select_business(Some(&s(w.business.id)));
+    form.select_app(Some(&s(w.app.id)));
+    form.select_subscription(Some(&s(w.subscription.id)));
+    form.select_role(Some(&s(w.member.id)));
+    form.set_user_query(&"x".repeat(300));
+    let view = form.view(&w.service, w.admin.id).unwrap();
+    let errors: Vec<_> = view
+        .field_errors
+        .iter()
+        .map(|e| (e.field.as_str(), e.code))
+        .collect();
+    assert_eq!(errors, [("user_query", FieldCode::TooLong)]);
+    assert!(!hints(&view).contains(&HintCode::NoMatchingUsers));
+    assert!(view.can_send);
+    assert!(matches!(
+        form.submit(&w.service, w.admin.id).unwrap(),
+        SubmitOutcome::Sent(_)
+    ));
+
+    let mut typed = filled(&w, "new@example.com");
+    typed.set_user_query("ali");
+    assert_eq!(typed.user_query(), "");
+    let json = serde_json::to_string(&typed).unwrap();
+    assert_eq!(serde_json::from_str::<InviteForm>(&json).unwrap(), typed);
+}

@@ -91,6 +91,7 @@ macro_rules! contract_tests {
             form_model::an_overdue_invitation_holds_no_seat_on_the_form,
             form_model::many_overdue_invitations_hold_no_seat_on_the_form,
             form_model::submit_names_problems_as_the_form_fields,
+            form_model::a_long_search_does_not_stop_a_complete_form,
             idempotency::same_key_returns_the_first_result,
             idempotency::a_replay_needs_the_rights_to_send_at_that_moment,
             idempotency::a_replay_under_another_outbox_key_is_invalid_config,
