@@ -74,11 +74,26 @@ fn debug_output_of_what_carries_a_token_is_redacted() {
     let email = mailer.sent().pop().unwrap();
     assert!(email.accept_link.contains(&raw) && email.text.contains(&raw));
     let request = AcceptRequest::new(raw.clone());
+    // What a host renderer sees and returns carries the link too.
+    let context = invite_core::mail::EmailContext {
+        inviter_name: "Ada".into(),
+        invitee_name: None,
+        business_name: "Acme".into(),
+        app_name: "CRM".into(),
+        role_name: "Member".into(),
+        expires_at: sent.invitation.expires_at,
+        accept_link: email.accept_link.clone(),
+        locale: None,
+    };
+    let rendered =
+        invite_core::mail::EmailRenderer::render(&invite_core::mail::DefaultTemplates, &context);
     for printed in [
         format!("{sent:?}"),
         format!("{sent:#?}"),
         format!("{email:?}"),
         format!("{request:?}"),
+        format!("{context:?}"),
+        format!("{rendered:?}"),
     ] {
         assert!(!printed.contains(&raw), "{printed}");
         assert!(printed.contains("<redacted>"), "{printed}");

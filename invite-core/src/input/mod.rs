@@ -5,5 +5,6 @@ mod name;
 mod text;
 
 pub use email::{Email, EmailPolicy, fold_search_text};
+pub(crate) use name::is_forbidden;
 pub use name::{MAX_NAME_CHARS, validate_name};
 pub use text::{MAX_LOCALE_LEN, MAX_PLAN_LEN, MAX_TEXT_LEN, bounded_text, validate_locale};

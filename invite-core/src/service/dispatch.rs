@@ -10,6 +10,7 @@ use super::lifecycle::not_pending;
 use super::{InviteService, Unit, found};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ids::{ApplicationId, BusinessId, InvitationId, RoleId, UserId};
+use crate::input::is_forbidden;
 use crate::mail::{EmailContext, InvitationEmail, Mailer};
 use crate::model::{
     DeliveryState, EventKind, Invitation, InvitationStatus, Invitee, OutboxMessage, OutboxState,
@@ -353,12 +354,13 @@ fn still_claimed(stored: &OutboxMessage, claimed: &OutboxMessage) -> bool {
 
 /// A mailer's failure text as it is recorded (outbox, invitation, event): at most 1,000
 /// characters, control characters (a NUL above all, which PostgreSQL `text` refuses,
-/// failing the whole batch's bookkeeping) each replaced by a space.
+/// failing the whole batch's bookkeeping), line separators and bidi controls (which
+/// would reorder what an admin page shows) each replaced by a space.
 fn recordable(reason: &str) -> String {
     reason
         .chars()
         .take(1_000)
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if is_forbidden(c) { ' ' } else { c })
         .collect()
 }
 

@@ -799,7 +799,9 @@ impl Mailer for ControlCharacterMailer {
         if email.to.starts_with("good@") {
             return Ok(());
         }
-        Err(MailError("550\0 rejected\r\n\u{7}by policy".into()))
+        Err(MailError(
+            "550\0 rejected\r\n\u{7}by \u{202E}policy\u{2028}".into(),
+        ))
     }
 }
 
@@ -827,6 +829,8 @@ pub fn a_mailer_failure_with_control_characters_is_recorded_like_any_other(store
         .remove(0);
     let reason = bad.delivery.last_error.unwrap();
     assert!(!reason.chars().any(char::is_control), "{reason:?}");
+    // Nor what would reorder or break the line an admin page shows it on.
+    assert!(!reason.contains(['\u{202E}', '\u{2028}']), "{reason:?}");
     assert!(reason.contains("rejected"));
     w.clock.advance(Duration::hours(1));
     let again = w.service.dispatch_outbox(&ControlCharacterMailer).unwrap();

@@ -16,7 +16,8 @@ use html_escape::{encode_double_quoted_attribute, encode_text};
 use serde::{Deserialize, Serialize};
 
 /// What a template may use. Every value is plain text; HTML renderers must escape it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `Debug` does not show the accept link (it carries the token).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmailContext {
     /// The inviter's name.
     pub inviter_name: String,
@@ -36,8 +37,8 @@ pub struct EmailContext {
     pub locale: Option<String>,
 }
 
-/// A rendered email body.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A rendered email body. `Debug` does not show the bodies (they carry the link).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RenderedEmail {
     /// Subject (one line).
     pub subject: String,
@@ -47,6 +48,32 @@ pub struct RenderedEmail {
     pub html: String,
     /// The locale actually used.
     pub locale: String,
+}
+
+impl std::fmt::Debug for EmailContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailContext")
+            .field("inviter_name", &self.inviter_name)
+            .field("invitee_name", &self.invitee_name)
+            .field("business_name", &self.business_name)
+            .field("app_name", &self.app_name)
+            .field("role_name", &self.role_name)
+            .field("expires_at", &self.expires_at)
+            .field("accept_link", &crate::token::REDACTED)
+            .field("locale", &self.locale)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for RenderedEmail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenderedEmail")
+            .field("subject", &self.subject)
+            .field("text", &crate::token::REDACTED)
+            .field("html", &crate::token::REDACTED)
+            .field("locale", &self.locale)
+            .finish()
+    }
 }
 
 /// Renders invitation emails; the host can replace [`DefaultTemplates`].
