@@ -123,6 +123,7 @@ impl InviteService {
 
     /// Queues an invitation's failed email again (an admin's "retry delivery"), recorded
     /// as a `sent` event by the actor (the email is queued again, with the same link).
+    /// The actor must be able to grant its role, as for a resend (`ROLE_NOT_ASSIGNABLE`).
     pub fn retry_delivery(
         &self,
         business: BusinessId,
@@ -130,10 +131,11 @@ impl InviteService {
         actor: UserId,
     ) -> Result<()> {
         self.write(|u| {
-            let (mut record, _) = self.managed_invitation(u, business, invitation, actor)?;
+            let (mut record, rights) = self.managed_invitation(u, business, invitation, actor)?;
             if record.invitation.status_at(u.now) != InvitationStatus::Pending {
                 return Err(not_pending(&record.invitation, u.now));
             }
+            self.check_grant(u, &rights, &record.invitation)?;
             let messages = u.tx.messages_for_invitation(business, invitation)?;
             let Some(mut message) = messages
                 .into_iter()

@@ -102,6 +102,8 @@ impl InviteService {
     }
 
     /// Revokes a pending invitation: its token dies and its seat is released. Final.
+    /// The actor must be able to grant its role, as for a resend: a clerk cannot revoke
+    /// an owner's invitation (`ROLE_NOT_ASSIGNABLE`).
     pub fn revoke(
         &self,
         business: BusinessId,
@@ -109,10 +111,11 @@ impl InviteService {
         actor: UserId,
     ) -> Result<Invitation> {
         self.write(|u| {
-            let (mut record, _) = self.managed_invitation(u, business, id, actor)?;
+            let (mut record, rights) = self.managed_invitation(u, business, id, actor)?;
             if record.invitation.status_at(u.now) != InvitationStatus::Pending {
                 return Err(not_pending(&record.invitation, u.now));
             }
+            self.check_grant(u, &rights, &record.invitation)?;
             leave_pending(u, &mut record, InvitationStatus::Revoked)?;
             u.event(business, id, EventKind::Revoked, Some(actor), None)?;
             Ok(record.invitation)
@@ -169,7 +172,7 @@ impl InviteService {
     }
 
     /// `ROLE_NOT_ASSIGNABLE` unless the actor may (still) grant the invitation's role.
-    fn check_grant(
+    pub(crate) fn check_grant(
         &self,
         u: &mut Unit<'_>,
         rights: &InviterRights,

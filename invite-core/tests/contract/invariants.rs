@@ -820,3 +820,53 @@ pub fn unicode_and_case_identity(store: Arc<dyn Store>) {
     );
     assert_eq!(mike.invitation.email, "mike@example.com");
 }
+
+/// Invariant 6, T6: managing an invitation takes the right to grant its role. A manager
+/// (who may grant member and manager) can neither revoke nor retry the delivery of an
+/// owner's invitation; the admin can.
+pub fn managing_an_invitation_needs_the_right_to_grant_its_role(store: Arc<dyn Store>) {
+    let mut cfg = crate::common::config();
+    cfg.delivery.max_attempts = 1;
+    let w = World::with_config(store, cfg, None);
+    let manager = w
+        .service
+        .create_user(&person("Max", "M", "max@example.com"))
+        .unwrap();
+    w.service
+        .add_membership(w.business.id, w.unlimited.id, manager.id, w.manager.id)
+        .unwrap();
+    let owner_invite = w
+        .service
+        .send(
+            &w.invite_new("Olga", "Owner", "olga@example.com")
+                .role(w.owner.id),
+        )
+        .unwrap()
+        .invitation
+        .id;
+    // Its only delivery attempt fails: the email is failed, to retry by hand.
+    let report = w
+        .service
+        .dispatch_outbox(&invite_core::FailingMailer::new(1))
+        .unwrap();
+    assert_eq!(report.failed, 1);
+    for refused in [
+        w.service
+            .retry_delivery(w.business.id, owner_invite, manager.id)
+            .unwrap_err(),
+        w.service
+            .revoke(w.business.id, owner_invite, manager.id)
+            .map(|_| ())
+            .unwrap_err(),
+    ] {
+        assert_eq!(refused.code(), ErrorCode::RoleNotAssignable);
+    }
+    w.service
+        .retry_delivery(w.business.id, owner_invite, w.admin.id)
+        .unwrap();
+    let revoked = w
+        .service
+        .revoke(w.business.id, owner_invite, w.admin.id)
+        .unwrap();
+    assert_eq!(revoked.status, InvitationStatus::Revoked);
+}

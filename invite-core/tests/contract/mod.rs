@@ -42,6 +42,7 @@ macro_rules! contract_tests {
             guide::user_search_is_prefix_case_insensitive_and_paginated,
             guide::inviter_sees_only_grantable_roles,
             invariants::seats_reserved_released_and_converted,
+            invariants::managing_an_invitation_needs_the_right_to_grant_its_role,
             invariants::one_pending_invitation_per_email,
             invariants::already_member_is_refused,
             invariants::tokens_are_hashed_rotated_and_single_use,
