@@ -505,6 +505,7 @@ impl InviteService {
             if refuse_pending_duplicate(u, business, subscription, &person.email_key)? {
                 counts = u.tx.seat_counts_for_update(business, subscription)?;
             }
+            let mut counts = room_swept(u, business, subscription, counts, cap)?;
             counts.used += 1;
             check_cap(cap, counts)?;
             let membership = Membership {
@@ -619,6 +620,23 @@ pub(crate) fn counts_at(
         counts.reserved = counts.reserved.saturating_sub(overdue);
     }
     Ok(counts)
+}
+
+/// A subscription's counters with room made if it is full: its overdue invitations
+/// still hold seats nobody can take up, so they are swept and the counters re-read
+/// (under the seat lock the caller holds). `counts` as they were when there is room.
+pub(crate) fn room_swept(
+    u: &mut Unit<'_>,
+    business: BusinessId,
+    subscription: SubscriptionId,
+    counts: SeatCounts,
+    cap: Option<u32>,
+) -> Result<SeatCounts> {
+    if cap.is_none_or(|cap| counts.used.saturating_add(counts.reserved) < cap) {
+        return Ok(counts);
+    }
+    sweep_overdue(u, subscription)?;
+    u.tx.seat_counts_for_update(business, subscription)
 }
 
 /// `SEAT_LIMIT_REACHED` when `counts` exceed the cap.

@@ -3,7 +3,9 @@
 
 use chrono::Duration;
 
-use super::catalog::{already_member, check_cap, ensure_active, ensure_app_enabled, lock_seats};
+use super::catalog::{
+    already_member, check_cap, ensure_active, ensure_app_enabled, lock_seats, room_swept,
+};
 use super::idempotency::idempotency_key;
 use super::lifecycle::{refuse_pending_duplicate, sweep_overdue};
 use super::request::{SendInvitationRequest, SentInvitation};
@@ -298,13 +300,10 @@ impl InviteService {
         &self,
         u: &mut Unit<'_>,
         sub: &Subscription,
-        mut counts: SeatCounts,
+        counts: SeatCounts,
         cap: Option<u32>,
     ) -> Result<()> {
-        if !has_room(cap, counts) {
-            sweep_overdue(u, sub.id)?;
-            counts = u.tx.seat_counts_for_update(sub.business_id, sub.id)?;
-        }
+        let mut counts = room_swept(u, sub.business_id, sub.id, counts, cap)?;
         counts.reserved += 1;
         check_cap(cap, counts)?;
         u.tx.set_seat_counts(sub.id, counts)
@@ -334,8 +333,4 @@ impl InviteService {
         };
         u.tx.enqueue_message(&message)
     }
-}
-
-fn has_room(cap: Option<u32>, counts: SeatCounts) -> bool {
-    cap.is_none_or(|cap| counts.used.saturating_add(counts.reserved) < cap)
 }

@@ -870,3 +870,40 @@ pub fn managing_an_invitation_needs_the_right_to_grant_its_role(store: Arc<dyn S
         .unwrap();
     assert_eq!(revoked.status, InvitationStatus::Revoked);
 }
+
+/// A seat held only by an invitation past its expiry is free for a membership too, as
+/// it is for a send (and as the form shows it): `add_membership` sweeps when full.
+pub fn a_membership_takes_the_seat_of_an_overdue_invitation(store: Arc<dyn Store>) {
+    let w = World::with_config(store, crate::common::config(), Some(1));
+    let overdue = w
+        .service
+        .send(&w.invite_new("Ada", "Early", "ada@example.com"))
+        .unwrap()
+        .invitation
+        .id;
+    let bob = w
+        .service
+        .create_user(&person("Bob", "Baker", "bob@example.com"))
+        .unwrap();
+    assert_eq!(
+        w.service
+            .add_membership(w.business.id, w.subscription.id, bob.id, w.member.id)
+            .unwrap_err()
+            .code(),
+        ErrorCode::SeatLimitReached,
+        "the pending invitation holds the only seat"
+    );
+    w.clock.advance(Duration::days(8));
+    w.service
+        .add_membership(w.business.id, w.subscription.id, bob.id, w.member.id)
+        .unwrap();
+    assert_eq!(
+        w.service
+            .get_invitation(w.business.id, overdue)
+            .unwrap()
+            .status,
+        InvitationStatus::Expired
+    );
+    assert_eq!((w.usage().used, w.usage().reserved), (1, 0));
+    w.assert_counters_match(&w.subscription);
+}

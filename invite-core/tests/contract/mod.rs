@@ -43,6 +43,7 @@ macro_rules! contract_tests {
             guide::inviter_sees_only_grantable_roles,
             invariants::seats_reserved_released_and_converted,
             invariants::managing_an_invitation_needs_the_right_to_grant_its_role,
+            invariants::a_membership_takes_the_seat_of_an_overdue_invitation,
             invariants::one_pending_invitation_per_email,
             invariants::already_member_is_refused,
             invariants::tokens_are_hashed_rotated_and_single_use,
