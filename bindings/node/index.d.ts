@@ -875,6 +875,12 @@ export interface ListInvitationsOptions {
 /** The kind of a built-in mailer. */
 export type MailerKind = 'file' | 'smtp'
 
+/**
+ * Most rows one `bulkSend` takes (more is `VALIDATION_FAILED`, `rows` / `OUT_OF_RANGE`):
+ * one call is one transaction, so larger imports go in several calls.
+ */
+export declare const MAX_BULK_ROWS: number
+
 /** A seat: one user in one subscription with one role. */
 export interface Membership {
   /** Id. */

@@ -854,6 +854,7 @@ module.exports.hintCodes = nativeBinding.hintCodes
 module.exports.InvitationStatus = nativeBinding.InvitationStatus
 module.exports.isInviteError = nativeBinding.isInviteError
 module.exports.MailerKind = nativeBinding.MailerKind
+module.exports.MAX_BULK_ROWS = nativeBinding.MAX_BULK_ROWS
 module.exports.OutboxState = nativeBinding.OutboxState
 module.exports.SmtpTls = nativeBinding.SmtpTls
 module.exports.SubscriptionStatus = nativeBinding.SubscriptionStatus

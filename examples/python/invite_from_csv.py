@@ -26,7 +26,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from invite_core import Config, InviteError, InviteService, Limits
+from invite_core import MAX_BULK_ROWS, Config, InviteError, InviteService, Limits
 
 
 def read_rows(path: Path) -> list[dict[str, str | None]]:
@@ -109,30 +109,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     free = "unlimited" if seats.available is None else str(seats.available)
     print(f"inviting {len(rows)} people into {business.name} / {app.name} / {plan.plan} "
           f"as {role.name} ({free} seats free)")
+    results = []
     try:
-        result = service.bulk_send(
-            inviter.id,
-            rows,
-            business_id=business.id,
-            app_id=app.id,
-            subscription_id=plan.id,
-            role_id=role.id,
-        )
+        # One call takes at most MAX_BULK_ROWS rows (one transaction each).
+        for start in range(0, len(rows), MAX_BULK_ROWS):
+            chunk = service.bulk_send(
+                inviter.id,
+                rows[start : start + MAX_BULK_ROWS],
+                business_id=business.id,
+                app_id=app.id,
+                subscription_id=plan.id,
+                role_id=role.id,
+            )
+            results.extend(chunk.rows)
     except InviteError as e:  # the shared fields or the inviter's rights
         print(f"error: {e.code}: {e.message}", file=sys.stderr)
         return 1
-    for row, fields in zip(result.rows, rows):
+    for number, (row, fields) in enumerate(zip(results, rows), start=1):
         who = fields["email"] or "(no email)"
         if row.sent is not None:
-            print(f"row {row.index + 1}: {who}: sent, link {row.sent.accept_link}")
+            print(f"row {number}: {who}: sent, link {row.sent.accept_link}")
         elif row.error is not None:
             problems = "; ".join(f"{e['field']} {e['code']}" for e in row.error.errors)
-            print(f"row {row.index + 1}: {who}: {row.error.code} {problems or row.error.message}")
-    print(f"{result.sent} sent, {result.failed} failed")
-    if result.failed == 0:
+            print(f"row {number}: {who}: {row.error.code} {problems or row.error.message}")
+    sent = sum(1 for row in results if row.sent is not None)
+    failed = len(results) - sent
+    print(f"{sent} sent, {failed} failed")
+    if failed == 0:
         return 0
-    return 2 if result.sent else 1
-
+    return 2 if sent else 1
 
 if __name__ == "__main__":
     sys.exit(main())

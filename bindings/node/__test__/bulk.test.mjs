@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
-import { InviteForm } from '../index.js'
+import { InviteForm, MAX_BULK_ROWS } from '../index.js'
 import { rejectsWith, world } from './helpers.mjs'
 
 function bulk(w, rows, extra = {}) {
@@ -43,6 +43,14 @@ test('rows fail alone: invalid, duplicate, beyond the free seats', async () => {
   assert.deepEqual(result.rows[5].error.fieldErrors.map((e) => [e.field, e.code]), [['rows[5].user_id', 'UNKNOWN_OPTION']])
   assert.equal(typeof result.rows[0].sent.token, 'string')
   assert.equal((await w.service.seatUsage(w.acme.id, w.team.id)).available, 0)
+})
+
+test('a call takes at most MAX_BULK_ROWS rows', async () => {
+  const w = await world()
+  assert.equal(MAX_BULK_ROWS, 10000)
+  const rows = Array.from({ length: MAX_BULK_ROWS + 1 }, () => ({ userId: w.alice.id }))
+  const error = await rejectsWith(w.service.bulkSend(bulk(w, rows)), 'VALIDATION_FAILED')
+  assert.deepEqual(error.errors.map((e) => [e.field, e.code]), [['rows', 'OUT_OF_RANGE']])
 })
 
 test('shared-field problems reject the whole call, all at once', async () => {

@@ -13,6 +13,11 @@ use crate::lifecycle::{NewInviteeInput, SentInvitation};
 use crate::service::InviteService;
 use crate::task::Call;
 
+/// Most rows one `bulkSend` takes (more is `VALIDATION_FAILED`, `rows` / `OUT_OF_RANGE`):
+/// one call is one transaction, so larger imports go in several calls.
+#[napi]
+pub const MAX_BULK_ROWS: u32 = 10_000;
+
 /// One invitee of a bulk send: an existing user or a new person.
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
@@ -177,5 +182,16 @@ impl InviteService {
             s.bulk_send(&input.into_request()?)
                 .map(BulkSendResult::from)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_row_limit_is_the_core_s() {
+        assert_eq!(
+            usize::try_from(super::MAX_BULK_ROWS).ok(),
+            Some(invite_core::service::MAX_BULK_ROWS)
+        );
     }
 }

@@ -38,6 +38,7 @@ fn add_literal(m: &Bound<'_, PyModule>, name: &str, values: Vec<&'static str>) -
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("USER_OPTIONS", USER_OPTIONS)?;
+    m.add("MAX_BULK_ROWS", invite_core::service::MAX_BULK_ROWS)?;
     // Whether this module was compiled without optimisations (benchmarks refuse to
     // report figures from it).
     m.add("_debug_build", cfg!(debug_assertions))?;

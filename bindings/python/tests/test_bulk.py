@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from invite_core import SeatLimitError, ValidationError
+from invite_core import MAX_BULK_ROWS, SeatLimitError, ValidationError
 
 from .conftest import World
 
@@ -44,6 +44,17 @@ def test_bulk_send_reports_every_row(world: World) -> None:
     assert data["rows"][0]["sent"]["invitation"]["email"] == "ada@example.com"
     usage = world.service.seat_usage(world.acme.id, world.team.id)
     assert usage.reserved == 3
+
+
+def test_a_call_takes_at_most_max_bulk_rows(world: World) -> None:
+    rows: list[dict[str, str | None]] = [{"user_id": world.bob.id}] * (MAX_BULK_ROWS + 1)
+    with pytest.raises(ValidationError) as e:
+        world.service.bulk_send(
+            world.admin.id, rows, business_id=world.acme.id, app_id=world.crm.id,
+            subscription_id=world.team.id, role_id=world.member.id,
+        )
+    assert [(x["field"], x["code"]) for x in e.value.errors] == [("rows", "OUT_OF_RANGE")]
+    assert MAX_BULK_ROWS == 10_000
 
 
 def test_bulk_send_shared_field_problems_fail_the_call(world: World) -> None:

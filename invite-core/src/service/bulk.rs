@@ -12,7 +12,7 @@ use super::validate::{
     Placement, Target, digest, target_line, validate_placement, validate_target,
 };
 use super::{InviteService, Unit};
-use crate::error::{Error, ErrorCode, ErrorKind, FieldError, FieldErrors, Result};
+use crate::error::{Error, ErrorCode, ErrorKind, FieldCode, FieldError, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, RoleId, SubscriptionId, UserId};
 
 /// One invitee of a bulk send: an existing user or a new one.
@@ -256,8 +256,14 @@ fn ends_the_batch(e: &Error) -> bool {
     matches!(e.kind(), ErrorKind::Storage | ErrorKind::Internal)
 }
 
+/// Most rows one bulk send takes. One call is one transaction, which holds the store's
+/// write lock (every tenant's writes wait on SQLite) and is stored whole under an
+/// idempotency key: larger imports go in several calls.
+pub const MAX_BULK_ROWS: usize = 10_000;
+
 impl InviteService {
-    /// Sends many invitations in one transaction. Errors in the shared fields (business,
+    /// Sends many invitations in one transaction (at most [`MAX_BULK_ROWS`] rows; more
+    /// is a `rows` / `OUT_OF_RANGE` field error). Errors in the shared fields (business,
     /// app, subscription, role, expiry) and the inviter's rights fail the whole call;
     /// everything about one invitee (validation, duplicates, seats, rate limits) fails
     /// only that row. A store failure fails the whole call and commits nothing.
@@ -277,6 +283,13 @@ impl InviteService {
                 &mut errors,
             )?;
             let key = idempotency_key(request.idempotency_key.as_deref(), &mut errors);
+            if request.rows.len() > MAX_BULK_ROWS {
+                errors.push(
+                    "rows",
+                    FieldCode::OutOfRange,
+                    format!("at most {MAX_BULK_ROWS} rows per call; send the rest in another"),
+                );
+            }
             errors.into_result()?;
             let placement =
                 placement.ok_or_else(|| Error::internal("validated placement is missing"))?;

@@ -17,7 +17,8 @@ mod validate;
 
 pub use accept::{AcceptRequest, Accepted, InvitationPreview};
 pub use bulk::{
-    BulkInvitee, BulkRowDraft, BulkSendDraft, BulkSendRequest, BulkSendResult, RowError,
+    BulkInvitee, BulkRowDraft, BulkSendDraft, BulkSendRequest, BulkSendResult, MAX_BULK_ROWS,
+    RowError,
 };
 pub use catalog::{NewSubscription, NewUser, SubscriptionChanges};
 pub use config::{

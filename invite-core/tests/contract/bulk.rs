@@ -119,6 +119,24 @@ pub fn bulk_of_ten_thousand(store: Arc<dyn Store>) {
     let usage = w.service.seat_usage(w.business.id, w.unlimited.id).unwrap();
     assert_eq!(usage.reserved, 10_000);
     w.assert_counters_match(&w.unlimited);
+    // One row more than a call takes: refused whole, nothing sent (a call is one
+    // transaction holding the store's write lock).
+    let rows: Vec<_> = (0..=invite_core::service::MAX_BULK_ROWS)
+        .map(|i| BulkInvitee::new_user("More", "User", &format!("more{i}@example.com")))
+        .collect();
+    let err = w
+        .service
+        .bulk_send(&request(&w, w.unlimited.id, rows))
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationFailed);
+    let fields: Vec<_> = err
+        .field_errors()
+        .iter()
+        .map(|f| (f.field.as_str(), f.code))
+        .collect();
+    assert_eq!(fields, [("rows", FieldCode::OutOfRange)]);
+    let usage = w.service.seat_usage(w.business.id, w.unlimited.id).unwrap();
+    assert_eq!(usage.reserved, 10_000);
 }
 
 pub fn bulk_drafts_report_malformed_ids(store: Arc<dyn Store>) {

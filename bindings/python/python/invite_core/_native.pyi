@@ -14,6 +14,7 @@ from .types import EmailRenderer, HintDict, Mailer, RenderedEmail
 __all__ = [
     "__version__",
     "USER_OPTIONS",
+    "MAX_BULK_ROWS",
     "_debug_build",
     "InviteService",
     "Config",
@@ -72,6 +73,8 @@ __version__: str
 
 # How many users the form's search list shows (`FormView.users`).
 USER_OPTIONS: int
+# Most rows one `bulk_send` takes (more is `VALIDATION_FAILED`, `rows` / `OUT_OF_RANGE`).
+MAX_BULK_ROWS: int
 # Whether the native module was compiled without optimisations (benchmarks check it).
 _debug_build: bool
 
