@@ -123,8 +123,16 @@ impl InviteService {
     }
 
     /// Writes `expired` on every pending invitation past its expiry and releases their
-    /// seats, in batches. Returns how many it expired. Safe to run from several processes.
+    /// seats, in batches, then deletes the idempotency records past their lifetime (and
+    /// the sealed tokens they keep). Returns how many invitations it expired. Safe to
+    /// run from several processes; run it on a schedule.
     pub fn expire_overdue(&self) -> Result<u64> {
+        let expired = self.expire_overdue_invitations()?;
+        while self.write(|u| u.tx.purge_idempotency(u.now, SWEEP_BATCH))? == SWEEP_BATCH {}
+        Ok(expired)
+    }
+
+    fn expire_overdue_invitations(&self) -> Result<u64> {
         let mut total = 0u64;
         loop {
             let n = self.write(|u| {

@@ -210,4 +210,5 @@ delegate!(OutboxRepo {
 delegate!(IdempotencyRepo {
     fn get_idempotency(&mut self, business: BusinessId, key: &str) -> Result<Option<IdempotencyRecord>>;
     fn put_idempotency(&mut self, record: &IdempotencyRecord) -> Result<()>;
+    fn purge_idempotency(&mut self, now: DateTime<Utc>, limit: usize) -> Result<usize>;
 });

@@ -351,4 +351,7 @@ pub trait IdempotencyRepo {
     ) -> Result<Option<IdempotencyRecord>>;
     /// Inserts or replaces the record for (business, key).
     fn put_idempotency(&mut self, record: &IdempotencyRecord) -> Result<()>;
+    /// Deletes up to `limit` records expired at `now` (`expires_at <= now`), with the
+    /// sealed tokens they hold; returns how many.
+    fn purge_idempotency(&mut self, now: DateTime<Utc>, limit: usize) -> Result<usize>;
 }

@@ -303,3 +303,30 @@ pub fn a_replayed_row_keeps_its_help_and_retry_after(store: Arc<dyn Store>) {
         Some(wait - std::time::Duration::from_secs(3600))
     );
 }
+
+/// T1 at rest: an idempotency record keeps the first result's token (sealed) for the
+/// key's lifetime only; the scheduled sweep deletes it after, and keeps the live ones.
+pub fn the_sweep_deletes_idempotency_records_past_their_lifetime(store: Arc<dyn Store>) {
+    let w = World::new(store.clone());
+    let old = w
+        .invite_new("Bob", "Baker", "bob@example.com")
+        .idempotency_key("old-key");
+    w.service.send(&old).unwrap();
+    w.clock.advance(Duration::hours(23));
+    let young = w
+        .invite_new("Cy", "Cole", "cy@example.com")
+        .idempotency_key("young-key");
+    w.service.send(&young).unwrap();
+    w.clock.advance(Duration::hours(2));
+    w.service.expire_overdue().unwrap();
+    let record = |key: &str| {
+        store
+            .begin_read()
+            .unwrap()
+            .get_idempotency(w.business.id, key)
+            .unwrap()
+    };
+    assert!(record("old-key").is_none(), "past its 24 hours: deleted");
+    assert!(record("young-key").is_some(), "still live: kept");
+    assert!(w.service.send(&young).unwrap().replayed);
+}

@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
+use chrono::{DateTime, Utc};
+
 use super::{MemoryTx, State, Undo, already_exists};
 use crate::error::{Error, Result};
 use crate::ids::{ApplicationId, BusinessId, MembershipId, RoleId, SubscriptionId, UserId};
@@ -515,6 +517,23 @@ impl IdempotencyRepo for MemoryTx<'_> {
             .idempotency
             .get(&(business, key.to_owned()))
             .cloned())
+    }
+
+    fn purge_idempotency(&mut self, now: DateTime<Utc>, limit: usize) -> Result<usize> {
+        let expired: Vec<(BusinessId, String)> = self
+            .state
+            .idempotency
+            .iter()
+            .filter(|(_, record)| record.expires_at <= now)
+            .map(|(key, _)| key.clone())
+            .take(limit)
+            .collect();
+        for (business, key) in &expired {
+            let old = self.state.idempotency.remove(&(*business, key.clone()));
+            self.undo
+                .push(Undo::Idempotency(*business, key.clone(), old.map(Box::new)));
+        }
+        Ok(expired.len())
     }
 
     fn put_idempotency(&mut self, record: &IdempotencyRecord) -> Result<()> {

@@ -1,5 +1,7 @@
 //! Idempotency keys.
 
+use chrono::{DateTime, Utc};
+
 use crate::error::Result;
 use crate::ids::BusinessId;
 use crate::model::IdempotencyRecord;
@@ -26,6 +28,11 @@ SET fingerprint = EXCLUDED.fingerprint, result = EXCLUDED.result,
 WHERE idempotency_keys.xact = pg_current_xact_id_if_assigned()
    OR pg_visible_in_snapshot(idempotency_keys.xact, $1::text::pg_snapshot)
 RETURNING 1";
+
+/// A batch of expired records (and the sealed tokens in their results).
+const PURGE: &str = "
+DELETE FROM idempotency_keys WHERE ctid IN
+    (SELECT ctid FROM idempotency_keys WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)";
 
 impl IdempotencyRepo for PgTx {
     fn get_idempotency(
@@ -64,5 +71,11 @@ impl IdempotencyRepo for PgTx {
                 "a concurrent transaction stored a result under this idempotency key",
             )),
         }
+    }
+
+    fn purge_idempotency(&mut self, now: DateTime<Utc>, limit: usize) -> Result<usize> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let deleted = self.exec(PURGE, &[&now, &limit])?;
+        Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
     }
 }

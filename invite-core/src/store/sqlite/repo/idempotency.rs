@@ -1,12 +1,13 @@
 //! Idempotency keys, one row per (business, key).
 
+use chrono::{DateTime, Utc};
 use rusqlite::params;
 
 use crate::error::Result;
 use crate::ids::BusinessId;
 use crate::model::IdempotencyRecord;
 use crate::store::IdempotencyRepo;
-use crate::store::sqlite::codec::Ts;
+use crate::store::sqlite::codec::{self, Ts};
 use crate::store::sqlite::tx::SqliteTx;
 
 impl IdempotencyRepo for SqliteTx<'_> {
@@ -49,5 +50,13 @@ impl IdempotencyRepo for SqliteTx<'_> {
             ],
         )?;
         Ok(())
+    }
+
+    fn purge_idempotency(&mut self, now: DateTime<Utc>, limit: usize) -> Result<usize> {
+        self.exec(
+            "DELETE FROM idempotency WHERE rowid IN
+             (SELECT rowid FROM idempotency WHERE expires_at <= ?1 LIMIT ?2)",
+            params![Ts(now), codec::limit(limit)],
+        )
     }
 }
