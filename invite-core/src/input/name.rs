@@ -5,8 +5,10 @@ use crate::error::{FieldCode, FieldError};
 /// Maximum length of a first or last name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// Trims, NFC-normalises and checks a person's name (1–100 characters, no control,
-/// line-separator or bidi-control characters: names reach email headers).
+/// Trims, NFC-normalises and checks a person's name (1–100 characters, at least one
+/// letter or digit, no control, line-separator or bidi-control characters: names reach
+/// email headers). A name of invisible characters only (zero-width spaces, a Hangul
+/// filler, a lone combining mark) is blank: `REQUIRED`.
 pub fn validate_name(raw: &str, field: &str) -> Result<String, FieldError> {
     let trimmed = raw.trim();
     let name: String = if trimmed.is_ascii() {
@@ -35,7 +37,19 @@ pub fn validate_name(raw: &str, field: &str) -> Result<String, FieldError> {
             "name contains control or direction-override characters",
         ));
     }
+    if !name.chars().any(is_visible_letter) {
+        return Err(FieldError::new(
+            field,
+            FieldCode::Required,
+            "name has no letter or digit",
+        ));
+    }
     Ok(name)
+}
+
+/// A letter or digit that shows: the Hangul fillers are letters that render blank.
+fn is_visible_letter(c: char) -> bool {
+    c.is_alphanumeric() && !matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}')
 }
 
 /// Control characters (C0, C1 incl. NEL), line/paragraph separators and every bidi control.
@@ -51,6 +65,25 @@ pub(crate) fn is_forbidden(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_names_are_blank() {
+        for invisible in [
+            "\u{200B}",
+            "\u{3164}",
+            "\u{0301}",
+            "\u{2060}\u{00AD}",
+            "\u{E0041}",
+            "-",
+        ] {
+            let err = validate_name(invisible, "first_name").unwrap_err();
+            assert_eq!(err.code, FieldCode::Required, "{invisible:?}");
+        }
+        // Letters of any script, with joiners where a script needs them, are names.
+        for name in ["Zoë", "李", "مهر\u{200C}داد", "O'Brien", "Jean-Luc", "X Æ A-12"] {
+            assert!(validate_name(name, "first_name").is_ok(), "{name:?}");
+        }
+    }
 
     #[test]
     fn trims_and_normalises() {

@@ -4,6 +4,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, FieldCode, FieldError, Result};
 
+/// Longest cursor read back. A user-search cursor carries the folded search key it
+/// resumes after: a 100-character name can fold (NFKC) to 18 times as many characters,
+/// about 7 KB of UTF-8, and base64 adds a third.
+const MAX_CURSOR_LEN: usize = 16 * 1024;
+
 /// Largest page a caller can ask for.
 pub const MAX_PAGE_SIZE: u32 = 500;
 /// Page size when the caller gives none.
@@ -53,7 +58,7 @@ impl PageRequest {
         let Some(cursor) = &self.cursor else {
             return Ok(None);
         };
-        if cursor.len() > 2048 {
+        if cursor.len() > MAX_CURSOR_LEN {
             return Err(bad_cursor());
         }
         let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad_cursor())?;
