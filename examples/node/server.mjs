@@ -126,14 +126,28 @@ export function createHandler(service, { mailbox = [], mailer } = {}) {
   mailer ??= async (email) => {
     mailbox.push({ to: email.to, subject: email.subject, acceptLink: email.acceptLink, messageId: email.messageId })
   }
+  /**
+   * The business of a read, if the caller may invite into it; else 404 NOT_FOUND, as for
+   * a missing one. The service's reads (seat usage, subscriptions, invitation lists)
+   * take no actor: the host decides who may read a business (SECURITY.md T7).
+   */
+  async function visible(businessId, inviter) {
+    const id = required(businessId, 'businessId')
+    const mine = await service.businessesForInviter(inviter())
+    if (!mine.some((option) => option.business.id === id)) throw new HttpError(404, 'NOT_FOUND', 'business not found')
+    return id
+  }
+
   const routes = {
     'GET /api/options/businesses': (q, inviter) => service.businessesForInviter(inviter()),
     'GET /api/options/apps': (q, inviter) => (q.businessId ? service.appsForInviter(inviter(), q.businessId) : []),
-    'GET /api/options/subscriptions': (q) => (q.businessId && q.appId ? service.subscriptionsFor(q.businessId, q.appId) : []),
+    'GET /api/options/subscriptions': async (q, inviter) =>
+      q.businessId && q.appId ? service.subscriptionsFor(await visible(q.businessId, inviter), q.appId) : [],
     'GET /api/options/roles': (q, inviter) =>
       q.businessId && q.appId ? service.grantableRoles(inviter(), q.businessId, q.appId) : [],
     'GET /api/users': (q) => service.searchUsers(q.query ?? '', { cursor: q.cursor, limit: q.limit ? Number(q.limit) : undefined }),
-    'GET /api/seats': (q) => service.seatUsage(required(q.businessId, 'businessId'), required(q.subscriptionId, 'subscriptionId')),
+    'GET /api/seats': async (q, inviter) =>
+      service.seatUsage(await visible(q.businessId, inviter), required(q.subscriptionId, 'subscriptionId')),
     'POST /api/form/view': (q, inviter, body) => new InviteForm(formState(body.state)).view(service, inviter()),
     'POST /api/invitations': async (q, inviter, body) => {
       const newUser = body.newUser && typeof body.newUser === 'object'
@@ -153,8 +167,8 @@ export function createHandler(service, { mailbox = [], mailer } = {}) {
       // The token travels only in the email; the admin gets the copy-link fallback.
       return { status: 201, body: { invitation: sent.invitation, acceptLink: sent.acceptLink } }
     },
-    'GET /api/invitations': (q) =>
-      service.listInvitations(required(q.businessId, 'businessId'), { status: q.status, cursor: q.cursor }),
+    'GET /api/invitations': async (q, inviter) =>
+      service.listInvitations(await visible(q.businessId, inviter), { status: q.status, cursor: q.cursor }),
     'POST /api/invitations/resend': async (q, inviter, body) => {
       const sent = await service.resend({ businessId: text(body.businessId) ?? '', invitationId: text(body.invitationId) ?? '', actorId: inviter() })
       return { invitation: sent.invitation, acceptLink: sent.acceptLink }

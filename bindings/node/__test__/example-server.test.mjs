@@ -15,11 +15,12 @@ describe('examples/node/server.mjs over HTTP', () => {
   let server
   let base
   let demo
+  let service
   const mailbox = []
   const clock = new ManualClock(new Date('2026-03-02T09:00:00Z'))
 
   before(async () => {
-    const service = await InviteService.open({ clock, acceptBaseUrl: 'http://127.0.0.1/accept' })
+    service = await InviteService.open({ clock, acceptBaseUrl: 'http://127.0.0.1/accept' })
     demo = await seed(service)
     ;({ server, url: base } = await start(service, { port: 0, host: '127.0.0.1', mailbox }))
     assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/)
@@ -135,6 +136,22 @@ describe('examples/node/server.mjs over HTTP', () => {
     assert.equal(revoked.body.status, 'revoked')
     const list = await call('GET', `/api/invitations?businessId=${demo.acme.id}&status=revoked`)
     assert.deepEqual(list.body.items.map((i) => i.id), [ids.invitationId])
+  })
+
+  test("another tenant's business reads as missing (T7)", async () => {
+    const globex = await service.createBusiness('Globex')
+    await service.setAppEnabled(globex.id, demo.billing.id, true)
+    const gold = await service.createSubscription({ businessId: globex.id, appId: demo.billing.id, plan: 'Gold', seats: 40 })
+    for (const path of [
+      `/api/invitations?businessId=${globex.id}`,
+      `/api/seats?businessId=${globex.id}&subscriptionId=${gold.id}`,
+      `/api/options/subscriptions?businessId=${globex.id}&appId=${demo.billing.id}`,
+      '/api/invitations?businessId=00000000-0000-0000-0000-000000000000',
+    ]) {
+      const read = await call('GET', path)
+      assert.deepEqual([read.status, read.body.error.code], [404, 'NOT_FOUND'], path)
+    }
+    assert.equal((await call('GET', `/api/invitations?businessId=${demo.acme.id}`)).status, 200)
   })
 
   test('bad requests: unknown route, malformed JSON, unknown ids', async () => {
