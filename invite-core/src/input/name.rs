@@ -80,7 +80,14 @@ mod tests {
             assert_eq!(err.code, FieldCode::Required, "{invisible:?}");
         }
         // Letters of any script, with joiners where a script needs them, are names.
-        for name in ["Zoë", "李", "مهر\u{200C}داد", "O'Brien", "Jean-Luc", "X Æ A-12"] {
+        for name in [
+            "Zoë",
+            "李",
+            "مهر\u{200C}داد",
+            "O'Brien",
+            "Jean-Luc",
+            "X Æ A-12",
+        ] {
             assert!(validate_name(name, "first_name").is_ok(), "{name:?}");
         }
     }
