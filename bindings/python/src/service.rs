@@ -31,7 +31,9 @@ pub(crate) enum StoreArg<'py> {
 ///     store: A store URL (`"memory:"`, `"sqlite:PATH"`, …) or an opened `Store`.
 ///     config: The configuration (default: `Config()`).
 ///     clock: A `ManualClock` for deterministic tests (default: the system clock).
-///     random_seed: Deterministic ids and tokens for tests. Never in production.
+///     random_seed: Deterministic ids and tokens for tests, so only with the in-memory
+///         store: anyone who knows the seed can compute the tokens (`InvalidConfigError`
+///         with any other store).
 ///     outbox_key: 32 secret bytes sealing tokens in queued emails, so they survive a
 ///         restart (default: a per-process key). Required on PostgreSQL, where every
 ///         app server must use the same key (`InvalidConfigError` without one).
@@ -113,6 +115,7 @@ impl PyInviteService {
                 .detach(|| invite_core::store::open("memory:"))
                 .into_py(py)?,
         };
+        let in_memory = store.kind() == "memory";
         let mut builder = InviteService::builder(store)
             .config(config.map(|c| c.get().inner.clone()).unwrap_or_default());
         if let Some(clock) = clock {
@@ -120,6 +123,14 @@ impl PyInviteService {
         }
         if let Some(seed) = random_seed {
             let seed = seed.within(py, "random_seed", 0, u64::MAX)?;
+            if !in_memory {
+                let refused: Result<(), Error> = Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    "random_seed makes every token predictable: it is for tests, on the in-memory store",
+                )
+                .with_help("drop random_seed, or use the \"memory:\" store"));
+                refused.into_py(py)?;
+            }
             builder = builder.random(Arc::new(SeededRandom::new(seed)));
         }
         if let Some(key) = outbox_key {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
+from pathlib import Path
 
 import pytest
 
@@ -333,3 +334,12 @@ def test_records_compare_by_value_and_are_not_hashable(world: World) -> None:
     assert again == world.bob and again is not world.bob
     with pytest.raises(TypeError):  # the stubs say so too (`__hash__: ClassVar[None]`)
         hash(world.bob)
+
+
+def test_a_random_seed_is_for_the_in_memory_store_only(tmp_path: Path) -> None:
+    # Anyone who knows the seed can compute every token: never on a durable store.
+    for store in (f"sqlite:{tmp_path / 'seeded.db'}", "sqlite::memory:"):
+        with pytest.raises(InvalidConfigError) as refused:
+            InviteService(store, random_seed=7)
+        assert refused.value.code == "INVALID_CONFIG"
+    assert InviteService("memory:", random_seed=7).store_kind == "memory"
