@@ -29,7 +29,10 @@ export declare class InviteForm {
    * unknown mode.
    */
   setMode(mode: UserMode): void
-  /** The text typed in the user search box. */
+  /**
+   * The text typed in the user search box (existing-user mode; ignored in new-user
+   * mode, which clears it).
+   */
   setUserQuery(query: string): void
   /** Chooses an existing user (`null` to unselect). */
   selectUser(userId?: string | undefined | null): void
@@ -41,11 +44,17 @@ export declare class InviteForm {
   setEmail(value: string): void
   /** Chooses a business; a different one clears app, subscription and role. */
   selectBusiness(businessId?: string | undefined | null): void
-  /** Chooses an app; a different one clears subscription and role. */
+  /**
+   * Chooses an app; a different one clears subscription and role. Without a business
+   * the app stays empty.
+   */
   selectApp(appId?: string | undefined | null): void
-  /** Chooses a subscription; a different one clears the role. */
+  /**
+   * Chooses a subscription; a different one clears the role. Without an app the
+   * subscription stays empty.
+   */
   selectSubscription(subscriptionId?: string | undefined | null): void
-  /** Chooses a role. */
+  /** Chooses a role (an app's): without an app the role stays empty. */
   selectRole(roleId?: string | undefined | null): void
   /**
    * Sets one field by its page name (`"business_id"`, `"email"`, `"mode"`, …) with the
@@ -196,16 +205,21 @@ export declare class InviteService {
    * expiry, new email.
    */
   resend(input: ResendInput): Promise<SentInvitation>
-  /** Revokes a pending invitation: its token dies and its seat is released. */
+  /**
+   * Revokes a pending invitation: its token dies and its seat is released. The actor
+   * must be able to grant its role (`ROLE_NOT_ASSIGNABLE`), as for a resend.
+   */
   revoke(input: InvitationAction): Promise<Invitation>
   /**
    * Queues an invitation's failed email again (an admin's "retry delivery"), recorded
-   * as a `sent` event by the actor.
+   * as a `sent` event by the actor, who must be able to grant its role
+   * (`ROLE_NOT_ASSIGNABLE`).
    */
   retryDelivery(input: InvitationAction): Promise<void>
   /**
    * Writes `expired` on every pending invitation past its expiry and releases their
-   * seats. Resolves with how many it expired.
+   * seats, then deletes idempotency records past their lifetime (with the sealed tokens
+   * they keep). Resolves with how many invitations it expired. Run it on a schedule.
    */
   expireOverdue(): Promise<number>
   /**

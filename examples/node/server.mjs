@@ -124,7 +124,7 @@ function formState(value) {
  */
 export function createHandler(service, { mailbox = [], mailer } = {}) {
   mailer ??= async (email) => {
-    mailbox.push({ to: email.to, subject: email.subject, acceptLink: email.acceptLink, messageId: email.messageId })
+    mailbox.push({ businessId: email.businessId, to: email.to, subject: email.subject, acceptLink: email.acceptLink, messageId: email.messageId })
   }
   /**
    * The business of a read, if the caller may invite into it; else 404 NOT_FOUND, as for
@@ -132,10 +132,14 @@ export function createHandler(service, { mailbox = [], mailer } = {}) {
    * take no actor: the host decides who may read a business (SECURITY.md T7).
    */
   async function visible(businessId, inviter) {
-    const id = required(businessId, 'businessId')
-    const mine = await service.businessesForInviter(inviter())
-    if (!mine.some((option) => option.business.id === id)) throw new HttpError(404, 'NOT_FOUND', 'business not found')
+    const id = required(businessId, 'businessId').toLowerCase()
+    if (!(await businessIds(inviter)).has(id)) throw new HttpError(404, 'NOT_FOUND', 'business not found')
     return id
+  }
+
+  /** The ids of the businesses the caller may invite into. */
+  async function businessIds(inviter) {
+    return new Set((await service.businessesForInviter(inviter())).map((option) => option.business.id))
   }
 
   const routes = {
@@ -145,7 +149,7 @@ export function createHandler(service, { mailbox = [], mailer } = {}) {
       q.businessId && q.appId ? service.subscriptionsFor(await visible(q.businessId, inviter), q.appId) : [],
     'GET /api/options/roles': (q, inviter) =>
       q.businessId && q.appId ? service.grantableRoles(inviter(), q.businessId, q.appId) : [],
-    'GET /api/users': (q) => service.searchUsers(q.query ?? '', { cursor: q.cursor, limit: q.limit ? Number(q.limit) : undefined }),
+    'GET /api/users': (q, inviter) => inviter() && service.searchUsers(q.query ?? '', { cursor: q.cursor, limit: q.limit ? Number(q.limit) : undefined }),
     'GET /api/seats': async (q, inviter) =>
       service.seatUsage(await visible(q.businessId, inviter), required(q.subscriptionId, 'subscriptionId')),
     'POST /api/form/view': (q, inviter, body) => new InviteForm(formState(body.state)).view(service, inviter()),
@@ -178,8 +182,12 @@ export function createHandler(service, { mailbox = [], mailer } = {}) {
     'GET /api/accept': (q) => service.peek(q.token ?? ''),
     'POST /api/accept': (q, inviter, body) => service.accept({ token: text(body.token) ?? '', email: text(body.email) }),
     'POST /api/decline': (q, inviter, body) => service.decline(text(body.token) ?? ''),
-    'POST /api/outbox/dispatch': () => service.dispatchOutbox(mailer),
-    'GET /api/outbox/sent': () => mailbox,
+    'POST /api/outbox/dispatch': (q, inviter) => inviter() && service.dispatchOutbox(mailer),
+    // The demo mailbox holds live links: each caller sees only their businesses' emails.
+    'GET /api/outbox/sent': async (q, inviter) => {
+      const mine = await businessIds(inviter)
+      return mailbox.filter((email) => mine.has(email.businessId))
+    },
   }
 
   return async (req, res) => {

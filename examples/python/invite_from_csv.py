@@ -1,7 +1,8 @@
 """Invite people from a CSV file (first name, last name, email), one result per row.
 
-Every row goes through one bulk send: one transaction, seats counted across the whole
-file, and a row that fails (bad email, already invited, no seat left, ...) fails alone.
+The rows go through bulk sends of up to `MAX_BULK_ROWS` (10,000) rows each: one
+transaction per chunk, seats counted across it, and a row that fails (bad email,
+already invited, no seat left, ...) fails alone.
 
     python examples/python/invite_from_csv.py people.csv --demo
     python examples/python/invite_from_csv.py people.csv --store sqlite:invites.db \\
@@ -110,9 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"inviting {len(rows)} people into {business.name} / {app.name} / {plan.plan} "
           f"as {role.name} ({free} seats free)")
     results = []
-    try:
-        # One call takes at most MAX_BULK_ROWS rows (one transaction each).
-        for start in range(0, len(rows), MAX_BULK_ROWS):
+    refused: InviteError | None = None
+    # One call takes at most MAX_BULK_ROWS rows (one transaction each): the chunks
+    # committed before a refused one stay sent.
+    for start in range(0, len(rows), MAX_BULK_ROWS):
+        try:
             chunk = service.bulk_send(
                 inviter.id,
                 rows[start : start + MAX_BULK_ROWS],
@@ -121,19 +124,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                 subscription_id=plan.id,
                 role_id=role.id,
             )
-            results.extend(chunk.rows)
-    except InviteError as e:  # the shared fields or the inviter's rights
-        print(f"error: {e.code}: {e.message}", file=sys.stderr)
-        return 1
+        except InviteError as e:  # the shared fields or the inviter's rights
+            refused = e
+            break
+        results.extend(chunk.rows)
     for number, (row, fields) in enumerate(zip(results, rows), start=1):
         who = fields["email"] or "(no email)"
         if row.sent is not None:
             print(f"row {number}: {who}: sent, link {row.sent.accept_link}")
         elif row.error is not None:
-            problems = "; ".join(f"{e['field']} {e['code']}" for e in row.error.errors)
+            # Field names are the chunk's (`rows[3].email`): the row number says which.
+            problems = "; ".join(
+                f"{e['field'].partition('.')[2] or e['field']} {e['code']}"
+                for e in row.error.errors
+            )
             print(f"row {number}: {who}: {row.error.code} {problems or row.error.message}")
     sent = sum(1 for row in results if row.sent is not None)
-    failed = len(results) - sent
+    failed = len(rows) - sent
+    if refused is not None:
+        print(
+            f"error: {refused.code}: {refused.message} (rows {len(results) + 1} to"
+            f" {len(rows)} were not sent)",
+            file=sys.stderr,
+        )
     print(f"{sent} sent, {failed} failed")
     if failed == 0:
         return 0

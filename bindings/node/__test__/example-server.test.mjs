@@ -152,6 +152,17 @@ describe('examples/node/server.mjs over HTTP', () => {
       assert.deepEqual([read.status, read.body.error.code], [404, 'NOT_FOUND'], path)
     }
     assert.equal((await call('GET', `/api/invitations?businessId=${demo.acme.id}`)).status, 200)
+    assert.equal((await call('GET', `/api/invitations?businessId=${demo.acme.id.toUpperCase()}`)).status, 200)
+    // The directory, the dispatcher and the demo mailbox (live links) need a caller, and
+    // the mailbox shows each caller only their businesses' emails.
+    for (const [method, path] of [['GET', '/api/users?query=a'], ['POST', '/api/outbox/dispatch'], ['GET', '/api/outbox/sent']]) {
+      assert.equal((await call(method, path, undefined, null)).status, 400, path)
+    }
+    const stranger = await service.createUser({ firstName: 'Sam', lastName: 'Stranger', email: 'sam@globex.example' })
+    await service.setBusinessAdmin(globex.id, stranger.id, true)
+    const theirs = await call('GET', '/api/outbox/sent', undefined, stranger.id)
+    assert.deepEqual([theirs.status, theirs.body.filter((e) => e.businessId === demo.acme.id)], [200, []])
+    assert.ok((await call('GET', '/api/outbox/sent')).body.some((e) => e.businessId === demo.acme.id), "Acme's own")
   })
 
   test('bad requests: unknown route, malformed JSON, unknown ids', async () => {

@@ -198,7 +198,8 @@ impl InviteService {
         })
     }
 
-    /// Revokes a pending invitation: its token dies and its seat is released.
+    /// Revokes a pending invitation: its token dies and its seat is released. The actor
+    /// must be able to grant its role (`ROLE_NOT_ASSIGNABLE`), as for a resend.
     #[napi(catch_unwind, ts_return_type = "Promise<Invitation>")]
     pub fn revoke(&self, input: InvitationAction) -> Call<Invitation> {
         self.run(move |s| {
@@ -212,7 +213,8 @@ impl InviteService {
     }
 
     /// Queues an invitation's failed email again (an admin's "retry delivery"), recorded
-    /// as a `sent` event by the actor.
+    /// as a `sent` event by the actor, who must be able to grant its role
+    /// (`ROLE_NOT_ASSIGNABLE`).
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn retry_delivery(&self, input: InvitationAction) -> Call<()> {
         self.run(move |s| {
@@ -225,7 +227,8 @@ impl InviteService {
     }
 
     /// Writes `expired` on every pending invitation past its expiry and releases their
-    /// seats. Resolves with how many it expired.
+    /// seats, then deletes idempotency records past their lifetime (with the sealed tokens
+    /// they keep). Resolves with how many invitations it expired. Run it on a schedule.
     #[napi(catch_unwind, ts_return_type = "Promise<number>")]
     pub fn expire_overdue(&self) -> Call<f64> {
         self.run(|s| s.expire_overdue().map(|n| n as f64))

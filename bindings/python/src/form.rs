@@ -73,7 +73,8 @@ impl PyInviteForm {
         Ok(())
     }
 
-    /// The text typed in the user search box.
+    /// The text typed in the user search box (existing-user mode; ignored in new-user
+    /// mode, which clears it).
     fn set_user_query(&mut self, query: String) {
         self.inner.set_user_query(&query);
     }
@@ -103,17 +104,19 @@ impl PyInviteForm {
         self.inner.select_business(business_id.as_deref());
     }
 
-    /// Chooses an app; a different one clears subscription and role.
+    /// Chooses an app; a different one clears subscription and role. Without a business
+    /// the app stays empty.
     fn select_app(&mut self, app_id: Option<String>) {
         self.inner.select_app(app_id.as_deref());
     }
 
-    /// Chooses a subscription; a different one clears the role.
+    /// Chooses a subscription; a different one clears the role. Without an app the
+    /// subscription stays empty.
     fn select_subscription(&mut self, subscription_id: Option<String>) {
         self.inner.select_subscription(subscription_id.as_deref());
     }
 
-    /// Chooses a role.
+    /// Chooses a role (an app's): without an app the role stays empty.
     fn select_role(&mut self, role_id: Option<String>) {
         self.inner.select_role(role_id.as_deref());
     }

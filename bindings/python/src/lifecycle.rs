@@ -34,7 +34,8 @@ impl PyInviteService {
             .map(Into::into)
     }
 
-    /// Revokes a pending invitation: its token dies and its seat is released. Final.
+    /// Revokes a pending invitation: its token dies and its seat is released. Final. The
+    /// actor must be able to grant its role (`RoleNotAssignableError`), as for a resend.
     fn revoke(
         &self,
         py: Python<'_>,
@@ -50,7 +51,8 @@ impl PyInviteService {
     }
 
     /// Queues an invitation's failed email again (an admin's "retry delivery"), recorded
-    /// as a `sent` event by the actor.
+    /// as a `sent` event by the actor, who must be able to grant its role
+    /// (`RoleNotAssignableError`).
     fn retry_delivery(
         &self,
         py: Python<'_>,
@@ -65,7 +67,9 @@ impl PyInviteService {
     }
 
     /// Writes `expired` on every pending invitation past its expiry and releases their
-    /// seats. Returns how many it expired. Safe to run from several processes.
+    /// seats, then deletes idempotency records past their lifetime (with the sealed tokens
+    /// they keep). Returns how many invitations it expired. Safe to run from several
+    /// processes; run it on a schedule.
     fn expire_overdue(&self, py: Python<'_>) -> PyResult<u64> {
         self.run(py, |s| s.expire_overdue())
     }

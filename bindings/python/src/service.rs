@@ -108,21 +108,13 @@ impl PyInviteService {
         if let Some(renderer) = &renderer {
             callbacks::sync_method(py, renderer, "renderer", "render(context)")?;
         }
-        let store = match store {
-            Some(StoreArg::Opened(s)) => s.get().inner.clone(),
-            Some(StoreArg::Url(url)) => py.detach(|| invite_core::store::open(&url)).into_py(py)?,
-            None => py
-                .detach(|| invite_core::store::open("memory:"))
-                .into_py(py)?,
-        };
-        let in_memory = store.kind() == "memory";
-        let mut builder = InviteService::builder(store)
-            .config(config.map(|c| c.get().inner.clone()).unwrap_or_default());
-        if let Some(clock) = clock {
-            builder = builder.clock(clock.get().inner.clone());
-        }
-        if let Some(seed) = random_seed {
-            let seed = seed.within(py, "random_seed", 0, u64::MAX)?;
+        // Checked before a store is opened: a refused service creates no database file.
+        if random_seed.is_some() {
+            let in_memory = match &store {
+                Some(StoreArg::Opened(s)) => s.get().inner.kind() == "memory",
+                Some(StoreArg::Url(url)) => matches!(url.trim(), "memory:" | "memory://"),
+                None => true,
+            };
             if !in_memory {
                 let refused: Result<(), Error> = Err(Error::new(
                     ErrorCode::InvalidConfig,
@@ -131,6 +123,21 @@ impl PyInviteService {
                 .with_help("drop random_seed, or use the \"memory:\" store"));
                 refused.into_py(py)?;
             }
+        }
+        let store = match store {
+            Some(StoreArg::Opened(s)) => s.get().inner.clone(),
+            Some(StoreArg::Url(url)) => py.detach(|| invite_core::store::open(&url)).into_py(py)?,
+            None => py
+                .detach(|| invite_core::store::open("memory:"))
+                .into_py(py)?,
+        };
+        let mut builder = InviteService::builder(store)
+            .config(config.map(|c| c.get().inner.clone()).unwrap_or_default());
+        if let Some(clock) = clock {
+            builder = builder.clock(clock.get().inner.clone());
+        }
+        if let Some(seed) = random_seed {
+            let seed = seed.within(py, "random_seed", 0, u64::MAX)?;
             builder = builder.random(Arc::new(SeededRandom::new(seed)));
         }
         if let Some(key) = outbox_key {

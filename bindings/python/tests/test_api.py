@@ -342,4 +342,5 @@ def test_a_random_seed_is_for_the_in_memory_store_only(tmp_path: Path) -> None:
         with pytest.raises(InvalidConfigError) as refused:
             InviteService(store, random_seed=7)
         assert refused.value.code == "INVALID_CONFIG"
+    assert not (tmp_path / "seeded.db").exists(), "refused before any file is created"
     assert InviteService("memory:", random_seed=7).store_kind == "memory"

@@ -63,8 +63,8 @@ impl UserMode {
 
 /// The page's state. Ids are kept as text, as a page posts them. Deserializing goes
 /// through the setters ([`FormFields`]), so a stored or posted state obeys the same
-/// rules as one built by hand (trimmed choices, nothing below a missing choice, no
-/// new-user fields in existing-user mode).
+/// rules as one built by hand (trimmed choices, no app without a business, no
+/// subscription or role without an app, no new-user fields in existing-user mode).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "FormFields")]
 pub struct InviteForm {
@@ -249,7 +249,9 @@ impl InviteForm {
         }
     }
 
-    /// Chooses a role. Roles are an app's: without an app the role stays empty.
+    /// Chooses a role. Roles are an app's, so without an app the role stays empty; it may
+    /// be chosen before the subscription (the page lists roles once the app is chosen),
+    /// though choosing another subscription clears it.
     pub fn select_role(&mut self, id: Option<&str>) {
         self.role_id = choice(id).filter(|_| self.app_id.is_some());
     }

@@ -440,7 +440,14 @@ impl InviteForm {
         let request = SendInvitationRequest::from_draft(inviter, &draft);
         match service.send(&request) {
             Ok(sent) => Ok(SubmitOutcome::Sent(Box::new(sent))),
-            Err(e) if matches!(e.kind(), ErrorKind::Storage | ErrorKind::Internal) => Err(e),
+            // The host's problems (storage, a bug, its configuration) are errors, not
+            // refusals to show next to the fields.
+            Err(e)
+                if matches!(e.kind(), ErrorKind::Storage | ErrorKind::Internal)
+                    || e.code() == ErrorCode::InvalidConfig =>
+            {
+                Err(e)
+            }
             Err(e) => Ok(SubmitOutcome::Rejected(rejection(e, self.invitee_field()))),
         }
     }

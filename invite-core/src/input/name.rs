@@ -5,10 +5,11 @@ use crate::error::{FieldCode, FieldError};
 /// Maximum length of a first or last name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// Trims, NFC-normalises and checks a person's name (1–100 characters, at least one
-/// letter or digit, no control, line-separator or bidi-control characters: names reach
-/// email headers). A name of invisible characters only (zero-width spaces, a Hangul
-/// filler, a lone combining mark) is blank: `REQUIRED`.
+/// Trims, NFC-normalises and checks a person's name (1–100 characters, at least one that
+/// shows, no control, line-separator or bidi-control characters: names reach email
+/// headers). A name of invisible characters only (zero-width spaces, a Hangul filler, a
+/// lone combining mark) is blank: `REQUIRED`. Punctuation shows: `-` or `.`, which
+/// people with a single name often give as the other, are names.
 pub fn validate_name(raw: &str, field: &str) -> Result<String, FieldError> {
     let trimmed = raw.trim();
     let name: String = if trimmed.is_ascii() {
@@ -37,19 +38,39 @@ pub fn validate_name(raw: &str, field: &str) -> Result<String, FieldError> {
             "name contains control or direction-override characters",
         ));
     }
-    if !name.chars().any(is_visible_letter) {
+    if !name.chars().any(shows) {
         return Err(FieldError::new(
             field,
             FieldCode::Required,
-            "name has no letter or digit",
+            "name has no visible character",
         ));
     }
     Ok(name)
 }
 
-/// A letter or digit that shows: the Hangul fillers are letters that render blank.
-fn is_visible_letter(c: char) -> bool {
-    c.is_alphanumeric() && !matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}')
+/// Whether `c` renders as something: not a space, a combining mark on its own, a
+/// format character (zero-width space and joiners, word joiner, soft hyphen, tags,
+/// variation selectors) nor a Hangul filler (a letter that renders blank).
+fn shows(c: char) -> bool {
+    !c.is_whitespace()
+        && !unicode_normalization::char::is_combining_mark(c)
+        && !matches!(
+            c,
+            '\u{00AD}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200D}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{206A}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
 }
 
 /// Control characters (C0, C1 incl. NEL), line/paragraph separators and every bidi control.
@@ -74,7 +95,7 @@ mod tests {
             "\u{0301}",
             "\u{2060}\u{00AD}",
             "\u{E0041}",
-            "-",
+            "\u{180E}\u{FE0F}",
         ] {
             let err = validate_name(invisible, "first_name").unwrap_err();
             assert_eq!(err.code, FieldCode::Required, "{invisible:?}");
@@ -87,6 +108,8 @@ mod tests {
             "O'Brien",
             "Jean-Luc",
             "X Æ A-12",
+            "-",
+            ".",
         ] {
             assert!(validate_name(name, "first_name").is_ok(), "{name:?}");
         }

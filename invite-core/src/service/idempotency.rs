@@ -110,7 +110,9 @@ impl InviteService {
                     message,
                     field_errors,
                     help,
-                    retry_after: retry_at.map(|at| (at - u.now).to_std().unwrap_or_default()),
+                    // Past its instant there is nothing left to wait for (a retry under
+                    // this key replays this row; a new attempt needs a new key).
+                    retry_after: retry_at.and_then(|at| (at - u.now).to_std().ok()),
                 }),
             });
         }

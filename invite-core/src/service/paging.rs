@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, FieldCode, FieldError, Result};
 
 /// Longest cursor read back. A user-search cursor carries the folded search key it
-/// resumes after: a 100-character name can fold (NFKC) to 18 times as many characters,
-/// about 7 KB of UTF-8, and base64 adds a third.
+/// resumes after: a 100-character name can fold (NFKC) to 18 times as many characters
+/// (a few KB of UTF-8), and base64 adds a third; 16 KiB leaves room for any of them.
 const MAX_CURSOR_LEN: usize = 16 * 1024;
 
 /// Largest page a caller can ask for.

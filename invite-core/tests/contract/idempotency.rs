@@ -192,6 +192,30 @@ pub fn a_replay_under_another_outbox_key_is_invalid_config(store: Arc<dyn Store>
     let err = other.send(&request).unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidConfig);
     assert!(err.help().is_some());
+    // Through the form model it is the host's error, not a refusal shown next to fields.
+    let mut form = invite_core::form::InviteForm::new();
+    form.set_mode(invite_core::form::UserMode::New);
+    form.set_first_name("Cy");
+    form.set_last_name("Cole");
+    form.set_email("cy@example.com");
+    form.select_business(Some(&w.business.id.to_string()));
+    form.select_app(Some(&w.app.id.to_string()));
+    form.select_subscription(Some(&w.subscription.id.to_string()));
+    form.select_role(Some(&w.member.id.to_string()));
+    assert!(
+        w.service
+            .send(&request_from(&w, "form-key", "cy@example.com"))
+            .is_ok()
+    );
+    let err = form
+        .submit_with_key(&other, w.admin.id, "form-key")
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidConfig);
+}
+
+fn request_from(w: &World, key: &str, email: &str) -> invite_core::SendInvitationRequest {
+    w.invite_new("Cy", "Cole", email).idempotency_key(key)
 }
 
 /// A bad key is one more field error among the request's others, not the only one
@@ -302,6 +326,12 @@ pub fn a_replayed_row_keeps_its_help_and_retry_after(store: Arc<dyn Store>) {
         replayed.retry_after,
         Some(wait - std::time::Duration::from_secs(3600))
     );
+    // Past that instant nothing is left to wait for (within the key's 24 hours).
+    w.clock
+        .advance(Duration::from_std(wait).unwrap() - Duration::hours(1) + Duration::seconds(1));
+    let late = w.service.bulk_send(&budget).unwrap();
+    assert!(late.replayed);
+    assert_eq!(late.rows[1].as_ref().unwrap_err().retry_after, None);
 }
 
 /// T1 at rest: an idempotency record keeps the first result's token (sealed) for the

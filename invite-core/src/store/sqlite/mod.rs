@@ -13,7 +13,7 @@
 //!   [`SqliteOptions::rollback_journal`]: SQLite's own defaults, a rollback journal with
 //!   `synchronous=FULL` (PERF.md's `default` mode), or set `synchronous=FULL` in WAL.
 //! - **WAL checkpoint every 10,000 pages** (SQLite's default is 1,000): a unit of work
-//!   here writes about fifteen pages, see [`DEFAULT_WAL_AUTOCHECKPOINT`].
+//!   here writes about thirty pages, see [`DEFAULT_WAL_AUTOCHECKPOINT`].
 //! - **Pages of 2,048 bytes** for a new file (SQLite's default is 4,096): every page a
 //!   commit changes is written whole, see [`DEFAULT_PAGE_SIZE`].
 //! - **Busy timeout 5 s**: how long a transaction waits for another process's (or this

@@ -75,10 +75,11 @@ pub const MAX_BUSY_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
 
 /// Default WAL size, in pages, that triggers a checkpoint (`PRAGMA wal_autocheckpoint`).
 ///
-/// Ten times SQLite's 1000: an invitation's unit of work writes about fifteen pages (its
+/// Ten times SQLite's 1000: an invitation's unit of work writes about thirty pages (its
 /// row and indexes, events, outbox), so SQLite's default would checkpoint every few dozen
-/// operations; 10,000 pages (about 40 MB at 4 KiB) about doubled the throughput of the
-/// PERF.md workload in WAL mode on the development machine, and still bounds the log.
+/// operations; 10,000 pages (about 20 MB with the default 2 KiB pages, 40 MB at 4 KiB)
+/// about doubled the throughput of the PERF.md workload in WAL mode on the development
+/// machine, and still bounds the log.
 pub const DEFAULT_WAL_AUTOCHECKPOINT: u32 = 10_000;
 
 /// Default page size, in bytes, of a new database file (`PRAGMA page_size`).
