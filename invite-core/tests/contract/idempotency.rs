@@ -172,6 +172,28 @@ pub fn a_replay_needs_the_rights_to_send_at_that_moment(store: Arc<dyn Store>) {
         w.service.bulk_send(&bulk).unwrap_err().code(),
         ErrorCode::PermissionDenied
     );
+
+    // Still allowed to invite, no longer to grant the role: ROLE_NOT_ASSIGNABLE.
+    let sender = w
+        .service
+        .create_role(w.app.id, "sender", "Sender", &["invitations.send"])
+        .unwrap();
+    let seat = w
+        .service
+        .list_memberships(w.business.id, w.unlimited.id, &PageRequest::first(100))
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|m| m.user_id == manager.id)
+        .unwrap();
+    w.service.remove_membership(w.business.id, seat.id).unwrap();
+    w.service
+        .add_membership(w.business.id, w.unlimited.id, manager.id, sender.id)
+        .unwrap();
+    assert_eq!(
+        w.service.send(&request).unwrap_err().code(),
+        ErrorCode::RoleNotAssignable
+    );
 }
 
 /// A retry through a service with another outbox key (a restart without a fixed key, a
