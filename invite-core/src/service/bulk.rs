@@ -302,7 +302,7 @@ impl InviteService {
                 && let Some(rows) = self.replay(u, placement.business, key, fp)?
             {
                 // As for a send: live links only to an inviter who may still send them.
-                self.check_role_grant(&rights, &placement)?;
+                self.check_role_grant(&rights, &placement.role, placement.subscription.app_id)?;
                 return Ok(BulkSendResult {
                     rows,
                     replayed: true,

@@ -187,13 +187,7 @@ impl InviteService {
         inv: &Invitation,
     ) -> Result<()> {
         let role = found(u.tx.get_role(inv.role_id)?, "role")?;
-        if self.policy.may_grant(rights, &role) {
-            return Ok(());
-        }
-        Err(Error::new(
-            ErrorCode::RoleNotAssignable,
-            format!("you may not grant the role `{}`", role.key),
-        ))
+        self.check_role_grant(rights, &role, inv.app_id)
     }
 }
 

@@ -13,10 +13,10 @@ use super::validate::{Placement, Target, fingerprint, validate_placement, valida
 use super::{InviteService, Unit, found, inviter_rights};
 use crate::authz::InviterRights;
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
-use crate::ids::{BusinessId, UserId};
+use crate::ids::{ApplicationId, BusinessId, UserId};
 use crate::model::{
     DeliveryStatus, EventKind, Invitation, InvitationRecord, InvitationStatus, Invitee,
-    OutboxMessage, OutboxState, SeatCounts, Subscription,
+    OutboxMessage, OutboxState, Role, SeatCounts, Subscription,
 };
 use crate::token::Token;
 
@@ -64,7 +64,7 @@ impl InviteService {
             {
                 // A replay hands back a live link: only to an inviter who may still
                 // send it (invariant 6).
-                self.check_role_grant(&rights, &placement)?;
+                self.check_role_grant(&rights, &placement.role, placement.subscription.app_id)?;
                 let first = replay.into_iter().next();
                 return first
                     .ok_or_else(|| Error::internal("empty idempotent result"))?
@@ -100,13 +100,18 @@ impl InviteService {
         Ok(rights)
     }
 
-    /// `ROLE_NOT_ASSIGNABLE` unless the role is of the placement's app and `rights` may
-    /// grant it.
-    pub(crate) fn check_role_grant(&self, rights: &InviterRights, p: &Placement) -> Result<()> {
-        if p.role.app_id != p.subscription.app_id || !self.policy.may_grant(rights, &p.role) {
+    /// `ROLE_NOT_ASSIGNABLE` unless `role` is of `app` and `rights` may grant it: the one
+    /// grant check of sends, replays and the lifecycle.
+    pub(crate) fn check_role_grant(
+        &self,
+        rights: &InviterRights,
+        role: &Role,
+        app: ApplicationId,
+    ) -> Result<()> {
+        if role.app_id != app || !self.policy.may_grant(rights, role) {
             return Err(Error::new(
                 ErrorCode::RoleNotAssignable,
-                format!("you may not grant the role `{}` in this app", p.role.key),
+                format!("you may not grant the role `{}` in this app", role.key),
             ));
         }
         Ok(())
@@ -121,7 +126,7 @@ impl InviteService {
         rights: &InviterRights,
     ) -> Result<()> {
         ensure_app_enabled(&mut *u.tx, p.business, p.subscription.app_id)?;
-        self.check_role_grant(rights, p)?;
+        self.check_role_grant(rights, &p.role, p.subscription.app_id)?;
         // The subscription was read in this transaction by validation.
         ensure_active(&p.subscription, u.now)
     }

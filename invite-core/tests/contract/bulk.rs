@@ -6,7 +6,8 @@ use invite_core::{BulkInvitee, BulkSendRequest, CapturingMailer, ErrorCode, Fiel
 
 use crate::common::World;
 
-fn request(
+/// The admin's bulk send of `rows` into the world's business, app and member role.
+pub fn request(
     w: &World,
     subscription: invite_core::SubscriptionId,
     rows: Vec<BulkInvitee>,

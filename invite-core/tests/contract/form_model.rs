@@ -394,14 +394,7 @@ pub fn many_overdue_invitations_hold_no_seat_on_the_form(store: Arc<dyn Store>) 
             invite_core::BulkInvitee::new_user("Many", "Invitees", &format!("m{i}@example.com"))
         })
         .collect();
-    let request = invite_core::BulkSendRequest::new(
-        w.admin.id,
-        w.business.id,
-        w.app.id,
-        w.subscription.id,
-        w.member.id,
-        rows,
-    );
+    let request = crate::contract::bulk::request(&w, w.subscription.id, rows);
     let sent = w.service.bulk_send(&request).unwrap();
     assert!(sent.rows.iter().all(Result::is_ok), "every row sent");
     let form = filled(&w, "one-more@example.com");

@@ -8,6 +8,7 @@ use invite_core::{
 };
 
 use crate::common::World;
+use crate::contract::bulk::request;
 
 pub fn same_key_returns_the_first_result(store: Arc<dyn Store>) {
     let w = World::new(store);
@@ -267,12 +268,9 @@ pub fn a_bad_key_is_reported_with_every_other_problem(store: Arc<dyn Store>) {
     let bulk = BulkSendRequest {
         idempotency_key: Some("x".repeat(201)),
         expires_in: Some(Duration::minutes(1)),
-        ..BulkSendRequest::new(
-            w.admin.id,
-            w.business.id,
-            w.app.id,
+        ..request(
+            &w,
             w.subscription.id,
-            w.member.id,
             vec![BulkInvitee::new_user("B", "B", "b@example.com")],
         )
     };
@@ -308,12 +306,9 @@ pub fn a_replayed_row_keeps_its_help_and_retry_after(store: Arc<dyn Store>) {
     let w = World::with_config(store, cfg, Some(2));
     let bulk = |subscription, key: &str, emails: &[&str]| BulkSendRequest {
         idempotency_key: Some(key.to_owned()),
-        ..BulkSendRequest::new(
-            w.admin.id,
-            w.business.id,
-            w.app.id,
+        ..request(
+            &w,
             subscription,
-            w.member.id,
             emails
                 .iter()
                 .map(|e| BulkInvitee::new_user("Some", "One", e))

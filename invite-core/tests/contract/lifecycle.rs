@@ -965,6 +965,21 @@ impl Mailer for GateMailer {
     }
 }
 
+/// Starts a dispatch run on a thread of `scope` and waits until its mailer holds the
+/// email; the run ends once the mailer's outcome is sent on the returned channel.
+fn hung_dispatch<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    service: &'scope invite_core::InviteService,
+) -> (
+    std::thread::ScopedJoinHandle<'scope, invite_core::service::DispatchReport>,
+    std::sync::mpsc::Sender<Result<(), MailError>>,
+) {
+    let (mailer, started, release) = GateMailer::new();
+    let run = scope.spawn(move || service.dispatch_outbox(&mailer).unwrap());
+    started.recv().unwrap();
+    (run, release)
+}
+
 /// T14: a dispatcher that outlives its lease (a slow mail server) records nothing over
 /// a newer claim: a late failure neither breaks the newer claim's lease (a third
 /// dispatcher would send the email again) nor downgrades a delivery recorded meanwhile,
@@ -981,13 +996,9 @@ pub fn a_claim_past_its_lease_never_overwrites_a_newer_one(store: Arc<dyn Store>
     let service = &w.service;
     std::thread::scope(|scope| {
         // A claims and hangs; its lease runs out; B claims the same email and hangs.
-        let (a_mailer, a_started, a_release) = GateMailer::new();
-        let a = scope.spawn(move || service.dispatch_outbox(&a_mailer).unwrap());
-        a_started.recv().unwrap();
+        let (a, a_release) = hung_dispatch(scope, service);
         w.clock.advance(lease + Duration::minutes(1));
-        let (b_mailer, b_started, b_release) = GateMailer::new();
-        let b = scope.spawn(move || service.dispatch_outbox(&b_mailer).unwrap());
-        b_started.recv().unwrap();
+        let (b, b_release) = hung_dispatch(scope, service);
         // A fails late: B's lease stands, so a third dispatcher finds nothing due.
         a_release.send(Err(MailError("timed out".into()))).unwrap();
         assert_eq!(
@@ -1018,15 +1029,10 @@ pub fn a_claim_past_its_lease_never_overwrites_a_newer_one(store: Arc<dyn Store>
         .unwrap()
         .invitation
         .id;
-    let service = &w.service;
     std::thread::scope(|scope| {
-        let (c_mailer, c_started, c_release) = GateMailer::new();
-        let c = scope.spawn(move || service.dispatch_outbox(&c_mailer).unwrap());
-        c_started.recv().unwrap();
+        let (c, c_release) = hung_dispatch(scope, service);
         w.clock.advance(lease + Duration::minutes(1));
-        let (d_mailer, d_started, d_release) = GateMailer::new();
-        let d = scope.spawn(move || service.dispatch_outbox(&d_mailer).unwrap());
-        d_started.recv().unwrap();
+        let (d, d_release) = hung_dispatch(scope, service);
         c_release.send(Ok(())).unwrap();
         assert_eq!(
             c.join().unwrap().delivered,

@@ -286,31 +286,18 @@ impl SqliteStore {
     /// The journal mode in force, as SQLite reports it (`"wal"`, `"delete"`, or
     /// `"memory"` for an in-memory database): for benchmark reports and health checks.
     pub fn journal_mode_in_force(&self) -> Result<String> {
-        let conn = self.writer.get()?;
-        let mode: String = conn
-            .conn()?
-            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
-            .db()?;
+        let mode: String = self.pragma("journal_mode")?;
         Ok(mode.to_ascii_lowercase())
     }
 
     /// The database's page size, in bytes (the option applies to new files only).
     pub fn page_size_in_force(&self) -> Result<u32> {
-        let conn = self.writer.get()?;
-        let bytes: u32 = conn
-            .conn()?
-            .query_row("PRAGMA page_size", [], |row| row.get(0))
-            .db()?;
-        Ok(bytes)
+        self.pragma("page_size")
     }
 
     /// The synchronous level in force on the write connection.
     pub fn synchronous_in_force(&self) -> Result<Synchronous> {
-        let conn = self.writer.get()?;
-        let level: i64 = conn
-            .conn()?
-            .query_row("PRAGMA synchronous", [], |row| row.get(0))
-            .db()?;
+        let level: i64 = self.pragma("synchronous")?;
         match level {
             0 => Ok(Synchronous::Off),
             1 => Ok(Synchronous::Normal),
@@ -319,6 +306,14 @@ impl SqliteStore {
                 "sqlite reports an unexpected synchronous level {other}"
             ))),
         }
+    }
+
+    /// The value of `PRAGMA name` on the write connection.
+    fn pragma<T: rusqlite::types::FromSql>(&self, name: &str) -> Result<T> {
+        let conn = self.writer.get()?;
+        conn.conn()?
+            .query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
+            .db()
     }
 }
 
