@@ -83,6 +83,20 @@ test('submit reports every field problem at once; a domain error names its field
   assert.equal(outcome.error.field, 'subscription_id')
 })
 
+test("a refusal names the invitee by the form's fields: userId, or email for a new person", async () => {
+  const w = await world()
+  const form = new InviteForm({ businessId: w.acme.id, appId: w.billing.id, subscriptionId: w.team.id, roleId: w.member.id })
+  assert.deepEqual((await form.view(w.service, w.ada.id)).missing, ['user_id'])
+  let outcome = await form.submit(w.service, w.ada.id)
+  assert.deepEqual(outcome.error.fieldErrors.map((e) => [e.field, e.code]), [['user_id', 'REQUIRED']])
+  form.setFirstName('Dup')
+  form.setLastName('Licate')
+  form.setEmail('dup@example.com')
+  assert.equal((await form.submit(w.service, w.ada.id)).ok, true)
+  outcome = await form.submit(w.service, w.ada.id)
+  assert.deepEqual([outcome.error.code, outcome.error.field], ['ALREADY_INVITED', 'email'])
+})
+
 test('unknown options are field errors; clear resets; state round-trips through JSON', async () => {
   const w = await world()
   const form = new InviteForm({ businessId: w.globex.id })
