@@ -35,8 +35,8 @@ impl Token {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             && URL_SAFE_NO_PAD
-                .decode(raw)
-                .is_ok_and(|bytes| bytes.len() == 32);
+                .decode_slice(raw, &mut [0u8; TOKEN_LEN.div_ceil(4) * 3])
+                .is_ok_and(|len| len == 32);
         if well_formed {
             Ok(Token(raw.to_owned()))
         } else {

@@ -271,10 +271,12 @@ impl InviteService {
             accepted_user_id: None,
             delivery: DeliveryStatus::queued(),
         };
-        u.tx.insert_invitation(&InvitationRecord {
-            invitation: invitation.clone(),
+        let record = InvitationRecord {
+            invitation,
             token_hash: token.hash(),
-        })?;
+        };
+        u.tx.insert_invitation(&record)?;
+        let invitation = record.invitation;
         u.event(
             p.business,
             invitation.id,

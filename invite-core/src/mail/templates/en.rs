@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
-use super::{Language, Values, Words};
+use super::{Language, Values, Words, date_line};
 
 pub(super) const ENGLISH: Language = Language {
     code: "en",
@@ -12,14 +12,13 @@ pub(super) const ENGLISH: Language = Language {
 };
 
 fn date(at: DateTime<Utc>) -> String {
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        at.year(),
-        at.month(),
-        at.day(),
-        at.hour(),
-        at.minute()
-    )
+    date_line(&[
+        (i64::from(at.year()), 4, "-"),
+        (i64::from(at.month()), 2, "-"),
+        (i64::from(at.day()), 2, " "),
+        (i64::from(at.hour()), 2, ":"),
+        (i64::from(at.minute()), 2, " UTC"),
+    ])
 }
 
 fn words(v: &Values<'_>) -> Words {

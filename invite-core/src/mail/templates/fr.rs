@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
-use super::{Language, Values, Words};
+use super::{Language, Values, Words, date_line};
 
 pub(super) const FRENCH: Language = Language {
     code: "fr",
@@ -13,14 +13,13 @@ pub(super) const FRENCH: Language = Language {
 };
 
 fn date(at: DateTime<Utc>) -> String {
-    format!(
-        "{:02}/{:02}/{:04} à {:02}:{:02} UTC",
-        at.day(),
-        at.month(),
-        at.year(),
-        at.hour(),
-        at.minute()
-    )
+    date_line(&[
+        (i64::from(at.day()), 2, "/"),
+        (i64::from(at.month()), 2, "/"),
+        (i64::from(at.year()), 4, " à "),
+        (i64::from(at.hour()), 2, ":"),
+        (i64::from(at.minute()), 2, " UTC"),
+    ])
 }
 
 fn words(v: &Values<'_>) -> Words {
