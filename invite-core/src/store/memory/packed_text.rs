@@ -7,6 +7,8 @@
 //! [`Packing::Base64Url`]). Trailing absent fields are left out, so a row without text
 //! allocates nothing.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -31,35 +33,70 @@ struct Field<'a> {
     decoded: bool,
 }
 
-/// Bytes of text a row usually packs (names, email, locale, a sealed token).
-const TYPICAL_ROW_TEXT: usize = 256;
+/// A field on its way in: its text's bytes, or the bytes its base64url text encodes.
+struct Incoming<'a> {
+    bytes: Cow<'a, [u8]>,
+    decoded: bool,
+}
+
+impl<'a> Incoming<'a> {
+    fn plain(text: &'a str) -> Self {
+        Incoming {
+            bytes: Cow::Borrowed(text.as_bytes()),
+            decoded: false,
+        }
+    }
+
+    fn decoded(bytes: Vec<u8>) -> Self {
+        Incoming {
+            bytes: Cow::Owned(bytes),
+            decoded: true,
+        }
+    }
+
+    /// The varint header: `(length << 1 | decoded) + 1`.
+    fn header(&self) -> usize {
+        (self.bytes.len() << 1 | usize::from(self.decoded)) + 1
+    }
+
+    /// Bytes the field takes packed: its header, then its bytes.
+    fn packed_len(&self) -> usize {
+        varint_len(self.header()) + self.bytes.len()
+    }
+}
 
 impl PackedText {
-    pub(super) fn pack<'a>(
-        fields: impl IntoIterator<Item = (Option<&'a str>, Packing)>,
-    ) -> PackedText {
-        // Room for a typical row's text at once (one allocation, shrunk to fit below)
-        // instead of growing field by field.
-        let mut packed = Vec::with_capacity(TYPICAL_ROW_TEXT);
-        let mut used = 0;
-        for (field, packing) in fields {
-            let Some(text) = field else {
-                packed.push(0);
-                continue;
-            };
-            let decoded = match packing {
-                Packing::Plain => None,
-                Packing::Base64Url => canonical_base64url(text),
-            };
-            let bytes = decoded.as_deref().unwrap_or(text.as_bytes());
-            push_varint(
-                &mut packed,
-                (bytes.len() << 1 | usize::from(decoded.is_some())) + 1,
-            );
-            packed.extend_from_slice(bytes);
-            used = packed.len();
+    /// Packs `fields` into one allocation of exactly the size they need (a row keeps
+    /// its text for life, so no spare capacity, and no reallocation to shed it).
+    pub(super) fn pack<const N: usize>(fields: [(Option<&str>, Packing); N]) -> PackedText {
+        let fields = fields.map(|(text, packing)| {
+            text.map(|text| match packing {
+                Packing::Base64Url => {
+                    canonical_base64url(text).map_or(Incoming::plain(text), Incoming::decoded)
+                }
+                Packing::Plain => Incoming::plain(text),
+            })
+        });
+        // Trailing absent fields are left out.
+        let used = fields
+            .iter()
+            .rposition(Option::is_some)
+            .map_or(0, |last| last + 1);
+        let fields = fields.get(..used).unwrap_or_default();
+        let size = fields
+            .iter()
+            .map(|field| field.as_ref().map_or(1, Incoming::packed_len))
+            .sum();
+        let mut packed = Vec::with_capacity(size);
+        for field in fields {
+            match field {
+                None => packed.push(0),
+                Some(field) => {
+                    push_varint(&mut packed, field.header());
+                    packed.extend_from_slice(&field.bytes);
+                }
+            }
         }
-        packed.truncate(used);
         PackedText(packed.into_boxed_slice())
     }
 
@@ -104,6 +141,12 @@ fn canonical_base64url(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
 }
 
+/// Bytes `value` takes as a LEB128 varint.
+fn varint_len(value: usize) -> usize {
+    let bits = usize::BITS - value.leading_zeros();
+    usize::try_from(bits.div_ceil(7).max(1)).unwrap_or(usize::MAX)
+}
+
 fn push_varint(bytes: &mut Vec<u8>, mut value: usize) {
     while value >= 0x80 {
         bytes.push((value & 0x7F) as u8 | 0x80);
@@ -126,7 +169,7 @@ fn read_varint(bytes: &[u8]) -> Option<(usize, &[u8])> {
 
 #[cfg(test)]
 mod tests {
-    use super::{PackedText, Packing};
+    use super::{PackedText, Packing, push_varint, varint_len};
 
     #[test]
     fn fields_round_trip() {
@@ -179,6 +222,15 @@ mod tests {
         fn base64url_fields_read_back_exactly(text in "[A-Za-z0-9_=+/-]{0,13}") {
             let packed = PackedText::pack([(Some(text.as_str()), Packing::Base64Url)]);
             proptest::prop_assert_eq!(packed.string(0).unwrap(), Some(text));
+        }
+    }
+
+    #[test]
+    fn varint_lengths_match_what_is_written() {
+        for value in [0, 1, 127, 128, 16_383, 16_384, 1 << 35, usize::MAX] {
+            let mut written = Vec::new();
+            push_varint(&mut written, value);
+            assert_eq!(varint_len(value), written.len(), "{value}");
         }
     }
 
