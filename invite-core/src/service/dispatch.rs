@@ -13,7 +13,8 @@ use crate::ids::{ApplicationId, BusinessId, InvitationId, RoleId, UserId};
 use crate::input::is_forbidden;
 use crate::mail::{EmailContext, InvitationEmail, Mailer};
 use crate::model::{
-    DeliveryState, EventKind, Invitation, InvitationStatus, Invitee, OutboxMessage, OutboxState,
+    DeliveryState, DeliveryStatus, EventKind, Invitation, InvitationStatus, Invitee, OutboxMessage,
+    OutboxState,
 };
 
 /// What one dispatch run did.
@@ -289,39 +290,47 @@ impl InviteService {
                 return Ok(None);
             }
         };
-        let mut record = found(
-            u.tx.get_invitation(message.business_id, message.invitation_id)?,
-            "invitation",
-        )?;
-        let delivery = &mut record.invitation.delivery;
-        delivery.attempts = message.attempts;
-        let (kind, detail) = match failure {
+        let (delivery, kind, detail) = match failure {
             None => {
                 message.state = OutboxState::Sent;
                 message.sealed_token = None;
                 message.last_error = None;
-                delivery.state = DeliveryState::Sent;
-                delivery.delivered_at = Some(u.now);
-                delivery.last_error = None;
-                (EventKind::Delivered, None)
+                let delivered = DeliveryStatus {
+                    state: DeliveryState::Sent,
+                    attempts: message.attempts,
+                    last_error: None,
+                    delivered_at: Some(u.now),
+                };
+                (delivered, EventKind::Delivered, None)
             }
             Some(reason) => {
+                // A failure keeps the instant of the invitation's last delivery, if any.
+                let record = found(
+                    u.tx.get_invitation(message.business_id, message.invitation_id)?,
+                    "invitation",
+                )?;
                 let reason = recordable(&reason);
                 message.last_error = Some(reason.clone());
-                delivery.last_error = Some(reason.clone());
-                if message.attempts >= self.config.delivery.max_attempts {
+                let state = if message.attempts >= self.config.delivery.max_attempts {
                     message.state = OutboxState::Failed;
-                    delivery.state = DeliveryState::Failed;
+                    DeliveryState::Failed
                 } else {
                     message.state = OutboxState::Queued;
                     message.next_attempt_at = u.now + self.backoff(message.attempts);
-                    delivery.state = DeliveryState::Queued;
-                }
-                (EventKind::DeliveryFailed, Some(reason))
+                    DeliveryState::Queued
+                };
+                let failed = DeliveryStatus {
+                    state,
+                    attempts: message.attempts,
+                    last_error: Some(reason.clone()),
+                    delivered_at: record.invitation.delivery.delivered_at,
+                };
+                (failed, EventKind::DeliveryFailed, Some(reason))
             }
         };
         u.tx.update_message(&message)?;
-        u.tx.update_invitation(&record)?;
+        // The delivery alone: a delivered email's bookkeeping reads no invitation.
+        u.tx.update_delivery(message.business_id, message.invitation_id, &delivery)?;
         u.event(
             message.business_id,
             message.invitation_id,

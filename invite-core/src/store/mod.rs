@@ -32,13 +32,13 @@ pub use url::open;
 
 use chrono::{DateTime, Utc};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::{
     ApplicationId, BusinessId, EventId, InvitationId, MembershipId, MessageId, RoleId,
     SubscriptionId, UserId,
 };
 use crate::model::{
-    Application, Business, Event, IdempotencyRecord, Invitation, InvitationRecord,
+    Application, Business, DeliveryStatus, Event, IdempotencyRecord, Invitation, InvitationRecord,
     InvitationStatus, Membership, OutboxMessage, Role, SeatCounts, Subscription, User,
 };
 use crate::token::TokenHash;
@@ -249,6 +249,22 @@ pub trait InvitationRepo {
     fn insert_invitation(&mut self, record: &InvitationRecord) -> Result<()>;
     /// Replaces (status, token hash, timestamps, delivery…); `NOT_FOUND` if missing.
     fn update_invitation(&mut self, record: &InvitationRecord) -> Result<()>;
+    /// Sets the delivery status of an invitation of the business and nothing else: the
+    /// dispatcher's bookkeeping, which need not read the invitation first. `NOT_FOUND`
+    /// if the business has no such invitation. The default reads and replaces the
+    /// record; stores write the delivery in place.
+    fn update_delivery(
+        &mut self,
+        business: BusinessId,
+        id: InvitationId,
+        delivery: &DeliveryStatus,
+    ) -> Result<()> {
+        let Some(mut record) = self.get_invitation(business, id)? else {
+            return Err(Error::not_found("invitation"));
+        };
+        record.invitation.delivery = delivery.clone();
+        self.update_invitation(&record)
+    }
     /// An invitation of the business.
     fn get_invitation(
         &mut self,

@@ -3,7 +3,12 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use invite_core::{Business, BusinessId, ErrorCode, Store, User, UserId};
+use invite_core::{
+    Business, BusinessId, DeliveryState, DeliveryStatus, ErrorCode, InvitationId, Store, User,
+    UserId,
+};
+
+use crate::common::World;
 
 pub fn rollback_on_drop_leaves_nothing(store: Arc<dyn Store>) {
     let id = BusinessId::from_uuid(uuid::Uuid::now_v7());
@@ -78,4 +83,61 @@ pub fn unique_keys_and_scoping(store: Arc<dyn Store>) {
     assert!(tx.get_user_by_email_key("u@example.com").unwrap().is_some());
     let found = tx.scan_user_keys("u@", None, 10).unwrap();
     assert_eq!(found.len(), 1);
+}
+
+/// `update_delivery` writes the delivery status and nothing else, only within the
+/// invitation's business, and rolls back with its transaction.
+pub fn delivery_updates_touch_nothing_else(store: Arc<dyn Store>) {
+    let w = World::new(store.clone());
+    let sent = w
+        .service
+        .send(&w.invite_new("Dee", "Livery", "dee@example.com"))
+        .unwrap();
+    let (business, id) = (w.business.id, sent.invitation.id);
+    let read = |store: &Arc<dyn Store>| {
+        let mut tx = store.begin_read().unwrap();
+        tx.get_invitation(business, id).unwrap().unwrap()
+    };
+    let before = read(&store);
+    let failed = DeliveryStatus {
+        state: DeliveryState::Failed,
+        attempts: 3,
+        last_error: Some("550 mailbox unavailable".into()),
+        delivered_at: None,
+    };
+    let delivered = DeliveryStatus {
+        state: DeliveryState::Sent,
+        attempts: 4,
+        last_error: None,
+        delivered_at: Some(w.clock_now()),
+    };
+    for delivery in [&failed, &delivered, &failed] {
+        let mut tx = store.begin().unwrap();
+        tx.update_delivery(business, id, delivery).unwrap();
+        tx.commit().unwrap();
+        let mut expected = before.clone();
+        expected.invitation.delivery = delivery.clone();
+        assert_eq!(read(&store), expected, "{delivery:?}");
+    }
+    {
+        let mut tx = store.begin().unwrap();
+        tx.update_delivery(business, id, &delivered).unwrap();
+    }
+    assert_eq!(
+        read(&store).invitation.delivery,
+        failed,
+        "dropped: rolled back"
+    );
+    let mut tx = store.begin().unwrap();
+    for (business, id) in [
+        (w.other_business.id, id),
+        (business, InvitationId::from_uuid(uuid::Uuid::now_v7())),
+    ] {
+        assert_eq!(
+            tx.update_delivery(business, id, &delivered)
+                .unwrap_err()
+                .code(),
+            ErrorCode::NotFound
+        );
+    }
 }

@@ -53,6 +53,7 @@ mod text_field {
     pub(super) const LAST_NAME: usize = 3;
     pub(super) const LOCALE: usize = 4;
     pub(super) const DELIVERY_ERROR: usize = 5;
+    pub(super) const COUNT: usize = 6;
 }
 
 impl Keyed for InvitationRow {
@@ -73,7 +74,7 @@ impl InvitationRow {
             } => (None, Some(first_name.as_str()), Some(last_name.as_str())),
         };
         let email_key = (inv.email_key != inv.email).then_some(inv.email_key.as_str());
-        let mut text = [None; 6];
+        let mut text = [None; text_field::COUNT];
         text[text_field::EMAIL] = Some(inv.email.as_str());
         text[text_field::EMAIL_KEY] = email_key;
         text[text_field::FIRST_NAME] = first_name;
@@ -154,6 +155,25 @@ impl InvitationRow {
             invitation: self.invitation(refs)?,
             token_hash: self.token_hash,
         })
+    }
+
+    /// This row with `delivery` as its delivery status; its text is packed again only
+    /// when the delivery error changes.
+    fn with_delivery(&self, delivery: &DeliveryStatus) -> Result<InvitationRow> {
+        let mut row = self.clone();
+        row.delivery_state = delivery.state;
+        row.delivery_attempts = delivery.attempts;
+        row.delivered_at = delivery.delivered_at;
+        let error = delivery.last_error.as_deref();
+        if self.text.plain_str(text_field::DELIVERY_ERROR)? != error {
+            let mut text = [None; text_field::COUNT];
+            for (index, field) in text.iter_mut().enumerate() {
+                *field = self.text.plain_str(index)?;
+            }
+            text[text_field::DELIVERY_ERROR] = error;
+            row.text = PackedText::pack(text.map(|field| (field, Packing::Plain)));
+        }
+        Ok(row)
     }
 
     fn email_key(&self) -> &[u8] {
@@ -359,6 +379,33 @@ impl InvitationRepo for MemoryTx<'_> {
             return Err(already_exists("invitation token"));
         }
         let row = InvitationRow::pack(record, &mut state.refs)?;
+        if let Some(old) = state.invitations.replace(slot, row) {
+            self.undo
+                .push(Undo::InvitationReplaced(slot, Box::new(old)));
+        }
+        Ok(())
+    }
+
+    fn update_delivery(
+        &mut self,
+        business: BusinessId,
+        id: InvitationId,
+        delivery: &DeliveryStatus,
+    ) -> Result<()> {
+        let state = &mut *self.state;
+        let business = RefFilter::new(&state.refs, Some(business.as_uuid()));
+        let Some(slot) = state.invitations.slot_of(id) else {
+            return Err(Error::not_found("invitation"));
+        };
+        let Some(row) = state
+            .invitations
+            .rows
+            .get(slot)
+            .filter(|row| business.matches(row.business))
+        else {
+            return Err(Error::not_found("invitation"));
+        };
+        let row = row.with_delivery(delivery)?;
         if let Some(old) = state.invitations.replace(slot, row) {
             self.undo
                 .push(Undo::InvitationReplaced(slot, Box::new(old)));

@@ -107,6 +107,14 @@ impl PackedText {
             .map(|field| field.bytes)
     }
 
+    /// Field `index` as text if it is present and was packed [`Packing::Plain`].
+    pub(super) fn plain_str(&self, index: usize) -> Result<Option<&str>> {
+        self.plain_bytes(index)
+            .map(std::str::from_utf8)
+            .transpose()
+            .map_err(|_| Error::internal("the in-memory store holds text that is not UTF-8"))
+    }
+
     /// Field `index` as a string.
     pub(super) fn string(&self, index: usize) -> Result<Option<String>> {
         let Some(field) = self.field(index) else {

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::ids::{BusinessId, InvitationId, SubscriptionId, UserId};
-use crate::model::{Invitation, InvitationRecord, InvitationStatus, Invitee};
+use crate::model::{DeliveryStatus, Invitation, InvitationRecord, InvitationStatus, Invitee};
 use crate::store::postgres::error::conflict;
 use crate::store::postgres::rows::{self, invitation_cols};
 use crate::store::postgres::tx::{PgTx, WriteLock, get, get_u32, limit, storable};
@@ -48,6 +48,15 @@ SET business_id = $2, app_id = $3, subscription_id = $4, role_id = $5, invitee_u
     delivery_state = $20, delivery_attempts = $21, delivery_last_error = $22,
     delivered_at = $23, token_hash = $24, version = version + 1, xact = pg_current_xact_id()
 WHERE id = $1 AND ($25::bigint IS NULL OR version = $25)
+RETURNING version";
+
+/// The delivery columns alone, for the dispatcher, which does not read the row first.
+/// The version still moves: an update made from an earlier read conflicts.
+const UPDATE_DELIVERY: &str = "
+UPDATE invitations
+SET delivery_state = $3, delivery_attempts = $4, delivery_last_error = $5, delivered_at = $6,
+    version = version + 1, xact = pg_current_xact_id()
+WHERE business_id = $1 AND id = $2
 RETURNING version";
 
 /// Point reads, plain (read-only transactions) and locking (write transactions).
@@ -237,6 +246,33 @@ impl InvitationRepo for PgTx {
             )),
             None => Err(Error::not_found("invitation")),
         }
+    }
+
+    fn update_delivery(
+        &mut self,
+        business: BusinessId,
+        id: InvitationId,
+        delivery: &DeliveryStatus,
+    ) -> Result<()> {
+        let state = delivery.state.as_str();
+        let attempts = i64::from(delivery.attempts);
+        let row = self.opt(
+            UPDATE_DELIVERY,
+            &[
+                business.as_uuid(),
+                id.as_uuid(),
+                &state,
+                &attempts,
+                &delivery.last_error,
+                &delivery.delivered_at,
+            ],
+        )?;
+        let Some(row) = row else {
+            return Err(Error::not_found("invitation"));
+        };
+        let version = get(&row, "version")?;
+        self.wrote_invitation(*id.as_uuid(), version);
+        Ok(())
     }
 
     fn get_invitation(

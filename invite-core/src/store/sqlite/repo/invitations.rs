@@ -46,6 +46,11 @@ const UPDATE_FIELDS: &str = "UPDATE invitations SET app_id = ?2, role_id = ?3, \
      responded_at = ?12, accepted_user_id = ?13, delivery_state = ?14, \
      delivery_attempts = ?15, delivery_error = ?16, delivered_at = ?17 WHERE id = ?1";
 
+/// The delivery columns alone (none has an index), for the dispatcher.
+const UPDATE_DELIVERY: &str = "UPDATE invitations SET delivery_state = ?3, \
+     delivery_attempts = ?4, delivery_error = ?5, delivered_at = ?6 \
+     WHERE id = ?2 AND business_id = ?1";
+
 /// Status and expiry (the pending indexes and the per-business pending count trigger).
 const UPDATE_STATUS: &str = "UPDATE invitations SET status = ?2, expires_at = ?3 \
      WHERE id = ?1 AND (status <> ?2 OR expires_at <> ?3)";
@@ -269,6 +274,29 @@ impl InvitationRepo for SqliteTx<'_> {
                 b.created_at
             ],
         )?;
+        Ok(())
+    }
+
+    fn update_delivery(
+        &mut self,
+        business: BusinessId,
+        id: InvitationId,
+        delivery: &DeliveryStatus,
+    ) -> Result<()> {
+        let changed = self.exec(
+            UPDATE_DELIVERY,
+            params![
+                business,
+                id,
+                delivery.state,
+                delivery.attempts,
+                delivery.last_error,
+                ts_opt(delivery.delivered_at)
+            ],
+        )?;
+        if changed == 0 {
+            return Err(Error::not_found("invitation"));
+        }
         Ok(())
     }
 
