@@ -25,11 +25,11 @@ use invite_core::store::postgres::{PostgresOptions, PostgresStore};
 use invite_core::store::{InvitationQuery, Transaction, UserKeyCursor};
 use invite_core::token::TokenHash;
 use invite_core::{
-    AcceptRequest, Application, ApplicationId, Business, BusinessId, DeliveryStatus, ErrorCode,
-    Event, EventId, EventKind, IdempotencyRecord, InMemoryStore, Invitation, InvitationId,
-    InvitationRecord, InvitationStatus, Invitee, Membership, MembershipId, MessageId,
-    OutboxMessage, OutboxState, Role, RoleId, SeatCounts, Store, Subscription, SubscriptionId,
-    SubscriptionStatus, User, UserId,
+    AcceptRequest, Application, ApplicationId, Business, BusinessId, CapturingMailer,
+    DeliveryStatus, ErrorCode, Event, EventId, EventKind, IdempotencyRecord, InMemoryStore,
+    Invitation, InvitationId, InvitationRecord, InvitationStatus, Invitee, Membership,
+    MembershipId, MessageId, OutboxMessage, OutboxState, Role, RoleId, SeatCounts, Store,
+    Subscription, SubscriptionId, SubscriptionStatus, User, UserId,
 };
 use postgres_support::{ScopedStore, TestDb};
 use uuid::Uuid;
@@ -752,6 +752,28 @@ fn a_flow_takes_a_bounded_number_of_round_trips() {
     eprintln!("round trips: send {send}, accept {accept}");
     assert!(send <= 24, "send took {send} round trips");
     assert!(accept <= 24, "accept took {accept} round trips");
+
+    // A dispatch: per email, two in the claim (its invitation, its lease) and four in
+    // the bookkeeping (its message read and written, the invitation's delivery, the
+    // event); per batch, the transactions, the due query and the names read once.
+    let emails = 10;
+    for i in 0..emails {
+        w.service
+            .send(
+                &w.invite_new("Dee", "Patch", &format!("dee{i}@example.com"))
+                    .subscription(w.unlimited.id),
+            )
+            .unwrap();
+    }
+    let before = store.round_trips();
+    let report = w.service.dispatch_outbox(&CapturingMailer::new()).unwrap();
+    let dispatch = store.round_trips() - before;
+    eprintln!("round trips: dispatch of {emails} emails {dispatch}");
+    assert_eq!(report.delivered, emails);
+    assert!(
+        dispatch <= 6 * u64::from(emails) + 20,
+        "dispatching {emails} emails took {dispatch} round trips"
+    );
 }
 
 #[test]

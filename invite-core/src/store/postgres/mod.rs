@@ -79,7 +79,9 @@
 //! [`PostgresStore::round_trips`] (warm pool, business admin inviting, no idempotency
 //! key, no limits, `tests/postgres_store.rs`): a **send** to a new person takes **19**
 //! round trips (one of them checks that the inviter belongs to the business), the
-//! **accept** that creates the user **18**.
+//! **accept** that creates the user **18**, and a **dispatch** of ten emails **76**: six
+//! per email (its invitation and its lease in the claim; its message read and written,
+//! the invitation's delivery and the event in the bookkeeping) and sixteen per run.
 //!
 //! # Schema
 //!
