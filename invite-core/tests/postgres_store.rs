@@ -750,7 +750,7 @@ fn a_flow_takes_a_bounded_number_of_round_trips() {
         .unwrap();
     let accept = store.round_trips() - before;
     eprintln!("round trips: send {send}, accept {accept}");
-    assert!(send <= 24, "send took {send} round trips");
+    assert!(send <= 18, "send took {send} round trips");
     assert!(accept <= 24, "accept took {accept} round trips");
 
     // A dispatch: per email, two in the claim (its invitation, its lease) and four in

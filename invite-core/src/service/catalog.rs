@@ -585,24 +585,19 @@ pub(crate) fn already_member() -> Error {
     )
 }
 
-/// Locks the subscription's seat counters for this unit, then reads its cap.
+/// Locks the subscription's seat counters for this unit and reads its cap as of the lock
+/// (`seats_for_update`, one read).
 ///
-/// In that order: a concurrent `update_subscription` lowering the cap has either
-/// committed before the lock (and its cap is read here) or waits for this unit (and
-/// then sees its seats). A cap read before the lock may no longer hold by the time the
-/// counters change (on PostgreSQL, where writers of other rows run concurrently).
+/// As of the lock: a concurrent `update_subscription` lowering the cap has either
+/// committed before it (and its cap is read here) or waits for this unit (and then sees
+/// its seats). A cap read before the lock may no longer hold by the time the counters
+/// change (on PostgreSQL, where writers of other rows run concurrently).
 pub(crate) fn lock_seats(
     u: &mut Unit<'_>,
     business: BusinessId,
     subscription: SubscriptionId,
 ) -> Result<(SeatCounts, Option<u32>)> {
-    let counts = u.tx.seat_counts_for_update(business, subscription)?;
-    let cap = found(
-        u.tx.get_subscription(business, subscription)?,
-        "subscription",
-    )?
-    .seats;
-    Ok((counts, cap))
+    u.tx.seats_for_update(business, subscription)
 }
 
 /// A subscription's seat counters as of `now`, for display: the reservations of

@@ -42,7 +42,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ids::{ApplicationId, BusinessId, InvitationId, UserId};
 use crate::mail::{DefaultTemplates, EmailRenderer, TokenSealer};
-use crate::model::{Event, EventKind};
+use crate::model::{Event, EventKind, Membership};
 use crate::random::{OsRandom, RandomSource};
 use crate::store::{Store, Transaction};
 use crate::token::{TOKEN_LEN, Token};
@@ -341,6 +341,61 @@ impl Unit<'_> {
     }
 }
 
+/// A user's standing in a business, read once: whether they administer it, and their
+/// memberships there. The insider check and the inviter's rights both derive from it.
+#[derive(Clone, Debug)]
+pub(crate) struct Standing {
+    is_admin: bool,
+    memberships: Vec<Membership>,
+}
+
+impl Standing {
+    /// Reads `user`'s standing in `business`.
+    pub(crate) fn read(
+        tx: &mut dyn Transaction,
+        user: UserId,
+        business: BusinessId,
+    ) -> Result<Self> {
+        Ok(Standing {
+            is_admin: tx.is_business_admin(business, user)?,
+            memberships: tx.memberships_of_user(user, Some(business))?,
+        })
+    }
+
+    /// Whether the user has a part in the business: its admin, or a member of one of its
+    /// subscriptions. An outsider learns nothing of a business's data, not even that an
+    /// id names one (SECURITY.md T7).
+    pub(crate) fn is_insider(&self) -> bool {
+        self.is_admin || !self.memberships.is_empty()
+    }
+
+    /// The user's rights as an inviter into `app` of `business` (the business this
+    /// standing was read in): the roles of their memberships there, read from the store.
+    pub(crate) fn rights(
+        &self,
+        tx: &mut dyn Transaction,
+        user_id: UserId,
+        business_id: BusinessId,
+        app_id: ApplicationId,
+    ) -> Result<InviterRights> {
+        let mut roles = Vec::new();
+        for membership in &self.memberships {
+            if membership.app_id == app_id
+                && let Some(role) = tx.get_role(membership.role_id)?
+            {
+                roles.push(role);
+            }
+        }
+        Ok(InviterRights {
+            user_id,
+            business_id,
+            app_id,
+            is_business_admin: self.is_admin,
+            roles,
+        })
+    }
+}
+
 /// Gathers an inviter's rights in a business and app from the store.
 pub(crate) fn inviter_rights(
     tx: &mut dyn Transaction,
@@ -348,27 +403,11 @@ pub(crate) fn inviter_rights(
     business_id: BusinessId,
     app_id: ApplicationId,
 ) -> Result<InviterRights> {
-    let is_business_admin = tx.is_business_admin(business_id, user_id)?;
-    let mut roles = Vec::new();
-    for membership in tx.memberships_of_user(user_id, Some(business_id))? {
-        if membership.app_id == app_id
-            && let Some(role) = tx.get_role(membership.role_id)?
-        {
-            roles.push(role);
-        }
-    }
-    Ok(InviterRights {
-        user_id,
-        business_id,
-        app_id,
-        is_business_admin,
-        roles,
-    })
+    Standing::read(tx, user_id, business_id)?.rights(tx, user_id, business_id, app_id)
 }
 
-/// Whether `user` has a part in `business`: its admin, or a member of one of its
-/// subscriptions. An outsider learns nothing of a business's data, not even that an id
-/// names one (SECURITY.md T7).
+/// Whether `user` has a part in `business` (see [`Standing::is_insider`]); an admin is
+/// known from one read.
 pub(crate) fn is_insider(
     tx: &mut dyn Transaction,
     user: UserId,

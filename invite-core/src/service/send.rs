@@ -10,7 +10,7 @@ use super::idempotency::idempotency_key;
 use super::lifecycle::{refuse_pending_duplicate, sweep_overdue};
 use super::request::{SendInvitationRequest, SentInvitation};
 use super::validate::{Placement, Target, fingerprint, validate_placement, validate_target};
-use super::{InviteService, Unit, found, inviter_rights};
+use super::{InviteService, Unit, found};
 use crate::authz::InviterRights;
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, UserId};
@@ -90,7 +90,9 @@ impl InviteService {
         u: &mut Unit<'_>,
         p: &Placement,
     ) -> Result<InviterRights> {
-        let rights = inviter_rights(&mut *u.tx, p.inviter, p.business, p.subscription.app_id)?;
+        let rights = p
+            .standing
+            .rights(&mut *u.tx, p.inviter, p.business, p.subscription.app_id)?;
         if !self.policy.may_invite(&rights) {
             return Err(Error::new(
                 ErrorCode::PermissionDenied,

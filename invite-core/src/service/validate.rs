@@ -4,7 +4,7 @@ use chrono::Duration;
 use sha2::{Digest, Sha256};
 
 use super::request::NewInvitee;
-use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Unit, inviter_rights, is_insider};
+use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Standing, Unit};
 use crate::error::{FieldCode, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, RoleId, SubscriptionId, UserId};
 use crate::input::{Email, validate_locale, validate_name};
@@ -30,6 +30,9 @@ pub(crate) struct Placement {
     pub role: Role,
     pub lifetime: Duration,
     pub locale: Option<String>,
+    /// The inviter's standing in the business, read once by validation: the rights
+    /// checks that follow derive from it.
+    pub standing: Standing,
 }
 
 /// Validates the invitee part of a request into `errors` (`prefix` names bulk rows).
@@ -95,25 +98,25 @@ pub(crate) fn validate_target(
     }
 }
 
-/// Whether the inviter may see that `business` exists: an insider (its admin or a
-/// member), or someone the policy lets invite into it. To anyone else a foreign
-/// business is an unknown option, exactly like a missing id (SECURITY.md T7).
+/// The inviter's standing in `business` if they may see that it exists: an insider
+/// (its admin or a member), or someone the policy lets invite into it. To anyone else a
+/// foreign business is an unknown option, exactly like a missing id (SECURITY.md T7).
 fn visible(
     service: &InviteService,
     u: &mut Unit<'_>,
     inviter: UserId,
     business: BusinessId,
     app: Option<ApplicationId>,
-) -> Result<bool> {
-    if is_insider(&mut *u.tx, inviter, business)? {
-        return Ok(true);
-    }
-    match app {
-        Some(app) => Ok(service
-            .policy
-            .may_invite(&inviter_rights(&mut *u.tx, inviter, business, app)?)),
-        None => Ok(false),
-    }
+) -> Result<Option<Standing>> {
+    let standing = Standing::read(&mut *u.tx, inviter, business)?;
+    let visible = standing.is_insider()
+        || match app {
+            Some(app) => service
+                .policy
+                .may_invite(&standing.rights(&mut *u.tx, inviter, business, app)?),
+            None => false,
+        };
+    Ok(visible.then_some(standing))
 }
 
 /// Validates business, app, subscription, role, lifetime and locale into `errors`.
@@ -140,9 +143,14 @@ pub(crate) fn validate_placement(
         errors.push(field, FieldCode::UnknownOption, format!("unknown {what}"));
     };
     let already = |errors: &FieldErrors, field: &str| errors.mentions(field);
+    let mut standing = None;
     let business = match business {
-        Some(id) if u.tx.get_business(id)?.is_some() && visible(service, u, inviter, id, app)? => {
-            Some(id)
+        Some(id) if u.tx.get_business(id)?.is_some() => {
+            standing = visible(service, u, inviter, id, app)?;
+            if standing.is_none() {
+                unknown(errors, "business_id", "business");
+            }
+            standing.is_some().then_some(id)
         }
         Some(_) => {
             unknown(errors, "business_id", "business");
@@ -211,15 +219,18 @@ pub(crate) fn validate_placement(
     let locale = locale
         .filter(|l| !l.trim().is_empty())
         .and_then(|l| errors.take(validate_locale(l, "locale")));
-    Ok(match (business, subscription, role) {
-        (Some(business), Some(subscription), Some(role)) if errors.is_empty() => Some(Placement {
-            inviter,
-            business,
-            subscription,
-            role,
-            lifetime,
-            locale,
-        }),
+    Ok(match (business, subscription, role, standing) {
+        (Some(business), Some(subscription), Some(role), Some(standing)) if errors.is_empty() => {
+            Some(Placement {
+                inviter,
+                business,
+                subscription,
+                role,
+                lifetime,
+                locale,
+                standing,
+            })
+        }
         _ => None,
     })
 }

@@ -179,7 +179,7 @@ delegate!(MembershipRepo {
     fn count_memberships(&mut self, subscription: SubscriptionId) -> Result<u32>;
 });
 
-// `update_delivery` is left to the port's default (a read, then a replace), so that
+// `seats_for_update` and `update_delivery` are left to the port's defaults (a read, then a replace), so that
 // faults can fire at either step and the default itself runs in the contract suite.
 delegate!(InvitationRepo {
     fn insert_invitation(&mut self, record: &InvitationRecord) -> Result<()>;

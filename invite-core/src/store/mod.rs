@@ -168,6 +168,21 @@ pub trait SubscriptionRepo {
         business: BusinessId,
         id: SubscriptionId,
     ) -> Result<SeatCounts>;
+    /// Seat counters and the seat cap (`None`: unlimited), both as of the row lock that
+    /// [`Self::seat_counts_for_update`] takes: a cap lowered concurrently has either
+    /// committed before the lock (and is read here) or waits. `NOT_FOUND` as there. The
+    /// default reads the counters, then the subscription; stores read both at once.
+    fn seats_for_update(
+        &mut self,
+        business: BusinessId,
+        id: SubscriptionId,
+    ) -> Result<(SeatCounts, Option<u32>)> {
+        let counts = self.seat_counts_for_update(business, id)?;
+        let Some(subscription) = self.get_subscription(business, id)? else {
+            return Err(Error::not_found("subscription"));
+        };
+        Ok((counts, subscription.seats))
+    }
     /// Writes seat counters.
     fn set_seat_counts(&mut self, id: SubscriptionId, counts: SeatCounts) -> Result<()>;
 }

@@ -82,6 +82,7 @@ macro_rules! contract_tests {
             store_level::rollback_on_drop_leaves_nothing,
             store_level::unique_keys_and_scoping,
             store_level::delivery_updates_touch_nothing_else,
+            store_level::seats_are_read_with_their_cap,
             form_model::walk_through_a_new_user_invitation,
             form_model::walk_through_an_existing_user_invitation,
             form_model::upstream_changes_clear_downstream_and_clear_resets,

@@ -141,3 +141,38 @@ pub fn delivery_updates_touch_nothing_else(store: Arc<dyn Store>) {
         );
     }
 }
+
+/// `seats_for_update` reads a subscription's counters and cap together, in write and
+/// read-only transactions, only within the subscription's business.
+pub fn seats_are_read_with_their_cap(store: Arc<dyn Store>) {
+    let w = World::new(store.clone());
+    w.service
+        .send(&w.invite_new("Cap", "Read", "cap@example.com"))
+        .unwrap();
+    let (business, capped) = (w.business.id, w.subscription.id);
+    let mut tx = store.begin().unwrap();
+    let (counts, cap) = tx.seats_for_update(business, capped).unwrap();
+    assert_eq!(counts, tx.seat_counts_for_update(business, capped).unwrap());
+    assert_eq!((counts.used, counts.reserved), (0, 1));
+    assert_eq!(cap, w.subscription.seats);
+    assert!(cap.is_some());
+    let (_, cap) = tx.seats_for_update(business, w.unlimited.id).unwrap();
+    assert_eq!(cap, None, "unlimited");
+    for (business, subscription) in [
+        (w.other_business.id, capped),
+        (business, w.other_subscription.id),
+    ] {
+        assert_eq!(
+            tx.seats_for_update(business, subscription)
+                .unwrap_err()
+                .code(),
+            ErrorCode::NotFound
+        );
+    }
+    drop(tx);
+    let mut read = store.begin_read().unwrap();
+    assert_eq!(
+        read.seats_for_update(business, capped).unwrap(),
+        (counts, w.subscription.seats)
+    );
+}

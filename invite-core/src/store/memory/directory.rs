@@ -351,6 +351,20 @@ impl SubscriptionRepo for MemoryTx<'_> {
         }
     }
 
+    fn seats_for_update(
+        &mut self,
+        business: BusinessId,
+        id: SubscriptionId,
+    ) -> Result<(SeatCounts, Option<u32>)> {
+        match self.state.subscriptions.get(&id) {
+            Some(s) if s.business_id == business => Ok((
+                self.state.seats.get(&id).copied().unwrap_or_default(),
+                s.seats,
+            )),
+            _ => Err(Error::not_found("subscription")),
+        }
+    }
+
     fn set_seat_counts(&mut self, id: SubscriptionId, counts: SeatCounts) -> Result<()> {
         if !self.state.subscriptions.contains_key(&id) {
             return Err(Error::not_found("subscription"));

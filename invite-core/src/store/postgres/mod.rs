@@ -77,9 +77,9 @@
 //! configured limit, take a second (the advisory lock). A transaction adds one for
 //! `BEGIN` (which also takes the start snapshot) and one for `COMMIT`. Measured with
 //! [`PostgresStore::round_trips`] (warm pool, business admin inviting, no idempotency
-//! key, no limits, `tests/postgres_store.rs`): a **send** to a new person takes **19**
-//! round trips (one of them checks that the inviter belongs to the business), the
-//! **accept** that creates the user **18**, and a **dispatch** of ten emails **76**: six
+//! key, no limits, `tests/postgres_store.rs`): a **send** to a new person takes **17**
+//! round trips (the inviter's standing in the business is read once, for the insider
+//! check and the rights; the seat cap comes with the seat lock), the **accept** that creates the user **18**, and a **dispatch** of ten emails **76**: six
 //! per email (its invitation and its lease in the claim; its message read and written,
 //! the invitation's delivery and the event in the bookkeeping) and sixteen per run.
 //!

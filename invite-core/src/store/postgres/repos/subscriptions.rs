@@ -4,9 +4,9 @@ use crate::error::{Error, Result};
 use crate::ids::{ApplicationId, BusinessId, SubscriptionId};
 use crate::model::{SeatCounts, Subscription};
 use crate::store::SubscriptionRepo;
-use crate::store::postgres::error::already_exists;
+use crate::store::postgres::error::{already_exists, bad_row};
 use crate::store::postgres::rows::{self, subscription_cols};
-use crate::store::postgres::tx::{PgTx, get_u32};
+use crate::store::postgres::tx::{PgTx, get, get_u32};
 
 const INSERT: &str = "
 INSERT INTO subscriptions
@@ -34,6 +34,12 @@ const LIST: &str = concat!(
 /// The seat lock: other writers of this subscription's counters wait until we end.
 const COUNTS_FOR_UPDATE: &str = "SELECT seats_used, seats_reserved FROM subscriptions \
                                  WHERE business_id = $1 AND id = $2 FOR UPDATE";
+/// The seat lock, with the cap of the locked row (its latest committed version).
+const SEATS_FOR_UPDATE: &str = "SELECT seats_used, seats_reserved, seats FROM subscriptions \
+                                WHERE business_id = $1 AND id = $2 FOR UPDATE";
+/// In read-only transactions: the snapshot's counters and cap, no lock.
+const SEATS: &str = "SELECT seats_used, seats_reserved, seats FROM subscriptions \
+                     WHERE business_id = $1 AND id = $2";
 /// In read-only transactions: the snapshot's counters, no lock.
 const COUNTS: &str =
     "SELECT seats_used, seats_reserved FROM subscriptions WHERE business_id = $1 AND id = $2";
@@ -124,6 +130,30 @@ impl SubscriptionRepo for PgTx {
             used: get_u32(&row, "seats_used")?,
             reserved: get_u32(&row, "seats_reserved")?,
         })
+    }
+
+    fn seats_for_update(
+        &mut self,
+        business: BusinessId,
+        id: SubscriptionId,
+    ) -> Result<(SeatCounts, Option<u32>)> {
+        let sql = if self.read_only {
+            SEATS
+        } else {
+            SEATS_FOR_UPDATE
+        };
+        let row = self
+            .opt(sql, &[business.as_uuid(), id.as_uuid()])?
+            .ok_or_else(|| Error::not_found("subscription"))?;
+        let counts = SeatCounts {
+            used: get_u32(&row, "seats_used")?,
+            reserved: get_u32(&row, "seats_reserved")?,
+        };
+        let cap: Option<i64> = get(&row, "seats")?;
+        let cap = cap
+            .map(|seats| u32::try_from(seats).map_err(|_| bad_row("subscription")))
+            .transpose()?;
+        Ok((counts, cap))
     }
 
     fn set_seat_counts(&mut self, id: SubscriptionId, counts: SeatCounts) -> Result<()> {

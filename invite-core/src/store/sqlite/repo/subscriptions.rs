@@ -137,6 +137,26 @@ impl SubscriptionRepo for SqliteTx<'_> {
         counts.ok_or_else(|| Error::not_found("subscription"))
     }
 
+    fn seats_for_update(
+        &mut self,
+        business: BusinessId,
+        id: SubscriptionId,
+    ) -> Result<(SeatCounts, Option<u32>)> {
+        // Under the write lock, as `seat_counts_for_update`.
+        let seats = self.one(
+            "SELECT used, reserved, seats FROM subscriptions WHERE id = ?1 AND business_id = ?2",
+            params![id, business],
+            |row| {
+                let counts = SeatCounts {
+                    used: row.get(0)?,
+                    reserved: row.get(1)?,
+                };
+                Ok((counts, row.get(2)?))
+            },
+        )?;
+        seats.ok_or_else(|| Error::not_found("subscription"))
+    }
+
     fn set_seat_counts(&mut self, id: SubscriptionId, counts: SeatCounts) -> Result<()> {
         let changed = self.exec(
             "UPDATE subscriptions SET used = ?2, reserved = ?3 WHERE id = ?1",
