@@ -343,12 +343,7 @@ impl SubscriptionRepo for MemoryTx<'_> {
         business: BusinessId,
         id: SubscriptionId,
     ) -> Result<SeatCounts> {
-        match self.state.subscriptions.get(&id) {
-            Some(s) if s.business_id == business => {
-                Ok(self.state.seats.get(&id).copied().unwrap_or_default())
-            }
-            _ => Err(Error::not_found("subscription")),
-        }
+        Ok(self.seats_for_update(business, id)?.0)
     }
 
     fn seats_for_update(

@@ -31,18 +31,13 @@ const LIST: &str = concat!(
     " FROM subscriptions WHERE business_id = $1 AND ($2::uuid IS NULL OR app_id = $2) ORDER BY id"
 );
 
-/// The seat lock: other writers of this subscription's counters wait until we end.
-const COUNTS_FOR_UPDATE: &str = "SELECT seats_used, seats_reserved FROM subscriptions \
-                                 WHERE business_id = $1 AND id = $2 FOR UPDATE";
-/// The seat lock, with the cap of the locked row (its latest committed version).
+/// The seat lock (other writers of this subscription's counters wait until we end),
+/// with the cap of the locked row (its latest committed version).
 const SEATS_FOR_UPDATE: &str = "SELECT seats_used, seats_reserved, seats FROM subscriptions \
                                 WHERE business_id = $1 AND id = $2 FOR UPDATE";
 /// In read-only transactions: the snapshot's counters and cap, no lock.
 const SEATS: &str = "SELECT seats_used, seats_reserved, seats FROM subscriptions \
                      WHERE business_id = $1 AND id = $2";
-/// In read-only transactions: the snapshot's counters, no lock.
-const COUNTS: &str =
-    "SELECT seats_used, seats_reserved FROM subscriptions WHERE business_id = $1 AND id = $2";
 const SET_COUNTS: &str =
     "UPDATE subscriptions SET seats_used = $2, seats_reserved = $3 WHERE id = $1";
 
@@ -118,18 +113,7 @@ impl SubscriptionRepo for PgTx {
         business: BusinessId,
         id: SubscriptionId,
     ) -> Result<SeatCounts> {
-        let sql = if self.read_only {
-            COUNTS
-        } else {
-            COUNTS_FOR_UPDATE
-        };
-        let row = self
-            .opt(sql, &[business.as_uuid(), id.as_uuid()])?
-            .ok_or_else(|| Error::not_found("subscription"))?;
-        Ok(SeatCounts {
-            used: get_u32(&row, "seats_used")?,
-            reserved: get_u32(&row, "seats_reserved")?,
-        })
+        Ok(self.seats_for_update(business, id)?.0)
     }
 
     fn seats_for_update(

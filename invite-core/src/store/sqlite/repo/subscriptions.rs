@@ -122,19 +122,7 @@ impl SubscriptionRepo for SqliteTx<'_> {
         business: BusinessId,
         id: SubscriptionId,
     ) -> Result<SeatCounts> {
-        // A write transaction began with `BEGIN IMMEDIATE`: it holds the database's
-        // write lock, so these counters cannot change under it until it ends.
-        let counts = self.one(
-            "SELECT used, reserved FROM subscriptions WHERE id = ?1 AND business_id = ?2",
-            params![id, business],
-            |row| {
-                Ok(SeatCounts {
-                    used: row.get(0)?,
-                    reserved: row.get(1)?,
-                })
-            },
-        )?;
-        counts.ok_or_else(|| Error::not_found("subscription"))
+        Ok(self.seats_for_update(business, id)?.0)
     }
 
     fn seats_for_update(
@@ -142,7 +130,8 @@ impl SubscriptionRepo for SqliteTx<'_> {
         business: BusinessId,
         id: SubscriptionId,
     ) -> Result<(SeatCounts, Option<u32>)> {
-        // Under the write lock, as `seat_counts_for_update`.
+        // A write transaction began with `BEGIN IMMEDIATE`: it holds the database's
+        // write lock, so these counters and this cap cannot change under it until it ends.
         let seats = self.one(
             "SELECT used, reserved, seats FROM subscriptions WHERE id = ?1 AND business_id = ?2",
             params![id, business],
