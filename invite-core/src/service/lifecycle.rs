@@ -6,7 +6,7 @@ use super::catalog::{
     active_subscription, already_member, check_cap, ensure_app_enabled, lock_seats,
 };
 use super::request::SentInvitation;
-use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Unit, found, inviter_rights, is_insider};
+use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Standing, Unit, found};
 use crate::authz::InviterRights;
 use crate::error::{Error, ErrorCode, FieldCode, FieldError, Result};
 use crate::ids::{BusinessId, InvitationId, SubscriptionId, UserId};
@@ -166,11 +166,12 @@ impl InviteService {
         actor: UserId,
     ) -> Result<(InvitationRecord, InviterRights)> {
         let record = found(u.tx.get_invitation(business, id)?, "invitation")?;
-        let rights = inviter_rights(&mut *u.tx, actor, business, record.invitation.app_id)?;
+        let standing = Standing::read(&mut *u.tx, actor, business)?;
+        let rights = standing.rights(&mut *u.tx, actor, business, record.invitation.app_id)?;
         if self.policy.may_invite(&rights) {
             return Ok((record, rights));
         }
-        if !is_insider(&mut *u.tx, actor, business)? {
+        if !standing.is_insider() {
             return Err(Error::not_found("invitation"));
         }
         Err(Error::new(

@@ -406,17 +406,6 @@ pub(crate) fn inviter_rights(
     Standing::read(tx, user_id, business_id)?.rights(tx, user_id, business_id, app_id)
 }
 
-/// Whether `user` has a part in `business` (see [`Standing::is_insider`]); an admin is
-/// known from one read.
-pub(crate) fn is_insider(
-    tx: &mut dyn Transaction,
-    user: UserId,
-    business: BusinessId,
-) -> Result<bool> {
-    Ok(tx.is_business_admin(business, user)?
-        || !tx.memberships_of_user(user, Some(business))?.is_empty())
-}
-
 /// `NOT_FOUND` unless `value` is present.
 pub(crate) fn found<T>(value: Option<T>, what: &str) -> Result<T> {
     value.ok_or_else(|| Error::not_found(what))

@@ -104,17 +104,22 @@ pub(super) fn app(row: &Row) -> Result<Application> {
     })
 }
 
-pub(super) fn subscription(row: &Row) -> Result<Subscription> {
+/// A subscription's seat cap (`seats`, `None`: unlimited).
+pub(super) fn seat_cap(row: &Row) -> Result<Option<u32>> {
     let seats: Option<i64> = get(row, "seats")?;
+    seats
+        .map(|s| u32::try_from(s).map_err(|_| bad_row("subscription")))
+        .transpose()
+}
+
+pub(super) fn subscription(row: &Row) -> Result<Subscription> {
     let status: String = get(row, "status")?;
     Ok(Subscription {
         id: id(row, "id")?,
         business_id: id(row, "business_id")?,
         app_id: id(row, "app_id")?,
         plan: get(row, "plan")?,
-        seats: seats
-            .map(|s| u32::try_from(s).map_err(|_| bad_row("subscription")))
-            .transpose()?,
+        seats: seat_cap(row)?,
         status: SubscriptionStatus::parse(&status).ok_or_else(|| bad_row("subscription"))?,
         valid_from: get(row, "valid_from")?,
         valid_until: get(row, "valid_until")?,

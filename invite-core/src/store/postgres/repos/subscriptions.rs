@@ -4,9 +4,9 @@ use crate::error::{Error, Result};
 use crate::ids::{ApplicationId, BusinessId, SubscriptionId};
 use crate::model::{SeatCounts, Subscription};
 use crate::store::SubscriptionRepo;
-use crate::store::postgres::error::{already_exists, bad_row};
+use crate::store::postgres::error::already_exists;
 use crate::store::postgres::rows::{self, subscription_cols};
-use crate::store::postgres::tx::{PgTx, get, get_u32};
+use crate::store::postgres::tx::{PgTx, get_u32};
 
 const INSERT: &str = "
 INSERT INTO subscriptions
@@ -133,11 +133,7 @@ impl SubscriptionRepo for PgTx {
             used: get_u32(&row, "seats_used")?,
             reserved: get_u32(&row, "seats_reserved")?,
         };
-        let cap: Option<i64> = get(&row, "seats")?;
-        let cap = cap
-            .map(|seats| u32::try_from(seats).map_err(|_| bad_row("subscription")))
-            .transpose()?;
-        Ok((counts, cap))
+        Ok((counts, rows::seat_cap(&row)?))
     }
 
     fn set_seat_counts(&mut self, id: SubscriptionId, counts: SeatCounts) -> Result<()> {
