@@ -310,9 +310,29 @@ fn load(store: &dyn Store, data: &Data) {
         record.invitation.status = InvitationStatus::Revoked;
         tx.update_invitation(&record).unwrap();
     }
+    // Each group of indexed columns alone, and none (a replace sets only the groups
+    // that change).
+    let mut moved = data.invitations[40].clone();
+    moved.invitation.inviter_id = data.users[7].id;
+    moved.invitation.email_key = "moved@example.com".into();
+    tx.update_invitation(&moved).unwrap();
+    let mut noted = data.invitations[41].clone();
+    noted.invitation.send_count += 1;
+    noted.invitation.delivery.attempts += 1;
+    tx.update_invitation(&noted).unwrap();
+    let mut rehashed = data.invitations[42].clone();
+    rehashed.token_hash = TokenHash([201; 32]);
+    tx.update_invitation(&rehashed).unwrap();
     let mut message = data.messages[1].clone();
     message.state = OutboxState::Queued;
     tx.update_message(&message).unwrap();
+    let mut retargeted = data.messages[2].clone();
+    retargeted.invitation_id = data.invitations[43].invitation.id;
+    tx.update_message(&retargeted).unwrap();
+    let mut retried = data.messages[3].clone();
+    retried.attempts += 1;
+    retried.last_error = Some("later".into());
+    tx.update_message(&retried).unwrap();
     tx.delete_membership(data.memberships[3].business_id, data.memberships[3].id)
         .unwrap();
     tx.commit().unwrap();

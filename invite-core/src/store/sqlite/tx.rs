@@ -1,11 +1,11 @@
 //! One unit of work on one pooled connection: `BEGIN IMMEDIATE` for writes, a deferred
 //! `BEGIN` for reads; `COMMIT` on commit, `ROLLBACK` on drop.
 
-use rusqlite::{Params, Row};
+use rusqlite::{Params, Row, ToSql};
 
 use super::errors::{self, SqlResultExt};
 use super::pool::Pooled;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::Transaction;
 
 /// A transaction of a [`SqliteStore`](super::SqliteStore).
@@ -30,6 +30,18 @@ impl<'s> SqliteTx<'s> {
         let conn = self.conn.conn()?;
         let mut stmt = conn.prepare_cached(sql).db()?;
         stmt.execute(params).db()
+    }
+
+    /// Runs a statement with as many of `params` as it has (the leading ones): for SQL
+    /// assembled from optional parts over one numbering, which may stop short of the
+    /// last parameter. Returns the number of rows changed.
+    pub(super) fn exec_prefix(&self, sql: &str, params: &[&dyn ToSql]) -> Result<usize> {
+        let conn = self.conn.conn()?;
+        let mut stmt = conn.prepare_cached(sql).db()?;
+        let bound = params
+            .get(..stmt.parameter_count())
+            .ok_or_else(|| Error::internal("a statement has more parameters than given"))?;
+        stmt.execute(bound).db()
     }
 
     /// The first row mapped by `map`, if any.

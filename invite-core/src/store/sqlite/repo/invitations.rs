@@ -1,6 +1,8 @@
 //! Invitations. The invitee is three columns plus its kind; the delivery status four.
 //! Effective status (`pending` past its expiry counts as `expired`) is computed in SQL.
 
+use std::sync::OnceLock;
+
 use chrono::{DateTime, Utc};
 use rusqlite::types::{ToSql, Value};
 use rusqlite::{Row, params, params_from_iter};
@@ -9,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::ids::{BusinessId, InvitationId, SubscriptionId, UserId};
 use crate::model::{DeliveryStatus, Invitation, InvitationRecord, InvitationStatus, Invitee};
 use crate::store::sqlite::codec::{self, Ts, ts_opt, ts_text};
+use crate::store::sqlite::repo::replace::Replace;
 use crate::store::sqlite::tx::SqliteTx;
 use crate::store::{InvitationQuery, InvitationRepo};
 use crate::token::TokenHash;
@@ -30,35 +33,35 @@ const INSERT: &str = concat!(
      ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
 );
 
-// An update writes only the indexes whose columns change: SQLite rewrites an index
-// whenever its columns appear in `SET`, even with equal values, and every index page
-// costs a write at commit. So the columns without an index are set unconditionally,
-// and each group of indexed columns only when one of them differs.
-
-/// The token hash first: a taken one fails before anything changed (`ALREADY_EXISTS`).
-const UPDATE_TOKEN: &str =
-    "UPDATE invitations SET token_hash = ?2 WHERE id = ?1 AND token_hash <> ?2";
-
-/// Columns without an index; no row is `NOT_FOUND`.
-const UPDATE_FIELDS: &str = "UPDATE invitations SET app_id = ?2, role_id = ?3, \
-     invitee_kind = ?4, invitee_user_id = ?5, invitee_first_name = ?6, \
-     invitee_last_name = ?7, email = ?8, locale = ?9, last_sent_at = ?10, send_count = ?11, \
-     responded_at = ?12, accepted_user_id = ?13, delivery_state = ?14, \
-     delivery_attempts = ?15, delivery_error = ?16, delivered_at = ?17 WHERE id = ?1";
+/// A replace writes only the indexes whose columns change (see `replace`). Parameters:
+/// `?1` the id, `?2`–`?17` the columns without an index, then the groups.
+static REPLACE: Replace = Replace {
+    unchanged: "SELECT token_hash IS ?2, status IS ?3 AND expires_at IS ?4, \
+         business_id IS ?5 AND subscription_id IS ?6 AND email_key IS ?7 \
+         AND inviter_id IS ?8 AND created_at IS ?9 FROM invitations WHERE id = ?1",
+    head: "UPDATE invitations SET app_id = ?2, role_id = ?3, invitee_kind = ?4, \
+         invitee_user_id = ?5, invitee_first_name = ?6, invitee_last_name = ?7, email = ?8, \
+         locale = ?9, last_sent_at = ?10, send_count = ?11, responded_at = ?12, \
+         accepted_user_id = ?13, delivery_state = ?14, delivery_attempts = ?15, \
+         delivery_error = ?16, delivered_at = ?17",
+    groups: &[
+        // The token hash (its unique index): a taken one fails the whole UPDATE, so
+        // nothing changes (`ALREADY_EXISTS`).
+        "token_hash = ?18",
+        // Status and expiry: the pending indexes and the per-business pending trigger.
+        "status = ?19, expires_at = ?20",
+        // Placement and inviter: never changed by the service, kept for a full replace.
+        "business_id = ?21, subscription_id = ?22, email_key = ?23, inviter_id = ?24, \
+         created_at = ?25",
+    ],
+    tail: "WHERE id = ?1",
+    assembled: OnceLock::new(),
+};
 
 /// The delivery columns alone (none has an index), for the dispatcher.
 const UPDATE_DELIVERY: &str = "UPDATE invitations SET delivery_state = ?3, \
      delivery_attempts = ?4, delivery_error = ?5, delivered_at = ?6 \
      WHERE id = ?2 AND business_id = ?1";
-
-/// Status and expiry (the pending indexes and the per-business pending count trigger).
-const UPDATE_STATUS: &str = "UPDATE invitations SET status = ?2, expires_at = ?3 \
-     WHERE id = ?1 AND (status <> ?2 OR expires_at <> ?3)";
-
-/// Placement and inviter: never changed by the service, kept for a complete replace.
-const UPDATE_KEYS: &str = "UPDATE invitations SET business_id = ?2, subscription_id = ?3, \
-     email_key = ?4, inviter_id = ?5, created_at = ?6 WHERE id = ?1 AND (business_id <> ?2 \
-     OR subscription_id <> ?3 OR email_key <> ?4 OR inviter_id <> ?5 OR created_at <> ?6)";
 
 /// A record's column values, in `cols!()` order.
 struct Bind<'a> {
@@ -239,8 +242,18 @@ impl InvitationRepo for SqliteTx<'_> {
     fn update_invitation(&mut self, record: &InvitationRecord) -> Result<()> {
         let b = Bind::new(record);
         let inv = &record.invitation;
-        self.exec(UPDATE_TOKEN, params![inv.id, record.token_hash])?;
-        let fields: [&dyn ToSql; 17] = [
+        let compare: [&dyn ToSql; 9] = [
+            &inv.id,
+            &record.token_hash,
+            &inv.status,
+            &b.expires_at,
+            &inv.business_id,
+            &inv.subscription_id,
+            &inv.email_key,
+            &inv.inviter_id,
+            &b.created_at,
+        ];
+        let params: [&dyn ToSql; 25] = [
             &inv.id,
             &inv.app_id,
             &inv.role_id,
@@ -258,22 +271,18 @@ impl InvitationRepo for SqliteTx<'_> {
             &inv.delivery.attempts,
             &inv.delivery.last_error,
             &b.delivered_at,
+            &record.token_hash,
+            &inv.status,
+            &b.expires_at,
+            &inv.business_id,
+            &inv.subscription_id,
+            &inv.email_key,
+            &inv.inviter_id,
+            &b.created_at,
         ];
-        if self.exec(UPDATE_FIELDS, &fields[..])? == 0 {
+        if !REPLACE.run(self, &compare, &params)? {
             return Err(Error::not_found("invitation"));
         }
-        self.exec(UPDATE_STATUS, params![inv.id, inv.status, b.expires_at])?;
-        self.exec(
-            UPDATE_KEYS,
-            params![
-                inv.id,
-                inv.business_id,
-                inv.subscription_id,
-                inv.email_key,
-                inv.inviter_id,
-                b.created_at
-            ],
-        )?;
         Ok(())
     }
 

@@ -6,6 +6,7 @@ mod idempotency;
 mod invitations;
 mod memberships;
 mod outbox;
+mod replace;
 mod roles;
 mod subscriptions;
 mod tenants;

@@ -1,13 +1,16 @@
 //! The outbox of emails written with their invitations.
 
+use std::sync::OnceLock;
+
 use chrono::{DateTime, Utc};
-use rusqlite::{Row, params};
+use rusqlite::{Row, ToSql, params};
 
 use crate::error::{Error, Result};
 use crate::ids::{BusinessId, InvitationId, MessageId};
 use crate::model::OutboxMessage;
 use crate::store::OutboxRepo;
 use crate::store::sqlite::codec::{self, Ts};
+use crate::store::sqlite::repo::replace::Replace;
 use crate::store::sqlite::tx::SqliteTx;
 
 macro_rules! cols {
@@ -16,6 +19,23 @@ macro_rules! cols {
          last_error, created_at"
     };
 }
+
+/// A replace writes only the indexes whose columns change (see `replace`). Parameters:
+/// `?1` the id, `?2`–`?6` the columns without an index, then the groups.
+static REPLACE: Replace = Replace {
+    unchanged: "SELECT state IS ?2 AND next_attempt_at IS ?3, invitation_id IS ?4 \
+         FROM outbox WHERE id = ?1",
+    head: "UPDATE outbox SET business_id = ?2, sealed_token = ?3, attempts = ?4, \
+         last_error = ?5, created_at = ?6",
+    groups: &[
+        // The due index (partial on `state = 'queued'`).
+        "state = ?7, next_attempt_at = ?8",
+        // The per-invitation index: never changed by the service.
+        "invitation_id = ?9",
+    ],
+    tail: "WHERE id = ?1",
+    assembled: OnceLock::new(),
+};
 
 fn message_row(row: &Row<'_>) -> rusqlite::Result<OutboxMessage> {
     Ok(OutboxMessage {
@@ -55,32 +75,23 @@ impl OutboxRepo for SqliteTx<'_> {
     }
 
     fn update_message(&mut self, m: &OutboxMessage) -> Result<()> {
-        // Indexed columns are set only when they change (see `invitations.rs`): a
-        // delivery then rewrites the row and the due index, nothing else.
-        let changed = self.exec(
-            "UPDATE outbox SET business_id = ?2, sealed_token = ?3, attempts = ?4,
-             last_error = ?5, created_at = ?6 WHERE id = ?1",
-            params![
-                m.id,
-                m.business_id,
-                m.sealed_token,
-                m.attempts,
-                m.last_error,
-                Ts(m.created_at)
-            ],
-        )?;
-        if changed == 0 {
+        let next_attempt_at = Ts(m.next_attempt_at);
+        let created_at = Ts(m.created_at);
+        let compare: [&dyn ToSql; 4] = [&m.id, &m.state, &next_attempt_at, &m.invitation_id];
+        let params: [&dyn ToSql; 9] = [
+            &m.id,
+            &m.business_id,
+            &m.sealed_token,
+            &m.attempts,
+            &m.last_error,
+            &created_at,
+            &m.state,
+            &next_attempt_at,
+            &m.invitation_id,
+        ];
+        if !REPLACE.run(self, &compare, &params)? {
             return Err(Error::not_found("message"));
         }
-        self.exec(
-            "UPDATE outbox SET state = ?2, next_attempt_at = ?3
-             WHERE id = ?1 AND (state <> ?2 OR next_attempt_at <> ?3)",
-            params![m.id, m.state, Ts(m.next_attempt_at)],
-        )?;
-        self.exec(
-            "UPDATE outbox SET invitation_id = ?2 WHERE id = ?1 AND invitation_id <> ?2",
-            params![m.id, m.invitation_id],
-        )?;
         Ok(())
     }
 
