@@ -4,13 +4,15 @@
 //! `pages [N] [PAGE_SIZE]` (defaults 500 and the store's default page size) prints one
 //! JSON line: log frames per send, per email dispatched and per accept, measured on a
 //! warmed-up file (2,000 invitations, half accepted) with automatic checkpoints off, so
-//! the log holds exactly the frames each phase appended. The floor's bare INSERT writes
-//! one or two.
+//! the log holds exactly the frames each phase appended, and the frames of a send and
+//! of an accept by the B-tree (table or index) their pages belong to. The floor's bare
+//! INSERT writes one or two.
 #![allow(
     clippy::expect_used,
     reason = "a benchmark aborts loudly on a broken setup"
 )]
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -18,19 +20,46 @@ use invite_core::store::sqlite::{DEFAULT_PAGE_SIZE, SqliteOptions, SqliteStore};
 use invite_core::{AcceptRequest, CapturingMailer, InviteService, SendInvitationRequest, Store};
 use serde_json::json;
 
-/// Frames in the log, then checkpoints and truncates it so the next phase starts empty.
-fn drain_log(path: &Path, page_size: u32) -> u64 {
-    const WAL_HEADER: u64 = 32;
-    const FRAME_HEADER: u64 = 24;
+/// What one phase appended to the log: its frame count, and the frames per B-tree
+/// (table or index, named as in the schema; `freelist` for pages no B-tree holds).
+struct Phase {
+    frames: u64,
+    by_btree: BTreeMap<String, u64>,
+}
+
+/// Reads the frames in the log, checkpoints and truncates it so the next phase starts
+/// empty, then names each frame's page by the B-tree that holds it now (`dbstat`).
+fn drain_log(path: &Path, page_size: u32) -> Phase {
+    const WAL_HEADER: usize = 32;
+    const FRAME_HEADER: usize = 24;
     let wal = path.with_extension("sqlite-wal");
-    let bytes = std::fs::metadata(&wal).map_or(0, |m| m.len());
-    let frames = bytes.saturating_sub(WAL_HEADER) / (u64::from(page_size) + FRAME_HEADER);
+    let log = std::fs::read(&wal).unwrap_or_default();
+    let frame = FRAME_HEADER + page_size as usize;
+    let pages: Vec<u32> = log
+        .get(WAL_HEADER..)
+        .unwrap_or_default()
+        .chunks_exact(frame)
+        .map(|f| u32::from_be_bytes([f[0], f[1], f[2], f[3]]))
+        .collect();
     let conn = rusqlite::Connection::open(path).expect("open for checkpoint");
     let busy: i64 = conn
         .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
         .expect("checkpoint");
     assert_eq!(busy, 0, "the checkpoint completed");
-    frames
+    let mut owner = conn
+        .prepare("SELECT name FROM dbstat WHERE pageno = ?1")
+        .expect("dbstat");
+    let mut by_btree = BTreeMap::new();
+    for page in &pages {
+        let name: String = owner
+            .query_row([page], |row| row.get(0))
+            .unwrap_or_else(|_| "freelist".to_owned());
+        *by_btree.entry(name).or_insert(0) += 1;
+    }
+    Phase {
+        frames: pages.len() as u64,
+        by_btree,
+    }
 }
 
 fn send_all(
@@ -102,15 +131,33 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
 
     let per_op = |frames: u64| (frames as f64 / n as f64 * 10.0).round() / 10.0;
+    // `[name, frames per operation]` of a phase's B-trees, most frames first; those
+    // under half a frame per operation summed as `other`.
+    let by_btree = |phase: &Phase| {
+        let mut rows: Vec<(&String, &u64)> = phase.by_btree.iter().collect();
+        rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let (shown, rest): (Vec<_>, Vec<_>) = rows
+            .into_iter()
+            .partition(|(_, frames)| per_op(**frames) >= 0.5);
+        let mut out: Vec<_> = shown
+            .into_iter()
+            .map(|(name, frames)| json!([name, per_op(*frames)]))
+            .collect();
+        let rest: u64 = rest.into_iter().map(|(_, frames)| frames).sum();
+        out.push(json!(["other", per_op(rest)]));
+        out
+    };
     println!(
         "{}",
         json!({
             "impl": "invite-core/rust/sqlite",
             "n": n,
             "page_size": page_size,
-            "wal_frames_per_send": per_op(send),
-            "wal_frames_per_dispatched_email": per_op(dispatch),
-            "wal_frames_per_accept": per_op(accept),
+            "wal_frames_per_send": per_op(send.frames),
+            "wal_frames_per_dispatched_email": per_op(dispatch.frames),
+            "wal_frames_per_accept": per_op(accept.frames),
+            "send_frames_by_btree": by_btree(&send),
+            "accept_frames_by_btree": by_btree(&accept),
         })
     );
 }
