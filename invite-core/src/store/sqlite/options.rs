@@ -194,9 +194,10 @@ impl SqliteOptions {
         self
     }
 
-    /// Sets the WAL size, in pages, past which a commit checkpoints the log into the
-    /// database (0 turns automatic checkpoints off; at most `i32::MAX`, SQLite's own
-    /// limit, past which it would read as 0). Only matters in WAL mode.
+    /// Sets the WAL size, in pages, past which the log is checkpointed into the database:
+    /// by the store's checkpointer thread, or by a commit once the log reaches twice
+    /// this size (0 turns automatic checkpoints off, and the thread; at most `i32::MAX`,
+    /// SQLite's own limit, past which it would read as 0). Only matters in WAL mode.
     pub fn with_wal_autocheckpoint(mut self, pages: u32) -> Self {
         self.wal_autocheckpoint = pages.min(MAX_WAL_AUTOCHECKPOINT);
         self

@@ -1,0 +1,272 @@
+//! WAL checkpoints off the commit path.
+//!
+//! In WAL mode a commit appends its pages to the log; a checkpoint copies the log back
+//! into the database file and syncs it. SQLite's own auto-checkpoint runs in the
+//! committing thread once the log passes `wal_autocheckpoint` pages, so one commit in
+//! thousands pays for copying them all (and for the fsync). A file store in WAL mode
+//! runs them on a thread of its own instead:
+//!
+//! - After each commit, the write connection's WAL hook wakes the checkpointer when the
+//!   log holds `wal_autocheckpoint` pages or more (SQLite's own threshold).
+//! - The checkpointer runs a `PASSIVE` checkpoint on a connection of its own: it copies
+//!   what it can without waiting for, or blocking, readers and the writer.
+//! - SQLite restarts the log from its start only once a checkpoint has copied all of it,
+//!   which a checkpoint running beside a busy writer never quite does. So when the log
+//!   reaches [`INLINE_FACTOR`] times the threshold, the committing connection runs a
+//!   passive checkpoint itself, as SQLite's auto-checkpoint would. It copies only the tail
+//!   the checkpointer has not copied yet (after the checkpointer's own checkpoint, if one
+//!   is running, waiting at most the busy timeout), and the next write transaction
+//!   restarts the log. The log stays within about twice the threshold, as SQLite's own
+//!   keeps within about once.
+//!
+//! `wal_autocheckpoint=0` turns checkpoints off, as in SQLite: no thread, no hook. A
+//! store whose thread cannot start keeps SQLite's own auto-checkpoint.
+
+use std::ffi::c_int;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rusqlite::Connection;
+use rusqlite::hooks::Wal;
+use rusqlite::wal::CheckpointMode;
+
+use super::errors::SqlResultExt;
+use crate::error::Result;
+
+/// How many times the threshold the log may reach before a commit checkpoints inline.
+pub(super) const INLINE_FACTOR: u32 = 2;
+
+/// What the WAL hooks and the checkpointer thread share.
+struct Signal {
+    state: Mutex<State>,
+    /// Wakes the thread: a checkpoint is due, or the store is closing.
+    wake: Condvar,
+    /// Wakes inline checkpoints waiting for the thread's to end.
+    idle: Condvar,
+    /// How long an inline checkpoint waits for the thread's (the busy timeout).
+    wait: Duration,
+}
+
+#[derive(Default)]
+struct State {
+    /// A checkpoint is wanted (set by a hook, taken by the thread).
+    due: bool,
+    /// The store is closing: the thread ends.
+    stop: bool,
+    /// One of this store's checkpoints is running.
+    running: bool,
+}
+
+impl Signal {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Asks for a checkpoint; wakes the thread only if none was asked for already.
+    fn request(&self) {
+        let mut state = self.lock();
+        if !state.due {
+            state.due = true;
+            self.wake.notify_one();
+        }
+    }
+
+    /// Runs `checkpoint` once no other checkpoint of this store runs; skips it if one
+    /// still runs after the busy timeout.
+    fn alone(&self, checkpoint: impl FnOnce()) {
+        {
+            let state = self.lock();
+            let (mut state, _) = self
+                .idle
+                .wait_timeout_while(state, self.wait, |state| state.running)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if state.running {
+                return;
+            }
+            state.running = true;
+        }
+        let _running = Running(self);
+        checkpoint();
+    }
+}
+
+/// Marks the store's checkpoint ended when dropped (even by a panic), waking the waiters.
+struct Running<'a>(&'a Signal);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.lock().running = false;
+        self.0.idle.notify_all();
+    }
+}
+
+/// The checkpointer thread of one store; stopped and joined on drop.
+pub(super) struct Checkpointer {
+    hand_off: HandOff,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// What a write connection needs to hand its checkpoints to the thread.
+#[derive(Clone)]
+pub(super) struct HandOff {
+    signal: Arc<Signal>,
+    threshold: u32,
+}
+
+impl Checkpointer {
+    /// Starts the thread with its own connection to the database (`conn`), checkpointing
+    /// once the log holds `threshold` pages; an inline checkpoint waits at most `wait`
+    /// for the thread's. `None` if no thread can be started (the store then keeps
+    /// SQLite's inline auto-checkpoint).
+    pub(super) fn start(conn: Connection, threshold: u32, wait: Duration) -> Option<Checkpointer> {
+        let signal = Arc::new(Signal {
+            state: Mutex::default(),
+            wake: Condvar::new(),
+            idle: Condvar::new(),
+            wait,
+        });
+        let theirs = Arc::clone(&signal);
+        let thread = std::thread::Builder::new()
+            .name("invite-ckpt".to_owned())
+            .spawn(move || run(&conn, &theirs))
+            .ok()?;
+        Some(Checkpointer {
+            hand_off: HandOff { signal, threshold },
+            thread: Some(thread),
+        })
+    }
+
+    /// The hand-off for the store's write connections.
+    pub(super) fn hand_off(&self) -> HandOff {
+        self.hand_off.clone()
+    }
+}
+
+impl HandOff {
+    /// Hands the write connection `conn`'s checkpoints to the thread (replacing SQLite's
+    /// auto-checkpoint hook on that connection).
+    pub(super) fn attach(&self, conn: &mut Connection) -> Result<()> {
+        let signal = Arc::clone(&self.signal);
+        let threshold = i64::from(self.threshold);
+        let inline = threshold * i64::from(INLINE_FACTOR);
+        let hook = move |wal: &mut Wal, pages: c_int| {
+            let pages = i64::from(pages);
+            if pages >= inline {
+                // After the thread's checkpoint, if one is running. Busy (another
+                // process is checkpointing) or failed: the next commit tries again. The
+                // commit itself has happened either way, so the hook never reports an
+                // error (SQLite would hand it to the committing statement).
+                signal.alone(|| {
+                    let _ = wal.checkpoint_v2(CheckpointMode::PASSIVE);
+                });
+            } else if pages >= threshold {
+                signal.request();
+            }
+            Ok(())
+        };
+        conn.wal_hook(Some(hook)).db()
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        {
+            let signal = &self.hand_off.signal;
+            let mut state = signal.lock();
+            state.stop = true;
+            signal.wake.notify_one();
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The thread: a passive checkpoint each time one is asked for, until the store closes.
+fn run(conn: &Connection, signal: &Signal) {
+    // A connection finds the file in WAL mode on its first read; until then SQLite
+    // answers its checkpoints with "not in WAL mode" and copies nothing.
+    let _ = conn.query_row("PRAGMA journal_mode", [], |_| Ok(()));
+    loop {
+        {
+            let mut state = signal.lock();
+            while !state.due && !state.stop {
+                state = signal
+                    .wake
+                    .wait(state)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+            }
+            if state.stop {
+                return;
+            }
+            state.due = false;
+        }
+        // Busy or failed: the next request tries again; the inline checkpoint bounds
+        // the log meanwhile.
+        signal.alone(|| {
+            let _ = conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE);
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use std::time::Instant;
+
+    use super::*;
+
+    /// Frames in the log of the database at `path` (the log is never truncated here).
+    fn log_frames(path: &std::path::Path, page_size: u64) -> u64 {
+        let wal = path.with_extension("db-wal");
+        let bytes = std::fs::metadata(wal).map_or(0, |m| m.len());
+        bytes.saturating_sub(32) / (page_size + 24)
+    }
+
+    #[test]
+    fn the_thread_copies_the_log_into_the_database_file() {
+        const THRESHOLD: u32 = 40;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut writer = Connection::open(&path).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; CREATE TABLE t (x BLOB)",
+            )
+            .unwrap();
+        let checkpointer = Checkpointer::start(
+            Connection::open(&path).unwrap(),
+            THRESHOLD,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        checkpointer.hand_off().attach(&mut writer).unwrap();
+        let before = std::fs::metadata(&path).unwrap().len();
+        // Commits of a page or two each, until the log passes the threshold; it stays
+        // below the inline limit, so only the thread can copy it.
+        while log_frames(&path, 4096) < u64::from(THRESHOLD) {
+            writer
+                .execute("INSERT INTO t (x) VALUES (zeroblob(3000))", [])
+                .unwrap();
+        }
+        assert!(log_frames(&path, 4096) < u64::from(THRESHOLD * INLINE_FACTOR));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::fs::metadata(&path).unwrap().len() <= before && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(
+            std::fs::metadata(&path).unwrap().len() > before,
+            "the checkpointer copied the log's pages into the database file"
+        );
+        drop(checkpointer);
+        let rows: i64 = writer
+            .query_row("SELECT COUNT(*) FROM t", [], |row| row.get(0))
+            .unwrap();
+        assert!(rows > 0);
+    }
+}
