@@ -15,7 +15,8 @@
 //! - **WAL checkpoint every 10,000 pages** (SQLite's default is 1,000): a unit of work
 //!   here writes about thirty pages, see [`DEFAULT_WAL_AUTOCHECKPOINT`]. A file store
 //!   runs its checkpoints on a thread of its own (`invite-ckpt`), not in the commit that
-//!   crosses the line; a commit checkpoints inline only when the log reaches twice the
+//!   crosses the line (then again after each further quarter of the threshold); a
+//!   commit checkpoints inline only when the log reaches twice the
 //!   threshold (the thread's checkpoints never quite catch a busy writer, and SQLite
 //!   restarts the log only after one has copied all of it). That took the PERF.md
 //!   workload in WAL mode from ~6,300 to ~7,900 invites/s on the development machine.
