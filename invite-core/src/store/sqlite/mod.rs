@@ -15,11 +15,11 @@
 //! - **WAL checkpoint every 10,000 pages** (SQLite's default is 1,000): a unit of work
 //!   here writes about thirty pages, see [`DEFAULT_WAL_AUTOCHECKPOINT`]. A file store
 //!   runs its checkpoints on a thread of its own (`invite-ckpt`), not in the commit that
-//!   crosses the line (then again after each further quarter of the threshold); a
-//!   commit checkpoints inline only when the log reaches twice the
-//!   threshold (the thread's checkpoints never quite catch a busy writer, and SQLite
-//!   restarts the log only after one has copied all of it). That took the PERF.md
-//!   workload in WAL mode from ~6,300 to ~7,900 invites/s on the development machine.
+//!   crosses the line (then again after each further quarter of the threshold); a commit
+//!   checkpoints inline only when the log reaches twice the threshold (the thread's
+//!   checkpoints never quite catch a busy writer, and SQLite restarts the log only after
+//!   one has copied all of it). That took the PERF.md workload in WAL mode from ~6,300
+//!   to ~7,900 invites/s on the development machine.
 //! - **Pages of 2,048 bytes** for a new file (SQLite's default is 4,096): every page a
 //!   commit changes is written whole, see [`DEFAULT_PAGE_SIZE`].
 //! - **Busy timeout 5 s**: how long a transaction waits for another process's (or this
