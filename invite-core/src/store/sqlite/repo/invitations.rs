@@ -39,6 +39,7 @@ static REPLACE: Replace = Replace {
     unchanged: "SELECT token_hash IS ?2, status IS ?3 AND expires_at IS ?4, \
          business_id IS ?5 AND subscription_id IS ?6 AND email_key IS ?7 \
          AND inviter_id IS ?8 AND created_at IS ?9 FROM invitations WHERE id = ?1",
+    groups_from: 17,
     head: "UPDATE invitations SET app_id = ?2, role_id = ?3, invitee_kind = ?4, \
          invitee_user_id = ?5, invitee_first_name = ?6, invitee_last_name = ?7, email = ?8, \
          locale = ?9, last_sent_at = ?10, send_count = ?11, responded_at = ?12, \
@@ -242,17 +243,6 @@ impl InvitationRepo for SqliteTx<'_> {
     fn update_invitation(&mut self, record: &InvitationRecord) -> Result<()> {
         let b = Bind::new(record);
         let inv = &record.invitation;
-        let compare: [&dyn ToSql; 9] = [
-            &inv.id,
-            &record.token_hash,
-            &inv.status,
-            &b.expires_at,
-            &inv.business_id,
-            &inv.subscription_id,
-            &inv.email_key,
-            &inv.inviter_id,
-            &b.created_at,
-        ];
         let params: [&dyn ToSql; 25] = [
             &inv.id,
             &inv.app_id,
@@ -280,7 +270,7 @@ impl InvitationRepo for SqliteTx<'_> {
             &inv.inviter_id,
             &b.created_at,
         ];
-        if !REPLACE.run(self, &compare, &params)? {
+        if !REPLACE.run(self, &params)? {
             return Err(Error::not_found("invitation"));
         }
         Ok(())

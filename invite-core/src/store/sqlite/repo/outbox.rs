@@ -25,6 +25,7 @@ macro_rules! cols {
 static REPLACE: Replace = Replace {
     unchanged: "SELECT state IS ?2 AND next_attempt_at IS ?3, invitation_id IS ?4 \
          FROM outbox WHERE id = ?1",
+    groups_from: 6,
     head: "UPDATE outbox SET business_id = ?2, sealed_token = ?3, attempts = ?4, \
          last_error = ?5, created_at = ?6",
     groups: &[
@@ -77,7 +78,6 @@ impl OutboxRepo for SqliteTx<'_> {
     fn update_message(&mut self, m: &OutboxMessage) -> Result<()> {
         let next_attempt_at = Ts(m.next_attempt_at);
         let created_at = Ts(m.created_at);
-        let compare: [&dyn ToSql; 4] = [&m.id, &m.state, &next_attempt_at, &m.invitation_id];
         let params: [&dyn ToSql; 9] = [
             &m.id,
             &m.business_id,
@@ -89,7 +89,7 @@ impl OutboxRepo for SqliteTx<'_> {
             &next_attempt_at,
             &m.invitation_id,
         ];
-        if !REPLACE.run(self, &compare, &params)? {
+        if !REPLACE.run(self, &params)? {
             return Err(Error::not_found("message"));
         }
         Ok(())

@@ -21,8 +21,12 @@ use crate::store::sqlite::tx::SqliteTx;
 /// The pieces of one table's replace, and its assembled UPDATEs (built on first use).
 pub(super) struct Replace {
     /// Reads, for the row keyed `?1`, one boolean per group: whether its stored columns
-    /// equal the parameters `?2…` (in group order; `IS`, so NULLs compare equal).
+    /// equal the parameters `?2…` (the groups' values in order; `IS`, so NULLs compare
+    /// equal).
     pub unchanged: &'static str,
+    /// Where the groups' values start in the numbering (0-based: after the key and the
+    /// unindexed columns).
+    pub groups_from: usize,
     /// `UPDATE table SET <unindexed columns>`.
     pub head: &'static str,
     /// Each group's `SET` assignments, numbered after the unindexed columns.
@@ -55,17 +59,17 @@ impl Replace {
         all.get(mask).map(String::as_str)
     }
 
-    /// Replaces the row keyed `params[0]`: `compare` holds the key and each group's new
-    /// values (for [`Replace::unchanged`]), `params` the whole numbering. `Ok(false)`
-    /// when there is no such row (nothing written).
-    pub fn run(
-        &self,
-        tx: &SqliteTx<'_>,
-        compare: &[&dyn ToSql],
-        params: &[&dyn ToSql],
-    ) -> Result<bool> {
+    /// Replaces the row keyed `params[0]` with the values of the whole numbering.
+    /// `Ok(false)` when there is no such row (nothing written).
+    pub fn run(&self, tx: &SqliteTx<'_>, params: &[&dyn ToSql]) -> Result<bool> {
         let groups = self.groups.len();
-        let unchanged = tx.one(self.unchanged, compare, |row| {
+        let compare: Vec<&dyn ToSql> = params
+            .iter()
+            .take(1)
+            .chain(params.iter().skip(self.groups_from))
+            .copied()
+            .collect();
+        let unchanged = tx.one(self.unchanged, &compare[..], |row| {
             (0..groups)
                 .map(|i| row.get::<_, bool>(i))
                 .collect::<rusqlite::Result<Vec<bool>>>()
