@@ -182,6 +182,8 @@ fn start_checkpointer(path: &Path, options: &SqliteOptions) -> Result<Option<Che
     if options.journal_mode() != JournalMode::Wal || options.wal_autocheckpoint() == 0 {
         return Ok(None);
     }
+    // Not a reader's connection: `query_only` is for connections that never write the
+    // file, and a checkpoint writes it. No hand-off: this connection never commits.
     let conn = open_file(path, options, Role::Writer, None)?;
     Ok(Checkpointer::start(
         conn,
