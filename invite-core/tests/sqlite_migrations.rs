@@ -209,42 +209,202 @@ fn concurrent_first_opens_migrate_once() {
     }
 }
 
-/// A file written at version 1 (before the index of resends by actor) is brought to the
-/// current version on open, its data kept.
-#[test]
-fn a_version_1_file_is_upgraded_in_place() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("v1.db");
-    let (business, invitation) = {
-        let w = common::World::new(Arc::new(
-            SqliteStore::open(&path, SqliteOptions::default()).unwrap(),
-        ));
-        let sent = w
-            .service
-            .send(&w.invite_new("Old", "File", "old@example.com"))
-            .unwrap();
-        (w.business.id, sent.invitation.id)
-    };
-    // What version 1 was: the same tables, without version 2's index.
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("DROP INDEX events_resent_by_actor; PRAGMA user_version = 1;")
+/// Every row of every table, as text, sorted: what a file holds, whatever its layout.
+fn rows(path: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
         .unwrap();
-    drop(conn);
+    let mut rows = Vec::new();
+    for table in tables {
+        let mut statement = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+        let columns = statement.column_count();
+        let mut query = statement.query([]).unwrap();
+        while let Some(row) = query.next().unwrap() {
+            let values: Vec<rusqlite::types::Value> =
+                (0..columns).map(|i| row.get(i).unwrap()).collect();
+            rows.push(format!("{table}: {values:?}"));
+        }
+    }
+    rows.sort();
+    rows
+}
 
-    let reopened = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
-    let service = invite_core::InviteService::new(Arc::new(reopened), common::config()).unwrap();
-    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    let index: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'events_resent_by_actor'",
-            [],
-            |row| row.get(0),
+/// Every schema object (tables, indexes, triggers) with its SQL, sorted by name.
+fn schema(path: &std::path::Path) -> Vec<(String, String, Option<String>)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY name")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Rewrites a current file's ids and instants in schema version 2's text form (a
+/// 16-byte BLOB is an id, a 12-byte one an instant; token hashes are 32 bytes and stay)
+/// and records version 2: the rows a version 2 file held.
+fn write_as_version_2(path: &std::path::Path) {
+    use rusqlite::functions::FunctionFlags;
+    use rusqlite::types::{Value, ValueRef};
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.create_scalar_function("v2_text", 1, FunctionFlags::SQLITE_UTF8, |ctx| {
+        Ok(match ctx.get_raw(0) {
+            ValueRef::Blob(b) if b.len() == 16 => {
+                Value::Text(uuid::Uuid::from_slice(b).unwrap().hyphenated().to_string())
+            }
+            ValueRef::Blob(b) if b.len() == 12 => {
+                let seconds = (u64::from_be_bytes(b[..8].try_into().unwrap()) ^ (1 << 63)) as i64;
+                let nanos = u32::from_be_bytes(b[8..].try_into().unwrap());
+                let at = chrono::DateTime::from_timestamp(seconds, nanos).unwrap();
+                Value::Text(at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
+            }
+            ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+            ValueRef::Text(t) => Value::Text(String::from_utf8(t.to_vec()).unwrap()),
+            ValueRef::Integer(i) => Value::Integer(i),
+            ValueRef::Real(r) => Value::Real(r),
+            ValueRef::Null => Value::Null,
+        })
+    })
+    .unwrap();
+    // The triggers would count the rewritten business ids as moves between businesses.
+    let triggers: Vec<(String, String)> = conn
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(triggers.len(), 4, "the pending counters' triggers");
+    for (name, _) in &triggers {
+        conn.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
+    }
+    let columns: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT m.name, c.name FROM sqlite_master AS m, pragma_table_info(m.name) AS c
+             WHERE m.type = 'table'",
+        )
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (table, column) in columns {
+        conn.execute_batch(&format!(
+            "UPDATE \"{table}\" SET \"{column}\" = v2_text(\"{column}\")"
+        ))
+        .unwrap();
+    }
+    for (_, sql) in &triggers {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.execute_batch("PRAGMA user_version = 2").unwrap();
+}
+
+/// A file written at version 2 (ids and instants as text) is brought to the current
+/// version on open: every row is kept exactly, the schema is a new file's, and the
+/// service goes on where it stopped (a token sent before the upgrade is accepted after
+/// it, the seat counters hold).
+#[test]
+fn a_version_2_file_is_upgraded_in_place() {
+    use invite_core::{AcceptRequest, CapturingMailer, InvitationStatus};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.db");
+    let (w, pending) = {
+        let w = common::World::with_config(
+            Arc::new(SqliteStore::open(&path, SqliteOptions::default()).unwrap()),
+            common::config(),
+            Some(10),
+        );
+        let s = &w.service;
+        let first = s
+            .send(&w.invite_new("Ada", "Pending", "pending@example.com"))
+            .unwrap();
+        let accepted = s
+            .send(&w.invite_new("Bo", "Accepted", "accepted@example.com"))
+            .unwrap();
+        s.accept(&AcceptRequest::new(accepted.token.expose()))
+            .unwrap();
+        let revoked = s
+            .send(&w.invite_new("Cy", "Revoked", "revoked@example.com"))
+            .unwrap();
+        s.revoke(w.business.id, revoked.invitation.id, w.admin.id)
+            .unwrap();
+        s.send(
+            &w.invite_new("Di", "Keyed", "keyed@example.com")
+                .idempotency_key("key-1"),
         )
         .unwrap();
-    assert_eq!(index, 1);
+        s.dispatch_outbox(&CapturingMailer::new()).unwrap();
+        // A resend later on: the invitation's instants all differ.
+        w.clock.advance(chrono::Duration::minutes(90));
+        let pending = s
+            .resend(w.business.id, first.invitation.id, w.admin.id, None)
+            .unwrap();
+        (w, pending)
+    };
+    let stored = w
+        .service
+        .get_invitation(w.business.id, pending.invitation.id)
+        .unwrap();
+    let before = rows(&path);
+    let fresh = dir.path().join("fresh.db");
+    drop(SqliteStore::open(&fresh, SqliteOptions::default()).unwrap());
+
+    write_as_version_2(&path);
+    assert_ne!(rows(&path), before, "the file holds version 2's text");
+    let upgraded = Arc::new(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(rows(&path), before, "every row as it was");
+    assert_eq!(schema(&path), schema(&fresh), "the schema of a new file");
+
+    let (service, _) = common::service_on(upgraded, common::config());
     assert_eq!(
-        service.get_invitation(business, invitation).unwrap().email,
-        "old@example.com"
+        service
+            .get_invitation(w.business.id, pending.invitation.id)
+            .unwrap(),
+        stored
     );
+    assert_eq!(
+        service
+            .seat_usage(w.business.id, w.subscription.id)
+            .unwrap(),
+        w.usage(),
+        "the counters kept"
+    );
+    let accepted = service
+        .accept(&AcceptRequest::new(pending.token.expose()))
+        .unwrap();
+    assert_eq!(accepted.invitation.status, InvitationStatus::Accepted);
+    let found = service
+        .search_users("accepted@", &invite_core::PageRequest::first(10))
+        .unwrap();
+    assert_eq!(found.items.len(), 1, "the search keys kept");
+}
+
+/// A version 2 file holding a value that is not version 2's text is refused, and left
+/// as it was.
+#[test]
+fn an_unreadable_version_2_file_is_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.db");
+    drop(common::World::new(Arc::new(
+        SqliteStore::open(&path, SqliteOptions::default()).unwrap(),
+    )));
+    write_as_version_2(&path);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("UPDATE businesses SET created_at = 'yesterday'")
+        .unwrap();
+    drop(conn);
+    let before = (rows(&path), schema(&path));
+
+    let error = SqliteStore::open(&path, SqliteOptions::default()).unwrap_err();
+    assert_eq!(error.code(), ErrorCode::StorageUnavailable);
+    assert_eq!(user_version(&path), 2);
+    assert_eq!((rows(&path), schema(&path)), before);
 }

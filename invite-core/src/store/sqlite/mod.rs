@@ -47,8 +47,10 @@
 //! # Schema
 //!
 //! Versioned migrations run on open (see [`SCHEMA_VERSION`]); a file written by a newer
-//! library is refused with `SCHEMA_VERSION_UNSUPPORTED`. Ids are stored as hyphenated
-//! UUID text, instants as fixed-width RFC 3339 text with nanoseconds.
+//! library is refused with `SCHEMA_VERSION_UNSUPPORTED`. Ids are stored as their 16
+//! UUID bytes and instants as 12 bytes that sort in time order (both BLOBs: short index
+//! entries mean fewer pages written per commit); version 3 converted the text of
+//! earlier files in place, in the opening transaction.
 //!
 //! ```
 //! use std::sync::Arc;

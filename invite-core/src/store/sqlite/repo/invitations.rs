@@ -10,7 +10,7 @@ use rusqlite::{Row, params, params_from_iter};
 use crate::error::{Error, Result};
 use crate::ids::{BusinessId, InvitationId, SubscriptionId, UserId};
 use crate::model::{DeliveryStatus, Invitation, InvitationRecord, InvitationStatus, Invitee};
-use crate::store::sqlite::codec::{self, Ts, ts_opt, ts_text};
+use crate::store::sqlite::codec::{self, Ts, ts_bytes, ts_opt};
 use crate::store::sqlite::repo::replace::Replace;
 use crate::store::sqlite::tx::SqliteTx;
 use crate::store::{InvitationQuery, InvitationRepo};
@@ -195,24 +195,25 @@ fn list_query(query: &InvitationQuery) -> (String, Vec<Value>) {
         cols!(),
         " FROM invitations WHERE business_id = ?"
     ));
-    let mut values = vec![Value::Text(query.business_id.to_string())];
+    let id = |id: &uuid::Uuid| Value::Blob(id.as_bytes().to_vec());
+    let mut values = vec![id(query.business_id.as_uuid())];
     if let Some(after) = query.after {
         sql.push_str(" AND id > ?");
-        values.push(Value::Text(after.to_string()));
+        values.push(id(after.as_uuid()));
     }
     if let Some(app) = query.app_id {
         sql.push_str(" AND app_id = ?");
-        values.push(Value::Text(app.to_string()));
+        values.push(id(app.as_uuid()));
     }
     if let Some(subscription) = query.subscription_id {
         sql.push_str(" AND subscription_id = ?");
-        values.push(Value::Text(subscription.to_string()));
+        values.push(id(subscription.as_uuid()));
     }
     if let Some(key) = &query.email_key {
         sql.push_str(" AND email_key = ?");
         values.push(Value::Text(key.clone()));
     }
-    let now = Value::Text(ts_text(query.now));
+    let now = Value::Blob(ts_bytes(query.now).to_vec());
     match query.status {
         None => {}
         Some(InvitationStatus::Pending) => {

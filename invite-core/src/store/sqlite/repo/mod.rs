@@ -12,9 +12,23 @@ mod subscriptions;
 mod tenants;
 mod users;
 
-use std::fmt::Display;
+use rusqlite::ToSql;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 
-/// `after` as a bound for `id > ?`: every stored id sorts after the empty string.
-fn after<T: Display>(after: Option<T>) -> String {
-    after.map(|id| id.to_string()).unwrap_or_default()
+/// A page's lower bound, for `id > ?`: the id after which the page starts, or the
+/// empty BLOB, which every stored id sorts after.
+struct After<T>(Option<T>);
+
+impl<T: ToSql> ToSql for After<T> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match &self.0 {
+            Some(id) => id.to_sql(),
+            None => Ok(ToSqlOutput::Borrowed(ValueRef::Blob(&[]))),
+        }
+    }
+}
+
+/// `after` as a bound for `id > ?` (see [`After`]).
+fn after<T: ToSql>(after: Option<T>) -> After<T> {
+    After(after)
 }

@@ -127,8 +127,8 @@ impl UserRepo for SqliteTx<'_> {
         // Resume strictly after the cursor when it lies inside the prefix's range,
         // else start at the prefix; stop at the first key outside the prefix.
         let (bound, user_bound) = match after {
-            Some(c) if c.key.as_str() >= prefix => (c.key.clone(), c.user_id.to_string()),
-            _ => (prefix.to_owned(), String::new()),
+            Some(c) if c.key.as_str() >= prefix => (c.key.clone(), super::after(Some(c.user_id))),
+            _ => (prefix.to_owned(), super::after(None)),
         };
         self.scan(
             "SELECT k.key, u.id, u.email, u.email_key, u.first_name, u.last_name, u.created_at
