@@ -218,9 +218,9 @@ mod tests {
         assert_eq!(ts_from_bytes(&[0; 13]), None);
     }
 
-    #[test]
     /// Version 2 stored ids as text: its order was already the bytes' order, so pages of
     /// ids resume where they did across the upgrade.
+    #[test]
     fn id_text_order_is_uuid_order() {
         let mut ids: Vec<uuid::Uuid> = (0u8..=255)
             .map(|i| uuid::Uuid::from_bytes([i.wrapping_mul(37); 16]))

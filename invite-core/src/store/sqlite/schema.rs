@@ -205,8 +205,9 @@ CREATE INDEX events_resent_by_actor ON events (actor_id, at) WHERE kind = 'resen
 
 /// Version 3: ids and instants stored as BLOBs (`codec`): 16 bytes for an id, 12 for an
 /// instant, instead of 36 and 30 characters of text. Index entries shrink by half or
-/// more, so a send or an accept changes fewer pages: about a fifth fewer log frames per
-/// operation in WAL mode, and a third more operations per second, on PERF.md's workload.
+/// more, so a send or an accept changes fewer pages: on PERF.md's workload in WAL mode,
+/// about a fifth fewer log frames per operation and, in interleaved runs, about a quarter
+/// more operations per second.
 ///
 /// Every table is rebuilt with the same columns, keys, indexes and triggers: the old
 /// tables are renamed, their rows copied through `invite_v2_id` and `invite_v2_instant`
