@@ -49,8 +49,10 @@
 //! Versioned migrations run on open (see [`SCHEMA_VERSION`]); a file written by a newer
 //! library is refused with `SCHEMA_VERSION_UNSUPPORTED`. Ids are stored as their 16
 //! UUID bytes and instants as 12 bytes that sort in time order (both BLOBs: short index
-//! entries mean fewer pages written per commit); version 3 converted the text of
-//! earlier files in place, in the opening transaction.
+//! entries mean fewer pages written per commit); version 3 converts the text of earlier
+//! files in place, in the opening transaction. Stop every process running an older
+//! version of this library before opening its file with a newer one: a process that had
+//! the file open across an upgrade would go on writing in the old layout.
 //!
 //! ```
 //! use std::sync::Arc;
