@@ -252,6 +252,9 @@ fn write_as_version_2(path: &std::path::Path) {
     use rusqlite::functions::FunctionFlags;
     use rusqlite::types::{Value, ValueRef};
     let conn = rusqlite::Connection::open(path).unwrap();
+    // Version 3's tables refuse text ids (see `an_older_process_cannot_write_text_ids`).
+    conn.execute_batch("PRAGMA ignore_check_constraints = ON")
+        .unwrap();
     conn.create_scalar_function("v2_text", 1, FunctionFlags::SQLITE_UTF8, |ctx| {
         Ok(match ctx.get_raw(0) {
             ValueRef::Blob(b) if b.len() == 16 => {
@@ -407,4 +410,52 @@ fn an_unreadable_version_2_file_is_left_as_it_was() {
     assert_eq!(error.code(), ErrorCode::StorageUnavailable);
     assert_eq!(user_version(&path), 2);
     assert_eq!((rows(&path), schema(&path)), before);
+}
+
+/// A process of an older version that had the file open across the upgrade prepares
+/// its statements again against the new tables; its inserts, which bind text ids, fail
+/// instead of adding rows in the old layout, in every table.
+#[test]
+fn an_older_process_cannot_write_text_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("guarded.db");
+    drop(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let tables: Vec<(String, i64)> = conn
+        .prepare(
+            "SELECT m.name, COUNT(*) FROM sqlite_master AS m, pragma_table_info(m.name) AS c
+             WHERE m.type = 'table' GROUP BY m.name",
+        )
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(tables.len(), 14);
+    let id = "019cadc6-9a80-700d-94e5-1d543166124c";
+    for (table, columns) in tables {
+        // Every column text (an old process's ids and instants), but `invitee_kind`.
+        let values: Vec<String> = conn
+            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+            .unwrap()
+            .query_map([], |row| row.get::<_, String>(0))
+            .unwrap()
+            .map(|name| match name.unwrap().as_str() {
+                "invitee_kind" => "'new'".to_owned(),
+                _ => format!("'{id}'"),
+            })
+            .collect();
+        assert_eq!(values.len() as i64, columns);
+        let error = conn
+            .execute(
+                &format!("INSERT INTO {table} VALUES ({})", values.join(", ")),
+                [],
+            )
+            .unwrap_err();
+        assert_eq!(
+            error.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::ConstraintViolation),
+            "{table}: {error}"
+        );
+    }
 }

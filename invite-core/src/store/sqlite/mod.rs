@@ -52,7 +52,8 @@
 //! entries mean fewer pages written per commit); version 3 converts the text of earlier
 //! files in place, in the opening transaction. Stop every process running an older
 //! version of this library before opening its file with a newer one: a process that had
-//! the file open across an upgrade would go on writing in the old layout.
+//! the file open across an upgrade finds the new tables, and its writes fail (each table
+//! checks that the ids inserted into it are bytes) or find nothing.
 //!
 //! ```
 //! use std::sync::Arc;

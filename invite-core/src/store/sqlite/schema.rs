@@ -213,7 +213,10 @@ CREATE INDEX events_resent_by_actor ON events (actor_id, at) WHERE kind = 'resen
 /// tables are renamed, their rows copied through `invite_v2_id` and `invite_v2_instant`
 /// (which read version 2's text, registered for the upgrade only), then dropped. On a new
 /// file the tables are empty and this only re-creates them. This is the whole current
-/// schema. (Clustering events by business would save their index by business, but an
+/// schema. Each table checks that the id every insert writes first is a BLOB: a process
+/// of an older version that had the file open across the upgrade (its statements are
+/// prepared again against the new tables) fails its inserts instead of adding rows in
+/// the old layout. (Clustering events by business would save their index by business, but an
 /// event id must stay unique across businesses, which would need an index of its own.)
 const V3: &str = r#"
 DROP TRIGGER invitations_pending_insert;
@@ -237,7 +240,7 @@ ALTER TABLE outbox RENAME TO v2_outbox;
 ALTER TABLE idempotency RENAME TO v2_idempotency;
 
 CREATE TABLE users (
-    id          BLOB PRIMARY KEY NOT NULL,
+    id          BLOB PRIMARY KEY NOT NULL CHECK (typeof(id) = 'blob'),
     email       TEXT NOT NULL,
     email_key   TEXT NOT NULL UNIQUE,
     first_name  TEXT NOT NULL,
@@ -247,33 +250,33 @@ CREATE TABLE users (
 -- One row per distinct folded search key of a user (User::search_keys).
 CREATE TABLE user_search_keys (
     key      TEXT NOT NULL,
-    user_id  BLOB NOT NULL,
+    user_id  BLOB NOT NULL CHECK (typeof(user_id) = 'blob'),
     PRIMARY KEY (key, user_id)
 ) WITHOUT ROWID;
 
 CREATE TABLE businesses (
-    id          BLOB PRIMARY KEY NOT NULL,
+    id          BLOB PRIMARY KEY NOT NULL CHECK (typeof(id) = 'blob'),
     name        TEXT NOT NULL,
     created_at  BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE apps (
-    id          BLOB PRIMARY KEY NOT NULL,
+    id          BLOB PRIMARY KEY NOT NULL CHECK (typeof(id) = 'blob'),
     name        TEXT NOT NULL,
     created_at  BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE business_apps (
-    business_id  BLOB NOT NULL,
+    business_id  BLOB NOT NULL CHECK (typeof(business_id) = 'blob'),
     app_id       BLOB NOT NULL,
     PRIMARY KEY (business_id, app_id)
 ) WITHOUT ROWID;
 CREATE TABLE business_admins (
-    business_id  BLOB NOT NULL,
+    business_id  BLOB NOT NULL CHECK (typeof(business_id) = 'blob'),
     user_id      BLOB NOT NULL,
     PRIMARY KEY (business_id, user_id)
 ) WITHOUT ROWID;
 
 CREATE TABLE subscriptions (
-    id           BLOB PRIMARY KEY NOT NULL,
+    id           BLOB PRIMARY KEY NOT NULL CHECK (typeof(id) = 'blob'),
     business_id  BLOB NOT NULL,
     app_id       BLOB NOT NULL,
     plan         TEXT NOT NULL,
@@ -287,7 +290,7 @@ CREATE TABLE subscriptions (
 ) WITHOUT ROWID;
 
 CREATE TABLE roles (
-    id           BLOB PRIMARY KEY NOT NULL,
+    id           BLOB PRIMARY KEY NOT NULL CHECK (typeof(id) = 'blob'),
     app_id       BLOB NOT NULL,
     key          TEXT NOT NULL,
     name         TEXT NOT NULL,
@@ -297,7 +300,7 @@ CREATE TABLE roles (
 ) WITHOUT ROWID;
 
 CREATE TABLE memberships (
-    id               BLOB PRIMARY KEY NOT NULL,
+    id               BLOB PRIMARY KEY NOT NULL CHECK (typeof(id) = 'blob'),
     business_id      BLOB NOT NULL,
     subscription_id  BLOB NOT NULL,
     app_id           BLOB NOT NULL,
@@ -308,7 +311,7 @@ CREATE TABLE memberships (
 ) WITHOUT ROWID;
 
 CREATE TABLE invitations (
-    id                  BLOB PRIMARY KEY NOT NULL,
+    id                  BLOB PRIMARY KEY NOT NULL CHECK (typeof(id) = 'blob'),
     business_id         BLOB NOT NULL,
     app_id              BLOB NOT NULL,
     subscription_id     BLOB NOT NULL,
@@ -337,12 +340,12 @@ CREATE TABLE invitations (
 
 -- Stored-pending invitations per business, kept by triggers so `count_pending` is O(1).
 CREATE TABLE business_pending (
-    business_id  BLOB PRIMARY KEY NOT NULL,
+    business_id  BLOB PRIMARY KEY NOT NULL CHECK (typeof(business_id) = 'blob'),
     pending      INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE events (
-    id             BLOB PRIMARY KEY NOT NULL,
+    id             BLOB PRIMARY KEY NOT NULL CHECK (typeof(id) = 'blob'),
     business_id    BLOB NOT NULL,
     invitation_id  BLOB NOT NULL,
     kind           TEXT NOT NULL,
@@ -352,7 +355,7 @@ CREATE TABLE events (
 ) WITHOUT ROWID;
 
 CREATE TABLE outbox (
-    id               BLOB PRIMARY KEY NOT NULL,
+    id               BLOB PRIMARY KEY NOT NULL CHECK (typeof(id) = 'blob'),
     business_id      BLOB NOT NULL,
     invitation_id    BLOB NOT NULL,
     sealed_token     TEXT,
@@ -364,7 +367,7 @@ CREATE TABLE outbox (
 ) WITHOUT ROWID;
 
 CREATE TABLE idempotency (
-    business_id  BLOB NOT NULL,
+    business_id  BLOB NOT NULL CHECK (typeof(business_id) = 'blob'),
     key          TEXT NOT NULL,
     fingerprint  TEXT NOT NULL,
     result       TEXT NOT NULL,
