@@ -5,8 +5,9 @@
 //!
 //! Binary keys keep index entries short: every id and instant in an index is a fraction
 //! of its text form (16 bytes against 36, 12 against 30), so more entries fit a page and
-//! a commit writes fewer pages. Schema version 2 stored both as text; [`ts_text`] and
-//! [`parse_ts`] remain for its upgrade.
+//! a commit writes fewer pages. Schema version 2 stored both as text; [`parse_ts`]
+//! remains to read its instants during the upgrade (and `ts_text`, in tests, to write
+//! them).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, Value, ValueRef};
@@ -93,7 +94,7 @@ pub(super) fn ts_text(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
 
-/// Reads [`ts_text`] back, including years outside 0000–9999 (schema version 2's
+/// Reads `ts_text`'s form back, including years outside 0000–9999 (schema version 2's
 /// instants, read by its upgrade).
 pub(super) fn parse_ts(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
