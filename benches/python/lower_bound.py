@@ -45,9 +45,10 @@ def connect(path: str, mode: str) -> sqlite3.Connection:
     return conn
 
 
-def floor(path: str, mode: str, n: int) -> float:
-    """PERF.md's floor: N bare INSERTs, each its own (implicit) transaction."""
-    conn = connect(path, mode)
+def floor_inserts(conn: sqlite3.Connection, n: int) -> float:
+    """PERF.md's floor on an autocommit connection: creates its table, then times N bare
+    single-row INSERTs, each its own (implicit) transaction. Returns the seconds taken.
+    `workload.py`'s floor runs the same."""
     conn.execute(
         "CREATE TABLE t (id INTEGER PRIMARY KEY, email TEXT NOT NULL, status TEXT NOT NULL)"
     )
@@ -57,7 +58,13 @@ def floor(path: str, mode: str, n: int) -> float:
             "INSERT INTO t (id, email, status) VALUES (?, ?, 'pending')",
             (i, f"user{i}@example.com"),
         )
-    elapsed = time.perf_counter() - started
+    return time.perf_counter() - started
+
+
+def floor(path: str, mode: str, n: int) -> float:
+    """The floor's commits per second on a fresh file in `mode`."""
+    conn = connect(path, mode)
+    elapsed = floor_inserts(conn, n)
     conn.close()
     return n / elapsed
 

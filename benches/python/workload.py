@@ -44,6 +44,7 @@ from typing import Any
 
 import invite_core
 from invite_core import Config, InvitationEmail, InviteService, Limits
+from lower_bound import floor_inserts  # benches/python: the floor, shared
 
 STORES = ("memory", "sqlite-default", "sqlite-wal")
 # Per mode: the store URL's query, and the pragmas PERF.md's mode means.
@@ -133,16 +134,7 @@ def run_floor(path: str, journal_mode: str, synchronous: str, n: int) -> tuple[F
             "journal_mode": str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower(),
             "synchronous": SYNCHRONOUS[int(conn.execute("PRAGMA synchronous").fetchone()[0])],
         }
-        conn.execute(
-            "CREATE TABLE t (id INTEGER PRIMARY KEY, email TEXT NOT NULL, status TEXT NOT NULL)"
-        )
-        started = time.perf_counter()
-        for i in range(n):
-            conn.execute(
-                "INSERT INTO t (id, email, status) VALUES (?, ?, 'pending')",
-                (i, f"user{i}@example.com"),
-            )
-        insert_secs = time.perf_counter() - started
+        insert_secs = floor_inserts(conn, n)
         started = time.perf_counter()
         for i in range(n):
             conn.execute("UPDATE t SET status = 'accepted' WHERE id = ?", (i,))
