@@ -1,9 +1,10 @@
 """What a commit that changes k B-trees costs against PERF.md's floor, whatever the store.
 
 PERF.md's floor is one bare single-row INSERT per transaction: one B-tree changed per
-commit. A send must change more: at least its invitation row, its token (looked up by
-hash at accept, so a B-tree of its own unless the row is keyed by it), its audit event
-and its seat counter. This script measures, with Python's `sqlite3` module and no
+commit. A send must change more: at least its invitation row and the B-tree its token
+hash is looked up by at accept (the two cannot be one: a resend changes the token, not
+the id), and in invite-core also its audit events, outbox row and seat counter. This
+script measures, with Python's `sqlite3` module and no
 invite-core code at all, transactions that each add one entry to k B-trees: one INSERT
 (as the floor) of a row into a `WITHOUT ROWID` table with k - 1 indexes, every key a
 time-ordered 16-byte id (every entry lands at the right edge of its B-tree, the

@@ -51,7 +51,8 @@ def test_each_commit_adds_one_entry_to_each_of_k_b_trees(tmp_path: Path) -> None
         assert trees == 4
         assert conn.execute("PRAGMA page_size").fetchone()[0] == 2048
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        for index in ("b_c1", "b_c2", "b_c3"):
-            assert conn.execute(f"SELECT count(*) FROM b INDEXED BY {index} WHERE c{index[-1]} > x''").fetchone()[0] == 7
+        for i in (1, 2, 3):
+            rows = conn.execute(f"SELECT count(*) FROM b INDEXED BY b_c{i} WHERE c{i} > x''")
+            assert rows.fetchone()[0] == 7
     finally:
         conn.close()
