@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
+import warnings
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from invite_core import Config, InviteError, InviteForm, InviteService, ManualClock, SeatLimitError
 
@@ -116,3 +121,33 @@ def test_changes_of_different_fields_from_two_threads_both_stick(tmp_path: Path)
         after = s.get_subscription(acme, team)
         assert (after.status, after.plan) == ("suspended", f"Plan {round_}.19"), round_
         s.update_subscription(acme, team, status="active")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fork on Windows")
+def test_a_forked_child_mints_ids_apart_from_its_parent(world: World) -> None:
+    """Ids stay unique across a `fork`: the child draws its own random bits.
+
+    The parent has drawn a block of random bits for its ids; the child inherits it. On
+    the world's manual clock both mint in the same millisecond with the same sequence
+    number, so a child minting from the inherited block would repeat the parent's id.
+    """
+    s = world.service
+    s.create_business("Before the fork")  # the parent draws its block
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about forking a process that has threads.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: report its new business's id, then leave at once
+        try:
+            os.write(write_end, s.create_business("Child").id.encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    parent_id = s.create_business("Parent").id
+    with os.fdopen(read_end, "rb") as child_end:
+        child_id = child_end.read().decode()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert child_id, "the child created its business"
+    assert child_id != parent_id

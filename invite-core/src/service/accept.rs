@@ -185,7 +185,7 @@ impl InviteService {
             }
             convert_reservation(u, &inv, subscription.seats)?;
             let membership = Membership {
-                id: self.new_id()?,
+                id: u.new_id()?,
                 business_id: inv.business_id,
                 subscription_id: inv.subscription_id,
                 app_id: inv.app_id,
@@ -257,7 +257,7 @@ impl InviteService {
                     return Ok((user, false));
                 }
                 let user = User {
-                    id: self.new_id()?,
+                    id: u.new_id()?,
                     email: inv.email.clone(),
                     email_key: inv.email_key.clone(),
                     first_name: first_name.clone(),

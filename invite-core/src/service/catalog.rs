@@ -162,7 +162,7 @@ impl InviteService {
         let name = one_field(bounded_text(name, "name", MAX_TEXT_LEN))?;
         self.write(|u| {
             let business = Business {
-                id: self.new_id()?,
+                id: u.new_id()?,
                 name: name.clone(),
                 created_at: u.now,
             };
@@ -197,7 +197,7 @@ impl InviteService {
         let name = one_field(bounded_text(name, "name", MAX_TEXT_LEN))?;
         self.write(|u| {
             let app = Application {
-                id: self.new_id()?,
+                id: u.new_id()?,
                 name: name.clone(),
                 created_at: u.now,
             };
@@ -249,7 +249,7 @@ impl InviteService {
             found(u.tx.get_business(new.business_id)?, "business")?;
             found(u.tx.get_app(new.app_id)?, "app")?;
             let subscription = Subscription {
-                id: self.new_id()?,
+                id: u.new_id()?,
                 business_id: new.business_id,
                 app_id: new.app_id,
                 plan: plan.clone(),
@@ -375,7 +375,7 @@ impl InviteService {
         self.write(|u| {
             found(u.tx.get_app(app)?, "app")?;
             let role = Role {
-                id: self.new_id()?,
+                id: u.new_id()?,
                 app_id: app,
                 key: key.clone(),
                 name: name.clone(),
@@ -403,7 +403,7 @@ impl InviteService {
         self.write(|u| {
             let (address, key) = email.clone().into_parts();
             let user = User {
-                id: self.new_id()?,
+                id: u.new_id()?,
                 email: address,
                 email_key: key,
                 first_name: first_name.clone(),
@@ -509,7 +509,7 @@ impl InviteService {
             counts.used += 1;
             check_cap(cap, counts)?;
             let membership = Membership {
-                id: self.new_id()?,
+                id: u.new_id()?,
                 business_id: business,
                 subscription_id: subscription,
                 app_id: sub.app_id,

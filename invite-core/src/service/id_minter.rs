@@ -4,8 +4,10 @@
 //! The random bits only keep ids of different processes apart (ids are not secrets:
 //! every lookup is scoped by business). So they are drawn from the random source in
 //! blocks, one draw per [`IDS_PER_DRAW`] ids instead of one system call per id. A block
-//! is never used by two processes: after a `fork`, the child sees another process id
-//! and discards the block it inherited.
+//! is never used by two processes: after a `fork`, the child mints with another process
+//! id and discards the block it inherited. The caller reads the process id, once per
+//! unit of work (`Unit::new_id`): a `fork` cannot split a unit, since the child keeps
+//! only the thread that forked.
 
 use std::sync::Mutex;
 
@@ -48,10 +50,16 @@ impl Default for State {
 }
 
 impl IdMinter {
-    /// The next id for the clock reading `now_millis` (milliseconds since the epoch).
-    pub(crate) fn mint(&self, now_millis: u64, random: &dyn RandomSource) -> Result<uuid::Uuid> {
+    /// The next id for the clock reading `now_millis` (milliseconds since the epoch), in
+    /// the process `pid`.
+    pub(crate) fn mint(
+        &self,
+        now_millis: u64,
+        pid: u32,
+        random: &dyn RandomSource,
+    ) -> Result<uuid::Uuid> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let mut bytes = state.take_random(random)?;
+        let mut bytes = state.take_random(pid, random)?;
         (state.millis, state.seq) = match (state.millis, state.seq) {
             (millis, seq) if now_millis <= millis && seq < 0x0FFF => (millis, seq + 1),
             (millis, _) if now_millis <= millis => (millis + 1, 0),
@@ -66,9 +74,8 @@ impl IdMinter {
 
 impl State {
     /// The next unspent random bytes, drawing a new block when this one is spent or
-    /// was inherited from a parent process.
-    fn take_random(&mut self, random: &dyn RandomSource) -> Result<[u8; BYTES_PER_ID]> {
-        let pid = std::process::id();
+    /// was drawn by another process (inherited from a parent).
+    fn take_random(&mut self, pid: u32, random: &dyn RandomSource) -> Result<[u8; BYTES_PER_ID]> {
         if self.used + BYTES_PER_ID > self.block.len() || self.pid != pid {
             random.fill(&mut self.block)?;
             self.used = 0;
@@ -95,7 +102,7 @@ mod tests {
         let minter = IdMinter::default();
         let random = SeededRandom::new(7);
         let ids: Vec<_> = (0..5_000)
-            .map(|_| minter.mint(1_000, &random).unwrap())
+            .map(|_| minter.mint(1_000, 1, &random).unwrap())
             .collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "strictly increasing");
         assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
@@ -105,8 +112,8 @@ mod tests {
     fn a_clock_that_goes_back_does_not_reorder_ids() {
         let minter = IdMinter::default();
         let random = SeededRandom::new(7);
-        let later = minter.mint(2_000, &random).unwrap();
-        let earlier_clock = minter.mint(1_000, &random).unwrap();
+        let later = minter.mint(2_000, 1, &random).unwrap();
+        let earlier_clock = minter.mint(1_000, 1, &random).unwrap();
         assert!(earlier_clock > later);
     }
 
@@ -115,13 +122,50 @@ mod tests {
         let minter = IdMinter::default();
         let random = SeededRandom::new(7);
         let tails: HashSet<_> = (0..IDS_PER_DRAW * 3)
-            .map(|_| minter.mint(1_000, &random).unwrap().as_bytes()[8..].to_vec())
+            .map(|_| minter.mint(1_000, 1, &random).unwrap().as_bytes()[8..].to_vec())
             .collect();
         assert_eq!(
             tails.len(),
             IDS_PER_DRAW * 3,
             "every id has its own random bits"
         );
+    }
+
+    /// Counts the draws it serves (each from a seeded source).
+    struct CountingRandom {
+        draws: std::sync::atomic::AtomicUsize,
+        inner: SeededRandom,
+    }
+
+    impl RandomSource for CountingRandom {
+        fn fill(&self, bytes: &mut [u8]) -> Result<()> {
+            self.draws
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.inner.fill(bytes)
+        }
+    }
+
+    #[test]
+    fn another_process_id_discards_the_block_it_inherited() {
+        let minter = IdMinter::default();
+        let random = CountingRandom {
+            draws: 0.into(),
+            inner: SeededRandom::new(7),
+        };
+        let draws = || random.draws.load(std::sync::atomic::Ordering::Relaxed);
+        minter.mint(1_000, 10, &random).unwrap();
+        assert_eq!(draws(), 1);
+        minter.mint(1_000, 10, &random).unwrap();
+        assert_eq!(draws(), 1, "the same process goes on with its block");
+        // A forked child shares the state: it must not mint from the parent's block.
+        minter.mint(1_000, 11, &random).unwrap();
+        assert_eq!(draws(), 2, "a new process draws a block of its own");
+        for _ in 1..IDS_PER_DRAW {
+            minter.mint(1_000, 11, &random).unwrap();
+        }
+        assert_eq!(draws(), 2, "the child's block serves its next ids");
+        minter.mint(1_000, 11, &random).unwrap();
+        assert_eq!(draws(), 3, "until it is spent");
     }
 
     #[test]
@@ -132,6 +176,6 @@ mod tests {
                 Err(crate::error::Error::internal("no entropy"))
             }
         }
-        assert!(IdMinter::default().mint(1, &Broken).is_err());
+        assert!(IdMinter::default().mint(1, 1, &Broken).is_err());
     }
 }

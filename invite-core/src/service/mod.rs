@@ -248,12 +248,6 @@ impl InviteService {
         }
     }
 
-    /// Mints a time-ordered id (see [`IdMinter`]).
-    pub(crate) fn new_id<T: From<uuid::Uuid>>(&self) -> Result<T> {
-        let now = u64::try_from(self.clock.now().timestamp_millis()).unwrap_or(0);
-        self.ids.mint(now, self.random.as_ref()).map(T::from)
-    }
-
     /// Runs `work` in a write transaction: commits on `Ok`, rolls back on `Err`, retries
     /// `STORAGE_CONFLICT` a bounded number of times, then calls the event hook.
     pub(crate) fn write<T>(&self, mut work: impl FnMut(&mut Unit<'_>) -> Result<T>) -> Result<T> {
@@ -267,6 +261,7 @@ impl InviteService {
                     now: self.clock.now(),
                     service: self,
                     events: Vec::new(),
+                    pid: None,
                 };
                 let value = work(&mut unit)?;
                 let events = std::mem::take(&mut unit.events);
@@ -314,9 +309,23 @@ pub(crate) struct Unit<'s> {
     pub(crate) now: DateTime<Utc>,
     pub(crate) service: &'s InviteService,
     events: Vec<Event>,
+    /// The process id, read at the unit's first id (see [`IdMinter`]).
+    pid: Option<u32>,
 }
 
 impl Unit<'_> {
+    /// Mints a time-ordered id (see [`IdMinter`]) from the unit's instant, the
+    /// `created_at` of the rows it writes: the clock is read once per unit.
+    pub(crate) fn new_id<T: From<uuid::Uuid>>(&mut self) -> Result<T> {
+        let millis = u64::try_from(self.now.timestamp_millis()).unwrap_or(0);
+        let pid = *self.pid.get_or_insert_with(std::process::id);
+        let service = self.service;
+        service
+            .ids
+            .mint(millis, pid, service.random.as_ref())
+            .map(T::from)
+    }
+
     /// Records an audit event in this transaction.
     pub(crate) fn event(
         &mut self,
@@ -327,7 +336,7 @@ impl Unit<'_> {
         detail: Option<String>,
     ) -> Result<()> {
         let event = Event {
-            id: self.service.new_id()?,
+            id: self.new_id()?,
             business_id,
             invitation_id,
             kind,

@@ -254,7 +254,7 @@ impl InviteService {
         self.reserve_seat(u, sub, counts, cap)?;
         let token = Token::mint(&*self.random)?;
         let invitation = Invitation {
-            id: self.new_id()?,
+            id: u.new_id()?,
             business_id: p.business,
             app_id: sub.app_id,
             subscription_id: sub.id,
@@ -330,7 +330,7 @@ impl InviteService {
             super::lifecycle::cancel_messages(u, invitation)?;
         }
         let message = OutboxMessage {
-            id: self.new_id()?,
+            id: u.new_id()?,
             business_id: invitation.business_id,
             invitation_id: invitation.id,
             sealed_token: Some(self.sealer.seal(token, &*self.random)?),
