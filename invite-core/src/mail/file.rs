@@ -23,7 +23,7 @@ const DEFAULT_SENDER: &str = "invitations@localhost";
 /// - `<message id>.json` always: the [`InvitationEmail`] exactly as the mailer got it
 ///   (every field), readable back with [`FileMailer::read`] and [`FileMailer::read_all`];
 /// - with the `smtp` feature, also `<message id>.eml`: the full MIME message built by
-///   the same [`MimeBuilder`] as the SMTP mailer (open it in any mail client).
+///   the same `MimeBuilder` as the SMTP mailer (open it in any mail client).
 ///
 /// Files are named by the stable message id and written atomically (a temporary file
 /// renamed into place), so a re-delivery of the same message overwrites its files

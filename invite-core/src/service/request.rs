@@ -89,7 +89,8 @@ impl SendInvitationRequest {
         }
     }
 
-    /// From a text draft; malformed ids are kept as field errors for [`InviteService::send`].
+    /// From a text draft; malformed ids are kept as field errors for
+    /// [`InviteService::send`](crate::InviteService::send).
     pub fn from_draft(inviter_id: UserId, draft: &SendInvitationDraft) -> Self {
         let mut errors = FieldErrors::new();
         SendInvitationRequest {

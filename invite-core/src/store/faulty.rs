@@ -22,7 +22,7 @@ use crate::model::{
 use crate::token::TokenHash;
 
 /// Wraps a store; every operation (begin, each repository call, commit) is counted and
-/// the one numbered [`FaultyStore::fail_at`] fails with `STORAGE_UNAVAILABLE`.
+/// the one [`FaultyStore::fail_in`] names fails with `STORAGE_UNAVAILABLE`.
 pub struct FaultyStore {
     inner: Arc<dyn Store>,
     count: AtomicU64,
