@@ -459,3 +459,81 @@ fn an_older_process_cannot_write_text_ids() {
         );
     }
 }
+
+/// Every page of `search_users(query)`, one user per page, as names.
+fn search_one_by_one(service: &invite_core::InviteService, query: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut page = invite_core::PageRequest::first(1);
+    loop {
+        let found = service.search_users(query, &page).unwrap();
+        names.extend(found.items.iter().map(invite_core::User::display_name));
+        match found.next_cursor {
+            Some(cursor) => page = invite_core::PageRequest::after(cursor, 1),
+            None => return names,
+        }
+    }
+}
+
+/// Versions before this one also kept a search key of the first name alone. A file
+/// still holding those keys searches as a new one does: search skips them.
+#[test]
+fn first_name_keys_of_earlier_versions_are_skipped_by_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keys.db");
+    let store = Arc::new(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+    let (service, _) = common::service_on(store, common::config());
+    let people = [
+        ("Ada", "Lovelace", "lovelace@example.com"),
+        ("Ada", "Byron", "byron@example.com"),
+        ("Adam", "Smith", "smith@example.com"),
+        ("Bea", "Ada", "bea@example.com"),
+        ("Adaline", "Ng", "ng@example.com"),
+    ];
+    let mut ids = Vec::new();
+    for (first, last, email) in people {
+        ids.push(
+            service
+                .create_user(&common::person(first, last, email))
+                .unwrap()
+                .id,
+        );
+    }
+    let before = search_one_by_one(&service, "ada");
+    assert_eq!(
+        before,
+        [
+            "Bea Ada",
+            "Ada Byron",
+            "Ada Lovelace",
+            "Adaline Ng",
+            "Adam Smith"
+        ],
+        "by smallest matching key: the last name, then the full names"
+    );
+
+    // What an earlier version wrote besides: one key per first name.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for (id, (first, ..)) in ids.iter().zip(people) {
+        conn.execute(
+            "INSERT INTO user_search_keys (key, user_id) VALUES (lower(?1), ?2)",
+            rusqlite::params![first, id.as_uuid().as_bytes().as_slice()],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    assert_eq!(search_one_by_one(&service, "ada"), before);
+    assert_eq!(search_one_by_one(&service, "adam"), ["Adam Smith"]);
+
+    // Renamed, a user is no longer found by the old first name, whose key remains.
+    service
+        .update_user(
+            ids[0],
+            &common::person("Grace", "Lovelace", "lovelace@example.com"),
+        )
+        .unwrap();
+    assert_eq!(
+        search_one_by_one(&service, "ada"),
+        ["Bea Ada", "Ada Byron", "Adaline Ng", "Adam Smith"]
+    );
+    assert_eq!(search_one_by_one(&service, "grace"), ["Grace Lovelace"]);
+}
