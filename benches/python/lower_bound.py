@@ -4,14 +4,13 @@ PERF.md's floor is one bare single-row INSERT per transaction: one B-tree change
 commit. A send must change more: at least its invitation row and the B-tree its token
 hash is looked up by at accept (the two cannot be one: a resend changes the token, not
 the id), and in invite-core also its audit events, outbox row and seat counter. This
-script measures, with Python's `sqlite3` module and no
-invite-core code at all, transactions that each add one entry to k B-trees: one INSERT
-(as the floor) of a row into a `WITHOUT ROWID` table with k - 1 indexes, every key a
-time-ordered 16-byte id (every entry lands at the right edge of its B-tree, the
-cheapest case there is), in the same file setup as the store (2 KiB pages; `wal` with
-`synchronous=NORMAL`, or SQLite's defaults), against the floor in the same run. It is
-what any schema that changes k B-trees per operation costs at least, before any of its
-statements' own work.
+script measures, with Python's `sqlite3` module and no invite-core code at all,
+transactions that each add one entry to k B-trees: one INSERT (as the floor) of a row
+into a `WITHOUT ROWID` table with k - 1 indexes, every key a time-ordered 16-byte id
+(every entry lands at the right edge of its B-tree, the cheapest case there is), in the
+same file setup as the store (2 KiB pages; `wal` with `synchronous=NORMAL`, or SQLite's
+defaults), against the floor in the same run. It is what any schema that changes k
+B-trees per operation costs at least, before any of its statements' own work.
 
     python3 benches/python/lower_bound.py [--n 2000] [--runs 3] [--modes wal,default]
 

@@ -14,7 +14,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use invite_core::service::{BulkInvitee, BulkSendRequest};
+use invite_core::service::BulkInvitee;
 use invite_core::store::sqlite::{SqliteOptions, SqliteStore};
 use invite_core::{AcceptRequest, CapturingMailer, ErrorCode, Store};
 
@@ -88,14 +88,7 @@ fn a_send_and_an_accept_are_one_commit_each_and_a_delivered_batch_two() {
     let rows = (0..5)
         .map(|i| BulkInvitee::new_user("Bulk", "Row", &format!("bulk{i}@example.com")))
         .collect();
-    let bulk = BulkSendRequest::new(
-        w.admin.id,
-        w.business.id,
-        w.app.id,
-        w.unlimited.id,
-        w.member.id,
-        rows,
-    );
+    let bulk = w.bulk_request(w.unlimited.id, rows);
     let result = w.service.bulk_send(&bulk).unwrap();
     assert!(result.rows.iter().all(Result::is_ok));
     expected += 1;

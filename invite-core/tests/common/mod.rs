@@ -159,6 +159,22 @@ impl World {
             .role(self.member.id)
     }
 
+    /// The admin's bulk send of `rows` into the business, app and member role.
+    pub fn bulk_request(
+        &self,
+        subscription: invite_core::SubscriptionId,
+        rows: Vec<invite_core::BulkInvitee>,
+    ) -> invite_core::BulkSendRequest {
+        invite_core::BulkSendRequest::new(
+            self.admin.id,
+            self.business.id,
+            self.app.id,
+            subscription,
+            self.member.id,
+            rows,
+        )
+    }
+
     /// A complete request from the admin for an existing user.
     pub fn invite_existing(&self, user: &User) -> SendInvitationRequest {
         SendInvitationRequest::new(self.admin.id)
@@ -204,9 +220,7 @@ impl World {
     /// Mints tokens every way there is (keyed sends, a bulk send, resends), delivers the
     /// outbox and accepts one invitation; returns every raw token, for at-rest scans.
     pub fn mint_tokens_every_way(&self, n: usize) -> Vec<String> {
-        use invite_core::{
-            AcceptRequest, BulkInvitee, BulkSendRequest, CapturingMailer, PageRequest,
-        };
+        use invite_core::{AcceptRequest, BulkInvitee, CapturingMailer, PageRequest};
         let mut tokens = Vec::new();
         for i in 0..n {
             let request = self
@@ -224,14 +238,7 @@ impl World {
         let rows = (0..n)
             .map(|i| BulkInvitee::new_user("B", "B", &format!("b{i}@example.com")))
             .collect();
-        let bulk = BulkSendRequest::new(
-            self.admin.id,
-            self.business.id,
-            self.app.id,
-            self.subscription.id,
-            self.member.id,
-            rows,
-        );
+        let bulk = self.bulk_request(self.subscription.id, rows);
         for row in self.service.bulk_send(&bulk).unwrap().rows {
             tokens.push(row.unwrap().token.expose().to_owned());
         }

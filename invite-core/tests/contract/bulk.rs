@@ -6,22 +6,6 @@ use invite_core::{BulkInvitee, BulkSendRequest, CapturingMailer, ErrorCode, Fiel
 
 use crate::common::World;
 
-/// The admin's bulk send of `rows` into the world's business, app and member role.
-pub fn request(
-    w: &World,
-    subscription: invite_core::SubscriptionId,
-    rows: Vec<BulkInvitee>,
-) -> BulkSendRequest {
-    BulkSendRequest::new(
-        w.admin.id,
-        w.business.id,
-        w.app.id,
-        subscription,
-        w.member.id,
-        rows,
-    )
-}
-
 pub fn bulk_rows_succeed_and_fail_independently(store: Arc<dyn Store>) {
     let w = World::with_config(store, crate::common::config(), Some(4));
     let rows = vec![
@@ -35,7 +19,7 @@ pub fn bulk_rows_succeed_and_fail_independently(store: Arc<dyn Store>) {
     ];
     let result = w
         .service
-        .bulk_send(&request(&w, w.subscription.id, rows))
+        .bulk_send(&w.bulk_request(w.subscription.id, rows))
         .unwrap();
     let codes: Vec<Option<ErrorCode>> = result
         .rows
@@ -74,8 +58,7 @@ pub fn bulk_rows_succeed_and_fail_independently(store: Arc<dyn Store>) {
     let mailer = CapturingMailer::new();
     assert_eq!(w.service.dispatch_outbox(&mailer).unwrap().delivered, 4);
     // Shared-field problems fail the whole call.
-    let mut broken = request(
-        &w,
+    let mut broken = w.bulk_request(
         w.subscription.id,
         vec![BulkInvitee::new_user("Z", "Z", "z@example.com")],
     );
@@ -86,8 +69,7 @@ pub fn bulk_rows_succeed_and_fail_independently(store: Arc<dyn Store>) {
     );
     let stranger = BulkSendRequest {
         inviter_id: w.alice.id,
-        ..request(
-            &w,
+        ..w.bulk_request(
             w.unlimited.id,
             vec![BulkInvitee::new_user("Z", "Z", "z@example.com")],
         )
@@ -114,7 +96,7 @@ pub fn bulk_of_ten_thousand(store: Arc<dyn Store>) {
         .collect();
     let result = w
         .service
-        .bulk_send(&request(&w, w.unlimited.id, rows))
+        .bulk_send(&w.bulk_request(w.unlimited.id, rows))
         .unwrap();
     assert_eq!(result.sent(), 10_000);
     let usage = w.service.seat_usage(w.business.id, w.unlimited.id).unwrap();
@@ -127,7 +109,7 @@ pub fn bulk_of_ten_thousand(store: Arc<dyn Store>) {
         .collect();
     let err = w
         .service
-        .bulk_send(&request(&w, w.unlimited.id, rows))
+        .bulk_send(&w.bulk_request(w.unlimited.id, rows))
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::ValidationFailed);
     let fields: Vec<_> = err

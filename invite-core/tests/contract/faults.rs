@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use invite_core::store::FaultyStore;
-use invite_core::{
-    AcceptRequest, BulkInvitee, BulkSendRequest, CapturingMailer, ErrorCode, PageRequest, Store,
-};
+use invite_core::{AcceptRequest, BulkInvitee, CapturingMailer, ErrorCode, PageRequest, Store};
 
 use crate::common::World;
 
@@ -107,14 +105,7 @@ pub fn bulk_faults_fail_the_whole_batch_and_leave_nothing_half_written(store: Ar
         BulkInvitee::existing(w.alice.id),
         BulkInvitee::new_user("", "B", "not-an-email"),
     ];
-    let request = BulkSendRequest::new(
-        w.admin.id,
-        w.business.id,
-        w.app.id,
-        w.subscription.id,
-        w.member.id,
-        rows,
-    );
+    let request = w.bulk_request(w.subscription.id, rows);
     let (result, steps) = for_every_k(&w, &faulty, || w.service.bulk_send(&request));
     assert!(steps > 10, "two rows take many operations");
     let codes: Vec<_> = result

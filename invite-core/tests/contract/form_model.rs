@@ -394,7 +394,7 @@ pub fn many_overdue_invitations_hold_no_seat_on_the_form(store: Arc<dyn Store>) 
             invite_core::BulkInvitee::new_user("Many", "Invitees", &format!("m{i}@example.com"))
         })
         .collect();
-    let request = crate::contract::bulk::request(&w, w.subscription.id, rows);
+    let request = w.bulk_request(w.subscription.id, rows);
     let sent = w.service.bulk_send(&request).unwrap();
     assert!(sent.rows.iter().all(Result::is_ok), "every row sent");
     let form = filled(&w, "one-more@example.com");

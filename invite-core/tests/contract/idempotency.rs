@@ -8,7 +8,6 @@ use invite_core::{
 };
 
 use crate::common::World;
-use crate::contract::bulk::request;
 
 pub fn same_key_returns_the_first_result(store: Arc<dyn Store>) {
     let w = World::new(store);
@@ -40,12 +39,8 @@ pub fn same_key_returns_the_first_result(store: Arc<dyn Store>) {
     // Bulk sends honour keys too.
     let bulk = BulkSendRequest {
         idempotency_key: Some("bulk-1".into()),
-        ..BulkSendRequest::new(
-            w.admin.id,
-            w.business.id,
-            w.app.id,
+        ..w.bulk_request(
             w.unlimited.id,
-            w.member.id,
             vec![
                 BulkInvitee::new_user("C", "C", "c@example.com"),
                 BulkInvitee::new_user("", "", "bad"),
@@ -268,8 +263,7 @@ pub fn a_bad_key_is_reported_with_every_other_problem(store: Arc<dyn Store>) {
     let bulk = BulkSendRequest {
         idempotency_key: Some("x".repeat(201)),
         expires_in: Some(Duration::minutes(1)),
-        ..request(
-            &w,
+        ..w.bulk_request(
             w.subscription.id,
             vec![BulkInvitee::new_user("B", "B", "b@example.com")],
         )
@@ -306,8 +300,7 @@ pub fn a_replayed_row_keeps_its_help_and_retry_after(store: Arc<dyn Store>) {
     let w = World::with_config(store, cfg, Some(2));
     let bulk = |subscription, key: &str, emails: &[&str]| BulkSendRequest {
         idempotency_key: Some(key.to_owned()),
-        ..request(
-            &w,
+        ..w.bulk_request(
             subscription,
             emails
                 .iter()

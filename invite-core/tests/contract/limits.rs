@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use invite_core::service::Limits;
-use invite_core::{BulkInvitee, BulkSendRequest, CapturingMailer, ErrorCode, Store};
+use invite_core::{BulkInvitee, CapturingMailer, ErrorCode, Store};
 
 use crate::common::{World, config};
 
@@ -38,12 +38,8 @@ pub fn daily_budget_per_inviter(store: Arc<dyn Store>) {
         Some(std::time::Duration::from_secs(15 * 3600)),
         "until the next UTC day (09:00 → 24:00)"
     );
-    let bulk = BulkSendRequest::new(
-        w.admin.id,
-        w.business.id,
-        w.app.id,
+    let bulk = w.bulk_request(
         w.subscription.id,
-        w.member.id,
         vec![BulkInvitee::new_user("E", "E", "e@example.com")],
     );
     let rows = w.service.bulk_send(&bulk).unwrap().rows;

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use invite_core::{
-    AcceptRequest, BulkInvitee, BulkSendRequest, CapturingMailer, ErrorCode, FailingMailer,
-    InvitationFilter, InvitationId, InvitationStatus, PageRequest, Store, Token,
+    AcceptRequest, BulkInvitee, CapturingMailer, ErrorCode, FailingMailer, InvitationFilter,
+    InvitationId, InvitationStatus, PageRequest, Store, Token,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
@@ -216,14 +216,7 @@ impl Run {
                     .iter()
                     .map(|e| BulkInvitee::new_user("B", "B", &email(*e)))
                     .collect();
-                let request = BulkSendRequest::new(
-                    w.admin.id,
-                    w.business.id,
-                    w.app.id,
-                    w.subscription.id,
-                    w.member.id,
-                    rows,
-                );
+                let request = w.bulk_request(w.subscription.id, rows);
                 let result = w
                     .service
                     .bulk_send(&request)
