@@ -235,7 +235,8 @@ export declare class InviteService {
   invitationMessages(businessId: string, invitationId: string): Promise<Array<OutboxMessage>>
   /**
    * Existing users whose email, first, last or full name starts with `query`
-   * (case- and width-insensitive), one page at a time.
+   * (case- and width-insensitive; an email's IDN domain matches typed in Unicode or
+   * in punycode), one page at a time.
    */
   searchUsers(query: string, pageOptions?: PageOptions | undefined | null): Promise<UserPage>
   /** Businesses the inviter may invite into, by name. */

@@ -62,6 +62,16 @@ test('user search pages through a large directory with a cursor', async () => {
   await rejectsWith(w.service.searchUsers('sam', { cursor: 'garbage!' }), 'VALIDATION_FAILED')
 })
 
+test('user search finds an IDN domain typed as shown or as punycode, whichever was entered', async () => {
+  const w = await world()
+  const ana = await w.service.createUser({ firstName: 'Ana', lastName: 'Buch', email: 'ana@Bücher.example' })
+  const ben = await w.service.createUser({ firstName: 'Ben', lastName: 'Buch', email: 'ben@xn--bcher-kva.example' })
+  const ids = async (query) => (await w.service.searchUsers(query)).items.map((u) => u.id)
+  assert.deepEqual(await ids('ANA@BÜ'), [ana.id])
+  assert.deepEqual(await ids('ana@xn--bcher'), [ana.id])
+  assert.deepEqual(await ids('ben@bücher.example'), [ben.id])
+})
+
 test('invitations and events list oldest first, filtered, one page at a time', async () => {
   const w = await world({ seats: null })
   const ids = []

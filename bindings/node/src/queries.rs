@@ -54,7 +54,8 @@ impl From<CoreSubscriptionOption> for SubscriptionOption {
 #[napi]
 impl InviteService {
     /// Existing users whose email, first, last or full name starts with `query`
-    /// (case- and width-insensitive), one page at a time.
+    /// (case- and width-insensitive; an email's IDN domain matches typed in Unicode or
+    /// in punycode), one page at a time.
     #[napi(catch_unwind, ts_return_type = "Promise<UserPage>")]
     pub fn search_users(&self, query: String, page_options: Option<PageOptions>) -> Call<UserPage> {
         self.run(move |s| {

@@ -11,7 +11,8 @@ use crate::service::PyInviteService;
 #[pymethods]
 impl PyInviteService {
     /// Existing users whose email, first, last or full name starts with `query`
-    /// (case- and width-insensitive), one page at a time.
+    /// (case- and width-insensitive; an email's IDN domain matches typed in Unicode or
+    /// in punycode), one page at a time.
     ///
     /// Args:
     ///     query: The prefix typed so far (`""` lists everyone).

@@ -183,6 +183,15 @@ def test_paging(world: World) -> None:
         s.list_invitations(world.acme.id, status="lost")  # type: ignore[arg-type]
 
 
+def test_search_finds_an_idn_domain_typed_as_shown_or_as_punycode(world: World) -> None:
+    s = world.service
+    ana = s.create_user("Ana", "Buch", "ana@Bücher.example")
+    ben = s.create_user("Ben", "Buch", "ben@xn--bcher-kva.example")
+    assert [u.id for u in s.search_users("ANA@BÜ")] == [ana.id]
+    assert [u.id for u in s.search_users("ana@xn--bcher")] == [ana.id]
+    assert [u.id for u in s.search_users("ben@bücher.example")] == [ben.id]
+
+
 def test_listing_invitations_and_events(world: World) -> None:
     s = world.service
     a = world.send_new("ada@example.com")

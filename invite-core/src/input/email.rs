@@ -123,6 +123,21 @@ fn fold_local_part(local: &str) -> String {
     caseless::default_case_fold_str(&nfkc).nfkc().collect()
 }
 
+/// The search key of an address whose domain has IDN labels, as people type it: the
+/// canonical key with its domain in Unicode, folded (`anna@bücher.example` for the key
+/// `anna@xn--bcher-kva.example`). `None` when no label of the domain is punycode (the
+/// key is then already the address as typed, folded), or when it does not decode.
+pub(crate) fn unicode_search_key(key: &str) -> Option<String> {
+    let (local, domain) = key.rsplit_once('@')?;
+    if !domain.split('.').any(|label| label.starts_with("xn--")) {
+        return None;
+    }
+    let (unicode, decoded) = idna::domain_to_unicode(domain);
+    decoded.ok()?;
+    let shown = fold_search_text(&format!("{local}@{unicode}"));
+    (shown != key).then_some(shown)
+}
+
 /// Folds free text (a search query, a name) the way email keys are folded: NFKC +
 /// casefold. No validation.
 pub fn fold_search_text(text: &str) -> String {
@@ -163,6 +178,23 @@ mod tests {
     fn idn_and_punycode_domains_compare_equal() {
         assert_eq!(key("a@bücher.example"), key("a@xn--bcher-kva.example"));
         assert_eq!(key("a@BÜCHER.example"), key("a@xn--bcher-kva.example"));
+    }
+
+    #[test]
+    fn an_idn_key_has_a_unicode_search_key_whichever_form_was_entered() {
+        let shown = Some("anna@bücher.example".to_owned());
+        assert_eq!(unicode_search_key(&key("Anna@BÜCHER.example")), shown);
+        assert_eq!(
+            unicode_search_key(&key("anna@xn--bcher-kva.example")),
+            shown
+        );
+        // Folded as a query is: ß folds to ss in both.
+        assert_eq!(
+            unicode_search_key(&key("a@straße.example")).as_deref(),
+            Some(fold_search_text("a@STRASSE.example").as_str())
+        );
+        assert_eq!(unicode_search_key(&key("ann@example.com")), None);
+        assert_eq!(unicode_search_key(&key("ann@xn.example")), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod email;
 mod name;
 mod text;
 
+pub(crate) use email::unicode_search_key;
 pub use email::{Email, EmailPolicy, fold_search_text};
 pub(crate) use name::is_forbidden;
 pub use name::{MAX_NAME_CHARS, validate_name};

@@ -26,19 +26,23 @@ impl User {
         format!("{} {}", self.first_name, self.last_name)
     }
 
-    /// The folded keys a prefix search matches: email key, last name and full name.
+    /// The folded keys a prefix search matches: email key, last name and full name, and
+    /// for an address with an IDN domain the email key with that domain in Unicode (so
+    /// that `anna@bü` finds `anna@xn--bcher-kva.example`, whichever form was entered).
     ///
     /// No key of the first name alone: the full name starts with it, so every prefix of
     /// the first name already matches the full name (one index entry fewer per user;
     /// stores written before keep a first-name entry, which search skips, as it skips
     /// every entry that is not the user's smallest matching key).
     pub fn search_keys(&self) -> Vec<String> {
-        use crate::input::fold_search_text as fold;
-        vec![
+        use crate::input::{fold_search_text as fold, unicode_search_key};
+        let mut keys = vec![
             self.email_key.clone(),
             fold(&self.last_name),
             fold(&self.display_name()),
-        ]
+        ];
+        keys.extend(unicode_search_key(&self.email_key));
+        keys
     }
 }
 

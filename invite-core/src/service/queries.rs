@@ -38,8 +38,9 @@ pub struct SubscriptionOption {
 
 impl InviteService {
     /// Existing users whose email, first name, last name or full name starts with
-    /// `query` (case- and width-insensitive), one page at a time. Each user appears
-    /// once, ordered by the first of its keys that matches.
+    /// `query` (case- and width-insensitive; an email's IDN domain matches typed in
+    /// Unicode or in punycode), one page at a time. Each user appears once, ordered by
+    /// the first of its keys that matches ([`User::search_keys`]).
     pub fn search_users(&self, query: &str, page: &PageRequest) -> Result<Page<User>> {
         if query.len() > MAX_QUERY_LEN {
             return Err(Error::validation(vec![FieldError::new(

@@ -509,6 +509,44 @@ pub fn user_search_is_prefix_case_insensitive_and_paginated(store: Arc<dyn Store
     assert_eq!(err.code(), ErrorCode::ValidationFailed);
 }
 
+/// An address with an IDN domain is found as people type it (Unicode) and as its key
+/// (punycode), whichever form was entered, listed once; changing the email drops it.
+pub fn user_search_finds_idn_domains_in_either_form(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let search = |query: &str| -> Vec<_> {
+        w.service
+            .search_users(query, &PageRequest::first(50))
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|u| u.id)
+            .collect()
+    };
+    let anna = w
+        .service
+        .create_user(&person("Zoe", "Quill", "Anna@BÜCHER.example"))
+        .unwrap();
+    let bert = w
+        .service
+        .create_user(&person("Yan", "Quill", "bert@xn--bcher-kva.example"))
+        .unwrap();
+    assert_eq!(search("anna@bü"), vec![anna.id], "typed as shown");
+    assert_eq!(search("ANNA@XN--BCHER"), vec![anna.id], "typed as its key");
+    assert_eq!(
+        search("bert@Bücher.ex"),
+        vec![bert.id],
+        "entered as punycode"
+    );
+    assert_eq!(search("bert@xn--b"), vec![bert.id]);
+    // Both of bert's email keys start with "bert": he is listed once.
+    assert_eq!(search("bert"), vec![bert.id]);
+    w.service
+        .update_user(anna.id, &person("Zoe", "Quill", "anna@example.org"))
+        .unwrap();
+    assert!(search("anna@bü").is_empty(), "the old domain's key is gone");
+    assert_eq!(search("anna@ex"), vec![anna.id]);
+}
+
 pub fn inviter_sees_only_grantable_roles(store: Arc<dyn Store>) {
     let w = World::new(store);
     let mut all: Vec<_> = w

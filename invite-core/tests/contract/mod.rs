@@ -41,6 +41,7 @@ macro_rules! contract_tests {
             guide::resend_after_not_received,
             guide::user_search_is_prefix_case_insensitive_and_paginated,
             guide::user_search_pages_through_names_that_fold_long,
+            guide::user_search_finds_idn_domains_in_either_form,
             guide::inviter_sees_only_grantable_roles,
             invariants::seats_reserved_released_and_converted,
             invariants::managing_an_invitation_needs_the_right_to_grant_its_role,
