@@ -20,6 +20,12 @@
 //!   checkpoints never quite catch a busy writer, and SQLite restarts the log only after
 //!   one has copied all of it). That took the PERF.md workload in WAL mode from ~6,300
 //!   to ~7,900 invites/s on the development machine.
+//! - **One write per commit to the WAL**: SQLite writes a commit's frames with two
+//!   system calls each (~50 for a send); the store opens its files through a VFS that
+//!   wraps SQLite's `unix` one and writes a commit's frames with one call, before SQLite
+//!   publishes the commit. The file format and every crash guarantee are SQLite's own;
+//!   that doubled the PERF.md workload's sends and accepts per second in WAL mode. The
+//!   rules and why they are safe: `write_batch.rs`.
 //! - **Pages of 2,048 bytes** for a new file (SQLite's default is 4,096): every page a
 //!   commit changes is written whole, see [`DEFAULT_PAGE_SIZE`].
 //! - **Busy timeout 5 s**: how long a transaction waits for another process's (or this
@@ -76,6 +82,7 @@ mod repo;
 mod schema;
 mod tx;
 mod url;
+mod write_batch;
 
 pub use options::{
     DEFAULT_BUSY_TIMEOUT, DEFAULT_MAX_READERS, DEFAULT_PAGE_SIZE, DEFAULT_WAL_AUTOCHECKPOINT,
@@ -173,7 +180,11 @@ fn open_file(
     } else {
         path
     };
-    let mut conn = Connection::open_with_flags(path, flags).db()?;
+    let mut conn = match write_batch::vfs_name(options.synchronous() != Synchronous::Off) {
+        Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs),
+        None => Connection::open_with_flags(path, flags),
+    }
+    .db()?;
     configure(&conn, options, role)?;
     if let (Role::Writer, Some(hand_off)) = (role, hand_off) {
         hand_off.attach(&mut conn)?;
