@@ -75,6 +75,27 @@ fn count_write(asked: u64, made: u64) {
     let _ = (asked, made);
 }
 
+/// The name of the VFS the store opens its files with (registering it in this
+/// process's SQLite on first use), for a host's own `rusqlite` connections to the same
+/// files: their commits are then written the same way (see the [`super`] module's
+/// defaults). `None` where SQLite has no `unix` VFS. Do not use it for a connection with
+/// `synchronous=off` in rollback-journal mode (the store opens those with a variant
+/// that leaves journals alone).
+///
+/// ```
+/// use invite_core::store::sqlite::batching_vfs;
+/// use rusqlite::{Connection, OpenFlags};
+///
+/// let dir = tempfile::tempdir()?;
+/// let vfs = batching_vfs().expect("a unix VFS");
+/// let conn = Connection::open_with_flags_and_vfs(dir.path().join("app.db"), OpenFlags::default(), vfs)?;
+/// conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1)")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn batching_vfs() -> Option<&'static str> {
+    vfs_name(true).and_then(|name| name.to_str().ok())
+}
+
 /// The VFS name to open store files with (batching rollback journals too if
 /// `journals`), registering the VFS on first use; `None` where SQLite has no `unix` VFS
 /// (the default VFS is used then).
