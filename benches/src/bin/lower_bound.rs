@@ -19,7 +19,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use invite_core::store::sqlite::{DEFAULT_PAGE_SIZE, batching_vfs};
+use invite_core::store::sqlite::{DEFAULT_PAGE_SIZE, Synchronous, batching_vfs};
 use rusqlite::{Connection, OpenFlags, params_from_iter};
 use serde_json::json;
 
@@ -85,7 +85,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let n: u64 = args.next().map_or(2000, |a| a.parse().expect("N"));
     let runs: usize = args.next().map_or(3, |a| a.parse().expect("RUNS"));
-    let batching = batching_vfs().expect("SQLite's unix VFS");
+    let batching = batching_vfs(Synchronous::Normal).expect("SQLite's unix VFS");
     let dir = std::env::temp_dir().join(format!("invite-lower-bound-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     // Per run, the floor and each (k, VFS) interleaved, so swings hit them alike.

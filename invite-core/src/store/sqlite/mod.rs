@@ -183,7 +183,7 @@ fn open_file(
     } else {
         path
     };
-    let mut conn = match write_batch::vfs_name(options.synchronous() != Synchronous::Off) {
+    let mut conn = match write_batch::vfs_name(options.synchronous()) {
         Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs),
         None => Connection::open_with_flags(path, flags),
     }

@@ -28,7 +28,7 @@
 //!   recovery could need is in the file first; a failed write fails that sync, before
 //!   the database file is touched. At `synchronous=off` SQLite writes the database
 //!   without syncing the journal, so the store opens such files with [`WAL_ONLY`], which
-//!   leaves journals alone.
+//!   leaves journals alone ([`batching_vfs`] picks).
 //!
 //! Any other access to a batched file (read, sync, size, truncate, file control, close)
 //! writes what is pending first. The database file, its shared memory and every other
@@ -47,6 +47,8 @@ use std::ptr;
 use std::sync::OnceLock;
 
 use rusqlite::ffi;
+
+use super::Synchronous;
 
 /// The VFS that batches WAL and rollback journal writes.
 const ALL: &CStr = c"invite-core-batch";
@@ -75,33 +77,38 @@ fn count_write(asked: u64, made: u64) {
     let _ = (asked, made);
 }
 
-/// The name of the VFS the store opens its files with (registering it in this
-/// process's SQLite on first use), for a host's own `rusqlite` connections to the same
-/// files: their commits are then written the same way (see the [`super`] module's
-/// defaults). `None` where SQLite has no `unix` VFS. Do not use it for a connection with
-/// `synchronous=off` in rollback-journal mode (the store opens those with a variant
-/// that leaves journals alone).
+/// The name of the VFS the store opens its files with at `synchronous` (registering
+/// it in this process's SQLite on first use), for a host's own `rusqlite` connections
+/// to the same files: their commits are then written the same way (see the [`super`]
+/// module's defaults). `None` where SQLite has no `unix` VFS.
 ///
 /// ```
-/// use invite_core::store::sqlite::batching_vfs;
+/// use invite_core::store::sqlite::{Synchronous, batching_vfs};
 /// use rusqlite::{Connection, OpenFlags};
 ///
 /// let dir = tempfile::tempdir()?;
-/// let vfs = batching_vfs().expect("a unix VFS");
+/// let vfs = batching_vfs(Synchronous::Normal).expect("a unix VFS");
 /// let conn = Connection::open_with_flags_and_vfs(dir.path().join("app.db"), OpenFlags::default(), vfs)?;
-/// conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1)")?;
+/// conn.execute_batch(
+///     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+///      CREATE TABLE t (x); INSERT INTO t VALUES (1)",
+/// )?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn batching_vfs() -> Option<&'static str> {
-    vfs_name(true).and_then(|name| name.to_str().ok())
+pub fn batching_vfs(synchronous: Synchronous) -> Option<&'static str> {
+    vfs_name(synchronous).and_then(|name| name.to_str().ok())
 }
 
-/// The VFS name to open store files with (batching rollback journals too if
-/// `journals`), registering the VFS on first use; `None` where SQLite has no `unix` VFS
-/// (the default VFS is used then).
-pub(super) fn vfs_name(journals: bool) -> Option<&'static CStr> {
+/// [`batching_vfs`] as SQLite takes it.
+pub(super) fn vfs_name(synchronous: Synchronous) -> Option<&'static CStr> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let name = if journals { ALL } else { WAL_ONLY };
+    // At `synchronous=off` SQLite writes database pages without syncing their journal
+    // first: a journal's records must then reach the file as SQLite writes them.
+    let name = if synchronous == Synchronous::Off {
+        WAL_ONLY
+    } else {
+        ALL
+    };
     REGISTERED
         .get_or_init(|| register(ALL, open_all) && register(WAL_ONLY, open_wal_only))
         .then_some(name)
@@ -508,7 +515,7 @@ mod tests {
 
     use rusqlite::{Connection, OpenFlags};
 
-    use super::vfs_name;
+    use super::{Synchronous, vfs_name};
 
     thread_local! {
         /// WAL writes SQLite asked for and writes made, on this thread.
@@ -533,7 +540,7 @@ mod tests {
 
     /// A connection through the batching VFS, set up with `pragmas`, with table `t`.
     fn batched_in(path: &Path, pragmas: &str) -> Connection {
-        let vfs = vfs_name(true).unwrap();
+        let vfs = vfs_name(Synchronous::Full).unwrap();
         let conn = Connection::open_with_flags_and_vfs(path, OpenFlags::default(), vfs).unwrap();
         conn.execute_batch(&format!(
             "PRAGMA page_size = 2048; {pragmas}; PRAGMA wal_autocheckpoint = 0;
@@ -687,5 +694,31 @@ mod tests {
         assert_eq!(content(&copy), before_spill);
         tx.commit().unwrap();
         assert_eq!(content(&path).0, 3500);
+    }
+
+    #[test]
+    fn at_synchronous_off_journals_are_written_as_sqlite_asks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("off.db");
+        let vfs = vfs_name(Synchronous::Off).unwrap();
+        assert_ne!(vfs, vfs_name(Synchronous::Normal).unwrap());
+        let mut conn =
+            Connection::open_with_flags_and_vfs(&path, OpenFlags::default(), vfs).unwrap();
+        conn.execute_batch(
+            "PRAGMA synchronous = OFF;
+             CREATE TABLE t (id INTEGER PRIMARY KEY, k BLOB UNIQUE, v BLOB);
+             CREATE INDEX t_v ON t (v)",
+        )
+        .unwrap();
+        insert(&conn, 0..500, 100);
+        let (asked, made) = writes_during(|| {
+            let tx = conn.transaction().unwrap();
+            tx.execute("UPDATE t SET v = randomblob(100) WHERE id % 50 = 0", [])
+                .unwrap();
+            tx.commit().unwrap();
+        });
+        // The journal is the `unix` VFS's own file: nothing passes through the batch.
+        assert_eq!((asked, made), (0, 0));
+        assert_eq!(content(&path).0, 500);
     }
 }
