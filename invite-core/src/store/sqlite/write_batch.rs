@@ -80,7 +80,9 @@ fn count_write(asked: u64, made: u64) {
 /// The name of the VFS the store opens its files with at `synchronous` (registering
 /// it in this process's SQLite on first use), for a host's own `rusqlite` connections
 /// to the same files: their commits are then written the same way (see the [`super`]
-/// module's defaults). `None` where SQLite has no `unix` VFS.
+/// module's defaults). `None` where SQLite has no `unix` VFS. Ask with the level the
+/// connection runs at: at `synchronous=off` a rollback journal must not be batched, and
+/// the VFS returned for that level leaves journals alone.
 ///
 /// ```
 /// use invite_core::store::sqlite::{Synchronous, batching_vfs};
@@ -110,7 +112,7 @@ pub(super) fn vfs_name(synchronous: Synchronous) -> Option<&'static CStr> {
         ALL
     };
     REGISTERED
-        .get_or_init(|| register(ALL, open_all) && register(WAL_ONLY, open_wal_only))
+        .get_or_init(|| register(ALL, open::<true>) && register(WAL_ONLY, open::<false>))
         .then_some(name)
 }
 
@@ -237,42 +239,15 @@ unsafe fn pending<'a>(file: *mut ffi::sqlite3_file) -> &'a mut Pending {
     unsafe { &mut (*file.cast::<BatchedFile>()).pending }
 }
 
-/// `xOpen` of [`ALL`].
-unsafe extern "C" fn open_all(
+/// `xOpen` of [`ALL`] (`JOURNALS`) and [`WAL_ONLY`]: a WAL file (and a rollback journal
+/// if `JOURNALS`) gets the batching methods; any other file is opened by the `unix` VFS
+/// in place, with its own methods.
+unsafe extern "C" fn open<const JOURNALS: bool>(
     vfs: *mut ffi::sqlite3_vfs,
     name: ffi::sqlite3_filename,
     file: *mut ffi::sqlite3_file,
     flags: c_int,
     out_flags: *mut c_int,
-) -> c_int {
-    // SAFETY: SQLite's own arguments, passed on.
-    unsafe { open(vfs, name, file, flags, out_flags, true) }
-}
-
-/// `xOpen` of [`WAL_ONLY`].
-unsafe extern "C" fn open_wal_only(
-    vfs: *mut ffi::sqlite3_vfs,
-    name: ffi::sqlite3_filename,
-    file: *mut ffi::sqlite3_file,
-    flags: c_int,
-    out_flags: *mut c_int,
-) -> c_int {
-    // SAFETY: SQLite's own arguments, passed on.
-    unsafe { open(vfs, name, file, flags, out_flags, false) }
-}
-
-/// Opens a file: a WAL file (and a rollback journal if `journals`) gets the batching
-/// methods; any other file is opened by the `unix` VFS in place, with its own methods.
-///
-/// # Safety
-/// The arguments must be those SQLite passes to the `xOpen` of a batching VFS.
-unsafe fn open(
-    vfs: *mut ffi::sqlite3_vfs,
-    name: ffi::sqlite3_filename,
-    file: *mut ffi::sqlite3_file,
-    flags: c_int,
-    out_flags: *mut c_int,
-    journals: bool,
 ) -> c_int {
     // SAFETY: SQLite calls `xOpen` with the VFS it was registered as.
     let unix = unsafe { unix_vfs(vfs) };
@@ -282,7 +257,7 @@ unsafe fn open(
     };
     let kind = if flags & ffi::SQLITE_OPEN_WAL != 0 {
         Kind::Wal
-    } else if journals && flags & ffi::SQLITE_OPEN_MAIN_JOURNAL != 0 {
+    } else if JOURNALS && flags & ffi::SQLITE_OPEN_MAIN_JOURNAL != 0 {
         Kind::Journal
     } else {
         // SAFETY: `file` has `szOsFile` bytes, more than the `unix` VFS's file needs.
