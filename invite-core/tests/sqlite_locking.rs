@@ -200,15 +200,11 @@ fn read_transactions_cannot_write() {
 
 #[test]
 fn dropped_transactions_roll_back_and_free_the_connection() {
+    // The directory outlives both stores (it is dropped, and removed, last).
+    let (_dir, path) = temp_path();
     for store in [
         SqliteStore::open_in_memory(SqliteOptions::default().with_busy_timeout(SHORT)).unwrap(),
-        {
-            let (dir, path) = temp_path();
-            let store = SqliteStore::open(&path, SqliteOptions::default().with_busy_timeout(SHORT))
-                .unwrap();
-            std::mem::forget(dir);
-            store
-        },
+        SqliteStore::open(&path, SqliteOptions::default().with_busy_timeout(SHORT)).unwrap(),
     ] {
         for n in 0..3 {
             let mut tx = store.begin().unwrap();
