@@ -101,6 +101,7 @@ fn main() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+    let floor = median(floors).round();
     for (i, &k) in TREES.iter().enumerate() {
         for (j, vfs) in ["sqlite", batching].into_iter().enumerate() {
             println!(
@@ -110,7 +111,7 @@ fn main() {
                     "vfs": vfs,
                     "n": n,
                     "runs": runs,
-                    "floor_commits_per_s": median(floors.clone()).round(),
+                    "floor_commits_per_s": floor,
                     "times_floor": (median(ratios[i * 2 + j].clone()) * 100.0).round() / 100.0,
                 })
             );
