@@ -7,6 +7,7 @@ mod smtp;
 mod templates;
 
 pub use file::FileMailer;
+pub(crate) use seal::NONCE_LEN;
 pub use seal::TokenSealer;
 #[cfg(feature = "smtp")]
 pub use smtp::{MimeBuilder, SmtpConfig, SmtpCredentials, SmtpMailer, SmtpTls};

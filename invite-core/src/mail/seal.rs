@@ -7,7 +7,8 @@ use crate::error::{Error, Result};
 use crate::random::RandomSource;
 use crate::token::{TOKEN_LEN, Token};
 
-const NONCE_LEN: usize = 24;
+/// A nonce's length (XChaCha20's 192 bits: random nonces never repeat in practice).
+pub(crate) const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
 /// A sealed token's bytes: nonce, encrypted token, tag.
 const SEALED_LEN: usize = NONCE_LEN + TOKEN_LEN + TAG_LEN;
@@ -37,14 +38,22 @@ impl TokenSealer {
 
     /// Encrypts a token with a fresh random nonce.
     pub fn seal(&self, token: &Token, random: &dyn RandomSource) -> Result<String> {
+        let mut nonce = [0u8; NONCE_LEN];
+        random.fill(&mut nonce)?;
+        self.seal_with_nonce(token, nonce)
+    }
+
+    /// Encrypts a token with `nonce`, which must be random and never used before (the
+    /// service takes nonces from a block of random bytes, see `service::random_block`).
+    pub(crate) fn seal_with_nonce(&self, token: &Token, nonce: [u8; NONCE_LEN]) -> Result<String> {
         let mut sealed = [0u8; SEALED_LEN];
-        let (nonce, rest) = sealed.split_at_mut(NONCE_LEN);
+        let (nonce_part, rest) = sealed.split_at_mut(NONCE_LEN);
         let (text, tag) = rest.split_at_mut(TOKEN_LEN);
-        random.fill(nonce)?;
+        nonce_part.copy_from_slice(&nonce);
         text.copy_from_slice(token.expose().as_bytes());
         let computed = self
             .cipher
-            .encrypt_in_place_detached(XNonce::from_slice(nonce), b"", text)
+            .encrypt_in_place_detached(XNonce::from_slice(&nonce), b"", text)
             .map_err(|_| Error::internal("sealing a token failed"))?;
         tag.copy_from_slice(&computed);
         Ok(URL_SAFE_NO_PAD.encode(sealed))

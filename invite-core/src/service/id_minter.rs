@@ -2,15 +2,13 @@
 //! minted within one millisecond in order (in this process), and random bits.
 //!
 //! The random bits only keep ids of different processes apart (ids are not secrets:
-//! every lookup is scoped by business). So they are drawn from the random source in
-//! blocks, one draw per [`IDS_PER_DRAW`] ids instead of one system call per id. A block
-//! is never used by two processes: after a `fork`, the child mints with another process
-//! id and discards the block it inherited. The caller reads the process id, once per
-//! unit of work (`Unit::new_id`): a `fork` cannot split a unit, since the child keeps
-//! only the thread that forked.
+//! every lookup is scoped by business). So they come from a [`RandomBlock`], one draw
+//! per [`IDS_PER_DRAW`] ids instead of one system call per id, never shared with a
+//! forked child.
 
 use std::sync::Mutex;
 
+use super::random_block::RandomBlock;
 use crate::error::Result;
 use crate::random::RandomSource;
 
@@ -26,27 +24,13 @@ pub(crate) struct IdMinter {
     state: Mutex<State>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct State {
     /// The last id's millisecond and sequence.
     millis: u64,
     seq: u16,
-    /// Random bytes drawn ahead, `used` of them spent, for process `pid`.
-    block: [u8; BYTES_PER_ID * IDS_PER_DRAW],
-    used: usize,
-    pid: u32,
-}
-
-impl Default for State {
-    fn default() -> Self {
-        State {
-            millis: 0,
-            seq: 0,
-            block: [0; BYTES_PER_ID * IDS_PER_DRAW],
-            used: BYTES_PER_ID * IDS_PER_DRAW,
-            pid: 0,
-        }
-    }
+    /// Random bits drawn ahead for the next ids.
+    random: RandomBlock<{ BYTES_PER_ID * IDS_PER_DRAW }>,
 }
 
 impl IdMinter {
@@ -59,7 +43,7 @@ impl IdMinter {
         random: &dyn RandomSource,
     ) -> Result<uuid::Uuid> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let mut bytes = state.take_random(pid, random)?;
+        let mut bytes: [u8; BYTES_PER_ID] = state.random.take(pid, random)?;
         (state.millis, state.seq) = match (state.millis, state.seq) {
             (millis, seq) if now_millis <= millis && seq < 0x0FFF => (millis, seq + 1),
             (millis, _) if now_millis <= millis => (millis + 1, 0),
@@ -69,24 +53,6 @@ impl IdMinter {
         bytes[0] = hi & 0x0F;
         bytes[1] = lo;
         Ok(uuid::Builder::from_unix_timestamp_millis(state.millis, &bytes).into_uuid())
-    }
-}
-
-impl State {
-    /// The next unspent random bytes, drawing a new block when this one is spent or
-    /// was drawn by another process (inherited from a parent).
-    fn take_random(&mut self, pid: u32, random: &dyn RandomSource) -> Result<[u8; BYTES_PER_ID]> {
-        if self.used + BYTES_PER_ID > self.block.len() || self.pid != pid {
-            random.fill(&mut self.block)?;
-            self.used = 0;
-            self.pid = pid;
-        }
-        let mut bytes = [0u8; BYTES_PER_ID];
-        if let Some(next) = self.block.get(self.used..self.used + BYTES_PER_ID) {
-            bytes.copy_from_slice(next);
-        }
-        self.used += BYTES_PER_ID;
-        Ok(bytes)
     }
 }
 
@@ -129,43 +95,6 @@ mod tests {
             IDS_PER_DRAW * 3,
             "every id has its own random bits"
         );
-    }
-
-    /// Counts the draws it serves (each from a seeded source).
-    struct CountingRandom {
-        draws: std::sync::atomic::AtomicUsize,
-        inner: SeededRandom,
-    }
-
-    impl RandomSource for CountingRandom {
-        fn fill(&self, bytes: &mut [u8]) -> Result<()> {
-            self.draws
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            self.inner.fill(bytes)
-        }
-    }
-
-    #[test]
-    fn another_process_id_discards_the_block_it_inherited() {
-        let minter = IdMinter::default();
-        let random = CountingRandom {
-            draws: 0.into(),
-            inner: SeededRandom::new(7),
-        };
-        let draws = || random.draws.load(std::sync::atomic::Ordering::Relaxed);
-        minter.mint(1_000, 10, &random).unwrap();
-        assert_eq!(draws(), 1);
-        minter.mint(1_000, 10, &random).unwrap();
-        assert_eq!(draws(), 1, "the same process goes on with its block");
-        // A forked child shares the state: it must not mint from the parent's block.
-        minter.mint(1_000, 11, &random).unwrap();
-        assert_eq!(draws(), 2, "a new process draws a block of its own");
-        for _ in 1..IDS_PER_DRAW {
-            minter.mint(1_000, 11, &random).unwrap();
-        }
-        assert_eq!(draws(), 2, "the child's block serves its next ids");
-        minter.mint(1_000, 11, &random).unwrap();
-        assert_eq!(draws(), 3, "until it is spent");
     }
 
     #[test]

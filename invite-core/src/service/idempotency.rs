@@ -133,7 +133,7 @@ impl InviteService {
             stored.push(match row {
                 Ok(sent) => StoredRow::Sent {
                     invitation_id: sent.invitation.id,
-                    sealed_token: self.sealer.seal(&sent.token, &*self.random)?,
+                    sealed_token: u.seal(&sent.token)?,
                 },
                 Err(e) => StoredRow::Failed {
                     code: e.code,

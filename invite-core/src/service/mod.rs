@@ -11,6 +11,7 @@ mod lifecycle;
 mod listing;
 mod paging;
 mod queries;
+mod random_block;
 mod request;
 mod send;
 mod validate;
@@ -33,7 +34,7 @@ pub use queries::MAX_QUERY_LEN;
 pub use queries::{BusinessOption, SubscriptionOption};
 pub use request::{NewInvitee, SendInvitationDraft, SendInvitationRequest, SentInvitation};
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
 
@@ -41,12 +42,13 @@ use crate::authz::{AuthorizationPolicy, DefaultPolicy, InviterRights};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ids::{ApplicationId, BusinessId, InvitationId, UserId};
-use crate::mail::{DefaultTemplates, EmailRenderer, TokenSealer};
+use crate::mail::{DefaultTemplates, EmailRenderer, NONCE_LEN, TokenSealer};
 use crate::model::{Event, EventKind, Membership};
 use crate::random::{OsRandom, RandomSource};
 use crate::store::{Store, Transaction};
 use crate::token::{TOKEN_LEN, Token};
 use id_minter::IdMinter;
+use random_block::RandomBlock;
 
 /// Called after a unit of work commits, with the events it recorded.
 pub trait EventHook: Send + Sync {
@@ -82,7 +84,12 @@ pub struct InviteService {
     /// Every accept link up to its token (see [`InviteService::accept_link`]).
     link_prefix: String,
     ids: IdMinter,
+    /// Nonces for sealed tokens, drawn ahead ([`RandomBlock`]).
+    nonces: Mutex<RandomBlock<{ NONCE_LEN * NONCES_PER_DRAW }>>,
 }
+
+/// Seal nonces per draw from the random source.
+const NONCES_PER_DRAW: usize = 16;
 
 impl std::fmt::Debug for InviteService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -191,6 +198,7 @@ impl InviteServiceBuilder {
             config: self.config,
             link_prefix,
             ids: IdMinter::default(),
+            nonces: Mutex::default(),
         })
     }
 }
@@ -309,7 +317,7 @@ pub(crate) struct Unit<'s> {
     pub(crate) now: DateTime<Utc>,
     pub(crate) service: &'s InviteService,
     events: Vec<Event>,
-    /// The process id, read at the unit's first id (see [`IdMinter`]).
+    /// The process id, read at the unit's first id or seal (see [`RandomBlock`]).
     pid: Option<u32>,
 }
 
@@ -318,12 +326,31 @@ impl Unit<'_> {
     /// `created_at` of the rows it writes: the clock is read once per unit.
     pub(crate) fn new_id<T: From<uuid::Uuid>>(&mut self) -> Result<T> {
         let millis = u64::try_from(self.now.timestamp_millis()).unwrap_or(0);
-        let pid = *self.pid.get_or_insert_with(std::process::id);
+        let pid = self.pid();
         let service = self.service;
         service
             .ids
             .mint(millis, pid, service.random.as_ref())
             .map(T::from)
+    }
+
+    /// Seals `token` for the outbox or an idempotency record, with a nonce from the
+    /// service's block (one draw from the random source per [`NONCES_PER_DRAW`] seals).
+    pub(crate) fn seal(&mut self, token: &Token) -> Result<String> {
+        let pid = self.pid();
+        let service = self.service;
+        let nonce = service
+            .nonces
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take(pid, service.random.as_ref())?;
+        service.sealer.seal_with_nonce(token, nonce)
+    }
+
+    /// This process's id, read once per unit (what keeps a forked child off its parent's
+    /// blocks of random bytes, see [`RandomBlock`]).
+    fn pid(&mut self) -> u32 {
+        *self.pid.get_or_insert_with(std::process::id)
     }
 
     /// Records an audit event in this transaction.

@@ -333,7 +333,7 @@ impl InviteService {
             id: u.new_id()?,
             business_id: invitation.business_id,
             invitation_id: invitation.id,
-            sealed_token: Some(self.sealer.seal(token, &*self.random)?),
+            sealed_token: Some(u.seal(token)?),
             state: OutboxState::Queued,
             attempts: 0,
             next_attempt_at: u.now,
