@@ -1,5 +1,6 @@
 //! T1 at rest on SQLite: after sends, resends, keyed sends, bulk sends, dispatch and
-//! accepts, no raw token appears anywhere in the database file or its WAL.
+//! accepts, no raw token appears anywhere in the database file or its WAL; and every
+//! token waiting in the outbox is sealed with a nonce of its own.
 #![cfg(feature = "sqlite")]
 #![allow(
     clippy::unwrap_used,
@@ -45,4 +46,39 @@ fn no_raw_token_is_stored_anywhere_in_the_file() {
         }
     }
     assert_eq!(found, 0, "raw tokens at rest");
+}
+
+/// The outbox keeps each token sealed with its own nonce: nonces come from blocks of
+/// random bytes (16 per draw), and no two seals may share one (XChaCha20-Poly1305 with
+/// one key). 40 sends seal across three blocks.
+#[test]
+fn every_sealed_token_has_a_nonce_of_its_own() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    const NONCE_LEN: usize = 24;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nonces.sqlite");
+    let store = invite_core::store::open(&format!("sqlite:{}", path.display())).unwrap();
+    let w = common::World::with_config(store, common::config(), Some(500));
+    for i in 0..40 {
+        w.service
+            .send(&w.invite_new("N", "N", &format!("n{i}@example.com")))
+            .unwrap();
+    }
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mut select = conn
+        .prepare("SELECT sealed_token FROM outbox WHERE sealed_token IS NOT NULL")
+        .unwrap();
+    let nonces: Vec<Vec<u8>> = select
+        .query_map([], |row| row.get::<_, String>(0))
+        .unwrap()
+        .map(|sealed| {
+            let bytes = URL_SAFE_NO_PAD.decode(sealed.unwrap()).unwrap();
+            bytes[..NONCE_LEN].to_vec()
+        })
+        .collect();
+    assert_eq!(nonces.len(), 40, "one sealed token per queued email");
+    let distinct: std::collections::HashSet<_> = nonces.iter().collect();
+    assert_eq!(distinct.len(), nonces.len(), "a nonce was used twice");
 }
