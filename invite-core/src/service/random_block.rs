@@ -36,12 +36,13 @@ impl<const N: usize> Default for RandomBlock<N> {
 impl<const N: usize> RandomBlock<N> {
     /// The next `K` unspent bytes for process `pid`, drawing a new block when fewer than
     /// `K` are left or the block was drawn by another process (inherited from a parent).
-    /// `K` must not exceed `N` (checked when the block is declared, see the tests).
+    /// `K` larger than `N` does not compile.
     pub(crate) fn take<const K: usize>(
         &mut self,
         pid: u32,
         random: &dyn RandomSource,
     ) -> Result<[u8; K]> {
+        const { assert!(K <= N, "a value larger than its block") };
         if self.used + K > N || self.pid != pid {
             random.fill(&mut self.bytes)?;
             self.used = 0;
