@@ -120,7 +120,7 @@ pub fn email(data: &[u8]) {
 // name
 
 /// `validate_name` never panics; what it returns is 1–100 characters without forbidden
-/// characters, and validating it again yields itself.
+/// characters or U+FFFD, and validating it again yields itself.
 pub fn name(data: &[u8]) {
     let raw = String::from_utf8_lossy(data);
     match validate_name(&raw, "first_name") {
@@ -130,6 +130,11 @@ pub fn name(data: &[u8]) {
             assert!(
                 !valid.chars().any(forbidden),
                 "forbidden character in {valid:?}"
+            );
+            // U+FFFD marks input that was not text (this target's lossy decoding too).
+            assert!(
+                !valid.contains(char::REPLACEMENT_CHARACTER),
+                "replacement character in {valid:?}"
             );
             assert_eq!(
                 validate_name(&valid, "first_name").as_deref(),

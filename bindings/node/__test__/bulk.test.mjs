@@ -3,19 +3,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
 import { InviteForm, MAX_BULK_ROWS } from '../index.js'
-import { rejectsWith, world } from './helpers.mjs'
-
-function bulk(w, rows, extra = {}) {
-  return {
-    inviterId: w.ada.id,
-    businessId: w.acme.id,
-    appId: w.billing.id,
-    subscriptionId: w.team.id,
-    roleId: w.member.id,
-    rows,
-    ...extra,
-  }
-}
+import { bulkRequest as bulk, rejectsWith, world } from './helpers.mjs'
 
 test('rows fail alone: invalid, duplicate, beyond the free seats', async () => {
   const w = await world({ seats: 2 })

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { test } from 'node:test'
 
-import { newPersonRequest, world } from './helpers.mjs'
+import { bulkRequest, newPersonRequest, world } from './helpers.mjs'
 
 test('a timer keeps firing while a 10,000-row bulk send runs', async () => {
   const w = await world({ seats: null })
@@ -20,14 +20,7 @@ test('a timer keeps firing while a 10,000-row bulk send runs', async () => {
     ticks++
   }, 2)
   const started = performance.now()
-  const result = await w.service.bulkSend({
-    inviterId: w.ada.id,
-    businessId: w.acme.id,
-    appId: w.billing.id,
-    subscriptionId: w.team.id,
-    roleId: w.member.id,
-    rows,
-  })
+  const result = await w.service.bulkSend(bulkRequest(w, rows))
   const elapsed = performance.now() - started
   clearInterval(timer)
   assert.equal(result.sent, 10_000)

@@ -71,6 +71,19 @@ export function newPersonRequest(w, email, extra = {}) {
   }
 }
 
+/** A `bulkSend` request from Ada into Team as a member, with `rows`. */
+export function bulkRequest(w, rows, extra = {}) {
+  return {
+    inviterId: w.ada.id,
+    businessId: w.acme.id,
+    appId: w.billing.id,
+    subscriptionId: w.team.id,
+    roleId: w.member.id,
+    rows,
+    ...extra,
+  }
+}
+
 /** Awaits `promise`, expecting a rejection with `code`; returns the error. */
 export async function rejectsWith(promise, code) {
   let error

@@ -4,7 +4,7 @@ use invite_core::UserId;
 use invite_core::service::AcceptRequest;
 use pyo3::prelude::*;
 
-use crate::convert::opt_id;
+use crate::convert::{Text, opt_id, opt_text};
 use crate::invitation::{PyAccepted, PyInvitation, PyInvitationPreview};
 use crate::service::PyInviteService;
 
@@ -14,7 +14,7 @@ impl PyInviteService {
     ///
     /// Args:
     ///     token: The token from the link.
-    fn peek(&self, py: Python<'_>, token: String) -> PyResult<PyInvitationPreview> {
+    fn peek(&self, py: Python<'_>, token: Text) -> PyResult<PyInvitationPreview> {
         self.run(py, |s| s.peek(&token)).map(Into::into)
     }
 
@@ -29,21 +29,21 @@ impl PyInviteService {
     fn accept(
         &self,
         py: Python<'_>,
-        token: String,
-        user_id: Option<String>,
-        email: Option<String>,
+        token: Text,
+        user_id: Option<Text>,
+        email: Option<Text>,
     ) -> PyResult<PyAccepted> {
-        let user_id: Option<UserId> = opt_id(py, user_id.as_ref())?;
+        let user_id: Option<UserId> = opt_id(py, user_id.as_deref())?;
         let request = AcceptRequest {
-            token,
+            token: token.into(),
             user_id,
-            email,
+            email: opt_text(email),
         };
         self.run(py, |s| s.accept(&request)).map(Into::into)
     }
 
     /// Declines by token: the seat is released. Final.
-    fn decline(&self, py: Python<'_>, token: String) -> PyResult<PyInvitation> {
+    fn decline(&self, py: Python<'_>, token: Text) -> PyResult<PyInvitation> {
         self.run(py, |s| s.decline(&token)).map(Into::into)
     }
 }

@@ -8,7 +8,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyMapping};
 
-use crate::convert::id;
+use crate::convert::{Text, id, opt_text};
 use crate::error::exception;
 use crate::invitation::PySentInvitation;
 use crate::service::PyInviteService;
@@ -152,18 +152,15 @@ fn row(index: usize, mapping: &Bound<'_, PyAny>) -> PyResult<BulkRowDraft> {
             PyTypeError::new_err(format!("rows[{index}] has a key that is not a string"))
         })?;
         // Named by row and key: one bad cell in a 10,000-row file must say where it is.
-        let value: Option<String> = value.extract().map_err(|e: PyErr| {
+        // Text with a lone surrogate is read, as an argument is (see `Text`): it fails
+        // only its row, as `INVALID_CHARACTERS` or `INVALID_EMAIL`.
+        let value: Option<Text> = value.extract().map_err(|_: PyErr| {
             let what = value
                 .get_type()
                 .name()
                 .map_or_else(|_| "value".to_owned(), |n| n.to_string());
-            let why = if e.is_instance_of::<pyo3::exceptions::PyUnicodeEncodeError>(value.py()) {
-                "text that cannot be encoded as UTF-8".to_owned()
-            } else {
-                format!("a {what}")
-            };
             PyTypeError::new_err(format!(
-                "rows[{index}].{key} must be a string or None, not {why}"
+                "rows[{index}].{key} must be a string or None, not a {what}"
             ))
         })?;
         let slot = match key.as_str() {
@@ -177,7 +174,7 @@ fn row(index: usize, mapping: &Bound<'_, PyAny>) -> PyResult<BulkRowDraft> {
                 )));
             }
         };
-        *slot = value;
+        *slot = opt_text(value);
     }
     Ok(BulkRowDraft {
         user_id,
@@ -215,30 +212,30 @@ impl PyInviteService {
     fn bulk_send(
         &self,
         py: Python<'_>,
-        inviter_id: String,
+        inviter_id: Text,
         rows: Vec<Bound<'_, PyAny>>,
-        business_id: Option<String>,
-        app_id: Option<String>,
-        subscription_id: Option<String>,
-        role_id: Option<String>,
+        business_id: Option<Text>,
+        app_id: Option<Text>,
+        subscription_id: Option<Text>,
+        role_id: Option<Text>,
         expires_in: Option<TimeDelta>,
-        locale: Option<String>,
-        idempotency_key: Option<String>,
+        locale: Option<Text>,
+        idempotency_key: Option<Text>,
     ) -> PyResult<PyBulkSendResult> {
         let inviter: UserId = id(py, &inviter_id)?;
         let draft = BulkSendDraft {
-            business_id,
-            app_id,
-            subscription_id,
-            role_id,
+            business_id: opt_text(business_id),
+            app_id: opt_text(app_id),
+            subscription_id: opt_text(subscription_id),
+            role_id: opt_text(role_id),
             rows: rows
                 .iter()
                 .enumerate()
                 .map(|(i, r)| row(i, r))
                 .collect::<PyResult<_>>()?,
             expires_in_seconds: None,
-            locale,
-            idempotency_key,
+            locale: opt_text(locale),
+            idempotency_key: opt_text(idempotency_key),
         };
         let mut request = BulkSendRequest::from_draft(inviter, &draft);
         request.expires_in = expires_in;

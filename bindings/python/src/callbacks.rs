@@ -32,7 +32,7 @@ use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyMapping};
 
-use crate::convert::{UtcTime, record, wrapper};
+use crate::convert::{Text, UtcTime, opt_text, record, wrapper};
 use crate::invitation::PyEvent;
 
 thread_local! {
@@ -281,25 +281,25 @@ impl PyEmailContext {
         reason = "one keyword argument per context field"
     )]
     fn new(
-        inviter_name: String,
-        business_name: String,
-        app_name: String,
-        role_name: String,
+        inviter_name: Text,
+        business_name: Text,
+        app_name: Text,
+        role_name: Text,
         expires_at: UtcTime,
-        accept_link: String,
-        invitee_name: Option<String>,
-        locale: Option<String>,
+        accept_link: Text,
+        invitee_name: Option<Text>,
+        locale: Option<Text>,
     ) -> Self {
         PyEmailContext {
             inner: EmailContext {
-                inviter_name,
-                invitee_name,
-                business_name,
-                app_name,
-                role_name,
+                inviter_name: inviter_name.into(),
+                invitee_name: opt_text(invitee_name),
+                business_name: business_name.into(),
+                app_name: app_name.into(),
+                role_name: role_name.into(),
                 expires_at: expires_at.0,
-                accept_link,
-                locale,
+                accept_link: accept_link.into(),
+                locale: opt_text(locale),
             },
         }
     }

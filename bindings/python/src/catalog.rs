@@ -8,7 +8,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::convert::{Count, UtcTime, choice, id, opt_count, opt_id, page, wrap_all};
+use crate::convert::{Count, Text, UtcTime, choice, id, opt_count, opt_id, page, wrap_all};
 use crate::model::{
     PyApp, PyBusiness, PyMembership, PyRole, PySeatCounts, PySeatUsage, PySubscription, PyUser,
 };
@@ -25,7 +25,7 @@ impl PyInviteService {
     ///
     /// Args:
     ///     name: Display name.
-    fn create_business(&self, py: Python<'_>, name: String) -> PyResult<PyBusiness> {
+    fn create_business(&self, py: Python<'_>, name: Text) -> PyResult<PyBusiness> {
         self.run(py, |s| s.create_business(&name)).map(Into::into)
     }
 
@@ -33,8 +33,8 @@ impl PyInviteService {
     fn rename_business(
         &self,
         py: Python<'_>,
-        business_id: String,
-        name: String,
+        business_id: Text,
+        name: Text,
     ) -> PyResult<PyBusiness> {
         let business: BusinessId = id(py, &business_id)?;
         self.run(py, |s| s.rename_business(business, &name))
@@ -42,7 +42,7 @@ impl PyInviteService {
     }
 
     /// A business by id (`NotFoundError` if missing).
-    fn get_business(&self, py: Python<'_>, business_id: String) -> PyResult<PyBusiness> {
+    fn get_business(&self, py: Python<'_>, business_id: Text) -> PyResult<PyBusiness> {
         let business: BusinessId = id(py, &business_id)?;
         self.run(py, |s| s.get_business(business)).map(Into::into)
     }
@@ -53,18 +53,18 @@ impl PyInviteService {
     }
 
     /// Creates an app.
-    fn create_app(&self, py: Python<'_>, name: String) -> PyResult<PyApp> {
+    fn create_app(&self, py: Python<'_>, name: Text) -> PyResult<PyApp> {
         self.run(py, |s| s.create_app(&name)).map(Into::into)
     }
 
     /// Renames an app.
-    fn rename_app(&self, py: Python<'_>, app_id: String, name: String) -> PyResult<PyApp> {
+    fn rename_app(&self, py: Python<'_>, app_id: Text, name: Text) -> PyResult<PyApp> {
         let app: ApplicationId = id(py, &app_id)?;
         self.run(py, |s| s.rename_app(app, &name)).map(Into::into)
     }
 
     /// An app by id.
-    fn get_app(&self, py: Python<'_>, app_id: String) -> PyResult<PyApp> {
+    fn get_app(&self, py: Python<'_>, app_id: Text) -> PyResult<PyApp> {
         let app: ApplicationId = id(py, &app_id)?;
         self.run(py, |s| s.get_app(app)).map(Into::into)
     }
@@ -79,8 +79,8 @@ impl PyInviteService {
     fn set_app_enabled(
         &self,
         py: Python<'_>,
-        business_id: String,
-        app_id: String,
+        business_id: Text,
+        app_id: Text,
         enabled: bool,
     ) -> PyResult<()> {
         let business: BusinessId = id(py, &business_id)?;
@@ -98,7 +98,7 @@ impl PyInviteService {
     ///     status: `"active"`, `"suspended"` or `"expired"`.
     ///     valid_from: Start of validity (inclusive; timezone-aware).
     ///     valid_until: End of validity (exclusive; timezone-aware).
-    #[pyo3(signature = (business_id, app_id, *, plan, seats = None, status = "active".to_owned(), valid_from = None, valid_until = None))]
+    #[pyo3(signature = (business_id, app_id, *, plan, seats = None, status = "active".into(), valid_from = None, valid_until = None))]
     #[expect(
         clippy::too_many_arguments,
         reason = "one keyword argument per subscription field"
@@ -106,18 +106,18 @@ impl PyInviteService {
     fn create_subscription(
         &self,
         py: Python<'_>,
-        business_id: String,
-        app_id: String,
-        plan: String,
+        business_id: Text,
+        app_id: Text,
+        plan: Text,
         seats: Option<Count>,
-        status: String,
+        status: Text,
         valid_from: Option<UtcTime>,
         valid_until: Option<UtcTime>,
     ) -> PyResult<PySubscription> {
         let new = NewSubscription {
             business_id: id(py, &business_id)?,
             app_id: id(py, &app_id)?,
-            plan,
+            plan: plan.into(),
             seats: opt_count(py, seats, "seats")?,
             status: self::status(py, &status)?,
             valid_from: valid_from.map(|t| t.0),
@@ -139,8 +139,8 @@ impl PyInviteService {
     fn update_subscription(
         &self,
         py: Python<'_>,
-        business_id: String,
-        subscription_id: String,
+        business_id: Text,
+        subscription_id: Text,
         changes: Option<Bound<'_, PyDict>>,
     ) -> PyResult<PySubscription> {
         let business: BusinessId = id(py, &business_id)?;
@@ -150,10 +150,10 @@ impl PyInviteService {
             let time = |value: &Bound<'_, PyAny>| -> PyResult<_> {
                 Ok(value.extract::<Option<UtcTime>>()?.map(|t| t.0))
             };
-            match key.extract::<String>()?.as_str() {
-                "plan" => change.plan = Some(value.extract()?),
+            match &*key.extract::<Text>()? {
+                "plan" => change.plan = Some(value.extract::<Text>()?.into()),
                 "seats" => change.seats = Some(opt_count(py, value.extract()?, "seats")?),
-                "status" => change.status = Some(status(py, &value.extract::<String>()?)?),
+                "status" => change.status = Some(status(py, &value.extract::<Text>()?)?),
                 "valid_from" => change.valid_from = Some(time(&value)?),
                 "valid_until" => change.valid_until = Some(time(&value)?),
                 other => {
@@ -171,8 +171,8 @@ impl PyInviteService {
     fn get_subscription(
         &self,
         py: Python<'_>,
-        business_id: String,
-        subscription_id: String,
+        business_id: Text,
+        subscription_id: Text,
     ) -> PyResult<PySubscription> {
         let business: BusinessId = id(py, &business_id)?;
         let sub: SubscriptionId = id(py, &subscription_id)?;
@@ -186,8 +186,8 @@ impl PyInviteService {
     fn seat_usage(
         &self,
         py: Python<'_>,
-        business_id: String,
-        subscription_id: String,
+        business_id: Text,
+        subscription_id: Text,
     ) -> PyResult<PySeatUsage> {
         let business: BusinessId = id(py, &business_id)?;
         let sub: SubscriptionId = id(py, &subscription_id)?;
@@ -199,8 +199,8 @@ impl PyInviteService {
     fn recount_seats(
         &self,
         py: Python<'_>,
-        business_id: String,
-        subscription_id: String,
+        business_id: Text,
+        subscription_id: Text,
     ) -> PyResult<PySeatCounts> {
         let business: BusinessId = id(py, &business_id)?;
         let sub: SubscriptionId = id(py, &subscription_id)?;
@@ -219,25 +219,25 @@ impl PyInviteService {
     fn create_role(
         &self,
         py: Python<'_>,
-        app_id: String,
-        key: String,
-        name: String,
-        permissions: Vec<String>,
+        app_id: Text,
+        key: Text,
+        name: Text,
+        permissions: Vec<Text>,
     ) -> PyResult<PyRole> {
         let app: ApplicationId = id(py, &app_id)?;
-        let perms: Vec<&str> = permissions.iter().map(String::as_str).collect();
+        let perms: Vec<&str> = permissions.iter().map(|p| &**p).collect();
         self.run(py, |s| s.create_role(app, &key, &name, &perms))
             .map(Into::into)
     }
 
     /// A role by id.
-    fn get_role(&self, py: Python<'_>, role_id: String) -> PyResult<PyRole> {
+    fn get_role(&self, py: Python<'_>, role_id: Text) -> PyResult<PyRole> {
         let role: RoleId = id(py, &role_id)?;
         self.run(py, |s| s.get_role(role)).map(Into::into)
     }
 
     /// Every role of an app.
-    fn list_roles(&self, py: Python<'_>, app_id: String) -> PyResult<Vec<PyRole>> {
+    fn list_roles(&self, py: Python<'_>, app_id: Text) -> PyResult<Vec<PyRole>> {
         let app: ApplicationId = id(py, &app_id)?;
         self.run(py, |s| s.list_roles(app)).map(wrap_all)
     }
@@ -246,14 +246,14 @@ impl PyInviteService {
     fn create_user(
         &self,
         py: Python<'_>,
-        first_name: String,
-        last_name: String,
-        email: String,
+        first_name: Text,
+        last_name: Text,
+        email: Text,
     ) -> PyResult<PyUser> {
         let new = NewUser {
-            first_name,
-            last_name,
-            email,
+            first_name: first_name.into(),
+            last_name: last_name.into(),
+            email: email.into(),
         };
         self.run(py, |s| s.create_user(&new)).map(Into::into)
     }
@@ -262,28 +262,28 @@ impl PyInviteService {
     fn update_user(
         &self,
         py: Python<'_>,
-        user_id: String,
-        first_name: String,
-        last_name: String,
-        email: String,
+        user_id: Text,
+        first_name: Text,
+        last_name: Text,
+        email: Text,
     ) -> PyResult<PyUser> {
         let user: UserId = id(py, &user_id)?;
         let new = NewUser {
-            first_name,
-            last_name,
-            email,
+            first_name: first_name.into(),
+            last_name: last_name.into(),
+            email: email.into(),
         };
         self.run(py, |s| s.update_user(user, &new)).map(Into::into)
     }
 
     /// A user by id.
-    fn get_user(&self, py: Python<'_>, user_id: String) -> PyResult<PyUser> {
+    fn get_user(&self, py: Python<'_>, user_id: Text) -> PyResult<PyUser> {
         let user: UserId = id(py, &user_id)?;
         self.run(py, |s| s.get_user(user)).map(Into::into)
     }
 
     /// A user by email (compared by canonical key), or `None`.
-    fn find_user_by_email(&self, py: Python<'_>, email: String) -> PyResult<Option<PyUser>> {
+    fn find_user_by_email(&self, py: Python<'_>, email: Text) -> PyResult<Option<PyUser>> {
         self.run(py, |s| s.find_user_by_email(&email))
             .map(|u| u.map(Into::into))
     }
@@ -293,8 +293,8 @@ impl PyInviteService {
     fn set_business_admin(
         &self,
         py: Python<'_>,
-        business_id: String,
-        user_id: String,
+        business_id: Text,
+        user_id: Text,
         admin: bool,
     ) -> PyResult<()> {
         let business: BusinessId = id(py, &business_id)?;
@@ -306,10 +306,10 @@ impl PyInviteService {
     fn add_membership(
         &self,
         py: Python<'_>,
-        business_id: String,
-        subscription_id: String,
-        user_id: String,
-        role_id: String,
+        business_id: Text,
+        subscription_id: Text,
+        user_id: Text,
+        role_id: Text,
     ) -> PyResult<PyMembership> {
         let business: BusinessId = id(py, &business_id)?;
         let sub: SubscriptionId = id(py, &subscription_id)?;
@@ -323,8 +323,8 @@ impl PyInviteService {
     fn remove_membership(
         &self,
         py: Python<'_>,
-        business_id: String,
-        membership_id: String,
+        business_id: Text,
+        membership_id: Text,
     ) -> PyResult<()> {
         let business: BusinessId = id(py, &business_id)?;
         let membership: MembershipId = id(py, &membership_id)?;
@@ -336,9 +336,9 @@ impl PyInviteService {
     fn list_memberships(
         &self,
         py: Python<'_>,
-        business_id: String,
-        subscription_id: String,
-        cursor: Option<String>,
+        business_id: Text,
+        subscription_id: Text,
+        cursor: Option<Text>,
         limit: Option<Count>,
     ) -> PyResult<PyPage> {
         let business: BusinessId = id(py, &business_id)?;
@@ -353,11 +353,11 @@ impl PyInviteService {
     fn memberships_of_user(
         &self,
         py: Python<'_>,
-        user_id: String,
-        business_id: Option<String>,
+        user_id: Text,
+        business_id: Option<Text>,
     ) -> PyResult<Vec<PyMembership>> {
         let user: UserId = id(py, &user_id)?;
-        let business: Option<BusinessId> = opt_id(py, business_id.as_ref())?;
+        let business: Option<BusinessId> = opt_id(py, business_id.as_deref())?;
         self.run(py, |s| s.memberships_of_user(user, business))
             .map(wrap_all)
     }

@@ -9,7 +9,7 @@ use invite_core::service::{Config, DeliveryConfig, Limits};
 use invite_core::{Clock, ManualClock, Store};
 use pyo3::prelude::*;
 
-use crate::convert::{Count, UtcTime, config_count, record};
+use crate::convert::{Count, Text, UtcTime, config_count, record};
 use crate::error::IntoPyResult;
 
 /// Abuse limits. Each one answers `RateLimitedError` with a `retry_after`.
@@ -150,7 +150,7 @@ pub struct PyConfig {
 impl PyConfig {
     #[new]
     #[pyo3(signature = (
-        base_url = Config::default().accept_base_url,
+        base_url = Config::default().accept_base_url.as_str().into(),
         *,
         default_expiry = Config::default().default_expiry,
         limits = None,
@@ -159,7 +159,7 @@ impl PyConfig {
         allow_non_ascii_email = false,
     ))]
     fn new(
-        base_url: String,
+        base_url: Text,
         default_expiry: TimeDelta,
         limits: Option<Bound<'_, PyLimits>>,
         delivery: Option<Bound<'_, PyDeliveryConfig>>,
@@ -168,7 +168,7 @@ impl PyConfig {
     ) -> Self {
         PyConfig {
             inner: Config {
-                accept_base_url: base_url,
+                accept_base_url: base_url.into(),
                 default_expiry,
                 email_policy: EmailPolicy {
                     allow_non_ascii_local_part: allow_non_ascii_email,
@@ -267,8 +267,8 @@ pub struct PyStore {
 #[pymethods]
 impl PyStore {
     #[new]
-    #[pyo3(signature = (url = "memory:".to_owned()))]
-    fn new(py: Python<'_>, url: String) -> PyResult<Self> {
+    #[pyo3(signature = (url = "memory:".into()))]
+    fn new(py: Python<'_>, url: Text) -> PyResult<Self> {
         let inner = py.detach(|| invite_core::store::open(&url)).into_py(py)?;
         Ok(PyStore { inner })
     }

@@ -8,9 +8,55 @@ use invite_core::service::{MAX_PAGE_SIZE, PageRequest};
 use invite_core::{Error, FieldCode, FieldError};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDateTime, PyDict, PyInt, PyList};
+use pyo3::types::{PyBool, PyDateTime, PyDict, PyInt, PyList, PyString};
 
 use crate::error::IntoPyResult;
+
+/// A `str` argument, read as Node reads a JavaScript string: a lone surrogate, which
+/// UTF-8 cannot encode (`json.loads('"\\ud800"')` yields one), becomes U+FFFD instead
+/// of raising `UnicodeEncodeError`. The core refuses U+FFFD in names, addresses and
+/// labels, so such text fails as its field (`INVALID_CHARACTERS`, `INVALID_EMAIL`),
+/// like any other bad input; in an id, a token or a query it matches nothing. Anything
+/// but a `str` is a `TypeError`, as for `String`.
+#[derive(Clone, Debug)]
+pub(crate) struct Text(String);
+
+impl<'py> FromPyObject<'_, 'py> for Text {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'_, 'py, PyAny>) -> PyResult<Self> {
+        let text = ob.cast::<PyString>()?;
+        Ok(Text(match text.to_cow() {
+            Ok(utf8) => utf8.into_owned(),
+            Err(_) => text.to_string_lossy().into_owned(),
+        }))
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Self {
+        Text(text.to_owned())
+    }
+}
+
+impl From<Text> for String {
+    fn from(text: Text) -> Self {
+        text.0
+    }
+}
+
+/// The text of an optional `str` argument.
+pub(crate) fn opt_text(text: Option<Text>) -> Option<String> {
+    text.map(String::from)
+}
 
 /// Parses an id (`NOT_FOUND` when malformed, as the core treats unknown ids).
 pub(crate) fn id<T: FromStr<Err = Error>>(py: Python<'_>, raw: &str) -> PyResult<T> {
@@ -20,7 +66,7 @@ pub(crate) fn id<T: FromStr<Err = Error>>(py: Python<'_>, raw: &str) -> PyResult
 /// Parses an optional id.
 pub(crate) fn opt_id<T: FromStr<Err = Error>>(
     py: Python<'_>,
-    raw: Option<&String>,
+    raw: Option<&str>,
 ) -> PyResult<Option<T>> {
     raw.map(|r| id(py, r)).transpose()
 }
@@ -188,11 +234,11 @@ pub(crate) fn opt_count(
 /// `VALIDATION_FAILED`).
 pub(crate) fn page(
     py: Python<'_>,
-    cursor: Option<String>,
+    cursor: Option<Text>,
     limit: Option<Count>,
 ) -> PyResult<PageRequest> {
     Ok(PageRequest {
-        cursor,
+        cursor: opt_text(cursor),
         limit: limit
             .map(|n| n.within(py, "limit", 1, MAX_PAGE_SIZE))
             .transpose()?,

@@ -7,7 +7,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::convert::{FieldErrorDict, choice, field_error_dicts, id, record, wrap_all, wrapper};
+use crate::convert::{
+    FieldErrorDict, Text, choice, field_error_dicts, id, record, wrap_all, wrapper,
+};
 use crate::error::IntoPyResult;
 use crate::invitation::PySentInvitation;
 use crate::model::{PyApp, PyBusinessOption, PyRole, PySeatUsage, PySubscriptionOption, PyUser};
@@ -50,7 +52,7 @@ impl PyInviteForm {
 
     /// Restores a form saved with `to_json()`.
     #[staticmethod]
-    fn from_json(data: String) -> PyResult<Self> {
+    fn from_json(data: Text) -> PyResult<Self> {
         serde_json::from_str(&data)
             .map(|inner| PyInviteForm { inner })
             .map_err(|e| PyValueError::new_err(format!("not a saved invite form: {e}")))
@@ -67,7 +69,7 @@ impl PyInviteForm {
     }
 
     /// `"existing"` (pick a user) or `"new"` (enter names and email).
-    fn set_mode(&mut self, py: Python<'_>, mode: String) -> PyResult<()> {
+    fn set_mode(&mut self, py: Python<'_>, mode: Text) -> PyResult<()> {
         self.inner
             .set_mode(choice(py, &mode, "mode", UserMode::parse)?);
         Ok(())
@@ -75,55 +77,55 @@ impl PyInviteForm {
 
     /// The text typed in the user search box (existing-user mode; ignored in new-user
     /// mode, which clears it).
-    fn set_user_query(&mut self, query: String) {
+    fn set_user_query(&mut self, query: Text) {
         self.inner.set_user_query(&query);
     }
 
     /// Chooses an existing user (switches to existing-user mode); `None` unselects.
-    fn select_user(&mut self, user_id: Option<String>) {
+    fn select_user(&mut self, user_id: Option<Text>) {
         self.inner.select_user(user_id.as_deref());
     }
 
     /// Sets the new user's first name (switches to new-user mode).
-    fn set_first_name(&mut self, value: String) {
+    fn set_first_name(&mut self, value: Text) {
         self.inner.set_first_name(&value);
     }
 
     /// Sets the new user's last name (switches to new-user mode).
-    fn set_last_name(&mut self, value: String) {
+    fn set_last_name(&mut self, value: Text) {
         self.inner.set_last_name(&value);
     }
 
     /// Sets the new user's email (switches to new-user mode).
-    fn set_email(&mut self, value: String) {
+    fn set_email(&mut self, value: Text) {
         self.inner.set_email(&value);
     }
 
     /// Chooses a business; a different one clears app, subscription and role.
-    fn select_business(&mut self, business_id: Option<String>) {
+    fn select_business(&mut self, business_id: Option<Text>) {
         self.inner.select_business(business_id.as_deref());
     }
 
     /// Chooses an app; a different one clears subscription and role. Without a business
     /// the app stays empty.
-    fn select_app(&mut self, app_id: Option<String>) {
+    fn select_app(&mut self, app_id: Option<Text>) {
         self.inner.select_app(app_id.as_deref());
     }
 
     /// Chooses a subscription; a different one clears the role. Without an app the
     /// subscription stays empty.
-    fn select_subscription(&mut self, subscription_id: Option<String>) {
+    fn select_subscription(&mut self, subscription_id: Option<Text>) {
         self.inner.select_subscription(subscription_id.as_deref());
     }
 
     /// Chooses a role (an app's): without an app the role stays empty.
-    fn select_role(&mut self, role_id: Option<String>) {
+    fn select_role(&mut self, role_id: Option<Text>) {
         self.inner.select_role(role_id.as_deref());
     }
 
     /// Sets one field by its page name (`"business_id"`, `"email"`, `"mode"`, …) with
     /// the same rules as the setters; an unknown name is a `ValidationError`.
-    fn set_field(&mut self, py: Python<'_>, field: String, value: Option<String>) -> PyResult<()> {
+    fn set_field(&mut self, py: Python<'_>, field: Text, value: Option<Text>) -> PyResult<()> {
         self.inner.set_field(&field, value.as_deref()).into_py(py)
     }
 
@@ -131,7 +133,7 @@ impl PyInviteForm {
     fn view(
         slf: PyRef<'_, Self>,
         service: &PyInviteService,
-        inviter_id: String,
+        inviter_id: Text,
     ) -> PyResult<PyFormView> {
         let py = slf.py();
         let inviter: UserId = id(py, &inviter_id)?;
@@ -153,8 +155,8 @@ impl PyInviteForm {
     fn submit(
         slf: PyRef<'_, Self>,
         service: &PyInviteService,
-        inviter_id: String,
-        idempotency_key: Option<String>,
+        inviter_id: Text,
+        idempotency_key: Option<Text>,
     ) -> PyResult<PySubmitResult> {
         let py = slf.py();
         let inviter: UserId = id(py, &inviter_id)?;

@@ -4,7 +4,7 @@ use chrono::TimeDelta;
 use invite_core::{BusinessId, InvitationId, UserId};
 use pyo3::prelude::*;
 
-use crate::convert::id;
+use crate::convert::{Text, id};
 use crate::invitation::{PyInvitation, PySentInvitation};
 use crate::service::PyInviteService;
 
@@ -22,9 +22,9 @@ impl PyInviteService {
     fn resend(
         &self,
         py: Python<'_>,
-        business_id: String,
-        invitation_id: String,
-        actor_id: String,
+        business_id: Text,
+        invitation_id: Text,
+        actor_id: Text,
         expires_in: Option<TimeDelta>,
     ) -> PyResult<PySentInvitation> {
         let business: BusinessId = id(py, &business_id)?;
@@ -39,9 +39,9 @@ impl PyInviteService {
     fn revoke(
         &self,
         py: Python<'_>,
-        business_id: String,
-        invitation_id: String,
-        actor_id: String,
+        business_id: Text,
+        invitation_id: Text,
+        actor_id: Text,
     ) -> PyResult<PyInvitation> {
         let business: BusinessId = id(py, &business_id)?;
         let invitation: InvitationId = id(py, &invitation_id)?;
@@ -56,9 +56,9 @@ impl PyInviteService {
     fn retry_delivery(
         &self,
         py: Python<'_>,
-        business_id: String,
-        invitation_id: String,
-        actor_id: String,
+        business_id: Text,
+        invitation_id: Text,
+        actor_id: Text,
     ) -> PyResult<()> {
         let business: BusinessId = id(py, &business_id)?;
         let invitation: InvitationId = id(py, &invitation_id)?;

@@ -4,7 +4,7 @@ use invite_core::service::InvitationFilter;
 use invite_core::{BusinessId, InvitationId, InvitationStatus};
 use pyo3::prelude::*;
 
-use crate::convert::{Count, choice, id, opt_id, page, wrap_all};
+use crate::convert::{Count, Text, choice, id, opt_id, opt_text, page, wrap_all};
 use crate::invitation::{PyEvent, PyInvitation, PyOutboxMessage};
 use crate::page::PyPage;
 use crate::service::PyInviteService;
@@ -16,8 +16,8 @@ impl PyInviteService {
     fn get_invitation(
         &self,
         py: Python<'_>,
-        business_id: String,
-        invitation_id: String,
+        business_id: Text,
+        invitation_id: Text,
     ) -> PyResult<PyInvitation> {
         let business: BusinessId = id(py, &business_id)?;
         let invitation: InvitationId = id(py, &invitation_id)?;
@@ -40,22 +40,22 @@ impl PyInviteService {
     fn list_invitations(
         &self,
         py: Python<'_>,
-        business_id: String,
-        app_id: Option<String>,
-        subscription_id: Option<String>,
-        status: Option<String>,
-        email: Option<String>,
-        cursor: Option<String>,
+        business_id: Text,
+        app_id: Option<Text>,
+        subscription_id: Option<Text>,
+        status: Option<Text>,
+        email: Option<Text>,
+        cursor: Option<Text>,
         limit: Option<Count>,
     ) -> PyResult<PyPage> {
         let business: BusinessId = id(py, &business_id)?;
         let filter = InvitationFilter {
-            app_id: opt_id(py, app_id.as_ref())?,
-            subscription_id: opt_id(py, subscription_id.as_ref())?,
+            app_id: opt_id(py, app_id.as_deref())?,
+            subscription_id: opt_id(py, subscription_id.as_deref())?,
             status: status
                 .map(|s| choice(py, &s, "status", InvitationStatus::parse))
                 .transpose()?,
-            email,
+            email: opt_text(email),
         };
         let request = page(py, cursor, limit)?;
         let found = self.run(py, |s| s.list_invitations(business, &filter, &request))?;
@@ -67,13 +67,13 @@ impl PyInviteService {
     fn list_events(
         &self,
         py: Python<'_>,
-        business_id: String,
-        invitation_id: Option<String>,
-        cursor: Option<String>,
+        business_id: Text,
+        invitation_id: Option<Text>,
+        cursor: Option<Text>,
         limit: Option<Count>,
     ) -> PyResult<PyPage> {
         let business: BusinessId = id(py, &business_id)?;
-        let invitation: Option<InvitationId> = opt_id(py, invitation_id.as_ref())?;
+        let invitation: Option<InvitationId> = opt_id(py, invitation_id.as_deref())?;
         let request = page(py, cursor, limit)?;
         let found = self.run(py, |s| s.list_events(business, invitation, &request))?;
         PyPage::new::<PyEvent, _>(py, found)
@@ -83,8 +83,8 @@ impl PyInviteService {
     fn invitation_messages(
         &self,
         py: Python<'_>,
-        business_id: String,
-        invitation_id: String,
+        business_id: Text,
+        invitation_id: Text,
     ) -> PyResult<Vec<PyOutboxMessage>> {
         let business: BusinessId = id(py, &business_id)?;
         let invitation: InvitationId = id(py, &invitation_id)?;

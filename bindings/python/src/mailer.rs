@@ -20,7 +20,7 @@ use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
-use crate::convert::{Count, id};
+use crate::convert::{Count, Text, id, opt_text};
 use crate::dispatch::PyInvitationEmail;
 use crate::error::IntoPyResult;
 
@@ -82,8 +82,8 @@ impl PyFileMailer {
     fn new(
         py: Python<'_>,
         directory: PathBuf,
-        from_address: Option<String>,
-        from_name: Option<String>,
+        from_address: Option<Text>,
+        from_name: Option<Text>,
     ) -> PyResult<Self> {
         let build = || -> invite_core::Result<FileMailer> {
             if directory.as_os_str().is_empty() {
@@ -101,8 +101,8 @@ impl PyFileMailer {
         let inner = Arc::new(build().into_py(py)?);
         Ok(PyFileMailer {
             inner,
-            from_address,
-            from_name,
+            from_address: opt_text(from_address),
+            from_name: opt_text(from_name),
         })
     }
 
@@ -232,16 +232,16 @@ impl PySmtpMailer {
     )]
     fn new(
         py: Python<'_>,
-        host: String,
+        host: Text,
         port: Count,
-        from_address: String,
+        from_address: Text,
         tls: &str,
-        username: Option<String>,
-        password: Option<String>,
+        username: Option<Text>,
+        password: Option<Text>,
         timeout: TimeDelta,
-        from_name: Option<String>,
-        extra_root_certificate_pem: Option<String>,
-        hello_name: Option<String>,
+        from_name: Option<Text>,
+        extra_root_certificate_pem: Option<Text>,
+        hello_name: Option<Text>,
     ) -> PyResult<Self> {
         let config = (|| -> invite_core::Result<SmtpConfig> {
             let mut config = SmtpConfig::new(host, from_address);
@@ -270,9 +270,9 @@ impl PySmtpMailer {
                 .ok()
                 .filter(|t| !t.is_zero())
                 .ok_or_else(|| invalid("the smtp `timeout` must be positive"))?;
-            config.from_name = from_name;
-            config.extra_root_certificate_pem = extra_root_certificate_pem;
-            config.hello_name = hello_name;
+            config.from_name = opt_text(from_name);
+            config.extra_root_certificate_pem = opt_text(extra_root_certificate_pem);
+            config.hello_name = opt_text(hello_name);
             Ok(config)
         })()
         .into_py(py)?;

@@ -3,7 +3,7 @@
 use invite_core::{ApplicationId, BusinessId, UserId};
 use pyo3::prelude::*;
 
-use crate::convert::{Count, id, page, wrap_all};
+use crate::convert::{Count, Text, id, page, wrap_all};
 use crate::model::{PyApp, PyBusinessOption, PyRole, PySubscriptionOption, PyUser};
 use crate::page::PyPage;
 use crate::service::PyInviteService;
@@ -18,12 +18,12 @@ impl PyInviteService {
     ///     query: The prefix typed so far (`""` lists everyone).
     ///     cursor: `next_cursor` of the previous page.
     ///     limit: Items per page (1–500; default 50).
-    #[pyo3(signature = (query = String::new(), *, cursor = None, limit = None))]
+    #[pyo3(signature = (query = "".into(), *, cursor = None, limit = None))]
     fn search_users(
         &self,
         py: Python<'_>,
-        query: String,
-        cursor: Option<String>,
+        query: Text,
+        cursor: Option<Text>,
         limit: Option<Count>,
     ) -> PyResult<PyPage> {
         let request = page(py, cursor, limit)?;
@@ -35,7 +35,7 @@ impl PyInviteService {
     fn businesses_for_inviter(
         &self,
         py: Python<'_>,
-        inviter_id: String,
+        inviter_id: Text,
     ) -> PyResult<Vec<PyBusinessOption>> {
         let inviter: UserId = id(py, &inviter_id)?;
         self.run(py, |s| s.businesses_for_inviter(inviter))
@@ -46,8 +46,8 @@ impl PyInviteService {
     fn apps_for_inviter(
         &self,
         py: Python<'_>,
-        inviter_id: String,
-        business_id: String,
+        inviter_id: Text,
+        business_id: Text,
     ) -> PyResult<Vec<PyApp>> {
         let inviter: UserId = id(py, &inviter_id)?;
         let business: BusinessId = id(py, &business_id)?;
@@ -59,8 +59,8 @@ impl PyInviteService {
     fn subscriptions_for(
         &self,
         py: Python<'_>,
-        business_id: String,
-        app_id: String,
+        business_id: Text,
+        app_id: Text,
     ) -> PyResult<Vec<PySubscriptionOption>> {
         let business: BusinessId = id(py, &business_id)?;
         let app: ApplicationId = id(py, &app_id)?;
@@ -72,9 +72,9 @@ impl PyInviteService {
     fn grantable_roles(
         &self,
         py: Python<'_>,
-        inviter_id: String,
-        business_id: String,
-        app_id: String,
+        inviter_id: Text,
+        business_id: Text,
+        app_id: Text,
     ) -> PyResult<Vec<PyRole>> {
         let inviter: UserId = id(py, &inviter_id)?;
         let business: BusinessId = id(py, &business_id)?;

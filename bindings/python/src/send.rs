@@ -5,7 +5,7 @@ use invite_core::UserId;
 use invite_core::service::{NewInvitee, SendInvitationDraft, SendInvitationRequest};
 use pyo3::prelude::*;
 
-use crate::convert::id;
+use crate::convert::{Text, id, opt_text};
 use crate::invitation::PySentInvitation;
 use crate::service::PyInviteService;
 
@@ -58,30 +58,30 @@ impl PyInviteService {
     fn send(
         &self,
         py: Python<'_>,
-        inviter_id: String,
-        user_id: Option<String>,
-        first_name: Option<String>,
-        last_name: Option<String>,
-        email: Option<String>,
-        business_id: Option<String>,
-        app_id: Option<String>,
-        subscription_id: Option<String>,
-        role_id: Option<String>,
+        inviter_id: Text,
+        user_id: Option<Text>,
+        first_name: Option<Text>,
+        last_name: Option<Text>,
+        email: Option<Text>,
+        business_id: Option<Text>,
+        app_id: Option<Text>,
+        subscription_id: Option<Text>,
+        role_id: Option<Text>,
         expires_in: Option<TimeDelta>,
-        locale: Option<String>,
-        idempotency_key: Option<String>,
+        locale: Option<Text>,
+        idempotency_key: Option<Text>,
     ) -> PyResult<PySentInvitation> {
         let inviter: UserId = id(py, &inviter_id)?;
         let draft = SendInvitationDraft {
-            user_id,
-            new_user: new_invitee(first_name, last_name, email),
-            business_id,
-            app_id,
-            subscription_id,
-            role_id,
+            user_id: opt_text(user_id),
+            new_user: new_invitee(opt_text(first_name), opt_text(last_name), opt_text(email)),
+            business_id: opt_text(business_id),
+            app_id: opt_text(app_id),
+            subscription_id: opt_text(subscription_id),
+            role_id: opt_text(role_id),
             expires_in_seconds: None,
-            locale,
-            idempotency_key,
+            locale: opt_text(locale),
+            idempotency_key: opt_text(idempotency_key),
         };
         let mut request = SendInvitationRequest::from_draft(inviter, &draft);
         request.expires_in = expires_in;

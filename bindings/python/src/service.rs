@@ -14,7 +14,7 @@ use pyo3::gc::PyVisit;
 
 use crate::callbacks::{self, Callback, PythonHook, PythonRenderer};
 use crate::config::{PyConfig, PyManualClock, PyStore};
-use crate::convert::Count;
+use crate::convert::{Count, Text};
 use crate::error::IntoPyResult;
 
 /// Where a service keeps its records: a store URL or an opened `Store`.
@@ -204,7 +204,7 @@ impl PyInviteService {
     ///
     /// Args:
     ///     token: A token returned by `send` or `resend`.
-    fn accept_link(&self, py: Python<'_>, token: String) -> PyResult<String> {
+    fn accept_link(&self, py: Python<'_>, token: Text) -> PyResult<String> {
         let token = Token::parse(&token).into_py(py)?;
         Ok(self.inner.accept_link(&token))
     }

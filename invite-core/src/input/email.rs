@@ -43,6 +43,14 @@ impl Email {
                 "email is not a valid address",
             ));
         };
+        if address.contains(char::REPLACEMENT_CHARACTER) {
+            // U+FFFD marks text that was not valid Unicode (a lone surrogate from
+            // JavaScript or Python): no mailbox is named with it.
+            return Err(invalid(
+                FieldCode::InvalidEmail,
+                "email is not valid unicode text",
+            ));
+        }
         if local.starts_with('"') || local.contains('\\') {
             // Quoted local parts are valid RFC 5322 but read differently by different
             // mail software (a display name to some); no invitee needs one.
@@ -238,5 +246,18 @@ mod tests {
         assert_ne!(k("mike@x.com"), k("mıke@x.com"));
         assert_eq!(k("\u{212A}im@x.com"), k("kim@x.com"));
         assert_eq!(k("ｍｉｋｅ@x.com"), k("mike@x.com"));
+    }
+
+    #[test]
+    fn the_replacement_character_is_no_address_under_either_policy() {
+        let lenient = EmailPolicy {
+            allow_non_ascii_local_part: true,
+        };
+        for raw in ["a\u{FFFD}@x.com", "a@x\u{FFFD}.com", "\u{FFFD}@x.com"] {
+            for policy in [EmailPolicy::default(), lenient] {
+                let err = Email::parse(raw, "email", policy).unwrap_err();
+                assert_eq!(err.code, FieldCode::InvalidEmail, "{raw:?}");
+            }
+        }
     }
 }

@@ -7,9 +7,11 @@ pub const MAX_NAME_CHARS: usize = 100;
 
 /// Trims, NFC-normalises and checks a person's name (1–100 characters, at least one that
 /// shows, no control, line-separator or bidi-control characters: names reach email
-/// headers). A name of invisible characters only (zero-width spaces, a Hangul filler, a
-/// lone combining mark) is blank: `REQUIRED`. Punctuation shows: `-` or `.`, which
-/// people with a single name often give as the other, are names.
+/// headers; no U+FFFD, which marks text that was not valid Unicode, such as a lone
+/// surrogate from JavaScript or Python). A name of invisible characters only
+/// (zero-width spaces, a Hangul filler, a lone combining mark) is blank: `REQUIRED`.
+/// Punctuation shows: `-` or `.`, which people with a single name often give as the
+/// other, are names.
 pub fn validate_name(raw: &str, field: &str) -> Result<String, FieldError> {
     let trimmed = raw.trim();
     let name: String = if trimmed.is_ascii() {
@@ -31,11 +33,11 @@ pub fn validate_name(raw: &str, field: &str) -> Result<String, FieldError> {
             "name is longer than 100 characters",
         ));
     }
-    if name.chars().any(is_forbidden) {
+    if name.chars().any(is_refused) {
         return Err(FieldError::new(
             field,
             FieldCode::InvalidCharacters,
-            "name contains control or direction-override characters",
+            "name contains control, direction-override or replacement characters",
         ));
     }
     if !name.chars().any(shows) {
@@ -71,6 +73,15 @@ fn shows(c: char) -> bool {
                 | '\u{FFA0}'
                 | '\u{E0000}'..='\u{E0FFF}'
         )
+}
+
+/// Whether a name or another one-line text field may not hold `c`: a forbidden
+/// character, or U+FFFD, which a decoder leaves where its input was not text. Node
+/// and the Python binding turn a lone UTF-16 surrogate (which `JSON.parse` and
+/// `json.loads` take from `"\\ud800"`) into it, so refusing it here gives every
+/// language the same field error for text that was never valid Unicode.
+pub(crate) fn is_refused(c: char) -> bool {
+    is_forbidden(c) || c == char::REPLACEMENT_CHARACTER
 }
 
 /// Control characters (C0, C1 incl. NEL), line/paragraph separators and every bidi control.
@@ -134,6 +145,18 @@ mod tests {
             assert_eq!(
                 validate_name(bad, "f").unwrap_err().code,
                 FieldCode::InvalidCharacters
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_the_replacement_character() {
+        // What a lone surrogate becomes on its way in from Node or Python.
+        for bad in ["Ann\u{FFFD}", "\u{FFFD}"] {
+            assert_eq!(
+                validate_name(bad, "f").unwrap_err().code,
+                FieldCode::InvalidCharacters,
+                "{bad:?}"
             );
         }
     }

@@ -1,6 +1,6 @@
 use crate::error::{FieldCode, FieldError};
 
-use super::name::is_forbidden;
+use super::name::is_refused;
 
 /// Maximum length of a display name (business, app, role), in characters.
 pub const MAX_TEXT_LEN: usize = 200;
@@ -9,7 +9,8 @@ pub const MAX_PLAN_LEN: usize = 100;
 /// Maximum length of a locale tag.
 pub const MAX_LOCALE_LEN: usize = 35;
 
-/// Trims and bounds a one-line text field (1..=`max` characters, no control characters).
+/// Trims and bounds a one-line text field (1..=`max` characters, no control characters
+/// and no U+FFFD, which marks text that was not valid Unicode).
 pub fn bounded_text(raw: &str, field: &str, max: usize) -> Result<String, FieldError> {
     let text = raw.trim();
     if text.is_empty() {
@@ -26,11 +27,11 @@ pub fn bounded_text(raw: &str, field: &str, max: usize) -> Result<String, FieldE
             format!("{field} is longer than {max} characters"),
         ));
     }
-    if text.chars().any(is_forbidden) {
+    if text.chars().any(is_refused) {
         return Err(FieldError::new(
             field,
             FieldCode::InvalidCharacters,
-            format!("{field} contains control characters"),
+            format!("{field} contains control or replacement characters"),
         ));
     }
     Ok(text.to_owned())
@@ -54,4 +55,21 @@ pub fn validate_locale(raw: &str, field: &str) -> Result<String, FieldError> {
         ));
     }
     Ok(tag.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_controls_and_the_replacement_character() {
+        for bad in ["Acme\nCorp", "Acme\u{202E}", "Acme \u{FFFD}"] {
+            let err = bounded_text(bad, "name", MAX_TEXT_LEN).unwrap_err();
+            assert_eq!(err.code, FieldCode::InvalidCharacters, "{bad:?}");
+        }
+        assert_eq!(
+            bounded_text(" Acme ", "name", MAX_TEXT_LEN).unwrap(),
+            "Acme"
+        );
+    }
 }
