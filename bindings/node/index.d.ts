@@ -1153,6 +1153,14 @@ export interface ServiceOptions {
    * `INVALID_CONFIG`.
    */
   execution?: Execution | undefined | null
+  /**
+   * Called after each commit with that commit's events, oldest first, on the JS
+   * thread soon after the commit (never inside the call that committed), in the
+   * order the commits queued them. A throw, or a rejection of the promise it returns,
+   * becomes a process warning (`code` `EVENT_HOOK_FAILED`); it cannot undo the
+   * commit. The hook does not keep the process alive.
+   */
+  eventHook?: ((events: Array<Event>) => unknown) | undefined | null
 }
 
 /**

@@ -34,4 +34,5 @@ test('the README quickstart runs as written', () => {
   assert.match(output, /to bob@example\.com: /)
   assert.match(output, /Ada Admin invites you to Acme \/ Billing/)
   assert.match(output, /SELECT_BUSINESS_FIRST/)
+  assert.match(output, /^created sent delivered accepted$/m)
 })

@@ -11,6 +11,7 @@ import {
   errorKind,
   isInviteError,
   type ErrorCode,
+  type Event,
   type Execution,
   type FormView,
   type Invitation,
@@ -31,6 +32,7 @@ export async function usage(): Promise<void> {
     delivery: { maxAttempts: 3 },
     outboxKey: new Uint8Array(32),
     clock,
+    eventHook: (events: Event[]) => console.log(events.map((e) => `${e.kind} ${e.at.toISOString()}`)),
   })
   // Inline execution: same API, already-settled Promises, no hop to the thread pool.
   const inline: InviteService = await InviteService.open({ store: 'sqlite:invites.db', execution: 'inline' })

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use invite_core::input::EmailPolicy;
-use invite_core::service::{DeliveryConfig, Limits};
+use invite_core::service::{DeliveryConfig, EventHook, Limits};
 use invite_core::{Config, Error as CoreError, ErrorCode};
 use napi::bindgen_prelude::{
     ClassInstance, Either, FromNapiValue, JsObjectValue, JsValue, Null, Object, Uint8Array, Unknown,
@@ -15,6 +15,7 @@ use napi_derive::napi;
 
 use crate::convert::{JsInstant, count, in_calendar, only, opt_instant, opt_seconds, to_seconds};
 use crate::error::{clear_pending_exception, invalid_config as invalid};
+use crate::hook::{HookFunction, event_hook};
 
 /// Abuse limits. Omit a field for its default; `null` means no limit.
 #[napi(object)]
@@ -74,6 +75,13 @@ pub struct ServiceOptions<'a> {
     /// `INVALID_CONFIG`.
     #[napi(ts_type = "Execution | undefined | null")]
     pub execution: Option<Option<String>>,
+    /// Called after each commit with that commit's events, oldest first, on the JS
+    /// thread soon after the commit (never inside the call that committed), in the
+    /// order the commits queued them. A throw, or a rejection of the promise it returns,
+    /// becomes a process warning (`code` `EVENT_HOOK_FAILED`); it cannot undo the
+    /// commit. The hook does not keep the process alive.
+    #[napi(ts_type = "((events: Array<Event>) => unknown) | undefined | null")]
+    pub event_hook: Option<Option<HookFunction<'a>>>,
 }
 
 /// Where a service's calls run (`InviteService.open({ execution })`).
@@ -119,6 +127,8 @@ pub struct OpenPlan {
     /// Where the service's calls run; an unknown value is kept as the error `open`
     /// rejects with.
     pub execution: Result<Execution, CoreError>,
+    /// The event hook, held for the service's threads.
+    pub event_hook: Result<Option<Arc<dyn EventHook>>, CoreError>,
 }
 
 /// A limit: its default when omitted, none when `null`, else a whole number.
@@ -207,6 +217,7 @@ const OPEN_KEYS: &[&str] = &[
     "outboxKey",
     "clock",
     "execution",
+    "eventHook",
 ];
 const LIMITS_KEYS: &[&str] = &[
     "invitesPerInviterPerDay",
@@ -271,6 +282,15 @@ fn read_options(options: Option<Unknown<'_>>) -> Result<Option<ServiceOptions<'_
             _ => return Err(invalid(format!("`{name}` must be an object"))),
         }
     }
+    let hook: Unknown<'_> = object
+        .get_named_property("eventHook")
+        .map_err(|_| unreadable())?;
+    if !matches!(
+        hook.get_type().map_err(|_| unreadable())?,
+        ValueType::Undefined | ValueType::Null | ValueType::Function
+    ) {
+        return Err(invalid("`eventHook` must be a function"));
+    }
     ServiceOptions::from_unknown(value)
         .map(Some)
         .map_err(|e| invalid(format!("bad option: {}", e.reason)))
@@ -306,6 +326,7 @@ impl OpenPlan {
                 outbox_key: None,
                 clock: None,
                 execution: Ok(Execution::default()),
+                event_hook: Ok(None),
             };
         };
         OpenPlan {
@@ -326,6 +347,12 @@ impl OpenPlan {
                 .and_then(|c| c.as_ref())
                 .map(|c| c.inner.clone()),
             execution: Execution::parse(options.execution.as_ref().and_then(|e| e.as_deref())),
+            event_hook: options
+                .event_hook
+                .as_ref()
+                .and_then(|h| h.as_ref())
+                .map(event_hook)
+                .transpose(),
         }
     }
 
@@ -338,6 +365,7 @@ impl OpenPlan {
     pub fn open(self) -> Result<(invite_core::InviteService, Execution), CoreError> {
         let config = self.config?;
         let execution = self.execution?;
+        let event_hook = self.event_hook?;
         let key = match self.outbox_key {
             None => None,
             Some(bytes) => Some(<[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
@@ -354,6 +382,9 @@ impl OpenPlan {
         }
         if let Some(clock) = self.clock {
             builder = builder.clock(clock);
+        }
+        if let Some(hook) = event_hook {
+            builder = builder.event_hook(hook);
         }
         builder.build().map(|service| (service, execution))
     }

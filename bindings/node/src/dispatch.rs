@@ -34,7 +34,7 @@ use napi::{Env, Status, ValueType, sys};
 use napi_derive::napi;
 
 use crate::convert::only;
-use crate::error::{clear_pending_exception, invalid_config};
+use crate::error::{clear_pending_exception, invalid_config, reason};
 use crate::mailer::{Mailer as BuiltIn, MailerPlan};
 use crate::service::InviteService;
 use crate::shape::{Args, Prop, Shape, Shaped, to_napi_by_shape};
@@ -268,36 +268,6 @@ type BatchFn = ThreadsafeFunction<Batch, (), (), Status, false, false, 0>;
 struct JsMailer {
     function: BatchFn,
     timeout: Duration,
-}
-
-/// The message of a rejection or throw, read without running user code (`fallback` when
-/// it has none).
-fn reason(value: Unknown<'_>, fallback: &str) -> String {
-    let reason = napi::Error::from_unknown_without_coercion(value).reason;
-    if !reason.is_empty() {
-        return reason;
-    }
-    object_message(value).unwrap_or_else(|| fallback.to_owned())
-}
-
-/// The string `message` of a plain object thrown or rejected with (`{ message: 'quota' }`),
-/// read as `reason.message` would; a throwing getter leaves no pending exception.
-fn object_message(value: Unknown<'_>) -> Option<String> {
-    if value.get_type().ok()? != ValueType::Object {
-        return None;
-    }
-    let object = Object::from_unknown(value).ok()?;
-    let message = match object.get_named_property::<Unknown<'_>>("message") {
-        Ok(message) => message,
-        Err(_) => {
-            clear_pending_exception(&Env::from_raw(value.value().env));
-            return None;
-        }
-    };
-    if message.get_type().ok()? != ValueType::String {
-        return None;
-    }
-    String::from_unknown(message).ok().filter(|m| !m.is_empty())
 }
 
 /// On the JS thread: calls `mailer(email)` with `this` undefined and returns what it

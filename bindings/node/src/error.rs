@@ -297,6 +297,36 @@ pub fn sync<T>(env: &Env, work: impl FnOnce() -> Result<T, CoreError>) -> napi::
     })
 }
 
+/// The message of a rejection or throw, read without running user code (`fallback` when
+/// it has none).
+pub fn reason(value: Unknown<'_>, fallback: &str) -> String {
+    let reason = napi::Error::from_unknown_without_coercion(value).reason;
+    if !reason.is_empty() {
+        return reason;
+    }
+    object_message(value).unwrap_or_else(|| fallback.to_owned())
+}
+
+/// The string `message` of a plain object thrown or rejected with (`{ message: 'quota' }`),
+/// read as `reason.message` would; a throwing getter leaves no pending exception.
+fn object_message(value: Unknown<'_>) -> Option<String> {
+    if value.get_type().ok()? != ValueType::Object {
+        return None;
+    }
+    let object = Object::from_unknown(value).ok()?;
+    let message = match object.get_named_property::<Unknown<'_>>("message") {
+        Ok(message) => message,
+        Err(_) => {
+            clear_pending_exception(&Env::from_raw(value.value().env));
+            return None;
+        }
+    };
+    if message.get_type().ok()? != ValueType::String {
+        return None;
+    }
+    String::from_unknown(message).ok().filter(|m| !m.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

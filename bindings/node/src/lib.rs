@@ -14,6 +14,7 @@ mod convert;
 mod dispatch;
 mod error;
 mod form;
+mod hook;
 mod invitee;
 mod lifecycle;
 mod listing;

@@ -1,0 +1,170 @@
+//! The event hook (`InviteService.open({ eventHook })`): a JS function the service calls
+//! after each commit with that commit's events, as Python's `event_hook` and Rust's
+//! `EventHook` are.
+//!
+//! The hook runs on the JS thread soon after the commit, never inside the call that
+//! committed, in the order the commits queued their events:
+//! - a commit on the JS thread itself (an `inline` call) queues a microtask, which runs
+//!   before the event loop could decide the process is done;
+//! - a commit on another thread (the libuv pool, a dispatch's own thread) goes through
+//!   a weak threadsafe function, so a service with a hook does not keep the process
+//!   alive. The call that committed is still running then, and its own completion keeps
+//!   the loop alive until the hook's turn (libuv runs both in one pass).
+//!
+//! What the hook does cannot undo the commit: a throw, or a rejection of the promise it
+//! returns, becomes a process warning (`'warning'` event, `code` `EVENT_HOOK_FAILED`),
+//! never an uncaught exception.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::thread::{self, ThreadId};
+
+use invite_core::Error as CoreError;
+use invite_core::model::Event as CoreEvent;
+use invite_core::service::EventHook;
+use napi::bindgen_prelude::{
+    FnArgs, Function, FunctionRef, JsObjectValue, JsValue, Object, Unknown,
+};
+use napi::threadsafe_function::{
+    ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
+};
+use napi::{Env, Status, sys};
+
+use crate::error::reason;
+use crate::model::Event;
+
+/// The hook as options give it: called with one commit's events.
+pub type HookFunction<'a> = Function<'a, Vec<Event>, Unknown<'static>>;
+
+/// Wraps the hook in JS, so that a throw or a rejection of any value (a string, a
+/// thenable's) reaches `report` as that value, read without running user code.
+const GUARD_SOURCE: &str = "(function (hook, report) {\n\
+  return function (events) {\n\
+    try {\n\
+      const returned = hook(events)\n\
+      if (returned !== null && (typeof returned === 'object' || typeof returned === 'function')\n\
+          && typeof returned.then === 'function') returned.then(undefined, report)\n\
+    } catch (error) { report(error) }\n\
+  }\n\
+})";
+
+/// The guard's maker: `(hook, report) => guarded hook`.
+type GuardMaker<'a> =
+    Function<'a, FnArgs<(HookFunction<'a>, Function<'a, Unknown<'a>, ()>)>, HookFunction<'a>>;
+
+/// A weak threadsafe function whose JS function is a no-op: the guarded hook is called
+/// in its callback (`deliver`), which no failure of the hook can reach.
+type QueueFn = ThreadsafeFunction<Vec<CoreEvent>, (), (), Status, false, true, 0>;
+
+/// A reference to the hook, shared by both ways of reaching it.
+type HookRef = Arc<FunctionRef<Vec<Event>, Unknown<'static>>>;
+
+/// The core's `EventHook` port backed by a JS function.
+struct JsEventHook {
+    hook: HookRef,
+    queue: QueueFn,
+    /// The JS thread, and its `napi_env` (as an address: used only on that thread).
+    js_thread: ThreadId,
+    env: usize,
+}
+
+impl EventHook for JsEventHook {
+    fn on_events(&self, events: &[CoreEvent]) {
+        if thread::current().id() == self.js_thread {
+            let env = Env::from_raw(self.env as sys::napi_env);
+            if defer(&env, &self.hook, events.to_vec()).is_ok() {
+                return;
+            }
+        }
+        // Not `Ok` only while the environment shuts down: no one is left to tell.
+        let _ = self
+            .queue
+            .call(events.to_vec(), ThreadsafeFunctionCallMode::NonBlocking);
+    }
+}
+
+/// On the JS thread: `queueMicrotask` of a call of the hook with `events`.
+fn defer(env: &Env, hook: &HookRef, events: Vec<CoreEvent>) -> napi::Result<()> {
+    let hook = Arc::clone(hook);
+    let events = Mutex::new(Some(events));
+    let task: Function<'_, (), ()> =
+        env.create_function_from_closure("inviteCoreEventHook", move |ctx| {
+            let events = events.lock().ok().and_then(|mut e| e.take());
+            if let Some(events) = events {
+                let env = *ctx.env;
+                let _ = std::panic::catch_unwind(AssertUnwindSafe(|| deliver(&env, &hook, events)));
+            }
+            Ok(())
+        })?;
+    let queue_microtask: Function<'_, Function<'_, (), ()>, Unknown<'_>> =
+        env.get_global()?.get_named_property("queueMicrotask")?;
+    queue_microtask.call(task)?;
+    Ok(())
+}
+
+/// Holds `hook` for the service (on the JS thread, while `open` reads its options).
+pub fn event_hook(hook: &HookFunction<'_>) -> Result<Arc<dyn EventHook>, CoreError> {
+    let cannot =
+        |e: napi::Error| CoreError::internal(format!("cannot hold the event hook: {}", e.reason));
+    let env = Env::from_raw(hook.value().env);
+    let report: Function<'_, Unknown<'_>, ()> = env
+        .create_function_from_closure("inviteCoreEventHookFailed", |ctx| {
+            let thrown: Unknown<'_> = ctx.get(0)?;
+            warn(ctx.env, &reason(thrown, "it threw"));
+            Ok(())
+        })
+        .map_err(cannot)?;
+    let make: GuardMaker<'_> = env.run_script(GUARD_SOURCE).map_err(cannot)?;
+    let guarded = make
+        .call(FnArgs::from((hook.clone(), report)))
+        .map_err(cannot)?;
+    let hook: HookRef = Arc::new(guarded.create_ref().map_err(cannot)?);
+    let shared = Arc::clone(&hook);
+    let runner: Function<'_, (), ()> = env
+        .create_function_from_closure("inviteCoreEventHook", |_| Ok(()))
+        .map_err(cannot)?;
+    let queue = runner
+        .build_threadsafe_function::<Vec<CoreEvent>>()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build_callback(move |ctx: ThreadsafeCallContext<Vec<CoreEvent>>| {
+            // No panic may unwind into the JS thread's callback.
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                deliver(&ctx.env, &shared, ctx.value)
+            }));
+            Ok(())
+        })
+        .map_err(cannot)?;
+    Ok(Arc::new(JsEventHook {
+        hook,
+        queue,
+        js_thread: thread::current().id(),
+        env: env.raw() as usize,
+    }))
+}
+
+/// On the JS thread: calls the (guarded) hook with one commit's events.
+fn deliver(env: &Env, hook: &FunctionRef<Vec<Event>, Unknown<'static>>, events: Vec<CoreEvent>) {
+    let events = events.into_iter().map(Event::from).collect();
+    if let Err(error) = hook.borrow_back(env).and_then(|hook| hook.call(events)) {
+        warn(env, &error.reason);
+    }
+}
+
+/// `process.emitWarning(…)` for a hook that failed (`reason`: why); if even that fails,
+/// nothing more.
+fn warn(env: &Env, reason: &str) {
+    let _ = emit_warning(env, reason);
+}
+
+fn emit_warning(env: &Env, reason: &str) -> napi::Result<()> {
+    let process: Object<'_> = env.get_global()?.get_named_property("process")?;
+    let emit: Function<'_, FnArgs<(String, Object<'_>)>, Unknown<'_>> =
+        process.get_named_property("emitWarning")?;
+    let mut options = Object::new(env)?;
+    options.set_named_property("type", "InviteCoreWarning")?;
+    options.set_named_property("code", "EVENT_HOOK_FAILED")?;
+    let message = format!("the event hook failed: {reason}");
+    emit.apply(process, FnArgs::from((message, options)))?;
+    Ok(())
+}
