@@ -826,6 +826,23 @@ export interface InviteErrorDetails {
 }
 
 /**
+ * What the service knows of an inviter's rights in one business and app, read fresh
+ * from the store each time the policy is asked.
+ */
+export interface InviterRights {
+  /** The inviter. */
+  userId: string
+  /** The business invited into. */
+  businessId: string
+  /** The app invited into. */
+  appId: string
+  /** Whether the inviter administers the business. */
+  isBusinessAdmin: boolean
+  /** The inviter's roles in this business's subscriptions of this app. */
+  roles: Array<Role>
+}
+
+/**
  * Whether `error` is an error of this package: an `Error` whose `code` is one of
  * `ErrorCode` (narrows it to `Error & InviteErrorDetails` in TypeScript).
  *
@@ -1161,6 +1178,16 @@ export interface ServiceOptions {
    * commit. The hook does not keep the process alive.
    */
   eventHook?: ((events: Array<Event>) => unknown) | undefined | null
+  /**
+   * Replaces the authorization rule (who may invite, which roles they may grant) in
+   * part or whole: `mayInvite(rights)` and/or `mayGrant(rights, role)`, each
+   * answering `true`, `false`, or `undefined`/`null` (the default rule decides; so
+   * does a missing method). Called synchronously, inside the store transaction, on
+   * the JS thread: keep it quick, and do not call the service from it (the call
+   * throws). A throw or any other answer denies, with a process warning (`code`
+   * `AUTHORIZATION_POLICY_FAILED`).
+   */
+  policy?: { mayInvite?(rights: InviterRights): boolean | null | undefined; mayGrant?(rights: InviterRights, role: Role): boolean | null | undefined } | undefined | null
 }
 
 /**

@@ -16,7 +16,9 @@ import {
   type FormView,
   type Invitation,
   type InvitationEmail,
+  type InviterRights,
   type MailerKind,
+  type Role,
   type SmtpMailerConfig,
   type SeatUsage,
   type SendInvitationInput,
@@ -33,7 +35,13 @@ export async function usage(): Promise<void> {
     outboxKey: new Uint8Array(32),
     clock,
     eventHook: (events: Event[]) => console.log(events.map((e) => `${e.kind} ${e.at.toISOString()}`)),
+    policy: {
+      mayInvite: (rights: InviterRights) => (rights.isBusinessAdmin ? true : undefined),
+      mayGrant: (rights: InviterRights, role: Role) => role.appId === rights.appId && rights.roles.length >= 0,
+    },
   })
+  // @ts-expect-error a policy answers a boolean (or nothing), not a Promise
+  await InviteService.open({ policy: { mayInvite: async () => true } })
   // Inline execution: same API, already-settled Promises, no hop to the thread pool.
   const inline: InviteService = await InviteService.open({ store: 'sqlite:invites.db', execution: 'inline' })
   const mode: Execution = inline.config().execution

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use invite_core::input::EmailPolicy;
 use invite_core::service::{DeliveryConfig, EventHook, Limits};
-use invite_core::{Config, Error as CoreError, ErrorCode};
+use invite_core::{AuthorizationPolicy, Config, Error as CoreError, ErrorCode};
 use napi::bindgen_prelude::{
     ClassInstance, Either, FromNapiValue, JsObjectValue, JsValue, Null, Object, Uint8Array, Unknown,
 };
@@ -16,6 +16,7 @@ use napi_derive::napi;
 use crate::convert::{JsInstant, count, in_calendar, only, opt_instant, opt_seconds, to_seconds};
 use crate::error::{clear_pending_exception, invalid_config as invalid};
 use crate::hook::{HookFunction, event_hook};
+use crate::policy::authorization_policy;
 
 /// Abuse limits. Omit a field for its default; `null` means no limit.
 #[napi(object)]
@@ -82,6 +83,17 @@ pub struct ServiceOptions<'a> {
     /// commit. The hook does not keep the process alive.
     #[napi(ts_type = "((events: Array<Event>) => unknown) | undefined | null")]
     pub event_hook: Option<Option<HookFunction<'a>>>,
+    /// Replaces the authorization rule (who may invite, which roles they may grant) in
+    /// part or whole: `mayInvite(rights)` and/or `mayGrant(rights, role)`, each
+    /// answering `true`, `false`, or `undefined`/`null` (the default rule decides; so
+    /// does a missing method). Called synchronously, inside the store transaction, on
+    /// the JS thread: keep it quick, and do not call the service from it (the call
+    /// throws). A throw or any other answer denies, with a process warning (`code`
+    /// `AUTHORIZATION_POLICY_FAILED`).
+    #[napi(
+        ts_type = "{ mayInvite?(rights: InviterRights): boolean | null | undefined; mayGrant?(rights: InviterRights, role: Role): boolean | null | undefined } | undefined | null"
+    )]
+    pub policy: Option<Option<Object<'a>>>,
 }
 
 /// Where a service's calls run (`InviteService.open({ execution })`).
@@ -129,6 +141,8 @@ pub struct OpenPlan {
     pub execution: Result<Execution, CoreError>,
     /// The event hook, held for the service's threads.
     pub event_hook: Result<Option<Arc<dyn EventHook>>, CoreError>,
+    /// The authorization policy, held for the service's threads.
+    pub policy: Result<Option<Arc<dyn AuthorizationPolicy>>, CoreError>,
 }
 
 /// A limit: its default when omitted, none when `null`, else a whole number.
@@ -218,6 +232,7 @@ const OPEN_KEYS: &[&str] = &[
     "clock",
     "execution",
     "eventHook",
+    "policy",
 ];
 const LIMITS_KEYS: &[&str] = &[
     "invitesPerInviterPerDay",
@@ -327,6 +342,7 @@ impl OpenPlan {
                 clock: None,
                 execution: Ok(Execution::default()),
                 event_hook: Ok(None),
+                policy: Ok(None),
             };
         };
         OpenPlan {
@@ -353,6 +369,12 @@ impl OpenPlan {
                 .and_then(|h| h.as_ref())
                 .map(event_hook)
                 .transpose(),
+            policy: options
+                .policy
+                .as_ref()
+                .and_then(|p| p.as_ref())
+                .map(authorization_policy)
+                .transpose(),
         }
     }
 
@@ -366,6 +388,7 @@ impl OpenPlan {
         let config = self.config?;
         let execution = self.execution?;
         let event_hook = self.event_hook?;
+        let policy = self.policy?;
         let key = match self.outbox_key {
             None => None,
             Some(bytes) => Some(<[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
@@ -385,6 +408,9 @@ impl OpenPlan {
         }
         if let Some(hook) = event_hook {
             builder = builder.event_hook(hook);
+        }
+        if let Some(policy) = policy {
+            builder = builder.policy(policy);
         }
         builder.build().map(|service| (service, execution))
     }

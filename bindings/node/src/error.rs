@@ -3,7 +3,9 @@
 //! the core has them, `.help`, `.retryAfterSeconds` and `.cause`.
 
 use invite_core::{Error as CoreError, ErrorCode as CoreCode, FieldCode as CoreFieldCode};
-use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, JsValue, Object, Unknown};
+use napi::bindgen_prelude::{
+    FnArgs, FromNapiValue, Function, JsObjectValue, JsValue, Object, Unknown,
+};
 use napi::{Env, Status, ValueType, sys};
 use napi_derive::napi;
 
@@ -325,6 +327,24 @@ fn object_message(value: Unknown<'_>) -> Option<String> {
         return None;
     }
     String::from_unknown(message).ok().filter(|m| !m.is_empty())
+}
+
+/// `process.emitWarning(message, { type: 'InviteCoreWarning', code })`: how a callback
+/// of the host (an event hook, a policy) that failed where no caller can be told is
+/// reported. If even that fails, nothing more.
+pub fn warn(env: &Env, code: &str, message: &str) {
+    let _ = emit_warning(env, code, message);
+}
+
+fn emit_warning(env: &Env, code: &str, message: &str) -> napi::Result<()> {
+    let process: Object<'_> = env.get_global()?.get_named_property("process")?;
+    let emit: Function<'_, FnArgs<(&str, Object<'_>)>, Unknown<'_>> =
+        process.get_named_property("emitWarning")?;
+    let mut options = Object::new(env)?;
+    options.set_named_property("type", "InviteCoreWarning")?;
+    options.set_named_property("code", code)?;
+    emit.apply(process, FnArgs::from((message, options)))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -22,16 +22,17 @@ use std::thread::{self, ThreadId};
 use invite_core::Error as CoreError;
 use invite_core::model::Event as CoreEvent;
 use invite_core::service::EventHook;
-use napi::bindgen_prelude::{
-    FnArgs, Function, FunctionRef, JsObjectValue, JsValue, Object, Unknown,
-};
+use napi::bindgen_prelude::{FnArgs, Function, FunctionRef, JsObjectValue, JsValue, Unknown};
 use napi::threadsafe_function::{
     ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
 };
 use napi::{Env, Status, sys};
 
-use crate::error::reason;
+use crate::error::{reason, warn};
 use crate::model::Event;
+
+/// The warning code of a hook that threw or rejected.
+const HOOK_FAILED: &str = "EVENT_HOOK_FAILED";
 
 /// The hook as options give it: called with one commit's events.
 pub type HookFunction<'a> = Function<'a, Vec<Event>, Unknown<'static>>;
@@ -110,7 +111,11 @@ pub fn event_hook(hook: &HookFunction<'_>) -> Result<Arc<dyn EventHook>, CoreErr
     let report: Function<'_, Unknown<'_>, ()> = env
         .create_function_from_closure("inviteCoreEventHookFailed", |ctx| {
             let thrown: Unknown<'_> = ctx.get(0)?;
-            warn(ctx.env, &reason(thrown, "it threw"));
+            warn(
+                ctx.env,
+                HOOK_FAILED,
+                &format!("the event hook failed: {}", reason(thrown, "it threw")),
+            );
             Ok(())
         })
         .map_err(cannot)?;
@@ -147,24 +152,10 @@ pub fn event_hook(hook: &HookFunction<'_>) -> Result<Arc<dyn EventHook>, CoreErr
 fn deliver(env: &Env, hook: &FunctionRef<Vec<Event>, Unknown<'static>>, events: Vec<CoreEvent>) {
     let events = events.into_iter().map(Event::from).collect();
     if let Err(error) = hook.borrow_back(env).and_then(|hook| hook.call(events)) {
-        warn(env, &error.reason);
+        warn(
+            env,
+            HOOK_FAILED,
+            &format!("the event hook failed: {}", error.reason),
+        );
     }
-}
-
-/// `process.emitWarning(…)` for a hook that failed (`reason`: why); if even that fails,
-/// nothing more.
-fn warn(env: &Env, reason: &str) {
-    let _ = emit_warning(env, reason);
-}
-
-fn emit_warning(env: &Env, reason: &str) -> napi::Result<()> {
-    let process: Object<'_> = env.get_global()?.get_named_property("process")?;
-    let emit: Function<'_, FnArgs<(String, Object<'_>)>, Unknown<'_>> =
-        process.get_named_property("emitWarning")?;
-    let mut options = Object::new(env)?;
-    options.set_named_property("type", "InviteCoreWarning")?;
-    options.set_named_property("code", "EVENT_HOOK_FAILED")?;
-    let message = format!("the event hook failed: {reason}");
-    emit.apply(process, FnArgs::from((message, options)))?;
-    Ok(())
 }

@@ -20,6 +20,7 @@ mod lifecycle;
 mod listing;
 mod mailer;
 mod model;
+mod policy;
 mod queries;
 mod service;
 mod shape;

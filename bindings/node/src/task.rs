@@ -14,7 +14,9 @@
 //!   waits would starve it. The Promise is settled from that thread through a napi
 //!   deferred, with the same value or the same rich error.
 //!
-//! Every way, a panic becomes `INTERNAL` (`guard`), never a crash.
+//! Every way, a panic becomes `INTERNAL` (`guard`), never a crash. A call made from
+//! inside an authorization policy method is not started at all: it throws (see
+//! `policy.rs`).
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -24,6 +26,7 @@ use napi::{Env, JsDeferred, Status, Task, ValueType, sys};
 
 use crate::config::Execution;
 use crate::error::{guard, to_js_error};
+use crate::policy::refuse_reentry;
 
 type Work<T> = Box<dyn FnOnce() -> Result<T, CoreError> + Send>;
 
@@ -83,6 +86,8 @@ pub enum Call<T: ToNapiValue + TypeName + Send + 'static> {
     Inline(Result<T, CoreError>),
     /// Runs on a thread of its own when converted (the Promise settles later).
     Thread(Work<T>),
+    /// Not started: thrown synchronously (a call from inside an authorization policy).
+    Refused(CoreError),
 }
 
 /// Runs `work` where `execution` says: queued for the pool, or right now on this
@@ -94,6 +99,9 @@ pub fn call<T>(
 where
     T: ToNapiValue + TypeName + Send + 'static,
 {
+    if let Some(refused) = refuse_reentry() {
+        return Call::Refused(refused);
+    }
     match execution {
         Execution::ThreadPool => Call::Pool(job(work)),
         Execution::Inline => Call::Inline(guard(work)),
@@ -106,7 +114,10 @@ pub fn own_thread<T>(work: impl FnOnce() -> Result<T, CoreError> + Send + 'stati
 where
     T: ToNapiValue + TypeName + Send + 'static,
 {
-    Call::Thread(Box::new(work))
+    match refuse_reentry() {
+        Some(refused) => Call::Refused(refused),
+        None => Call::Thread(Box::new(work)),
+    }
 }
 
 impl<T: ToNapiValue + TypeName + Send + 'static> TypeName for Call<T> {
@@ -131,6 +142,7 @@ where
             // SAFETY: as above.
             Call::Inline(outcome) => unsafe { settled(env, outcome) },
             Call::Thread(work) => on_own_thread(&Env::from_raw(env), work),
+            Call::Refused(failure) => Err(to_js_error(&Env::from_raw(env), &failure)),
         }
     }
 }

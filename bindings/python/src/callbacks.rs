@@ -1,4 +1,5 @@
-//! Python objects the core calls back: the event hook and the email renderer.
+//! Python objects the core calls back: the event hook and the email renderer (the
+//! authorization policy, which shares their slots and reporting, is `policy.rs`).
 //!
 //! - The **event hook** (`event_hook=callable`) is called after each commit with the
 //!   committed events (a `list[Event]`, oldest first), on the thread that made the call,
@@ -125,7 +126,7 @@ pub(crate) fn failure_message(py: Python<'_>, err: &PyErr) -> String {
 
 /// An `Exception` is logged (`invite_core` logger, ERROR, with its traceback); any other
 /// `BaseException` is kept to re-raise when the call returns.
-fn report(py: Python<'_>, err: PyErr, what: &str) {
+pub(crate) fn report(py: Python<'_>, err: PyErr, what: &str) {
     if !err.is_instance_of::<PyException>(py) {
         defer_interrupt(err);
         return;
@@ -154,7 +155,7 @@ impl Callback {
         Arc::new(Callback(Mutex::new(Some(target.unbind()))))
     }
 
-    fn get<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+    pub(crate) fn get<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
         let guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
         guard.as_ref().map(|t| t.bind(py).clone())
     }

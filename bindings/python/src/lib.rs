@@ -18,6 +18,7 @@ mod listing;
 mod mailer;
 mod model;
 mod page;
+mod policy;
 mod queries;
 mod send;
 mod service;
@@ -71,6 +72,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<mailer::PyFileMailer>()?;
     m.add_class::<mailer::PySmtpMailer>()?;
     m.add_class::<callbacks::PyEmailContext>()?;
+    m.add_class::<policy::PyInviterRights>()?;
     m.add_class::<bulk::PyBulkSendResult>()?;
     m.add_class::<bulk::PyBulkRowResult>()?;
     m.add_class::<form::PyInviteForm>()?;

@@ -16,11 +16,12 @@ use crate::callbacks::{self, Callback, PythonHook, PythonRenderer};
 use crate::config::{PyConfig, PyManualClock, PyStore};
 use crate::convert::{Count, Text};
 use crate::error::IntoPyResult;
+use crate::policy::{self, PythonPolicy};
 
 /// Where a service keeps its records: a store URL or an opened `Store`.
 #[derive(FromPyObject)]
 pub(crate) enum StoreArg<'py> {
-    Url(String),
+    Url(Text),
     Opened(Bound<'py, PyStore>),
 }
 
@@ -45,6 +46,13 @@ pub(crate) enum StoreArg<'py> {
 ///         built-in templates). If it raises or answers something else, the failure is
 ///         logged and the built-in templates are used. It runs outside any store
 ///         transaction, once per email a dispatch claimed; it may call the service.
+///     policy: Replaces the authorization rule (who may invite, which roles they may
+///         grant) in part or whole: an object with `may_invite(rights: InviterRights)`
+///         and/or `may_grant(rights: InviterRights, role: Role)`, each answering `True`,
+///         `False` or `None` (the default rule decides; so does a missing method). It
+///         runs inside the store transaction: keep it quick, and do not call the
+///         service from it (`RuntimeError`). Raising, or any other answer, denies; the
+///         exception is logged (logger `invite_core`).
 #[pyclass(name = "InviteService", module = "invite_core._native", frozen)]
 pub struct PyInviteService {
     pub(crate) inner: InviteService,
@@ -59,6 +67,7 @@ impl PyInviteService {
         T: Send,
         F: FnOnce(&InviteService) -> invite_core::Result<T> + Send,
     {
+        policy::refuse_reentry()?;
         let service = &self.inner;
         // A bug in the engine must not leave Python with a PanicException (which
         // `except Exception` does not catch): it is an InternalError like any other.
@@ -83,7 +92,7 @@ impl PyInviteService {
     #[new]
     #[pyo3(signature = (
         store = None, *, config = None, clock = None, random_seed = None, outbox_key = None,
-        event_hook = None, renderer = None,
+        event_hook = None, renderer = None, policy = None,
     ))]
     #[expect(
         clippy::too_many_arguments,
@@ -98,6 +107,7 @@ impl PyInviteService {
         outbox_key: Option<Bound<'_, PyBytes>>,
         event_hook: Option<Bound<'_, PyAny>>,
         renderer: Option<Bound<'_, PyAny>>,
+        policy: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         if let Some(hook) = &event_hook {
             if !hook.is_callable() {
@@ -107,6 +117,9 @@ impl PyInviteService {
         }
         if let Some(renderer) = &renderer {
             callbacks::sync_method(py, renderer, "renderer", "render(context)")?;
+        }
+        if let Some(policy) = &policy {
+            crate::policy::check(py, policy)?;
         }
         // Checked before a store is opened: a refused service creates no database file.
         if random_seed.is_some() {
@@ -162,6 +175,11 @@ impl PyInviteService {
         if let Some(renderer) = renderer {
             let slot = Callback::new(renderer);
             builder = builder.renderer(Arc::new(PythonRenderer(Arc::clone(&slot))));
+            callbacks.push(slot);
+        }
+        if let Some(policy) = policy {
+            let slot = Callback::new(policy);
+            builder = builder.policy(Arc::new(PythonPolicy(Arc::clone(&slot))));
             callbacks.push(slot);
         }
         let inner = builder.build().into_py(py)?;

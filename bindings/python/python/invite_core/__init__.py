@@ -37,6 +37,7 @@ from ._native import (
     InvitationStatus,
     InviteForm,
     InviteService,
+    InviterRights,
     Limits,
     ManualClock,
     Membership,
@@ -94,7 +95,7 @@ from .exceptions import (
     SubscriptionInactiveError,
     ValidationError,
 )
-from .types import EmailRenderer, EventHook, HintDict, Mailer, RenderedEmail
+from .types import AuthorizationPolicy, EmailRenderer, EventHook, HintDict, Mailer, RenderedEmail
 
 __all__ = [
     "Accepted",
@@ -103,6 +104,7 @@ __all__ = [
     "AlreadyMemberError",
     "App",
     "AppNotEnabledError",
+    "AuthorizationPolicy",
     "BulkRowResult",
     "BulkSendResult",
     "Business",
@@ -141,6 +143,7 @@ __all__ = [
     "InviteError",
     "InviteForm",
     "InviteService",
+    "InviterRights",
     "LimitExceededError",
     "Limits",
     "Mailer",

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar, final
 from typing_extensions import TypeAlias
 
 from .exceptions import FieldErrorDict, InviteError
-from .types import EmailRenderer, HintDict, Mailer, RenderedEmail
+from .types import AuthorizationPolicy, EmailRenderer, HintDict, Mailer, RenderedEmail
 
 __all__ = [
     "__version__",
@@ -45,6 +45,7 @@ __all__ = [
     "FileMailer",
     "SmtpMailer",
     "EmailContext",
+    "InviterRights",
     "render_default_email",
     "error_codes",
     "error_kinds",
@@ -603,6 +604,22 @@ class InvitationEmail:
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
+class InviterRights:
+    # Compared by value, so not hashable (Python sets __hash__ to None).
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def business_id(self) -> str: ...
+    @property
+    def app_id(self) -> str: ...
+    @property
+    def is_business_admin(self) -> bool: ...
+    @property
+    def roles(self) -> list[Role]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
 class EmailContext:
     # Compared by value, so not hashable (Python sets __hash__ to None).
     __hash__: ClassVar[None]  # type: ignore[assignment]
@@ -862,6 +879,7 @@ class InviteService:
         outbox_key: bytes | None = None,
         event_hook: Callable[[list[Event]], object] | None = None,
         renderer: EmailRenderer | None = None,
+        policy: AuthorizationPolicy | None = None,
     ) -> InviteService: ...
     @property
     def config(self) -> Config: ...

@@ -1,11 +1,12 @@
-"""Types a host implements or receives: the mailer and renderer protocols, plain-dict shapes."""
+"""Types a host implements or receives: the mailer, renderer and policy protocols, plain-dict
+shapes."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Protocol, TypedDict
 
 if TYPE_CHECKING:
-    from ._native import EmailContext, Event, HintCode, InvitationEmail
+    from ._native import EmailContext, Event, HintCode, InvitationEmail, InviterRights, Role
 
 
 class Mailer(Protocol):
@@ -47,6 +48,24 @@ class EmailRenderer(Protocol):
     def render(self, context: EmailContext, /) -> RenderedEmail: ...
 
 
+class AuthorizationPolicy(Protocol):
+    """Replaces the authorization rule: who may invite into a business and app
+    (``may_invite``) and which roles they may grant (``may_grant``).
+
+    Each method answers ``True`` (allow), ``False`` (deny) or ``None`` (the default
+    rule decides: business admins may do anything, members whose role carries
+    ``invitations.send`` may grant roles whose permissions are a subset of theirs). At
+    run time a method the object lacks is the default rule too. The methods run inside
+    the store transaction: keep them quick and do not call the service from them
+    (``RuntimeError``). Raising, or any other answer, denies, and is logged (logger
+    ``invite_core``).
+    """
+
+    def may_invite(self, rights: InviterRights, /) -> bool | None: ...
+
+    def may_grant(self, rights: InviterRights, role: Role, /) -> bool | None: ...
+
+
 EventHook = Callable[["list[Event]"], object]
 """Called after each commit with the committed events, oldest first. An exception it
 raises is logged (logger ``invite_core``) and ignored: the events stay committed."""
@@ -60,4 +79,11 @@ class HintDict(TypedDict):
     message: str
 
 
-__all__ = ["EmailRenderer", "EventHook", "HintDict", "Mailer", "RenderedEmail"]
+__all__ = [
+    "AuthorizationPolicy",
+    "EmailRenderer",
+    "EventHook",
+    "HintDict",
+    "Mailer",
+    "RenderedEmail",
+]
