@@ -506,6 +506,29 @@ export interface DispatchReport {
 }
 
 /**
+ * What a renderer receives. Every value is plain text: an HTML template must escape
+ * it. `console.log` shows `'<redacted>'` for `acceptLink` (it carries a live token).
+ */
+export interface EmailContext {
+  /** The inviter's name. */
+  inviterName: string
+  /** The invitee's name, if known. */
+  inviteeName: string | null
+  /** The business. */
+  businessName: string
+  /** The app. */
+  appName: string
+  /** The role granted. */
+  roleName: string
+  /** When the link expires. */
+  expiresAt: Date
+  /** The accept link. */
+  acceptLink: string
+  /** The requested locale (`null`: the default). */
+  locale: string | null
+}
+
+/**
  * A stable error code: the `code` of every error this package throws or rejects with.
  * The same strings as Rust's `ErrorCode::ALL` (checked by a drift test).
  */
@@ -1032,6 +1055,29 @@ export interface PageOptions {
   limit?: number | undefined | null
 }
 
+/**
+ * The email the built-in templates render for `context` (English, French, German by
+ * the locale's primary subtag; English otherwise). A renderer can start from it.
+ */
+export declare function renderDefaultEmail(context: EmailContext): RenderedEmail
+
+/**
+ * A rendered email: what a renderer answers (`locale` optional: the language actually
+ * used; default the requested locale, else `'en'`) and what `renderDefaultEmail`
+ * returns (`locale` always set). Values go out as given: escape context values in
+ * `html`.
+ */
+export interface RenderedEmail {
+  /** Subject line. */
+  subject: string
+  /** Plain-text body. */
+  text: string
+  /** HTML body. */
+  html: string
+  /** The language of the email. */
+  locale?: string | undefined | null
+}
+
 /** A resend: which invitation, who, and an optional new lifetime. */
 export interface ResendInput {
   /** Business of the invitation. */
@@ -1188,6 +1234,15 @@ export interface ServiceOptions {
    * `AUTHORIZATION_POLICY_FAILED`).
    */
   policy?: { mayInvite?(rights: InviterRights): boolean | null | undefined; mayGrant?(rights: InviterRights, role: Role): boolean | null | undefined } | undefined | null
+  /**
+   * Renders every email instead of the built-in templates: a function (or an object
+   * with `render`) taking an `EmailContext` and answering `{ subject, text, html,
+   * locale? }`, synchronously, on the JS thread, for each email a dispatch claimed
+   * (outside any store transaction). A throw or any other answer leaves that email
+   * to the built-in templates, with a process warning (`code`
+   * `EMAIL_RENDERER_FAILED`). `renderDefaultEmail(context)` is the built-in email.
+   */
+  renderer?: ((context: EmailContext) => RenderedEmail) | { render(context: EmailContext): RenderedEmail } | undefined | null
 }
 
 /**

@@ -856,6 +856,7 @@ module.exports.isInviteError = nativeBinding.isInviteError
 module.exports.MailerKind = nativeBinding.MailerKind
 module.exports.MAX_BULK_ROWS = nativeBinding.MAX_BULK_ROWS
 module.exports.OutboxState = nativeBinding.OutboxState
+module.exports.renderDefaultEmail = nativeBinding.renderDefaultEmail
 module.exports.SmtpTls = nativeBinding.SmtpTls
 module.exports.SubscriptionStatus = nativeBinding.SubscriptionStatus
 module.exports.USER_OPTIONS = nativeBinding.USER_OPTIONS

@@ -102,7 +102,12 @@ test('a policy that throws or answers something else denies, with a warning', as
 })
 
 test('a policy needs a mayInvite or mayGrant function', async () => {
-  for (const policy of [{}, { mayInvite: true }, { mayGrant: 'no' }, 'admins']) {
+  const throwing = {
+    get mayGrant() {
+      throw new Error('a getter that throws')
+    },
+  }
+  for (const policy of [{}, { mayInvite: true }, { mayGrant: 'no' }, 'admins', throwing]) {
     await rejectsWith(InviteService.open({ policy }), 'INVALID_CONFIG')
   }
 })

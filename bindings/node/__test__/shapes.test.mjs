@@ -285,3 +285,16 @@ test('worker threads build the records in their own env, and exit cleanly', asyn
   assert.equal(a[1], Object.keys(sent.invitation).join(','))
   assert.ok(a.every((x) => x !== false))
 })
+
+test("a renderer's context has the declared shape, with its link redacted from inspect", async () => {
+  const contexts = []
+  const w = await world({ renderer: (context) => (contexts.push(context), { subject: 's', text: 't', html: 'h' }) })
+  const sent = await w.service.send(newPersonRequest(w, 'ctx@example.com'))
+  await w.service.send({ ...newPersonRequest(w, 'unused@example.com'), newUser: undefined, userId: w.alice.id })
+  await w.service.dispatchOutbox(mailbox().send)
+  assert.equal(contexts.length, 2)
+  for (const context of contexts) assertShape(context, 'EmailContext')
+  assert.equal(contexts[0].acceptLink, sent.acceptLink)
+  assert.equal(contexts[1].locale, null)
+  assert.ok(!inspect(contexts[0]).includes(sent.token))
+})

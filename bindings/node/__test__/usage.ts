@@ -10,14 +10,17 @@ import {
   errorCodes,
   errorKind,
   isInviteError,
+  renderDefaultEmail,
   type ErrorCode,
   type Event,
+  type EmailContext,
   type Execution,
   type FormView,
   type Invitation,
   type InvitationEmail,
   type InviterRights,
   type MailerKind,
+  type RenderedEmail,
   type Role,
   type SmtpMailerConfig,
   type SeatUsage,
@@ -40,6 +43,11 @@ export async function usage(): Promise<void> {
       mayGrant: (rights: InviterRights, role: Role) => role.appId === rights.appId && rights.roles.length >= 0,
     },
   })
+  await InviteService.open({
+    renderer: (context: EmailContext): RenderedEmail =>
+      context.locale === 'nl' ? { subject: `${context.inviterName}`, text: context.acceptLink, html: '' } : renderDefaultEmail(context),
+  })
+  await InviteService.open({ renderer: { render: (context: EmailContext) => renderDefaultEmail(context) } })
   // @ts-expect-error a policy answers a boolean (or nothing), not a Promise
   await InviteService.open({ policy: { mayInvite: async () => true } })
   // Inline execution: same API, already-settled Promises, no hop to the thread pool.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use invite_core::input::EmailPolicy;
+use invite_core::mail::EmailRenderer;
 use invite_core::service::{DeliveryConfig, EventHook, Limits};
 use invite_core::{AuthorizationPolicy, Config, Error as CoreError, ErrorCode};
 use napi::bindgen_prelude::{
@@ -17,6 +18,7 @@ use crate::convert::{JsInstant, count, in_calendar, only, opt_instant, opt_secon
 use crate::error::{clear_pending_exception, invalid_config as invalid};
 use crate::hook::{HookFunction, event_hook};
 use crate::policy::authorization_policy;
+use crate::render::email_renderer;
 
 /// Abuse limits. Omit a field for its default; `null` means no limit.
 #[napi(object)]
@@ -94,6 +96,16 @@ pub struct ServiceOptions<'a> {
         ts_type = "{ mayInvite?(rights: InviterRights): boolean | null | undefined; mayGrant?(rights: InviterRights, role: Role): boolean | null | undefined } | undefined | null"
     )]
     pub policy: Option<Option<Object<'a>>>,
+    /// Renders every email instead of the built-in templates: a function (or an object
+    /// with `render`) taking an `EmailContext` and answering `{ subject, text, html,
+    /// locale? }`, synchronously, on the JS thread, for each email a dispatch claimed
+    /// (outside any store transaction). A throw or any other answer leaves that email
+    /// to the built-in templates, with a process warning (`code`
+    /// `EMAIL_RENDERER_FAILED`). `renderDefaultEmail(context)` is the built-in email.
+    #[napi(
+        ts_type = "((context: EmailContext) => RenderedEmail) | { render(context: EmailContext): RenderedEmail } | undefined | null"
+    )]
+    pub renderer: Option<Option<Unknown<'a>>>,
 }
 
 /// Where a service's calls run (`InviteService.open({ execution })`).
@@ -143,6 +155,8 @@ pub struct OpenPlan {
     pub event_hook: Result<Option<Arc<dyn EventHook>>, CoreError>,
     /// The authorization policy, held for the service's threads.
     pub policy: Result<Option<Arc<dyn AuthorizationPolicy>>, CoreError>,
+    /// The email renderer, held for the dispatches.
+    pub renderer: Result<Option<Arc<dyn EmailRenderer>>, CoreError>,
 }
 
 /// A limit: its default when omitted, none when `null`, else a whole number.
@@ -233,6 +247,7 @@ const OPEN_KEYS: &[&str] = &[
     "execution",
     "eventHook",
     "policy",
+    "renderer",
 ];
 const LIMITS_KEYS: &[&str] = &[
     "invitesPerInviterPerDay",
@@ -316,20 +331,20 @@ impl OpenPlan {
     /// rejects with.
     pub fn from_js(options: Option<Unknown<'_>>) -> OpenPlan {
         let env = options.map(|o| Env::from_raw(o.value().env));
-        match read_options(options) {
+        let plan = match read_options(options) {
             Ok(options) => OpenPlan::new(options),
-            Err(error) => {
-                // A throwing getter or proxy trap left its exception pending: the failure
-                // goes to the Promise, and nothing may be thrown besides.
-                if let Some(env) = &env {
-                    clear_pending_exception(env);
-                }
-                OpenPlan {
-                    config: Err(error),
-                    ..OpenPlan::new(None)
-                }
-            }
+            Err(error) => OpenPlan {
+                config: Err(error),
+                ..OpenPlan::new(None)
+            },
+        };
+        // A throwing getter or proxy trap (of the options, a policy or a renderer) left
+        // its exception pending: the failure goes to the Promise, and nothing may be
+        // thrown besides.
+        if let Some(env) = &env {
+            clear_pending_exception(env);
         }
+        plan
     }
 
     /// Reads the options (no validation beyond parsing; the core validates when building).
@@ -343,6 +358,7 @@ impl OpenPlan {
                 execution: Ok(Execution::default()),
                 event_hook: Ok(None),
                 policy: Ok(None),
+                renderer: Ok(None),
             };
         };
         OpenPlan {
@@ -375,6 +391,12 @@ impl OpenPlan {
                 .and_then(|p| p.as_ref())
                 .map(authorization_policy)
                 .transpose(),
+            renderer: options
+                .renderer
+                .flatten()
+                .filter(|r| !matches!(r.get_type(), Ok(ValueType::Undefined | ValueType::Null)))
+                .map(email_renderer)
+                .transpose(),
         }
     }
 
@@ -389,6 +411,7 @@ impl OpenPlan {
         let execution = self.execution?;
         let event_hook = self.event_hook?;
         let policy = self.policy?;
+        let renderer = self.renderer?;
         let key = match self.outbox_key {
             None => None,
             Some(bytes) => Some(<[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
@@ -411,6 +434,9 @@ impl OpenPlan {
         }
         if let Some(policy) = policy {
             builder = builder.policy(policy);
+        }
+        if let Some(renderer) = renderer {
+            builder = builder.renderer(renderer);
         }
         builder.build().map(|service| (service, execution))
     }

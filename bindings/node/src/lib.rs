@@ -22,6 +22,7 @@ mod mailer;
 mod model;
 mod policy;
 mod queries;
+mod render;
 mod service;
 mod shape;
 mod task;

@@ -1,5 +1,6 @@
 //! The hot result objects (invitations, send and accept results, users, memberships,
-//! emails for a JS mailer), built by small JavaScript factory functions.
+//! emails for a JS mailer, their contexts for a JS renderer), built by small JavaScript
+//! factory functions.
 //!
 //! napi-rs's derived conversion creates an empty object and defines each property
 //! through `napi_define_properties`: every property is a slow-path define on an object
@@ -32,6 +33,7 @@ use crate::dispatch::INVITATION_EMAIL;
 use crate::invitee::ACCEPTED;
 use crate::lifecycle::SENT_INVITATION;
 use crate::model::{INVITATION, MEMBERSHIP, USER};
+use crate::render::EMAIL_CONTEXT;
 
 /// A result struct built by the factory of its [`Shape`].
 pub trait Shaped {
@@ -88,17 +90,20 @@ pub enum Shape {
     Membership,
     /// `InvitationEmail`, handed to a JS mailer.
     InvitationEmail,
+    /// `EmailContext`, handed to a JS renderer.
+    EmailContext,
 }
 
 impl Shape {
     /// Every shape, in factory order.
-    const ALL: [Shape; 6] = [
+    const ALL: [Shape; 7] = [
         Shape::Invitation,
         Shape::SentInvitation,
         Shape::Accepted,
         Shape::User,
         Shape::Membership,
         Shape::InvitationEmail,
+        Shape::EmailContext,
     ];
 
     /// Its properties, in declaration (and `index.d.ts`) order.
@@ -110,6 +115,7 @@ impl Shape {
             Shape::User => USER,
             Shape::Membership => MEMBERSHIP,
             Shape::InvitationEmail => INVITATION_EMAIL,
+            Shape::EmailContext => EMAIL_CONTEXT,
         }
     }
 
@@ -125,6 +131,7 @@ impl Shape {
         match self {
             Shape::SentInvitation => &["token", "acceptLink"],
             Shape::InvitationEmail => &["text", "html", "acceptLink"],
+            Shape::EmailContext => &["acceptLink"],
             Shape::Invitation | Shape::Accepted | Shape::User | Shape::Membership => &[],
         }
     }

@@ -1,0 +1,357 @@
+//! Email templates from JavaScript (`InviteService.open({ renderer })`), as Python's
+//! `renderer=` and Rust's `EmailRenderer` are: a function (or an object with `render`)
+//! that turns an `EmailContext` into `{ subject, text, html, locale? }`, and
+//! `renderDefaultEmail(context)`, the built-in templates, to start from.
+//!
+//! The core renders each email a dispatch claimed, after the claim committed and
+//! outside any store transaction, on the dispatch's own thread: the context goes to the
+//! JS thread through a weak threadsafe function and the dispatch waits for the answer
+//! (at most `ANSWER_TIMEOUT`). A renderer that throws, answers anything else (a Promise
+//! included) or does not answer in time leaves that email to the built-in templates,
+//! with a process warning (`code` `EMAIL_RENDERER_FAILED`) when it threw or answered
+//! wrong: a broken template never blocks delivery.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, mpsc};
+use std::thread::{self, ThreadId};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use invite_core::Error as CoreError;
+use invite_core::mail::{
+    DefaultTemplates, EmailContext as CoreContext, EmailRenderer, RenderedEmail as CoreRendered,
+};
+use napi::bindgen_prelude::{
+    FnArgs, FromNapiValue, Function, FunctionRef, JsObjectValue, JsValue, Object, Unknown,
+};
+use napi::threadsafe_function::{
+    ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
+};
+use napi::{Env, Status, ValueType, sys};
+use napi_derive::napi;
+
+use crate::error::{clear_pending_exception, invalid_config, reason, warn};
+use crate::shape::{Args, Prop, Shape, Shaped, to_napi_by_shape};
+
+/// The warning code of a renderer that threw or answered something else.
+const RENDERER_FAILED: &str = "EMAIL_RENDERER_FAILED";
+
+/// How long a dispatch waits for the JS thread to render one email.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a renderer receives. Every value is plain text: an HTML template must escape
+/// it. `console.log` shows `'<redacted>'` for `acceptLink` (it carries a live token).
+#[napi(object, use_nullable = true, object_to_js = false)]
+#[derive(Debug, Clone)]
+pub struct EmailContext {
+    /// The inviter's name.
+    pub inviter_name: String,
+    /// The invitee's name, if known.
+    pub invitee_name: Option<String>,
+    /// The business.
+    pub business_name: String,
+    /// The app.
+    pub app_name: String,
+    /// The role granted.
+    pub role_name: String,
+    /// When the link expires.
+    pub expires_at: DateTime<Utc>,
+    /// The accept link.
+    pub accept_link: String,
+    /// The requested locale (`null`: the default).
+    pub locale: Option<String>,
+}
+
+impl From<&CoreContext> for EmailContext {
+    fn from(c: &CoreContext) -> Self {
+        EmailContext {
+            inviter_name: c.inviter_name.clone(),
+            invitee_name: c.invitee_name.clone(),
+            business_name: c.business_name.clone(),
+            app_name: c.app_name.clone(),
+            role_name: c.role_name.clone(),
+            expires_at: c.expires_at,
+            accept_link: c.accept_link.clone(),
+            locale: c.locale.clone(),
+        }
+    }
+}
+
+impl From<EmailContext> for CoreContext {
+    fn from(c: EmailContext) -> Self {
+        CoreContext {
+            inviter_name: c.inviter_name,
+            invitee_name: c.invitee_name,
+            business_name: c.business_name,
+            app_name: c.app_name,
+            role_name: c.role_name,
+            expires_at: c.expires_at,
+            accept_link: c.accept_link,
+            locale: c.locale,
+        }
+    }
+}
+
+/// `EmailContext`'s properties, in field order (built by `shape`).
+pub const EMAIL_CONTEXT: &[Prop] = &[
+    Prop::Value("inviterName"),
+    Prop::Value("inviteeName"),
+    Prop::Value("businessName"),
+    Prop::Value("appName"),
+    Prop::Value("roleName"),
+    Prop::Value("expiresAt"),
+    Prop::Value("acceptLink"),
+    Prop::Value("locale"),
+];
+
+impl Shaped for EmailContext {
+    const SHAPE: Shape = Shape::EmailContext;
+
+    /// Pushes the values of `EMAIL_CONTEXT`.
+    fn push(self, args: &mut Args) -> napi::Result<()> {
+        let EmailContext {
+            inviter_name,
+            invitee_name,
+            business_name,
+            app_name,
+            role_name,
+            expires_at,
+            accept_link,
+            locale,
+        } = self;
+        args.string(&inviter_name)?;
+        args.nullable_string(invitee_name.as_deref())?;
+        args.string(&business_name)?;
+        args.string(&app_name)?;
+        args.string(&role_name)?;
+        args.value(expires_at)?;
+        args.string(&accept_link)?;
+        args.nullable_string(locale.as_deref())
+    }
+}
+
+to_napi_by_shape!(EmailContext);
+
+/// A rendered email: what a renderer answers (`locale` optional: the language actually
+/// used; default the requested locale, else `'en'`) and what `renderDefaultEmail`
+/// returns (`locale` always set). Values go out as given: escape context values in
+/// `html`.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct RenderedEmail {
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body.
+    pub html: String,
+    /// The language of the email.
+    pub locale: Option<Option<String>>,
+}
+
+impl RenderedEmail {
+    /// The core's rendered email, with the locale `context` asked for when none is given.
+    fn into_core(self, context: &CoreContext) -> CoreRendered {
+        CoreRendered {
+            subject: self.subject,
+            text: self.text,
+            html: self.html,
+            locale: self
+                .locale
+                .flatten()
+                .or_else(|| context.locale.clone())
+                .unwrap_or_else(|| DefaultTemplates::LANGUAGES[0].to_owned()),
+        }
+    }
+}
+
+/// The email the built-in templates render for `context` (English, French, German by
+/// the locale's primary subtag; English otherwise). A renderer can start from it.
+#[napi(catch_unwind)]
+#[cfg_attr(test, allow(dead_code, reason = "called from JavaScript only"))]
+pub fn render_default_email(context: EmailContext) -> RenderedEmail {
+    let rendered = DefaultTemplates.render(&context.into());
+    RenderedEmail {
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        locale: Some(Some(rendered.locale)),
+    }
+}
+
+/// Wraps the renderer in JS, so that a throw of any value reaches `report` as that value
+/// (read without running user code) and the guard answers `false`.
+const GUARD_SOURCE: &str = "(function (render, self, report) {\n\
+  return function (context) {\n\
+    try { return render.call(self, context) } catch (error) { report(error); return false }\n\
+  }\n\
+})";
+
+/// The guard's maker: `(render, self, report) => guarded render`.
+type GuardMaker<'a> = Function<
+    'a,
+    FnArgs<(Unknown<'a>, Unknown<'a>, Function<'a, Unknown<'a>, ()>)>,
+    Function<'a, EmailContext, Unknown<'static>>,
+>;
+
+type Render = FunctionRef<EmailContext, Unknown<'static>>;
+
+/// One email to render, with where its rendering goes.
+struct Asked {
+    context: CoreContext,
+    answer: mpsc::SyncSender<Option<CoreRendered>>,
+}
+
+/// A weak threadsafe function whose JS function is a no-op: the renderer is called in
+/// its callback, which answers the waiting dispatch.
+type AskFn = ThreadsafeFunction<Asked, (), (), Status, false, true, 0>;
+
+/// The core's `EmailRenderer` backed by a JS function.
+struct JsRenderer {
+    render: Arc<Render>,
+    queue: AskFn,
+    /// The JS thread, and its `napi_env` (as an address: used only on that thread).
+    js_thread: ThreadId,
+    env: usize,
+}
+
+impl EmailRenderer for JsRenderer {
+    fn render(&self, context: &CoreContext) -> CoreRendered {
+        self.ask(context)
+            .unwrap_or_else(|| DefaultTemplates.render(context))
+    }
+}
+
+impl JsRenderer {
+    /// The renderer's email for `context`, rendered on the JS thread (`None`: use the
+    /// built-in templates).
+    fn ask(&self, context: &CoreContext) -> Option<CoreRendered> {
+        if thread::current().id() == self.js_thread {
+            let env = Env::from_raw(self.env as sys::napi_env);
+            return rendered(&env, &self.render, context);
+        }
+        let (answer, answered) = mpsc::sync_channel(1);
+        let asked = Asked {
+            context: context.clone(),
+            answer,
+        };
+        if self
+            .queue
+            .call(asked, ThreadsafeFunctionCallMode::NonBlocking)
+            != Status::Ok
+        {
+            return None;
+        }
+        answered.recv_timeout(ANSWER_TIMEOUT).ok().flatten()
+    }
+}
+
+/// On the JS thread: calls the guarded renderer and reads its answer.
+fn rendered(env: &Env, render: &Render, context: &CoreContext) -> Option<CoreRendered> {
+    let called = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        render
+            .borrow_back(env)
+            .and_then(|f| f.call(EmailContext::from(context)))
+    }));
+    let answer = match called {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(error)) => {
+            warn(env, RENDERER_FAILED, &failed(&error.reason));
+            return None;
+        }
+        Err(_) => return None,
+    };
+    match answer.get_type() {
+        // The guard's answer for a throw it already reported.
+        Ok(ValueType::Boolean) => None,
+        Ok(ValueType::Object) => match RenderedEmail::from_unknown(answer) {
+            Ok(email) => Some(email.into_core(context)),
+            Err(error) => {
+                // A throwing getter of the answer left its exception pending.
+                clear_pending_exception(env);
+                warn(
+                    env,
+                    RENDERER_FAILED,
+                    &failed(&format!(
+                        "it must answer {{ subject, text, html }} strings ({})",
+                        error.reason
+                    )),
+                );
+                None
+            }
+        },
+        _ => {
+            warn(
+                env,
+                RENDERER_FAILED,
+                &failed("it must answer { subject, text, html } strings"),
+            );
+            None
+        }
+    }
+}
+
+/// The warning for a renderer that failed (`why`).
+fn failed(why: &str) -> String {
+    format!("the email renderer failed, so the built-in templates were used: {why}")
+}
+
+/// Holds `renderer` (a function, or an object with a `render` method) for the
+/// dispatches (on the JS thread, while `open` reads its options); `INVALID_CONFIG` for
+/// anything else.
+pub fn email_renderer(renderer: Unknown<'_>) -> Result<Arc<dyn EmailRenderer>, CoreError> {
+    let bad =
+        || invalid_config("`renderer` must be a function, or an object with a `render` method");
+    let env = Env::from_raw(renderer.value().env);
+    let (render, this): (Unknown<'_>, Unknown<'_>) = match renderer.get_type().map_err(|_| bad())? {
+        ValueType::Function => (renderer, renderer),
+        ValueType::Object => {
+            let object = Object::from_unknown(renderer).map_err(|_| bad())?;
+            let render: Unknown<'_> = object.get_named_property("render").map_err(|_| bad())?;
+            if render.get_type().map_err(|_| bad())? != ValueType::Function {
+                return Err(bad());
+            }
+            (render, renderer)
+        }
+        _ => return Err(bad()),
+    };
+    let cannot =
+        |e: napi::Error| CoreError::internal(format!("cannot hold the renderer: {}", e.reason));
+    let report: Function<'_, Unknown<'_>, ()> = env
+        .create_function_from_closure("inviteCoreRendererFailed", |ctx| {
+            let thrown: Unknown<'_> = ctx.get(0)?;
+            warn(
+                ctx.env,
+                RENDERER_FAILED,
+                &failed(&reason(thrown, "it threw")),
+            );
+            Ok(())
+        })
+        .map_err(cannot)?;
+    let make: GuardMaker<'_> = env.run_script(GUARD_SOURCE).map_err(cannot)?;
+    let guard = make
+        .call(FnArgs::from((render, this, report)))
+        .map_err(cannot)?;
+    let render = Arc::new(guard.create_ref().map_err(cannot)?);
+    let shared = Arc::clone(&render);
+    let runner: Function<'_, (), ()> = env
+        .create_function_from_closure("inviteCoreRenderer", |_| Ok(()))
+        .map_err(cannot)?;
+    let queue = runner
+        .build_threadsafe_function::<Asked>()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build_callback(move |ctx: ThreadsafeCallContext<Asked>| {
+            let Asked { context, answer } = ctx.value;
+            // A send fails only if the dispatch gave up waiting: nothing to do.
+            let _ = answer.send(rendered(&ctx.env, &shared, &context));
+            Ok(())
+        })
+        .map_err(cannot)?;
+    Ok(Arc::new(JsRenderer {
+        render,
+        queue,
+        js_thread: thread::current().id(),
+        env: env.raw() as usize,
+    }))
+}
