@@ -17,18 +17,15 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
-use std::thread::{self, ThreadId};
 
 use invite_core::Error as CoreError;
 use invite_core::model::Event as CoreEvent;
 use invite_core::service::EventHook;
+use napi::Env;
 use napi::bindgen_prelude::{FnArgs, Function, FunctionRef, JsObjectValue, JsValue, Unknown};
-use napi::threadsafe_function::{
-    ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
-};
-use napi::{Env, Status, sys};
 
 use crate::error::{reason, warn};
+use crate::js_thread::JsThread;
 use crate::model::Event;
 
 /// The warning code of a hook that threw or rejected.
@@ -53,34 +50,25 @@ const GUARD_SOURCE: &str = "(function (hook, report) {\n\
 type GuardMaker<'a> =
     Function<'a, FnArgs<(HookFunction<'a>, Function<'a, Unknown<'a>, ()>)>, HookFunction<'a>>;
 
-/// A weak threadsafe function whose JS function is a no-op: the guarded hook is called
-/// in its callback (`deliver`), which no failure of the hook can reach.
-type QueueFn = ThreadsafeFunction<Vec<CoreEvent>, (), (), Status, false, true, 0>;
-
 /// A reference to the hook, shared by both ways of reaching it.
 type HookRef = Arc<FunctionRef<Vec<Event>, Unknown<'static>>>;
 
 /// The core's `EventHook` port backed by a JS function.
 struct JsEventHook {
     hook: HookRef,
-    queue: QueueFn,
-    /// The JS thread, and its `napi_env` (as an address: used only on that thread).
-    js_thread: ThreadId,
-    env: usize,
+    /// Events of commits made on other threads, delivered by `deliver`.
+    queue: JsThread<Vec<CoreEvent>>,
 }
 
 impl EventHook for JsEventHook {
     fn on_events(&self, events: &[CoreEvent]) {
-        if thread::current().id() == self.js_thread {
-            let env = Env::from_raw(self.env as sys::napi_env);
-            if defer(&env, &self.hook, events.to_vec()).is_ok() {
-                return;
-            }
+        if let Some(env) = self.queue.here()
+            && defer(&env, &self.hook, events.to_vec()).is_ok()
+        {
+            return;
         }
-        // Not `Ok` only while the environment shuts down: no one is left to tell.
-        let _ = self
-            .queue
-            .call(events.to_vec(), ThreadsafeFunctionCallMode::NonBlocking);
+        // Refused only while the environment shuts down: no one is left to tell.
+        let _ = self.queue.post(events.to_vec());
     }
 }
 
@@ -125,27 +113,11 @@ pub fn event_hook(hook: &HookFunction<'_>) -> Result<Arc<dyn EventHook>, CoreErr
         .map_err(cannot)?;
     let hook: HookRef = Arc::new(guarded.create_ref().map_err(cannot)?);
     let shared = Arc::clone(&hook);
-    let runner: Function<'_, (), ()> = env
-        .create_function_from_closure("inviteCoreEventHook", |_| Ok(()))
-        .map_err(cannot)?;
-    let queue = runner
-        .build_threadsafe_function::<Vec<CoreEvent>>()
-        .callee_handled::<false>()
-        .weak::<true>()
-        .build_callback(move |ctx: ThreadsafeCallContext<Vec<CoreEvent>>| {
-            // No panic may unwind into the JS thread's callback.
-            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                deliver(&ctx.env, &shared, ctx.value)
-            }));
-            Ok(())
-        })
-        .map_err(cannot)?;
-    Ok(Arc::new(JsEventHook {
-        hook,
-        queue,
-        js_thread: thread::current().id(),
-        env: env.raw() as usize,
-    }))
+    let queue = JsThread::new(&env, "inviteCoreEventHook", move |env, events| {
+        deliver(env, &shared, events)
+    })
+    .map_err(cannot)?;
+    Ok(Arc::new(JsEventHook { hook, queue }))
 }
 
 /// On the JS thread: calls the (guarded) hook with one commit's events.

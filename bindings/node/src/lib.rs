@@ -16,6 +16,7 @@ mod error;
 mod form;
 mod hook;
 mod invitee;
+mod js_thread;
 mod lifecycle;
 mod listing;
 mod mailer;

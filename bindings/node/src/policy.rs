@@ -18,8 +18,7 @@
 
 use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, mpsc};
-use std::thread::{self, ThreadId};
+use std::sync::Arc;
 use std::time::Duration;
 
 use invite_core::{
@@ -29,13 +28,11 @@ use invite_core::{
 use napi::bindgen_prelude::{
     FnArgs, FromNapiValue, Function, FunctionRef, JsObjectValue, JsValue, Object, Unknown,
 };
-use napi::threadsafe_function::{
-    ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
-};
-use napi::{Env, Status, ValueType, sys};
+use napi::{Env, ValueType};
 use napi_derive::napi;
 
 use crate::error::{invalid_config, reason, warn};
+use crate::js_thread::{Asked, JsThread};
 use crate::model::Role;
 
 /// The warning code of a policy method that threw or answered something else.
@@ -103,16 +100,6 @@ enum Question {
     Grant(CoreRights, CoreRole),
 }
 
-/// A question from a pool thread, with where its answer goes.
-struct Asked {
-    question: Question,
-    answer: mpsc::SyncSender<Option<bool>>,
-}
-
-/// A weak threadsafe function whose JS function is a no-op: the method is called in
-/// its callback, which answers the waiting pool thread.
-type AskFn = ThreadsafeFunction<Asked, (), (), Status, false, true, 0>;
-
 thread_local! {
     /// Whether this (JS) thread is inside a policy method.
     static IN_POLICY: Cell<bool> = const { Cell::new(false) };
@@ -132,10 +119,8 @@ pub fn refuse_reentry() -> Option<CoreError> {
 /// The core's `AuthorizationPolicy` backed by a JS object.
 struct JsPolicy {
     methods: Arc<Methods>,
-    queue: AskFn,
-    /// The JS thread, and its `napi_env` (as an address: used only on that thread).
-    js_thread: ThreadId,
-    env: usize,
+    /// Questions from pool threads, answered by `decide`.
+    queue: JsThread<Asked<Question, Option<bool>>>,
 }
 
 impl AuthorizationPolicy for JsPolicy {
@@ -159,20 +144,14 @@ impl AuthorizationPolicy for JsPolicy {
 impl JsPolicy {
     /// The object's answer (`None`: the default rule decides), asked on the JS thread.
     fn ask(&self, question: Question) -> Option<bool> {
-        if thread::current().id() == self.js_thread {
-            let env = Env::from_raw(self.env as sys::napi_env);
-            return decide(&env, &self.methods, question);
+        match self.queue.here() {
+            Some(env) => decide(&env, &self.methods, question),
+            // No answer in time, or none at all (the environment shut down): deny.
+            None => self
+                .queue
+                .ask(question, ANSWER_TIMEOUT)
+                .unwrap_or(Some(false)),
         }
-        let (answer, answered) = mpsc::sync_channel(1);
-        let status = self.queue.call(
-            Asked { question, answer },
-            ThreadsafeFunctionCallMode::NonBlocking,
-        );
-        if status != Status::Ok {
-            return Some(false);
-        }
-        // No answer in time, or none at all (the environment shut down): deny.
-        answered.recv_timeout(ANSWER_TIMEOUT).unwrap_or(Some(false))
     }
 }
 
@@ -283,24 +262,9 @@ pub fn authorization_policy(
     let cannot =
         |e: napi::Error| CoreError::internal(format!("cannot hold the policy: {}", e.reason));
     let shared = Arc::clone(&methods);
-    let runner: Function<'_, (), ()> = env
-        .create_function_from_closure("inviteCorePolicy", |_| Ok(()))
-        .map_err(cannot)?;
-    let queue = runner
-        .build_threadsafe_function::<Asked>()
-        .callee_handled::<false>()
-        .weak::<true>()
-        .build_callback(move |ctx: ThreadsafeCallContext<Asked>| {
-            let Asked { question, answer } = ctx.value;
-            // A send fails only if the asking thread gave up waiting: nothing to do.
-            let _ = answer.send(decide(&ctx.env, &shared, question));
-            Ok(())
-        })
-        .map_err(cannot)?;
-    Ok(Arc::new(JsPolicy {
-        methods,
-        queue,
-        js_thread: thread::current().id(),
-        env: env.raw() as usize,
-    }))
+    let queue = JsThread::answering(&env, "inviteCorePolicy", move |env, question| {
+        decide(env, &shared, question)
+    })
+    .map_err(cannot)?;
+    Ok(Arc::new(JsPolicy { methods, queue }))
 }

@@ -12,8 +12,7 @@
 //! wrong: a broken template never blocks delivery.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, mpsc};
-use std::thread::{self, ThreadId};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -24,13 +23,11 @@ use invite_core::mail::{
 use napi::bindgen_prelude::{
     FnArgs, FromNapiValue, Function, FunctionRef, JsObjectValue, JsValue, Object, Unknown,
 };
-use napi::threadsafe_function::{
-    ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
-};
-use napi::{Env, Status, ValueType, sys};
+use napi::{Env, ValueType};
 use napi_derive::napi;
 
 use crate::error::{clear_pending_exception, invalid_config, reason, warn};
+use crate::js_thread::{Asked, JsThread};
 use crate::shape::{Args, Prop, Shape, Shaped, to_napi_by_shape};
 
 /// The warning code of a renderer that threw or answered something else.
@@ -196,23 +193,11 @@ type GuardMaker<'a> = Function<
 
 type Render = FunctionRef<EmailContext, Unknown<'static>>;
 
-/// One email to render, with where its rendering goes.
-struct Asked {
-    context: CoreContext,
-    answer: mpsc::SyncSender<Option<CoreRendered>>,
-}
-
-/// A weak threadsafe function whose JS function is a no-op: the renderer is called in
-/// its callback, which answers the waiting dispatch.
-type AskFn = ThreadsafeFunction<Asked, (), (), Status, false, true, 0>;
-
 /// The core's `EmailRenderer` backed by a JS function.
 struct JsRenderer {
     render: Arc<Render>,
-    queue: AskFn,
-    /// The JS thread, and its `napi_env` (as an address: used only on that thread).
-    js_thread: ThreadId,
-    env: usize,
+    /// Emails to render from a dispatch's thread, answered by `rendered`.
+    queue: JsThread<Asked<CoreContext, Option<CoreRendered>>>,
 }
 
 impl EmailRenderer for JsRenderer {
@@ -226,23 +211,10 @@ impl JsRenderer {
     /// The renderer's email for `context`, rendered on the JS thread (`None`: use the
     /// built-in templates).
     fn ask(&self, context: &CoreContext) -> Option<CoreRendered> {
-        if thread::current().id() == self.js_thread {
-            let env = Env::from_raw(self.env as sys::napi_env);
-            return rendered(&env, &self.render, context);
+        match self.queue.here() {
+            Some(env) => rendered(&env, &self.render, context),
+            None => self.queue.ask(context.clone(), ANSWER_TIMEOUT).flatten(),
         }
-        let (answer, answered) = mpsc::sync_channel(1);
-        let asked = Asked {
-            context: context.clone(),
-            answer,
-        };
-        if self
-            .queue
-            .call(asked, ThreadsafeFunctionCallMode::NonBlocking)
-            != Status::Ok
-        {
-            return None;
-        }
-        answered.recv_timeout(ANSWER_TIMEOUT).ok().flatten()
     }
 }
 
@@ -334,24 +306,9 @@ pub fn email_renderer(renderer: Unknown<'_>) -> Result<Arc<dyn EmailRenderer>, C
         .map_err(cannot)?;
     let render = Arc::new(guard.create_ref().map_err(cannot)?);
     let shared = Arc::clone(&render);
-    let runner: Function<'_, (), ()> = env
-        .create_function_from_closure("inviteCoreRenderer", |_| Ok(()))
-        .map_err(cannot)?;
-    let queue = runner
-        .build_threadsafe_function::<Asked>()
-        .callee_handled::<false>()
-        .weak::<true>()
-        .build_callback(move |ctx: ThreadsafeCallContext<Asked>| {
-            let Asked { context, answer } = ctx.value;
-            // A send fails only if the dispatch gave up waiting: nothing to do.
-            let _ = answer.send(rendered(&ctx.env, &shared, &context));
-            Ok(())
-        })
-        .map_err(cannot)?;
-    Ok(Arc::new(JsRenderer {
-        render,
-        queue,
-        js_thread: thread::current().id(),
-        env: env.raw() as usize,
-    }))
+    let queue = JsThread::answering(&env, "inviteCoreRenderer", move |env, context| {
+        rendered(env, &shared, &context)
+    })
+    .map_err(cannot)?;
+    Ok(Arc::new(JsRenderer { render, queue }))
 }
