@@ -15,8 +15,9 @@
 //! returns, becomes a process warning (`'warning'` event, `code` `EVENT_HOOK_FAILED`),
 //! never an uncaught exception.
 
+use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use invite_core::Error as CoreError;
 use invite_core::model::Event as CoreEvent;
@@ -75,11 +76,11 @@ impl EventHook for JsEventHook {
 /// On the JS thread: `queueMicrotask` of a call of the hook with `events`.
 fn defer(env: &Env, hook: &HookRef, events: Vec<CoreEvent>) -> napi::Result<()> {
     let hook = Arc::clone(hook);
-    let events = Mutex::new(Some(events));
+    // A microtask runs once, on this thread.
+    let events = Cell::new(Some(events));
     let task: Function<'_, (), ()> =
         env.create_function_from_closure("inviteCoreEventHook", move |ctx| {
-            let events = events.lock().ok().and_then(|mut e| e.take());
-            if let Some(events) = events {
+            if let Some(events) = events.take() {
                 let env = *ctx.env;
                 let _ = std::panic::catch_unwind(AssertUnwindSafe(|| deliver(&env, &hook, events)));
             }

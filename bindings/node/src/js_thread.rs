@@ -5,18 +5,22 @@
 //! process alive) whose JS function is a no-op: each value posted is handed to a Rust
 //! closure on the JS thread, which calls the host's function there and catches what it
 //! throws. It also knows the JS thread itself, so a caller already on it (an `inline`
-//! call) can call JavaScript directly instead of queueing behind itself.
+//! call) can call JavaScript directly instead of queueing behind itself. [`guard`]
+//! wraps a host's function whose answer is read (a policy method, a renderer) so that
+//! a throw of any value is reported and answers `false`.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
 use std::thread::{self, ThreadId};
 use std::time::Duration;
 
-use napi::bindgen_prelude::Function;
+use napi::bindgen_prelude::{FnArgs, Function, FunctionRef, JsValuesTupleIntoVec, Unknown};
 use napi::threadsafe_function::{
     ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
 };
 use napi::{Env, Status, sys};
+
+use crate::error::reason;
 
 /// Values of type `T` handed to a closure on the JS thread.
 pub struct JsThread<T: 'static> {
@@ -91,4 +95,40 @@ impl<Q: Send + 'static, A: Send + 'static> JsThread<Asked<Q, A>> {
             let _ = asked.answer.send(answer(env, asked.question));
         })
     }
+}
+
+/// Calls `method` with `self` as its `this`; a throw is handed to `report` and the call
+/// answers `false`.
+const GUARD_SOURCE: &str = "(function (method, self, report) {\n\
+  return function () {\n\
+    try { return method.apply(self, arguments) } catch (error) { report(error); return false }\n\
+  }\n\
+})";
+
+/// The guard's maker: `(method, self, report) => guarded method`.
+type GuardMaker<'a, Args> = Function<
+    'a,
+    FnArgs<(Unknown<'a>, Unknown<'a>, Function<'a, Unknown<'a>, ()>)>,
+    Function<'a, Args, Unknown<'static>>,
+>;
+
+/// A reference to `method` (called with `this`) that never throws: what it throws
+/// reaches `on_throw` as its reason (read without running user code), and the call
+/// answers `false`. Made on the JS thread of `env`; `name` names the reporting function.
+pub fn guard<Args: JsValuesTupleIntoVec>(
+    env: &Env,
+    method: Unknown<'_>,
+    this: Unknown<'_>,
+    name: &str,
+    on_throw: impl Fn(&Env, &str) + 'static,
+) -> napi::Result<FunctionRef<Args, Unknown<'static>>> {
+    let report: Function<'_, Unknown<'_>, ()> =
+        env.create_function_from_closure(name, move |ctx| {
+            let thrown: Unknown<'_> = ctx.get(0)?;
+            on_throw(ctx.env, &reason(thrown, "it threw"));
+            Ok(())
+        })?;
+    let make: GuardMaker<'_, Args> = env.run_script(GUARD_SOURCE)?;
+    make.call(FnArgs::from((method, this, report)))?
+        .create_ref()
 }

@@ -26,13 +26,13 @@ use invite_core::{
     Role as CoreRole,
 };
 use napi::bindgen_prelude::{
-    FnArgs, FromNapiValue, Function, FunctionRef, JsObjectValue, JsValue, Object, Unknown,
+    FnArgs, FromNapiValue, FunctionRef, JsObjectValue, JsValue, Object, Unknown,
 };
 use napi::{Env, ValueType};
 use napi_derive::napi;
 
-use crate::error::{invalid_config, reason, warn};
-use crate::js_thread::{Asked, JsThread};
+use crate::error::{invalid_config, warn};
+use crate::js_thread::{Asked, JsThread, guard};
 use crate::model::Role;
 
 /// The warning code of a policy method that threw or answered something else.
@@ -69,21 +69,6 @@ impl From<CoreRights> for InviterRights {
         }
     }
 }
-
-/// Wraps a method in JS, so that a throw of any value reaches `report` as that value
-/// (read without running user code) and the method answers `false`.
-const GUARD_SOURCE: &str = "(function (method, self, report) {\n\
-  return function () {\n\
-    try { return method.apply(self, arguments) } catch (error) { report(error); return false }\n\
-  }\n\
-})";
-
-/// The guard's maker: `(method, self, report) => guarded method`.
-type GuardMaker<'a, Args> = Function<
-    'a,
-    FnArgs<(Unknown<'a>, Object<'a>, Function<'a, Unknown<'a>, ()>)>,
-    Function<'a, Args, Unknown<'static>>,
->;
 
 type MayInvite = FunctionRef<InviterRights, Unknown<'static>>;
 type MayGrant = FunctionRef<FnArgs<(InviterRights, Role)>, Unknown<'static>>;
@@ -224,23 +209,18 @@ fn guarded<Args: napi::bindgen_prelude::JsValuesTupleIntoVec>(
     }
     let cannot =
         |e: napi::Error| CoreError::internal(format!("cannot hold the policy: {}", e.reason));
-    let report: Function<'_, Unknown<'_>, ()> = env
-        .create_function_from_closure("inviteCorePolicyFailed", move |ctx| {
-            let thrown: Unknown<'_> = ctx.get(0)?;
-            let why = reason(thrown, "it threw");
-            warn(
-                ctx.env,
-                POLICY_FAILED,
-                &format!("the authorization policy's `{name}` threw, so it denied: {why}"),
-            );
-            Ok(())
-        })
-        .map_err(cannot)?;
-    let make: GuardMaker<'_, Args> = env.run_script(GUARD_SOURCE).map_err(cannot)?;
-    let guard = make
-        .call(FnArgs::from((method, *policy, report)))
-        .map_err(cannot)?;
-    guard.create_ref().map(Some).map_err(cannot)
+    guard(
+        env,
+        method,
+        policy.to_unknown(),
+        "inviteCorePolicyFailed",
+        move |env, why| {
+            let message = format!("the authorization policy's `{name}` threw, so it denied: {why}");
+            warn(env, POLICY_FAILED, &message);
+        },
+    )
+    .map(Some)
+    .map_err(cannot)
 }
 
 /// Holds the `policy` object's methods for the service (on the JS thread, while `open`

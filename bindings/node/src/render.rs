@@ -20,14 +20,12 @@ use invite_core::Error as CoreError;
 use invite_core::mail::{
     DefaultTemplates, EmailContext as CoreContext, EmailRenderer, RenderedEmail as CoreRendered,
 };
-use napi::bindgen_prelude::{
-    FnArgs, FromNapiValue, Function, FunctionRef, JsObjectValue, JsValue, Object, Unknown,
-};
+use napi::bindgen_prelude::{FromNapiValue, FunctionRef, JsObjectValue, JsValue, Object, Unknown};
 use napi::{Env, ValueType};
 use napi_derive::napi;
 
-use crate::error::{clear_pending_exception, invalid_config, reason, warn};
-use crate::js_thread::{Asked, JsThread};
+use crate::error::{clear_pending_exception, invalid_config, warn};
+use crate::js_thread::{Asked, JsThread, guard};
 use crate::shape::{Args, Prop, Shape, Shaped, to_napi_by_shape};
 
 /// The warning code of a renderer that threw or answered something else.
@@ -176,21 +174,6 @@ pub fn render_default_email(context: EmailContext) -> RenderedEmail {
     }
 }
 
-/// Wraps the renderer in JS, so that a throw of any value reaches `report` as that value
-/// (read without running user code) and the guard answers `false`.
-const GUARD_SOURCE: &str = "(function (render, self, report) {\n\
-  return function (context) {\n\
-    try { return render.call(self, context) } catch (error) { report(error); return false }\n\
-  }\n\
-})";
-
-/// The guard's maker: `(render, self, report) => guarded render`.
-type GuardMaker<'a> = Function<
-    'a,
-    FnArgs<(Unknown<'a>, Unknown<'a>, Function<'a, Unknown<'a>, ()>)>,
-    Function<'a, EmailContext, Unknown<'static>>,
->;
-
 type Render = FunctionRef<EmailContext, Unknown<'static>>;
 
 /// The core's `EmailRenderer` backed by a JS function.
@@ -289,22 +272,17 @@ pub fn email_renderer(renderer: Unknown<'_>) -> Result<Arc<dyn EmailRenderer>, C
     };
     let cannot =
         |e: napi::Error| CoreError::internal(format!("cannot hold the renderer: {}", e.reason));
-    let report: Function<'_, Unknown<'_>, ()> = env
-        .create_function_from_closure("inviteCoreRendererFailed", |ctx| {
-            let thrown: Unknown<'_> = ctx.get(0)?;
-            warn(
-                ctx.env,
-                RENDERER_FAILED,
-                &failed(&reason(thrown, "it threw")),
-            );
-            Ok(())
-        })
-        .map_err(cannot)?;
-    let make: GuardMaker<'_> = env.run_script(GUARD_SOURCE).map_err(cannot)?;
-    let guard = make
-        .call(FnArgs::from((render, this, report)))
-        .map_err(cannot)?;
-    let render = Arc::new(guard.create_ref().map_err(cannot)?);
+    let render = guard(
+        &env,
+        render,
+        this,
+        "inviteCoreRendererFailed",
+        |env, why| {
+            warn(env, RENDERER_FAILED, &failed(why));
+        },
+    )
+    .map(Arc::new)
+    .map_err(cannot)?;
     let shared = Arc::clone(&render);
     let queue = JsThread::answering(&env, "inviteCoreRenderer", move |env, context| {
         rendered(env, &shared, &context)
