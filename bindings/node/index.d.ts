@@ -861,7 +861,10 @@ export interface InviterRights {
   appId: string
   /** Whether the inviter administers the business. */
   isBusinessAdmin: boolean
-  /** The inviter's roles in this business's subscriptions of this app. */
+  /**
+   * The inviter's roles in this business's subscriptions of this app that are active
+   * now (a suspended or expired subscription's membership grants nothing).
+   */
   roles: Array<Role>
 }
 

@@ -16,7 +16,8 @@ pub struct InviterRights {
     pub app_id: ApplicationId,
     /// Whether the inviter administers the business.
     pub is_business_admin: bool,
-    /// The inviter's roles in this business's subscriptions of this app.
+    /// The inviter's roles in this business's subscriptions of this app that are active
+    /// now (a suspended or expired subscription's membership grants nothing).
     pub roles: Vec<Role>,
 }
 

@@ -111,3 +111,22 @@ test('a policy needs a mayInvite or mayGrant function', async () => {
     await rejectsWith(InviteService.open({ policy }), 'INVALID_CONFIG')
   }
 })
+
+test('rights come only from memberships of active subscriptions', async () => {
+  const asked = []
+  const w = await world({ policy: { mayInvite: (rights) => void asked.push(rights) } })
+  const lead = await w.service.createUser({ firstName: 'Lead', lastName: 'Manager', email: 'lead@example.com' })
+  await w.service.addMembership({ businessId: w.acme.id, subscriptionId: w.enterprise.id, userId: lead.id, roleId: w.manager.id })
+  const fromLead = (email) => newPersonRequest(w, email, { inviterId: lead.id })
+  await w.service.send(fromLead('first@example.com'))
+  assert.deepEqual(asked.at(-1).roles.map((r) => r.key), ['manager'])
+
+  const ids = { businessId: w.acme.id, id: w.enterprise.id }
+  await w.service.updateSubscription({ ...ids, status: 'suspended' })
+  await rejectsWith(w.service.send(fromLead('second@example.com')), 'PERMISSION_DENIED')
+  assert.deepEqual({ userId: asked.at(-1).userId, roles: asked.at(-1).roles }, { userId: lead.id, roles: [] })
+  assert.deepEqual(await w.service.grantableRoles(lead.id, w.acme.id, w.billing.id), [])
+
+  await w.service.updateSubscription({ ...ids, status: 'active' })
+  await w.service.send(fromLead('second@example.com'))
+})

@@ -35,7 +35,8 @@ record!(PyInviterRights, repr = [user_id, business_id, app_id, is_business_admin
     app_id -> String = |r| r.app_id.to_string();
     /// Whether the inviter administers the business.
     is_business_admin -> bool = |r| r.is_business_admin;
-    /// The inviter's roles in this business's subscriptions of this app.
+    /// The inviter's roles in this business's subscriptions of this app that are active
+    /// now (a suspended or expired subscription's membership grants nothing).
     roles -> Vec<PyRole> = |r| wrap_all(r.roles.clone());
 });
 

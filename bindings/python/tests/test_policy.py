@@ -172,3 +172,26 @@ def test_a_policy_needs_a_plain_method() -> None:
 def test_the_protocol_accepts_a_full_policy() -> None:
     policy: AuthorizationPolicy = NoManagers()
     assert InviteService(policy=policy).store_kind == "memory"
+
+
+def test_rights_come_only_from_active_subscriptions() -> None:
+    """A manager whose only membership is in a suspended subscription may not invite
+    through another one, and a policy sees no roles in their rights."""
+    policy = NoManagers()
+    w = policy_world(policy)
+    s = w.service
+    legacy = s.create_subscription(w.acme.id, w.crm.id, plan="Legacy", seats=None)
+    carol = s.create_user("Carol", "Keen", "carol@example.com")
+    s.add_membership(w.acme.id, legacy.id, carol.id, w.manager.id)
+    send_bob(w, w.member, inviter_id=carol.id)
+    assert [r.key for r in policy.asked[-1].roles] == ["manager"]
+
+    s.update_subscription(w.acme.id, legacy.id, status="suspended")
+    with pytest.raises(PermissionDeniedError) as e:
+        w.send_new("ada@example.com", inviter_id=carol.id)
+    assert e.value.code == "PERMISSION_DENIED"
+    assert policy.asked[-1].user_id == carol.id and policy.asked[-1].roles == []
+    assert s.grantable_roles(carol.id, w.acme.id, w.crm.id) == []
+
+    s.update_subscription(w.acme.id, legacy.id, status="active")
+    w.send_new("ada@example.com", inviter_id=carol.id)

@@ -160,7 +160,13 @@ impl InviteService {
                 active_subscription(&mut *u.tx, inv.business_id, inv.subscription_id, u.now)?;
             ensure_app_enabled(&mut *u.tx, inv.business_id, inv.app_id)?;
             let role = u.tx.get_role(inv.role_id)?;
-            let rights = inviter_rights(&mut *u.tx, inv.inviter_id, inv.business_id, inv.app_id)?;
+            let rights = inviter_rights(
+                &mut *u.tx,
+                inv.inviter_id,
+                inv.business_id,
+                inv.app_id,
+                u.now,
+            )?;
             let grantable = role.as_ref().is_some_and(|r| {
                 self.policy.may_invite(&rights) && self.policy.may_grant(&rights, r)
             });

@@ -167,7 +167,8 @@ impl InviteService {
     ) -> Result<(InvitationRecord, InviterRights)> {
         let record = found(u.tx.get_invitation(business, id)?, "invitation")?;
         let standing = Standing::read(&mut *u.tx, actor, business)?;
-        let rights = standing.rights(&mut *u.tx, actor, business, record.invitation.app_id)?;
+        let rights =
+            standing.rights(&mut *u.tx, actor, business, record.invitation.app_id, u.now)?;
         if self.policy.may_invite(&rights) {
             return Ok((record, rights));
         }

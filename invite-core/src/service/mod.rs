@@ -406,19 +406,27 @@ impl Standing {
     }
 
     /// The user's rights as an inviter into `app` of `business` (the business this
-    /// standing was read in): the roles of their memberships there, read from the store.
+    /// standing was read in) at `now`: the roles of their memberships there, read from
+    /// the store. A membership of a subscription that is not active at `now`
+    /// (suspended, expired, outside its validity window) gives no access to the app,
+    /// so its role grants nothing either.
     pub(crate) fn rights(
         &self,
         tx: &mut dyn Transaction,
         user_id: UserId,
         business_id: BusinessId,
         app_id: ApplicationId,
+        now: DateTime<Utc>,
     ) -> Result<InviterRights> {
         let mut roles = Vec::new();
         for membership in &self.memberships {
-            if membership.app_id == app_id
-                && let Some(role) = tx.get_role(membership.role_id)?
-            {
+            if membership.app_id != app_id {
+                continue;
+            }
+            let active = tx
+                .get_subscription(business_id, membership.subscription_id)?
+                .is_some_and(|s| s.is_active_at(now));
+            if active && let Some(role) = tx.get_role(membership.role_id)? {
                 roles.push(role);
             }
         }
@@ -438,8 +446,9 @@ pub(crate) fn inviter_rights(
     user_id: UserId,
     business_id: BusinessId,
     app_id: ApplicationId,
+    now: DateTime<Utc>,
 ) -> Result<InviterRights> {
-    Standing::read(tx, user_id, business_id)?.rights(tx, user_id, business_id, app_id)
+    Standing::read(tx, user_id, business_id)?.rights(tx, user_id, business_id, app_id, now)
 }
 
 /// `NOT_FOUND` unless `value` is present.

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::catalog::counts_at;
@@ -102,7 +103,7 @@ impl InviteService {
     /// Businesses the inviter may invite into (as admin, or through a membership whose
     /// role the policy accepts), by name.
     pub fn businesses_for_inviter(&self, inviter: UserId) -> Result<Vec<BusinessOption>> {
-        self.read(|tx, _| {
+        self.read(|tx, now| {
             let mut out: BTreeMap<BusinessId, bool> = BTreeMap::new();
             for business in tx.admin_businesses(inviter)? {
                 out.insert(business, true);
@@ -112,7 +113,7 @@ impl InviteService {
                     continue;
                 }
                 let rights =
-                    inviter_rights(tx, inviter, membership.business_id, membership.app_id)?;
+                    inviter_rights(tx, inviter, membership.business_id, membership.app_id, now)?;
                 if self.policy.may_invite(&rights) {
                     out.insert(membership.business_id, false);
                 }
@@ -134,10 +135,10 @@ impl InviteService {
         inviter: UserId,
         business: BusinessId,
     ) -> Result<Vec<Application>> {
-        self.read(|tx, _| {
+        self.read(|tx, now| {
             let mut apps = Vec::new();
             for app_id in tx.enabled_apps(business)? {
-                let rights = inviter_rights(tx, inviter, business, app_id)?;
+                let rights = inviter_rights(tx, inviter, business, app_id, now)?;
                 if !self.policy.may_invite(&rights) {
                     continue;
                 }
@@ -182,7 +183,7 @@ impl InviteService {
         business: BusinessId,
         app: ApplicationId,
     ) -> Result<Vec<Role>> {
-        self.read(|tx, _| grantable(self, tx, inviter, business, app))
+        self.read(|tx, now| grantable(self, tx, inviter, business, app, now))
     }
 }
 
@@ -192,8 +193,9 @@ pub(crate) fn grantable(
     inviter: UserId,
     business: BusinessId,
     app: ApplicationId,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Role>> {
-    let rights = inviter_rights(tx, inviter, business, app)?;
+    let rights = inviter_rights(tx, inviter, business, app, now)?;
     if !service.policy.may_invite(&rights) {
         return Ok(Vec::new());
     }

@@ -90,9 +90,13 @@ impl InviteService {
         u: &mut Unit<'_>,
         p: &Placement,
     ) -> Result<InviterRights> {
-        let rights = p
-            .standing
-            .rights(&mut *u.tx, p.inviter, p.business, p.subscription.app_id)?;
+        let rights = p.standing.rights(
+            &mut *u.tx,
+            p.inviter,
+            p.business,
+            p.subscription.app_id,
+            u.now,
+        )?;
         if !self.policy.may_invite(&rights) {
             return Err(Error::new(
                 ErrorCode::PermissionDenied,

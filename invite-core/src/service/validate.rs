@@ -113,7 +113,7 @@ fn visible(
         || match app {
             Some(app) => service
                 .policy
-                .may_invite(&standing.rights(&mut *u.tx, inviter, business, app)?),
+                .may_invite(&standing.rights(&mut *u.tx, inviter, business, app, u.now)?),
             None => false,
         };
     Ok(visible.then_some(standing))

@@ -545,6 +545,93 @@ pub fn no_privilege_escalation(store: Arc<dyn Store>) {
     );
 }
 
+/// Rights come only from memberships of subscriptions active now: a manager whose only
+/// membership is in a suspended subscription, or one past its validity window, may not
+/// invite through any other subscription of the app either, nor resend, and what they
+/// sent can no longer be accepted; the form offers them nothing. Reactivated, the
+/// rights are back.
+pub fn rights_come_only_from_active_subscriptions(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let manager = w
+        .service
+        .create_user(&person("Max", "M", "max@example.com"))
+        .unwrap();
+    w.service
+        .add_membership(w.business.id, w.subscription.id, manager.id, w.manager.id)
+        .unwrap();
+    let invite = |email: &str| {
+        SendInvitationRequest::new(manager.id)
+            .new_user("N", "N", email)
+            .business(w.business.id)
+            .app(w.app.id)
+            .subscription(w.unlimited.id)
+            .role(w.member.id)
+    };
+    let sent = w.service.send(&invite("first@example.com")).unwrap();
+    let offered = |w: &World| {
+        (
+            w.service.businesses_for_inviter(manager.id).unwrap().len(),
+            w.service
+                .apps_for_inviter(manager.id, w.business.id)
+                .unwrap()
+                .len(),
+            w.service
+                .grantable_roles(manager.id, w.business.id, w.app.id)
+                .unwrap()
+                .len(),
+        )
+    };
+    assert_eq!(offered(&w), (1, 1, 2), "member and manager are grantable");
+
+    let mut suspended = w.subscription.clone();
+    suspended.status = SubscriptionStatus::Suspended;
+    let mut lapsed = w.subscription.clone();
+    lapsed.valid_until = Some(w.clock_now() - Duration::seconds(1));
+    for inactive in [suspended, lapsed] {
+        w.service.update_subscription(&inactive).unwrap();
+        assert_eq!(
+            w.service
+                .send(&invite("second@example.com"))
+                .unwrap_err()
+                .code(),
+            ErrorCode::PermissionDenied
+        );
+        assert_eq!(offered(&w), (0, 0, 0));
+        w.clock.advance(Duration::minutes(2));
+        assert_eq!(
+            w.service
+                .resend(w.business.id, sent.invitation.id, manager.id, None)
+                .unwrap_err()
+                .code(),
+            ErrorCode::PermissionDenied
+        );
+        assert_eq!(
+            w.service
+                .accept(&AcceptRequest::new(sent.token.expose()))
+                .unwrap_err()
+                .code(),
+            ErrorCode::RoleNotAssignable
+        );
+        assert_eq!(
+            w.service
+                .get_invitation(w.business.id, sent.invitation.id)
+                .unwrap()
+                .status,
+            InvitationStatus::Pending,
+            "a refused accept changes nothing"
+        );
+    }
+
+    w.service.update_subscription(&w.subscription).unwrap();
+    assert_eq!(offered(&w), (1, 1, 2));
+    w.service.send(&invite("second@example.com")).unwrap();
+    let accepted = w
+        .service
+        .accept(&AcceptRequest::new(sent.token.expose()))
+        .unwrap();
+    assert_eq!(accepted.invitation.status, InvitationStatus::Accepted);
+}
+
 pub fn accept_rechecks_subscription_role_and_identity(store: Arc<dyn Store>) {
     let w = World::new(store);
     let sent = w

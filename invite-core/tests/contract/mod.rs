@@ -53,6 +53,7 @@ macro_rules! contract_tests {
             invariants::expiry_bounds_are_validated,
             invariants::tenant_isolation,
             invariants::no_privilege_escalation,
+            invariants::rights_come_only_from_active_subscriptions,
             invariants::accept_rechecks_subscription_role_and_identity,
             invariants::wrong_identity_cannot_accept,
             invariants::peeking_never_changes_state,
