@@ -1224,7 +1224,8 @@ export interface ServiceOptions {
    * thread soon after the commit (never inside the call that committed), in the
    * order the commits queued them. A throw, or a rejection of the promise it returns,
    * becomes a process warning (`code` `EVENT_HOOK_FAILED`); it cannot undo the
-   * commit. The hook does not keep the process alive.
+   * commit. An idle service's hook does not keep the process alive; a call's events
+   * reach it before the process exits.
    */
   eventHook?: ((events: Array<Event>) => unknown) | undefined | null
   /**

@@ -16,7 +16,7 @@ use napi_derive::napi;
 
 use crate::convert::{JsInstant, count, in_calendar, only, opt_instant, opt_seconds, to_seconds};
 use crate::error::{clear_pending_exception, invalid_config as invalid};
-use crate::hook::{HookFunction, event_hook};
+use crate::hook::{HookFunction, JsEventHook, event_hook};
 use crate::policy::authorization_policy;
 use crate::render::email_renderer;
 
@@ -82,7 +82,8 @@ pub struct ServiceOptions<'a> {
     /// thread soon after the commit (never inside the call that committed), in the
     /// order the commits queued them. A throw, or a rejection of the promise it returns,
     /// becomes a process warning (`code` `EVENT_HOOK_FAILED`); it cannot undo the
-    /// commit. The hook does not keep the process alive.
+    /// commit. An idle service's hook does not keep the process alive; a call's events
+    /// reach it before the process exits.
     #[napi(ts_type = "((events: Array<Event>) => unknown) | undefined | null")]
     pub event_hook: Option<Option<HookFunction<'a>>>,
     /// Replaces the authorization rule (who may invite, which roles they may grant) in
@@ -152,7 +153,7 @@ pub struct OpenPlan {
     /// rejects with.
     pub execution: Result<Execution, CoreError>,
     /// The event hook, held for the service's threads.
-    pub event_hook: Result<Option<Arc<dyn EventHook>>, CoreError>,
+    pub event_hook: Result<Option<Arc<JsEventHook>>, CoreError>,
     /// The authorization policy, held for the service's threads.
     pub policy: Result<Option<Arc<dyn AuthorizationPolicy>>, CoreError>,
     /// The email renderer, held for the dispatches.
@@ -406,7 +407,7 @@ impl OpenPlan {
     }
 
     /// Opens the store and builds the service (runs off the main thread).
-    pub fn open(self) -> Result<(invite_core::InviteService, Execution), CoreError> {
+    pub fn open(self) -> Result<Opened, CoreError> {
         let config = self.config?;
         let execution = self.execution?;
         let event_hook = self.event_hook?;
@@ -429,8 +430,8 @@ impl OpenPlan {
         if let Some(clock) = self.clock {
             builder = builder.clock(clock);
         }
-        if let Some(hook) = event_hook {
-            builder = builder.event_hook(hook);
+        if let Some(hook) = &event_hook {
+            builder = builder.event_hook(Arc::clone(hook) as Arc<dyn EventHook>);
         }
         if let Some(policy) = policy {
             builder = builder.policy(policy);
@@ -438,8 +439,20 @@ impl OpenPlan {
         if let Some(renderer) = renderer {
             builder = builder.renderer(renderer);
         }
-        builder.build().map(|service| (service, execution))
+        builder.build().map(|service| Opened {
+            service,
+            execution,
+            event_hook,
+        })
     }
+}
+
+/// A service `OpenPlan::open` built, with what the binding keeps beside it.
+pub struct Opened {
+    pub service: invite_core::InviteService,
+    pub execution: Execution,
+    /// The event hook, which calls run off the JS thread hold (see `hook.rs`).
+    pub event_hook: Option<Arc<JsEventHook>>,
 }
 
 /// Abuse limits in force (`null`: no limit).

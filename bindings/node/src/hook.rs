@@ -7,9 +7,11 @@
 //! - a commit on the JS thread itself (an `inline` call) queues a microtask, which runs
 //!   before the event loop could decide the process is done;
 //! - a commit on another thread (the libuv pool, a dispatch's own thread) goes through
-//!   a weak threadsafe function, so a service with a hook does not keep the process
-//!   alive. The call that committed is still running then, and its own completion keeps
-//!   the loop alive until the hook's turn (libuv runs both in one pass).
+//!   a weak threadsafe function, so an idle service with a hook does not keep the
+//!   process alive. Each call the service sends off the JS thread holds it for its
+//!   duration ([`JsEventHook::hold`]): the process stays alive until the events that call
+//!   queued have reached the hook, even when its Promise settles first and nothing else
+//!   keeps the event loop turning.
 //!
 //! What the hook does cannot undo the commit: a throw, or a rejection of the promise it
 //! returns, becomes a process warning (`'warning'` event, `code` `EVENT_HOOK_FAILED`),
@@ -26,7 +28,7 @@ use napi::Env;
 use napi::bindgen_prelude::{FnArgs, Function, FunctionRef, JsObjectValue, JsValue, Unknown};
 
 use crate::error::{reason, warn};
-use crate::js_thread::JsThread;
+use crate::js_thread::{Held, JsThread};
 use crate::model::Event;
 
 /// The warning code of a hook that threw or rejected.
@@ -55,10 +57,18 @@ type GuardMaker<'a> =
 type HookRef = Arc<FunctionRef<Vec<Event>, Unknown<'static>>>;
 
 /// The core's `EventHook` port backed by a JS function.
-struct JsEventHook {
+pub struct JsEventHook {
     hook: HookRef,
     /// Events of commits made on other threads, delivered by `deliver`.
     queue: JsThread<Vec<CoreEvent>>,
+}
+
+impl JsEventHook {
+    /// Called on the JS thread when a call starts off it: keep what it is held by until
+    /// the call has ended (see the module's notes).
+    pub fn hold(&self) -> Option<Held<Vec<CoreEvent>>> {
+        self.queue.hold()
+    }
 }
 
 impl EventHook for JsEventHook {
@@ -93,7 +103,7 @@ fn defer(env: &Env, hook: &HookRef, events: Vec<CoreEvent>) -> napi::Result<()> 
 }
 
 /// Holds `hook` for the service (on the JS thread, while `open` reads its options).
-pub fn event_hook(hook: &HookFunction<'_>) -> Result<Arc<dyn EventHook>, CoreError> {
+pub fn event_hook(hook: &HookFunction<'_>) -> Result<Arc<JsEventHook>, CoreError> {
     let cannot =
         |e: napi::Error| CoreError::internal(format!("cannot hold the event hook: {}", e.reason));
     let env = Env::from_raw(hook.value().env);

@@ -5,12 +5,14 @@
 //! process alive) whose JS function is a no-op: each value posted is handed to a Rust
 //! closure on the JS thread, which calls the host's function there and catches what it
 //! throws. It also knows the JS thread itself, so a caller already on it (an `inline`
-//! call) can call JavaScript directly instead of queueing behind itself. [`guard`]
+//! call) can call JavaScript directly instead of queueing behind itself. A call running
+//! off the JS thread can [`hold`](JsThread::hold) the queue: while held, it keeps the
+//! process alive, until everything posted before the hold's end has run. [`guard`]
 //! wraps a host's function whose answer is read (a policy method, a renderer) so that
 //! a throw of any value is reported and answers `false`.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak, mpsc};
 use std::thread::{self, ThreadId};
 use std::time::Duration;
 
@@ -22,12 +24,86 @@ use napi::{Env, Status, sys};
 
 use crate::error::reason;
 
+/// What travels through the threadsafe function: a posted value, or the end of a hold.
+enum Item<T> {
+    Value(T),
+    Release,
+}
+
+type Tsfn<T> = ThreadsafeFunction<Item<T>, (), (), Status, false, true, 0>;
+
+/// The threadsafe function, and how many holds keep it referenced.
+struct Queue<T: 'static> {
+    /// Set once made (its own callback refers back to this queue, weakly).
+    function: Option<Tsfn<T>>,
+    holds: usize,
+}
+
+type SharedQueue<T> = Arc<Mutex<Queue<T>>>;
+
+fn lock<T>(queue: &Mutex<Queue<T>>) -> MutexGuard<'_, Queue<T>> {
+    // Nothing panics while holding the lock; a poisoned one is still consistent.
+    queue.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[allow(
+    deprecated,
+    reason = "`refer`/`unref` are napi_ref/unref_threadsafe_function, whether the function keeps \
+              the event loop alive, which is what a hold changes; the suggested `clone` counts \
+              threads instead"
+)]
+impl<T> Queue<T> {
+    /// On the JS thread: one more hold; the first refers the function (the process stays
+    /// alive while it is referenced).
+    fn hold(&mut self, env: &Env) -> bool {
+        let Some(function) = self.function.as_mut() else {
+            return false;
+        };
+        if self.holds == 0 && function.refer(env).is_err() {
+            return false;
+        }
+        self.holds += 1;
+        true
+    }
+
+    /// On the JS thread: one hold fewer; the last unrefers the function.
+    fn release(&mut self, env: &Env) {
+        self.holds = self.holds.saturating_sub(1);
+        if self.holds == 0
+            && let Some(function) = self.function.as_mut()
+        {
+            // Fails only while the environment shuts down: nothing is left to keep alive.
+            let _ = function.unref(env);
+        }
+    }
+}
+
 /// Values of type `T` handed to a closure on the JS thread.
 pub struct JsThread<T: 'static> {
-    queue: ThreadsafeFunction<T, (), (), Status, false, true, 0>,
+    queue: SharedQueue<T>,
     /// The JS thread, and its `napi_env` (as an address: used only on that thread).
     thread: ThreadId,
     env: usize,
+}
+
+/// A hold on a [`JsThread`] (see [`JsThread::hold`]), ended when dropped, on any thread.
+pub struct Held<T: 'static> {
+    queue: SharedQueue<T>,
+}
+
+impl<T> Drop for Held<T> {
+    fn drop(&mut self) {
+        // Behind everything posted so far: the hold ends once those have run. Refused
+        // only while the environment shuts down.
+        let _ = post_item(&self.queue, Item::Release);
+    }
+}
+
+/// Queues `item`; `false` when the environment shuts down.
+fn post_item<T>(queue: &Mutex<Queue<T>>, item: Item<T>) -> bool {
+    lock(queue).function.as_ref().is_some_and(|function| {
+        function.call(item, ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok
+    })
 }
 
 impl<T: Send + 'static> JsThread<T> {
@@ -38,15 +114,31 @@ impl<T: Send + 'static> JsThread<T> {
         name: &str,
         mut run: impl FnMut(&Env, T) + 'static,
     ) -> napi::Result<Self> {
+        let queue: SharedQueue<T> = Arc::new(Mutex::new(Queue {
+            function: None,
+            holds: 0,
+        }));
+        // Weak: the function lives in the queue, and must not keep its own queue alive.
+        let itself: Weak<Mutex<Queue<T>>> = Arc::downgrade(&queue);
         let runner: Function<'_, (), ()> = env.create_function_from_closure(name, |_| Ok(()))?;
-        let queue = runner
-            .build_threadsafe_function::<T>()
+        let function = runner
+            .build_threadsafe_function::<Item<T>>()
             .callee_handled::<false>()
             .weak::<true>()
-            .build_callback(move |ctx: ThreadsafeCallContext<T>| {
-                let _ = std::panic::catch_unwind(AssertUnwindSafe(|| run(&ctx.env, ctx.value)));
+            .build_callback(move |ctx: ThreadsafeCallContext<Item<T>>| {
+                match ctx.value {
+                    Item::Value(value) => {
+                        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| run(&ctx.env, value)));
+                    }
+                    Item::Release => {
+                        if let Some(queue) = itself.upgrade() {
+                            lock(&queue).release(&ctx.env);
+                        }
+                    }
+                }
                 Ok(())
             })?;
+        lock(&queue).function = Some(function);
         Ok(JsThread {
             queue,
             thread: thread::current().id(),
@@ -61,9 +153,19 @@ impl<T: Send + 'static> JsThread<T> {
 
     /// Queues `value` for the closure; `false` when the environment shuts down.
     pub fn post(&self, value: T) -> bool {
-        self.queue
-            .call(value, ThreadsafeFunctionCallMode::NonBlocking)
-            == Status::Ok
+        post_item(&self.queue, Item::Value(value))
+    }
+
+    /// Called on the JS thread by a call about to run elsewhere: until the returned hold
+    /// is dropped and every value posted before that has run, the process stays alive
+    /// (the values a call posts are not lost if its Promise settles first and nothing
+    /// else keeps the event loop turning). `None` off the JS thread, or while the
+    /// environment shuts down.
+    pub fn hold(&self) -> Option<Held<T>> {
+        let env = self.here()?;
+        lock(&self.queue).hold(&env).then(|| Held {
+            queue: Arc::clone(&self.queue),
+        })
     }
 }
 

@@ -6,10 +6,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use invite_core::Error as CoreError;
+use invite_core::model::Event as CoreEvent;
 use napi::bindgen_prelude::{ToNapiValue, TypeName, Unknown};
 use napi_derive::napi;
 
 use crate::config::{ConfigView, Execution, OpenPlan};
+use crate::hook::JsEventHook;
+use crate::js_thread::Held;
 use crate::task::{Call, call, own_thread};
 
 /// The invitation engine. Open one with `await InviteService.open(options)`; share it.
@@ -21,6 +24,8 @@ use crate::task::{Call, call, own_thread};
 pub struct InviteService {
     pub(crate) inner: Arc<invite_core::InviteService>,
     pub(crate) execution: Execution,
+    /// The event hook, if any: held by each call that runs off the JS thread.
+    pub(crate) event_hook: Option<Arc<JsEventHook>>,
 }
 
 impl InviteService {
@@ -31,7 +36,16 @@ impl InviteService {
         F: FnOnce(&invite_core::InviteService) -> Result<T, CoreError> + Send + 'static,
     {
         let inner = self.inner.clone();
-        call(self.execution, move || work(&inner))
+        // Inline, the hook's events go through microtasks: nothing to hold.
+        let held = match self.execution {
+            Execution::ThreadPool => self.hold_event_hook(),
+            Execution::Inline => None,
+        };
+        call(self.execution, move || {
+            let done = work(&inner);
+            drop(held);
+            done
+        })
     }
 
     /// Runs `work` against the core service on a thread of its own, whatever the
@@ -42,7 +56,18 @@ impl InviteService {
         F: FnOnce(&invite_core::InviteService) -> Result<T, CoreError> + Send + 'static,
     {
         let inner = self.inner.clone();
-        own_thread(move || work(&inner))
+        let held = self.hold_event_hook();
+        own_thread(move || {
+            let done = work(&inner);
+            drop(held);
+            done
+        })
+    }
+
+    /// Keeps the events of a call about to run off the JS thread from being lost at exit:
+    /// the hold ends (behind those events) when the call's work does.
+    fn hold_event_hook(&self) -> Option<Held<Vec<CoreEvent>>> {
+        self.event_hook.as_ref().and_then(|hook| hook.hold())
     }
 }
 
@@ -61,9 +86,10 @@ impl InviteService {
     pub fn open(options: Option<Unknown<'_>>) -> Call<InviteService> {
         let plan = OpenPlan::from_js(options);
         call(plan.execution(), move || {
-            plan.open().map(|(service, execution)| InviteService {
-                inner: Arc::new(service),
-                execution,
+            plan.open().map(|opened| InviteService {
+                inner: Arc::new(opened.service),
+                execution: opened.execution,
+                event_hook: opened.event_hook,
             })
         })
     }
