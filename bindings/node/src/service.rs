@@ -6,13 +6,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use invite_core::Error as CoreError;
-use invite_core::model::Event as CoreEvent;
 use napi::bindgen_prelude::{ToNapiValue, TypeName, Unknown};
 use napi_derive::napi;
 
 use crate::config::{ConfigView, Execution, OpenPlan};
 use crate::hook::JsEventHook;
-use crate::js_thread::Held;
 use crate::task::{Call, call, own_thread};
 
 /// The invitation engine. Open one with `await InviteService.open(options)`; share it.
@@ -35,17 +33,9 @@ impl InviteService {
         T: ToNapiValue + TypeName + Send + 'static,
         F: FnOnce(&invite_core::InviteService) -> Result<T, CoreError> + Send + 'static,
     {
-        let inner = self.inner.clone();
         // Inline, the hook's events go through microtasks: nothing to hold.
-        let held = match self.execution {
-            Execution::ThreadPool => self.hold_event_hook(),
-            Execution::Inline => None,
-        };
-        call(self.execution, move || {
-            let done = work(&inner);
-            drop(held);
-            done
-        })
+        let off_thread = matches!(self.execution, Execution::ThreadPool);
+        call(self.execution, self.bind(work, off_thread))
     }
 
     /// Runs `work` against the core service on a thread of its own, whatever the
@@ -55,19 +45,32 @@ impl InviteService {
         T: ToNapiValue + TypeName + Send + 'static,
         F: FnOnce(&invite_core::InviteService) -> Result<T, CoreError> + Send + 'static,
     {
+        own_thread(self.bind(work, true))
+    }
+
+    /// `work` bound to the core service. For a call that runs off the JS thread, the
+    /// event hook is held until the work ends, so that the events it queued are not lost
+    /// at exit (the hold ends behind them).
+    fn bind<T, F>(
+        &self,
+        work: F,
+        off_thread: bool,
+    ) -> impl FnOnce() -> Result<T, CoreError> + Send + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(&invite_core::InviteService) -> Result<T, CoreError> + Send + 'static,
+    {
         let inner = self.inner.clone();
-        let held = self.hold_event_hook();
-        own_thread(move || {
+        let held = self
+            .event_hook
+            .as_ref()
+            .filter(|_| off_thread)
+            .and_then(|hook| hook.hold());
+        move || {
             let done = work(&inner);
             drop(held);
             done
-        })
-    }
-
-    /// Keeps the events of a call about to run off the JS thread from being lost at exit:
-    /// the hold ends (behind those events) when the call's work does.
-    fn hold_event_hook(&self) -> Option<Held<Vec<CoreEvent>>> {
-        self.event_hook.as_ref().and_then(|hook| hook.hold())
+        }
     }
 }
 
