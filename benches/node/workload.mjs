@@ -25,7 +25,9 @@
 // microsecond: N awaited `seatUsage` calls, against N synchronous native calls, N awaited
 // sends against one `bulkSend` of N rows (one hop for all), and the same `seatUsage`
 // calls kept 64 in flight; for comparison, N awaited `seatUsage` calls of an inline
-// service (`inline_per_call_us`).
+// service (`inline_per_call_us`), and Node's own round trip through the same pool: N
+// awaited `crypto.randomFill` calls of one byte (`node_pool_per_call_us`), which is what
+// any pool-backed Node call (`fs.promises`, `crypto`, `zlib`) pays for its hop.
 //
 // Stores: memory, sqlite-default (`journal_mode=delete&synchronous=full`), sqlite-wal
 // (`journal_mode=wal&synchronous=normal`). Each measurement runs in a fresh child process
@@ -43,12 +45,13 @@
 // --allow-debug is given. `npm ci` here installs better-sqlite3.
 
 import { execFileSync } from 'node:child_process'
+import { randomFill } from 'node:crypto'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
+import { parseArgs, promisify } from 'node:util'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const require = createRequire(import.meta.url)
@@ -67,6 +70,8 @@ const SYNCHRONOUS = ['off', 'normal', 'full', 'extra']
 const UNLIMITED = { invitesPerInviterPerDay: null, resendCooldownSeconds: 0, pendingPerBusiness: null }
 /** Calls in flight for the pipelined hop figure. */
 const IN_FLIGHT = 64
+/** Calls per block when the hop and Node's own pool call alternate. */
+const HOP_BLOCK = 100
 
 const round1 = (x) => Math.round(x * 10) / 10
 const round3 = (x) => Math.round(x * 1000) / 1000
@@ -170,12 +175,29 @@ function journalModeOf(file) {
 const perItemUs = (secs, count) => round3((secs * 1e6) / count)
 
 async function measureHop(n) {
-  // 1. The round trip: N awaited seatUsage calls (O(1) counters, ~1 µs of core work).
+  // 1. The round trip: N awaited seatUsage calls (O(1) counters, ~1 µs of core work),
+  // against Node's own round trip through the same pool: N awaited `crypto.randomFill`
+  // calls of one byte (a libuv pool task with next to no work). The two alternate in
+  // blocks, so that the machine's drift weighs on both alike.
   const { service, business, sub, admin, placement } = await setup('memory:', 2 * n + 1)
-  for (let i = 0; i < 200; i++) await service.seatUsage(business.id, sub.id) // warm-up
-  let started = now()
-  for (let i = 0; i < n; i++) await service.seatUsage(business.id, sub.id)
-  const awaited = seconds(started)
+  const fill = promisify(randomFill)
+  const byte = Buffer.alloc(1)
+  for (let i = 0; i < 200; i++) {
+    await service.seatUsage(business.id, sub.id) // warm-up
+    await fill(byte)
+  }
+  let awaited = 0
+  let nodePool = 0
+  let started
+  for (let done = 0; done < n; done += HOP_BLOCK) {
+    const count = Math.min(HOP_BLOCK, n - done)
+    started = now()
+    for (let i = 0; i < count; i++) await service.seatUsage(business.id, sub.id)
+    awaited += seconds(started)
+    started = now()
+    for (let i = 0; i < count; i++) await fill(byte)
+    nodePool += seconds(started)
+  }
 
   // 2. The same count of synchronous native calls (no pool, no Promise): the napi cost.
   started = now()
@@ -215,6 +237,7 @@ async function measureHop(n) {
     per_call_us: perCall,
     sync_call_us: perItemUs(syncCalls, n),
     hop_us: round3(perCall - perItemUs(syncCalls, n)),
+    node_pool_per_call_us: perItemUs(nodePool, n),
     pipelined_per_call_us: perItemUs(pipelined, n),
     in_flight: IN_FLIGHT,
     send_per_call_us: perItemUs(sends, n),
@@ -363,7 +386,8 @@ async function main() {
       const m = (k) => median(lines.map((l) => l[k]))
       console.error(
         `  ${name.padEnd(46)} awaited call ${m('per_call_us').toFixed(1)} µs (sync native call ${m('sync_call_us').toFixed(2)} µs, ` +
-          `${IN_FLIGHT} in flight ${m('pipelined_per_call_us').toFixed(1)} µs, inline ${m('inline_per_call_us').toFixed(1)} µs); ` +
+          `${IN_FLIGHT} in flight ${m('pipelined_per_call_us').toFixed(1)} µs, inline ${m('inline_per_call_us').toFixed(1)} µs, ` +
+          `Node's own pool call ${m('node_pool_per_call_us').toFixed(1)} µs); ` +
           `send ${m('send_per_call_us').toFixed(1)} µs vs bulk ${m('bulk_per_row_us').toFixed(1)} µs/row`,
       )
       continue
