@@ -175,6 +175,25 @@ impl World {
         )
     }
 
+    /// A new user (`first last <email>`) holding a seat of `subscription` in the
+    /// business with `role`, added by the admin; the user and the seat.
+    pub fn new_member(
+        &self,
+        (first, last, email): (&str, &str, &str),
+        subscription: &Subscription,
+        role: &Role,
+    ) -> (User, invite_core::Membership) {
+        let user = self
+            .service
+            .create_user(&person(first, last, email))
+            .unwrap();
+        let seat = self
+            .service
+            .add_membership(self.business.id, subscription.id, user.id, role.id)
+            .unwrap();
+        (user, seat)
+    }
+
     /// A complete request from the admin for an existing user.
     pub fn invite_existing(&self, user: &User) -> SendInvitationRequest {
         SendInvitationRequest::new(self.admin.id)

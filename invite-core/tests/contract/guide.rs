@@ -575,13 +575,11 @@ pub fn inviter_sees_only_grantable_roles(store: Arc<dyn Store>) {
     let mut expected = vec![w.member.id, w.manager.id, w.owner.id];
     expected.sort();
     assert_eq!(all, expected, "admins may grant any role of the app");
-    let manager = w
-        .service
-        .create_user(&person("Max", "Manager", "max@example.com"))
-        .unwrap();
-    w.service
-        .add_membership(w.business.id, w.unlimited.id, manager.id, w.manager.id)
-        .unwrap();
+    let (manager, _) = w.new_member(
+        ("Max", "Manager", "max@example.com"),
+        &w.unlimited,
+        &w.manager,
+    );
     let mut roles: Vec<_> = w
         .service
         .grantable_roles(manager.id, w.business.id, w.app.id)

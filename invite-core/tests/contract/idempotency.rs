@@ -123,14 +123,7 @@ pub fn same_key_from_sixteen_threads(store: Arc<dyn Store>) {
 /// bulk send alike, where a fresh send would too.
 pub fn a_replay_needs_the_rights_to_send_at_that_moment(store: Arc<dyn Store>) {
     let w = World::new(store);
-    let manager = w
-        .service
-        .create_user(&crate::common::person("Max", "M", "max@example.com"))
-        .unwrap();
-    let seat = w
-        .service
-        .add_membership(w.business.id, w.unlimited.id, manager.id, w.manager.id)
-        .unwrap();
+    let (manager, seat) = w.new_member(("Max", "M", "max@example.com"), &w.unlimited, &w.manager);
     let request = invite_core::SendInvitationRequest::new(manager.id)
         .new_user("N", "N", "n@example.com")
         .business(w.business.id)

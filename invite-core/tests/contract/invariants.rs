@@ -447,13 +447,8 @@ pub fn no_privilege_escalation(store: Arc<dyn Store>) {
     let roles = [w.member.clone(), w.manager.clone(), w.owner.clone()];
     let mut violations = 0;
     for (i, inviter_role) in roles.iter().enumerate() {
-        let inviter = w
-            .service
-            .create_user(&person("Inv", "Iter", &format!("inviter{i}@example.com")))
-            .unwrap();
-        w.service
-            .add_membership(w.business.id, w.unlimited.id, inviter.id, inviter_role.id)
-            .unwrap();
+        let email = format!("inviter{i}@example.com");
+        let (inviter, _) = w.new_member(("Inv", "Iter", &email), &w.unlimited, inviter_role);
         for (j, target) in roles.iter().enumerate() {
             let request = SendInvitationRequest::new(inviter.id)
                 .new_user("T", "T", &format!("t{i}{j}@example.com"))
@@ -505,14 +500,7 @@ pub fn no_privilege_escalation(store: Arc<dyn Store>) {
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::RoleNotAssignable);
     // Rights are checked as they are at resend and accept time: demote a manager.
-    let manager = w
-        .service
-        .create_user(&person("Max", "M", "max@example.com"))
-        .unwrap();
-    let seat = w
-        .service
-        .add_membership(w.business.id, w.unlimited.id, manager.id, w.manager.id)
-        .unwrap();
+    let (manager, seat) = w.new_member(("Max", "M", "max@example.com"), &w.unlimited, &w.manager);
     let sent = w
         .service
         .send(
@@ -559,13 +547,7 @@ fn rights_are_lost(w: &World, sent: &SentInvitation, inviter: UserId) {
 /// rights are back.
 pub fn rights_come_only_from_active_subscriptions(store: Arc<dyn Store>) {
     let w = World::new(store);
-    let manager = w
-        .service
-        .create_user(&person("Max", "M", "max@example.com"))
-        .unwrap();
-    w.service
-        .add_membership(w.business.id, w.subscription.id, manager.id, w.manager.id)
-        .unwrap();
+    let (manager, _) = w.new_member(("Max", "M", "max@example.com"), &w.subscription, &w.manager);
     let invite = |email: &str| {
         SendInvitationRequest::new(manager.id)
             .new_user("N", "N", email)
@@ -908,13 +890,7 @@ pub fn managing_an_invitation_needs_the_right_to_grant_its_role(store: Arc<dyn S
     let mut cfg = crate::common::config();
     cfg.delivery.max_attempts = 1;
     let w = World::with_config(store, cfg, None);
-    let manager = w
-        .service
-        .create_user(&person("Max", "M", "max@example.com"))
-        .unwrap();
-    w.service
-        .add_membership(w.business.id, w.unlimited.id, manager.id, w.manager.id)
-        .unwrap();
+    let (manager, _) = w.new_member(("Max", "M", "max@example.com"), &w.unlimited, &w.manager);
     let owner_invite = w
         .service
         .send(
