@@ -59,6 +59,16 @@ impl Email {
                 "quoted email addresses are not accepted",
             ));
         }
+        if address.contains("=?") {
+            // `=?` opens an RFC 2047 encoded-word. It is allowed in an address, but mail
+            // parsers decode it in a `To` header (one read `=?utf-8?q?a?=@example.com`
+            // as a display name with no address), so readers would not see the
+            // recipient that was accepted.
+            return Err(invalid(
+                FieldCode::InvalidEmail,
+                "email addresses containing \"=?\" are not accepted",
+            ));
+        }
         if local.len() > MAX_LOCAL_OCTETS {
             return Err(invalid(
                 FieldCode::TooLong,
@@ -223,6 +233,19 @@ mod tests {
         assert_eq!(code("mıke@x.com"), FieldCode::NonAsciiEmail);
         assert_eq!(code("\"&a\"@example.com"), FieldCode::InvalidEmail);
         assert_eq!(code("\"a b\"@example.com"), FieldCode::InvalidEmail);
+        for encoded_word in [
+            "=?utf-8?q?abc?=@example.com",
+            "=?utf-8?b?YWJj?=@example.com",
+            "a=?b@example.com",
+            "=?0ymOPZ$OiCe@elom.e8?Q?0.bp?=?DDQm.e",
+        ] {
+            assert_eq!(
+                code(encoded_word),
+                FieldCode::InvalidEmail,
+                "{encoded_word}"
+            );
+        }
+        assert_eq!(key("a?=b@example.com"), "a?=b@example.com");
     }
 
     proptest::proptest! {

@@ -308,6 +308,8 @@ pub fn invalid_email(store: Arc<dyn Store>) {
         ("bob@localhost", FieldCode::InvalidEmail),
         ("Bob <bob@example.com>", FieldCode::InvalidEmail),
         ("bob@exa mple.com", FieldCode::InvalidEmail),
+        // An RFC 2047 encoded-word, which mail parsers decode in a `To` header.
+        ("=?utf-8?q?bob?=@example.com", FieldCode::InvalidEmail),
         ("bøb@example.com", FieldCode::NonAsciiEmail),
     ] {
         let err = w
