@@ -227,8 +227,9 @@ describe('troubleshooting', () => {
 
   test('invalid email is INVALID_EMAIL on the email field', async () => {
     const w = await world()
-    // The last is an RFC 2047 encoded-word, which mail parsers decode in a `To` header.
-    for (const email of ['not-an-email', 'a@', '@example.com', 'a b@example.com', '=?utf-8?q?a?=@example.com']) {
+    // Then an RFC 2047 encoded-word, which mail parsers decode in a `To` header, and a C1
+    // control character (NEL).
+    for (const email of ['not-an-email', 'a@', '@example.com', 'a b@example.com', '=?utf-8?q?a?=@example.com', 'a\u0085b@example.com']) {
       const error = await rejectsWith(w.service.send(newPersonRequest(w, email)), 'VALIDATION_FAILED')
       assert.deepEqual(
         error.errors.map((e) => [e.field, e.code]),

@@ -276,7 +276,14 @@ def test_invitation_wont_send_reports_every_problem_at_once(world: World) -> Non
 
 @pytest.mark.parametrize(
     "email",
-    ["not-an-email", "ada@", "@example.com", "ada@@example.com", "=?utf-8?q?ada?=@example.com"],
+    [
+        "not-an-email",
+        "ada@",
+        "@example.com",
+        "ada@@example.com",
+        "=?utf-8?q?ada?=@example.com",
+        "a\u0085da@example.com",
+    ],
 )
 def test_invalid_email(world: World, email: str) -> None:
     with pytest.raises(ValidationError) as e:

@@ -4,6 +4,8 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{FieldCode, FieldError};
 
+use super::name::is_refused;
+
 const MAX_LOCAL_OCTETS: usize = 64;
 const MAX_EMAIL_OCTETS: usize = 254;
 
@@ -43,12 +45,15 @@ impl Email {
                 "email is not a valid address",
             ));
         };
-        if address.contains(char::REPLACEMENT_CHARACTER) {
-            // U+FFFD marks text that was not valid Unicode (a lone surrogate from
-            // JavaScript or Python): no mailbox is named with it.
+        if address.chars().any(is_refused) {
+            // What names refuse, for the same reasons: control characters (the C1 ones,
+            // NEL among them, pass the address syntax in a non-ASCII local part), line
+            // separators and bidi controls break or disguise the `To` header; U+FFFD
+            // marks text that was not valid Unicode (a lone surrogate from JavaScript or
+            // Python). No mailbox is named with any of them.
             return Err(invalid(
                 FieldCode::InvalidEmail,
-                "email is not valid unicode text",
+                "email contains control, bidi or replacement characters",
             ));
         }
         if local.starts_with('"') || local.contains('\\') {
@@ -272,11 +277,21 @@ mod tests {
     }
 
     #[test]
-    fn the_replacement_character_is_no_address_under_either_policy() {
+    fn control_bidi_and_replacement_characters_are_no_address_under_either_policy() {
         let lenient = EmailPolicy {
             allow_non_ascii_local_part: true,
         };
-        for raw in ["a\u{FFFD}@x.com", "a@x\u{FFFD}.com", "\u{FFFD}@x.com"] {
+        for raw in [
+            "a\u{FFFD}@x.com",
+            "a@x\u{FFFD}.com",
+            "\u{FFFD}@x.com",
+            // C1 controls, NEL among them, are UTF-8 the address syntax lets through.
+            "atey\u{93}e@ax.com",
+            "a\u{85}bcc@x.com",
+            "a\u{2028}b@x.com",
+            "\u{202E}ab@x.com",
+            "a\u{200F}b@x.com",
+        ] {
             for policy in [EmailPolicy::default(), lenient] {
                 let err = Email::parse(raw, "email", policy).unwrap_err();
                 assert_eq!(err.code, FieldCode::InvalidEmail, "{raw:?}");

@@ -310,6 +310,8 @@ pub fn invalid_email(store: Arc<dyn Store>) {
         ("bob@exa mple.com", FieldCode::InvalidEmail),
         // An RFC 2047 encoded-word, which mail parsers decode in a `To` header.
         ("=?utf-8?q?bob?=@example.com", FieldCode::InvalidEmail),
+        // A C1 control (NEL): refused as a character, before the non-ASCII rule.
+        ("bo\u{85}b@example.com", FieldCode::InvalidEmail),
         ("bøb@example.com", FieldCode::NonAsciiEmail),
     ] {
         let err = w
