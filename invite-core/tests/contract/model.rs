@@ -1,22 +1,25 @@
-//! A proptest state machine: random sequences of send / bulk / keyed send / resend /
+//! A proptest state machine: random sequences of send (to a new or an existing user) /
+//! bulk / keyed send / resend /
 //! revoke / decline / accept / replayed old token / sweep / clock advance / dispatch
-//! (with failing mailers) against a simple reference model. After every step: the
-//! outcome matches the model, used + reserved <= cap, counters equal a recount, at most
-//! one pending invitation per email, and exactly the pending, unexpired invitations
-//! have a valid token.
+//! (with failing mailers) / direct membership added and removed / seat cap changed /
+//! subscription suspended and reactivated against a simple reference model. After every
+//! step: the outcome matches the model, used + reserved <= cap, counters equal a
+//! recount, at most one pending invitation per email, and exactly the pending, unexpired
+//! invitations have a valid token.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use invite_core::{
     AcceptRequest, BulkInvitee, CapturingMailer, ErrorCode, FailingMailer, InvitationFilter,
-    InvitationId, InvitationStatus, PageRequest, Store, Token,
+    InvitationId, InvitationStatus, MembershipId, PageRequest, Store, SubscriptionChanges,
+    SubscriptionStatus, Token,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 
-use crate::common::World;
+use crate::common::{World, person};
 
 const EMAILS: usize = 4;
 const CAP: u32 = 3;
@@ -24,6 +27,8 @@ const CAP: u32 = 3;
 #[derive(Clone, Debug)]
 enum Op {
     Send(usize),
+    /// A send to the person's user by id, once the person has one.
+    SendExisting(usize),
     SendKeyed(usize, usize),
     Bulk(Vec<usize>),
     Resend(usize),
@@ -34,11 +39,20 @@ enum Op {
     Sweep,
     Advance(i64),
     Dispatch(u32),
+    /// The admin gives the person a seat directly (`add_membership`).
+    AddMember(usize),
+    /// The admin takes the person's seat away (`remove_membership`).
+    RemoveMember(usize),
+    /// The admin sets the seat cap.
+    SetCap(u32),
+    /// The admin suspends (true) or reactivates (false) the subscription.
+    Suspend(bool),
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (0..EMAILS).prop_map(Op::Send),
+        2 => (0..EMAILS).prop_map(Op::SendExisting),
         2 => (0..EMAILS, 0..3usize).prop_map(|(e, k)| Op::SendKeyed(e, k)),
         1 => proptest::collection::vec(0..EMAILS, 1..5).prop_map(Op::Bulk),
         2 => (0..8usize).prop_map(Op::Resend),
@@ -49,6 +63,10 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Sweep),
         2 => prop_oneof![Just(1i64), Just(24), Just(24 * 7), Just(24 * 8)].prop_map(Op::Advance),
         1 => (0..3u32).prop_map(Op::Dispatch),
+        2 => (0..EMAILS).prop_map(Op::AddMember),
+        1 => (0..EMAILS).prop_map(Op::RemoveMember),
+        1 => (1..=CAP + 1).prop_map(Op::SetCap),
+        1 => any::<bool>().prop_map(Op::Suspend),
     ]
 }
 
@@ -71,11 +89,26 @@ struct ModelInvitation {
     old_tokens: Vec<Token>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Model {
     invitations: Vec<ModelInvitation>,
-    members: HashSet<usize>,
+    /// Who holds a seat, and its membership.
+    members: HashMap<usize, MembershipId>,
     keys: HashMap<usize, (usize, usize, DateTime<Utc>)>,
+    cap: u32,
+    suspended: bool,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model {
+            invitations: Vec::new(),
+            members: HashMap::new(),
+            keys: HashMap::new(),
+            cap: CAP,
+            suspended: false,
+        }
+    }
 }
 
 type Outcome = Result<(), ErrorCode>;
@@ -97,8 +130,20 @@ impl Model {
             .count() as u32
     }
 
+    fn held(&self) -> u32 {
+        self.members.len() as u32 + self.pending_count()
+    }
+
     fn free(&self) -> u32 {
-        CAP - self.members.len() as u32 - self.pending_count()
+        self.cap.saturating_sub(self.held())
+    }
+
+    /// Stored-pending invitations past their expiry at `now`.
+    fn overdue_count(&self, now: DateTime<Utc>) -> u32 {
+        self.invitations
+            .iter()
+            .filter(|i| i.stored == Stored::Pending && now >= i.expires_at)
+            .count() as u32
     }
 
     fn sweep(&mut self, now: DateTime<Utc>) {
@@ -122,7 +167,18 @@ impl Model {
 
     /// Predicts a send; on success the caller records the new invitation.
     fn send(&mut self, email: usize, now: DateTime<Utc>) -> Outcome {
-        if self.members.contains(&email) {
+        if self.suspended {
+            return Err(ErrorCode::SubscriptionInactive);
+        }
+        self.take_seat(email, now)
+    }
+
+    /// The checks a new seat or reservation for `email` passes, in the service's order
+    /// (a send's, after the subscription's status; a direct membership's, which does not
+    /// look at the status): a seat held, an invitation pending (one past its expiry
+    /// is expired on the spot), a seat free (overdue invitations swept to make one).
+    fn take_seat(&mut self, email: usize, now: DateTime<Utc>) -> Outcome {
+        if self.members.contains_key(&email) {
             return Err(ErrorCode::AlreadyMember);
         }
         if let Some(i) = self
@@ -136,6 +192,19 @@ impl Model {
             self.invitations[i].stored = Stored::Expired;
         }
         self.reserve(now)
+    }
+
+    /// Predicts a cap change: below the seats held it is refused, unless sweeping the
+    /// overdue invitations makes room (a refused change rolls its sweep back).
+    fn set_cap(&mut self, cap: u32, now: DateTime<Utc>) -> Outcome {
+        if self.held() > cap {
+            if self.held() - self.overdue_count(now) > cap {
+                return Err(ErrorCode::SeatLimitReached);
+            }
+            self.sweep(now);
+        }
+        self.cap = cap;
+        Ok(())
     }
 }
 
@@ -180,6 +249,21 @@ impl Run {
                     self.record(*e, sent);
                 }
             }
+            Op::SendExisting(e) => {
+                let Some(user) = w
+                    .service
+                    .find_user_by_email(&email(*e))
+                    .map_err(|e| TestCaseError::fail(format!("{e:?}")))?
+                else {
+                    return Ok(());
+                };
+                let expected = self.model.send(*e, now);
+                let actual = w.service.send(&w.invite_existing(&user));
+                prop_assert_eq!(code(&actual), expected, "send to existing {}", e);
+                if let Ok(sent) = actual {
+                    self.record(*e, sent);
+                }
+            }
             Op::SendKeyed(e, key) => {
                 let request = w
                     .invite_new("P", "Q", &email(*e))
@@ -217,10 +301,13 @@ impl Run {
                     .map(|e| BulkInvitee::new_user("B", "B", &email(*e)))
                     .collect();
                 let request = w.bulk_request(w.subscription.id, rows);
-                let result = w
-                    .service
-                    .bulk_send(&request)
-                    .map_err(|e| TestCaseError::fail(format!("bulk failed: {e:?}")))?;
+                let result = w.service.bulk_send(&request);
+                if self.model.suspended {
+                    prop_assert_eq!(code(&result), Err(ErrorCode::SubscriptionInactive));
+                    return self.check();
+                }
+                let result =
+                    result.map_err(|e| TestCaseError::fail(format!("bulk failed: {e:?}")))?;
                 for (e, row) in emails.iter().zip(result.rows) {
                     let expected = self.model.send(*e, now);
                     prop_assert_eq!(
@@ -239,8 +326,11 @@ impl Run {
                     return Ok(());
                 };
                 let expected = match self.model.effective(*i, now) {
+                    Stored::Pending | Stored::Expired if self.model.suspended => {
+                        Err(ErrorCode::SubscriptionInactive)
+                    }
                     Stored::Pending | Stored::Expired
-                        if self.model.members.contains(&inv.email) =>
+                        if self.model.members.contains_key(&inv.email) =>
                     {
                         Err(ErrorCode::AlreadyMember)
                     }
@@ -294,7 +384,10 @@ impl Run {
                 };
                 let accept = matches!(op, Op::Accept(_));
                 let expected = match self.model.effective(*i, now) {
-                    Stored::Pending if accept && self.model.members.contains(&inv.email) => {
+                    Stored::Pending if accept && self.model.suspended => {
+                        Err(ErrorCode::SubscriptionInactive)
+                    }
+                    Stored::Pending if accept && self.model.members.contains_key(&inv.email) => {
                         Err(ErrorCode::AlreadyMember)
                     }
                     Stored::Pending => Ok(()),
@@ -302,10 +395,11 @@ impl Run {
                     _ => Err(ErrorCode::InvalidToken),
                 };
                 let token = inv.token.expose().to_owned();
-                let actual = if accept {
-                    code(&w.service.accept(&AcceptRequest::new(token)))
+                let (actual, membership) = if accept {
+                    let accepted = w.service.accept(&AcceptRequest::new(token));
+                    (code(&accepted), accepted.ok().map(|a| a.membership.id))
                 } else {
-                    code(&w.service.decline(&token))
+                    (code(&w.service.decline(&token)), None)
                 };
                 prop_assert_eq!(actual, expected, "{:?}", op);
                 if actual.is_ok() {
@@ -315,8 +409,8 @@ impl Run {
                     } else {
                         Stored::Declined
                     };
-                    if accept {
-                        self.model.members.insert(inv.email);
+                    if let Some(membership) = membership {
+                        self.model.members.insert(inv.email, membership);
                     }
                 }
             }
@@ -362,6 +456,64 @@ impl Run {
                     );
                 }
             }
+            Op::AddMember(e) => {
+                let known = w
+                    .service
+                    .find_user_by_email(&email(*e))
+                    .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+                let user = match known {
+                    Some(user) => user,
+                    None => w
+                        .service
+                        .create_user(&person("M", "N", &email(*e)))
+                        .map_err(|e| TestCaseError::fail(format!("{e:?}")))?,
+                };
+                let expected = self.model.take_seat(*e, now);
+                let actual = w.service.add_membership(
+                    w.business.id,
+                    w.subscription.id,
+                    user.id,
+                    w.member.id,
+                );
+                prop_assert_eq!(code(&actual), expected, "add member {}", e);
+                if let Ok(membership) = actual {
+                    self.model.members.insert(*e, membership.id);
+                }
+            }
+            Op::RemoveMember(e) => {
+                let Some(id) = self.model.members.remove(e) else {
+                    return Ok(());
+                };
+                let actual = w.service.remove_membership(w.business.id, id);
+                prop_assert_eq!(code(&actual), Ok(()), "remove member {}", e);
+            }
+            Op::SetCap(cap) => {
+                let expected = self.model.set_cap(*cap, now);
+                let changes = SubscriptionChanges {
+                    seats: Some(Some(*cap)),
+                    ..SubscriptionChanges::default()
+                };
+                let actual =
+                    w.service
+                        .change_subscription(w.business.id, w.subscription.id, &changes);
+                prop_assert_eq!(code(&actual), expected, "cap {}", cap);
+            }
+            Op::Suspend(suspended) => {
+                let status = if *suspended {
+                    SubscriptionStatus::Suspended
+                } else {
+                    SubscriptionStatus::Active
+                };
+                let changes = SubscriptionChanges {
+                    status: Some(status),
+                    ..SubscriptionChanges::default()
+                };
+                let actual =
+                    w.service
+                        .change_subscription(w.business.id, w.subscription.id, &changes);
+                prop_assert_eq!(code(&actual), Ok(()), "suspend {}", suspended);
+                self.model.suspended = *suspended;
+            }
         }
         self.check()
     }
@@ -370,7 +522,12 @@ impl Run {
         let w = &self.w;
         let now = self.now();
         let usage = w.usage();
-        prop_assert!(usage.used + usage.reserved <= CAP, "oversold: {:?}", usage);
+        prop_assert_eq!(usage.total, Some(self.model.cap));
+        prop_assert!(
+            usage.used + usage.reserved <= self.model.cap,
+            "oversold: {:?}",
+            usage
+        );
         let recount = w
             .service
             .recount_seats(w.business.id, w.subscription.id)
