@@ -13,6 +13,7 @@
 
 pub mod bulk;
 pub mod faults;
+pub mod form_agreement;
 pub mod form_model;
 pub mod guide;
 pub mod idempotency;
@@ -135,6 +136,12 @@ macro_rules! contract_tests {
             fn state_machine_matches_the_reference_model() {
                 let factory = $factory;
                 $crate::contract::model::run(&factory);
+            }
+
+            #[test]
+            fn the_form_and_the_service_agree() {
+                let factory = $factory;
+                $crate::contract::form_agreement::run(&factory);
             }
         }
     };
