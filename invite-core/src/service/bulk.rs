@@ -12,7 +12,7 @@ use super::validate::{
     Placement, Target, digest, target_line, validate_placement, validate_target,
 };
 use super::{InviteService, Unit};
-use crate::error::{Error, ErrorCode, ErrorKind, FieldCode, FieldError, FieldErrors, Result};
+use crate::error::{Error, ErrorCode, FieldCode, FieldError, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, RoleId, SubscriptionId, UserId};
 
 /// One invitee of a bulk send: an existing user or a new one.
@@ -251,9 +251,22 @@ fn bulk_fingerprint(
     format!("bulk:{}:{}", rows.len(), digest(lines))
 }
 
-/// Whether a row's error fails the whole bulk send instead of that row.
+/// Whether a row's error fails the whole bulk send instead of that row: anything but
+/// the refusals a row meets before its writes (its fields, its user gone, a duplicate,
+/// no seat, a limit). Anything else may strike after some of the row's writes, which
+/// only the rollback of the whole unit takes back: a storage or internal failure, or a
+/// unique key a write runs into (the store's `ALREADY_EXISTS`; the row's own duplicates
+/// are `ALREADY_INVITED` and `ALREADY_MEMBER`).
 fn ends_the_batch(e: &Error) -> bool {
-    matches!(e.kind(), ErrorKind::Storage | ErrorKind::Internal)
+    !matches!(
+        e.code(),
+        ErrorCode::ValidationFailed
+            | ErrorCode::NotFound
+            | ErrorCode::AlreadyInvited
+            | ErrorCode::AlreadyMember
+            | ErrorCode::SeatLimitReached
+            | ErrorCode::RateLimited
+    )
 }
 
 /// Most rows one bulk send takes. One call is one transaction, which holds the store's
@@ -266,7 +279,8 @@ impl InviteService {
     /// is a `rows` / `OUT_OF_RANGE` field error). Errors in the shared fields (business,
     /// app, subscription, role, expiry) and the inviter's rights fail the whole call;
     /// everything about one invitee (validation, duplicates, seats, rate limits) fails
-    /// only that row. A store failure fails the whole call and commits nothing.
+    /// only that row. A store failure (a unique key a write runs into among them) fails the
+    /// whole call and commits nothing.
     pub fn bulk_send(&self, request: &BulkSendRequest) -> Result<BulkSendResult> {
         self.write(|u| {
             let mut errors = FieldErrors::from(request.draft_errors.clone());
@@ -316,11 +330,11 @@ impl InviteService {
                     self.create_invitation(u, &t, &placement)
                 });
                 match row {
-                    // A store or internal failure may strike after some of the row's
-                    // writes: it fails the whole unit, so the rollback takes them back
-                    // (a STORAGE_CONFLICT is retried). A row's own refusals come before
-                    // its writes; only the expiry of overdue invitations may precede
-                    // them, which stands on its own.
+                    // A failure that may strike after some of the row's writes fails the
+                    // whole unit, so the rollback takes them back (a STORAGE_CONFLICT is
+                    // retried). A row's own refusals come before its writes; only the
+                    // expiry of overdue invitations may precede them, which stands on
+                    // its own.
                     Err(e) if ends_the_batch(&e) => return Err(e),
                     row => rows.push(row.map_err(RowError::from)),
                 }

@@ -1,8 +1,8 @@
 //! `FaultyStore`: a wrapper that fails the k-th store operation, for fault-injection
 //! tests ("for every k, nothing is half-written"). Not for production use.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
@@ -22,11 +22,13 @@ use crate::model::{
 use crate::token::TokenHash;
 
 /// Wraps a store; every operation (begin, each repository call, commit) is counted and
-/// the one [`FaultyStore::fail_in`] names fails with `STORAGE_UNAVAILABLE`.
+/// the one [`FaultyStore::fail_in`] names fails with `STORAGE_UNAVAILABLE` (or the code
+/// [`FaultyStore::fail_in_with`] gives, such as the `ALREADY_EXISTS` of a unique key).
 pub struct FaultyStore {
     inner: Arc<dyn Store>,
     count: AtomicU64,
     fail_at: AtomicU64,
+    code: Mutex<ErrorCode>,
 }
 
 impl std::fmt::Debug for FaultyStore {
@@ -45,6 +47,7 @@ impl FaultyStore {
             inner,
             count: AtomicU64::new(0),
             fail_at: AtomicU64::new(0),
+            code: Mutex::new(ErrorCode::StorageUnavailable),
         }
     }
 
@@ -53,8 +56,18 @@ impl FaultyStore {
         self.count.load(Ordering::SeqCst)
     }
 
-    /// Fails the `k`-th operation from now (1 = the next one).
+    /// Fails the `k`-th operation from now (1 = the next one) with
+    /// `STORAGE_UNAVAILABLE`.
     pub fn fail_in(&self, k: u64) {
+        self.fail_in_with(k, ErrorCode::StorageUnavailable);
+    }
+
+    /// Fails the `k`-th operation from now with `code` (`ALREADY_EXISTS` stands for a
+    /// unique key a write runs into).
+    pub fn fail_in_with(&self, k: u64, code: ErrorCode) {
+        if let Ok(mut slot) = self.code.lock() {
+            *slot = code;
+        }
         self.fail_at.store(self.operations() + k, Ordering::SeqCst);
     }
 
@@ -72,10 +85,11 @@ impl FaultyStore {
     fn tick(&self) -> Result<()> {
         let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
         if n == self.fail_at.load(Ordering::SeqCst) {
-            Err(Error::new(
-                ErrorCode::StorageUnavailable,
-                format!("injected fault at operation {n}"),
-            ))
+            let code = self
+                .code
+                .lock()
+                .map_or(ErrorCode::StorageUnavailable, |code| *code);
+            Err(Error::new(code, format!("injected fault at operation {n}")))
         } else {
             Ok(())
         }

@@ -40,16 +40,17 @@ fn snapshot(w: &World) -> String {
     )
 }
 
-/// Runs `op` with the k-th operation failing, for k = 1, 2, … until it succeeds; after
-/// every failure the state must equal the state before.
+/// Runs `op` with the k-th operation failing with `code`, for k = 1, 2, … until it
+/// succeeds; after every failure the state must equal the state before.
 fn for_every_k<T: std::fmt::Debug>(
     w: &World,
     faulty: &FaultyStore,
+    code: ErrorCode,
     mut op: impl FnMut() -> invite_core::Result<T>,
 ) -> (T, u64) {
     for k in 1..10_000 {
         let before = snapshot(w);
-        faulty.fail_in(k);
+        faulty.fail_in_with(k, code);
         let result = op();
         let fired = faulty.fired();
         faulty.disarm();
@@ -60,13 +61,14 @@ fn for_every_k<T: std::fmt::Debug>(
             }
             Err(e) => {
                 assert!(fired, "k={k}: failed without a fault: {e:?}");
-                assert_eq!(e.code(), ErrorCode::StorageUnavailable, "k={k}");
+                assert_eq!(e.code(), code, "k={k}");
                 assert_eq!(
                     snapshot(w),
                     before,
                     "k={k}: a failed operation left changes behind"
                 );
                 w.assert_counters_match(&w.subscription);
+                w.assert_counters_match(&w.unlimited);
             }
         }
     }
@@ -76,17 +78,17 @@ fn for_every_k<T: std::fmt::Debug>(
 pub fn every_failed_step_leaves_nothing_half_written(store: Arc<dyn Store>) {
     let faulty = Arc::new(FaultyStore::new(store));
     let w = World::new(faulty.clone());
-    let (sent, steps) = for_every_k(&w, &faulty, || {
+    let (sent, steps) = for_every_k(&w, &faulty, ErrorCode::StorageUnavailable, || {
         w.service
             .send(&w.invite_new("Bob", "Baker", "bob@example.com"))
     });
     assert!(steps > 5, "a send takes several operations");
     w.clock.advance(Duration::minutes(5));
-    let (again, _) = for_every_k(&w, &faulty, || {
+    let (again, _) = for_every_k(&w, &faulty, ErrorCode::StorageUnavailable, || {
         w.service
             .resend(w.business.id, sent.invitation.id, w.admin.id, None)
     });
-    let (accepted, _) = for_every_k(&w, &faulty, || {
+    let (accepted, _) = for_every_k(&w, &faulty, ErrorCode::StorageUnavailable, || {
         w.service.accept(&AcceptRequest::new(again.token.expose()))
     });
     assert!(accepted.user_created);
@@ -96,26 +98,34 @@ pub fn every_failed_step_leaves_nothing_half_written(store: Arc<dyn Store>) {
 }
 
 /// A store failure in any row of a bulk send fails the whole call and leaves nothing
-/// behind: no row's writes are committed with a row reported as failed.
+/// behind: no row's writes are committed with a row reported as failed. So does a
+/// unique key a row's write runs into (`ALREADY_EXISTS` from the store), which is not
+/// one of the row's own refusals (those come before its writes).
 pub fn bulk_faults_fail_the_whole_batch_and_leave_nothing_half_written(store: Arc<dyn Store>) {
     let faulty = Arc::new(FaultyStore::new(store));
     let w = World::new(faulty.clone());
-    let rows = vec![
-        BulkInvitee::new_user("A", "A", "a@example.com"),
-        BulkInvitee::existing(w.alice.id),
-        BulkInvitee::new_user("", "B", "not-an-email"),
-    ];
-    let request = w.bulk_request(w.subscription.id, rows);
-    let (result, steps) = for_every_k(&w, &faulty, || w.service.bulk_send(&request));
-    assert!(steps > 10, "two rows take many operations");
-    let codes: Vec<_> = result
-        .rows
-        .iter()
-        .map(|r| r.as_ref().err().map(|e| e.code))
-        .collect();
-    assert_eq!(codes, [None, None, Some(ErrorCode::ValidationFailed)]);
-    assert_eq!(w.usage().reserved, 2);
-    w.assert_counters_match(&w.subscription);
+    for (i, code) in [ErrorCode::StorageUnavailable, ErrorCode::AlreadyExists]
+        .into_iter()
+        .enumerate()
+    {
+        let rows = vec![
+            BulkInvitee::new_user("A", "A", &format!("a{i}@example.com")),
+            BulkInvitee::new_user("C", "C", &format!("c{i}@example.com")),
+            BulkInvitee::new_user("", "B", "not-an-email"),
+        ];
+        let request = w.bulk_request(w.unlimited.id, rows);
+        let (result, steps) = for_every_k(&w, &faulty, code, || w.service.bulk_send(&request));
+        assert!(steps > 10, "two rows take many operations");
+        let codes: Vec<_> = result
+            .rows
+            .iter()
+            .map(|r| r.as_ref().err().map(|e| e.code))
+            .collect();
+        assert_eq!(codes, [None, None, Some(ErrorCode::ValidationFailed)]);
+        let usage = w.service.seat_usage(w.business.id, w.unlimited.id).unwrap();
+        assert_eq!(usage.reserved, 2 * (i as u32 + 1));
+        w.assert_counters_match(&w.unlimited);
+    }
 }
 
 pub fn dispatch_faults_lose_nothing_and_duplicate_only_by_id(store: Arc<dyn Store>) {
