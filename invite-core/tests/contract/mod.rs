@@ -12,6 +12,7 @@
 #![allow(dead_code, reason = "shared between test binaries")]
 
 pub mod bulk;
+pub mod bulk_agreement;
 pub mod faults;
 pub mod form_agreement;
 pub mod form_model;
@@ -136,6 +137,12 @@ macro_rules! contract_tests {
             fn state_machine_matches_the_reference_model() {
                 let factory = $factory;
                 $crate::contract::model::run(&factory);
+            }
+
+            #[test]
+            fn bulk_rows_answer_as_single_sends() {
+                let factory = $factory;
+                $crate::contract::bulk_agreement::run(&factory);
             }
 
             #[test]
