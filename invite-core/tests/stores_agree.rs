@@ -208,18 +208,31 @@ impl Side {
         }
     }
 
-    /// Every page of a search or a listing, with its cursor.
+    /// Every page of a search or a listing, with its cursor. The pages, one after the
+    /// other, hold exactly what one page of 100 holds (nothing twice, nothing skipped).
     fn pages<T: Serialize>(
         size: usize,
         mut read: impl FnMut(&PageRequest) -> invite_core::Result<invite_core::Page<T>>,
     ) -> Value {
         let mut pages = Vec::new();
+        let mut walked = Vec::new();
         let mut request = PageRequest::first(size as u32);
         for _ in 0..100 {
             match read(&request) {
                 Ok(page) => {
                     let next = page.next_cursor.clone();
-                    pages.push(serde_json::json!({ "items": page.items, "next": next }));
+                    let items = serde_json::to_value(&page.items).unwrap();
+                    walked.extend(items.as_array().cloned().unwrap_or_default());
+                    if next.is_none() {
+                        let whole = read(&PageRequest::first(100))
+                            .map(|whole| serde_json::to_value(&whole.items).unwrap());
+                        assert_eq!(
+                            whole.map_err(|e| e.code()),
+                            Ok(Value::Array(walked.clone())),
+                            "pages of {size} differ from one page"
+                        );
+                    }
+                    pages.push(serde_json::json!({ "items": items, "next": next }));
                     match next {
                         Some(cursor) => request = PageRequest::after(cursor, size as u32),
                         None => break,
