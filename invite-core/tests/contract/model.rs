@@ -454,6 +454,16 @@ impl Run {
                         InvitationStatus::Pending,
                         "mail only for pending invitations"
                     );
+                    // A resend supersedes the email still waiting: only the live token
+                    // is ever mailed, never one a resend killed.
+                    let model = self.model.invitations.iter().find(|i| i.id == inv.id);
+                    let live = model.map(|i| w.service.accept_link(&i.token));
+                    prop_assert_eq!(
+                        Some(&mail.accept_link),
+                        live.as_ref(),
+                        "mail with a dead token"
+                    );
+                    prop_assert_eq!(mail.expires_at, inv.expires_at);
                 }
             }
             Op::AddMember(e) => {
