@@ -11,6 +11,7 @@
 //! The factory returns `None` to skip (a server that is not available).
 #![allow(dead_code, reason = "shared between test binaries")]
 
+pub mod authz_model;
 pub mod bulk;
 pub mod bulk_agreement;
 pub mod faults;
@@ -137,6 +138,12 @@ macro_rules! contract_tests {
             fn state_machine_matches_the_reference_model() {
                 let factory = $factory;
                 $crate::contract::model::run(&factory);
+            }
+
+            #[test]
+            fn who_may_invite_and_grant_follows_the_rule() {
+                let factory = $factory;
+                $crate::contract::authz_model::run(&factory);
             }
 
             #[test]
