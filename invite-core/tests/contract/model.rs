@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use invite_core::{
-    AcceptRequest, BulkInvitee, CapturingMailer, ErrorCode, FailingMailer, InvitationFilter,
-    InvitationId, InvitationStatus, MembershipId, PageRequest, Store, SubscriptionChanges,
-    SubscriptionStatus, Token,
+    AcceptRequest, BulkInvitee, CapturingMailer, DeliveryState, ErrorCode, FailingMailer,
+    InvitationFilter, InvitationId, InvitationStatus, MembershipId, OutboxState, PageRequest,
+    Store, SubscriptionChanges, SubscriptionStatus, Token,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
@@ -433,18 +433,20 @@ impl Run {
             }
             Op::Advance(hours) => w.clock.advance(Duration::hours(*hours)),
             Op::Dispatch(failures) => {
-                let capture = CapturingMailer::new();
-                if *failures > 0 {
+                let mails = if *failures > 0 {
                     let failing = FailingMailer::new(*failures);
                     w.service
                         .dispatch_outbox(&failing)
                         .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+                    failing.delivered()
                 } else {
+                    let capture = CapturingMailer::new();
                     w.service
                         .dispatch_outbox(&capture)
                         .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-                }
-                for mail in capture.sent() {
+                    capture.sent()
+                };
+                for mail in mails {
                     let inv = w
                         .service
                         .get_invitation(w.business.id, mail.invitation_id)
@@ -528,6 +530,54 @@ impl Run {
         self.check()
     }
 
+    /// The invitation's emails (invariant 7): one per send and resend, at most one
+    /// waiting, none waiting once the invitation left pending, and the invitation's
+    /// delivery status is its latest email's.
+    fn check_delivery(&self, inv: &ModelInvitation) -> Result<(), TestCaseError> {
+        let w = &self.w;
+        let fail = |e: invite_core::Error| TestCaseError::fail(format!("{e:?}"));
+        let messages = w
+            .service
+            .invitation_messages(w.business.id, inv.id)
+            .map_err(fail)?;
+        let current = w
+            .service
+            .get_invitation(w.business.id, inv.id)
+            .map_err(fail)?;
+        prop_assert_eq!(
+            messages.len(),
+            current.send_count as usize,
+            "one email per send"
+        );
+        let waiting = messages
+            .iter()
+            .filter(|m| m.state == OutboxState::Queued)
+            .count();
+        prop_assert!(waiting <= 1, "two emails waiting for one invitation");
+        if inv.stored != Stored::Pending {
+            prop_assert_eq!(waiting, 0, "an email waiting for a closed invitation");
+        }
+        if let Some(latest) = messages.last() {
+            prop_assert!(
+                messages[..messages.len() - 1]
+                    .iter()
+                    .all(|m| m.state != OutboxState::Queued),
+                "an older email still waiting"
+            );
+            let state = match latest.state {
+                OutboxState::Queued => Some(DeliveryState::Queued),
+                OutboxState::Sent => Some(DeliveryState::Sent),
+                OutboxState::Failed => Some(DeliveryState::Failed),
+                OutboxState::Cancelled => None,
+            };
+            if let Some(state) = state {
+                prop_assert_eq!(current.delivery.state, state, "delivery status");
+                prop_assert_eq!(current.delivery.attempts, latest.attempts);
+            }
+        }
+        Ok(())
+    }
+
     fn check(&self) -> Result<(), TestCaseError> {
         let w = &self.w;
         let now = self.now();
@@ -565,6 +615,9 @@ impl Run {
                 email(e)
             );
         }
+        for inv in &self.model.invitations {
+            self.check_delivery(inv)?;
+        }
         for (i, inv) in self.model.invitations.iter().enumerate() {
             let live = self.model.effective(i, now) == Stored::Pending;
             prop_assert_eq!(
@@ -590,6 +643,14 @@ impl Run {
     }
 }
 
+/// The test world's configuration, with two delivery attempts per email so that runs
+/// reach emails given up on.
+fn model_config() -> invite_core::Config {
+    let mut config = crate::common::config();
+    config.delivery.max_attempts = 2;
+    config
+}
+
 /// Runs the state machine on fresh stores from `factory`.
 pub fn run(factory: &dyn Fn() -> Option<Arc<dyn Store>>) {
     let cases = std::env::var("INVITE_MODEL_CASES")
@@ -606,7 +667,7 @@ pub fn run(factory: &dyn Fn() -> Option<Arc<dyn Store>>) {
             return Ok(());
         };
         let mut run = Run {
-            w: World::with_config(store, crate::common::config(), Some(CAP)),
+            w: World::with_config(store, model_config(), Some(CAP)),
             model: Model::default(),
         };
         for op in &ops {
