@@ -14,6 +14,7 @@
 pub mod authz_model;
 pub mod bulk;
 pub mod bulk_agreement;
+pub mod chaos;
 pub mod faults;
 pub mod form_agreement;
 pub mod form_model;
@@ -84,6 +85,7 @@ macro_rules! contract_tests {
             races::concurrent_sends_never_pass_the_daily_budget,
             races::concurrent_sends_never_pass_the_pending_cap,
             races::concurrent_changes_of_different_fields_all_stick,
+            chaos::threads_doing_everything_keep_every_invariant,
             store_level::rollback_on_drop_leaves_nothing,
             store_level::unique_keys_and_scoping,
             store_level::delivery_updates_touch_nothing_else,
