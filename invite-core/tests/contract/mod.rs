@@ -23,6 +23,7 @@ pub mod idempotency;
 pub mod invariants;
 pub mod lifecycle;
 pub mod limits;
+pub mod limits_model;
 pub mod model;
 pub mod races;
 pub mod store_level;
@@ -146,6 +147,12 @@ macro_rules! contract_tests {
             fn who_may_invite_and_grant_follows_the_rule() {
                 let factory = $factory;
                 $crate::contract::authz_model::run(&factory);
+            }
+
+            #[test]
+            fn limits_follow_the_model() {
+                let factory = $factory;
+                $crate::contract::limits_model::run(&factory);
             }
 
             #[test]
