@@ -1,11 +1,11 @@
-//! A proptest state machine: random sequences of send (to a new or an existing user) /
-//! bulk / keyed send / resend /
-//! revoke / decline / accept / replayed old token / sweep / clock advance / dispatch
-//! (with failing mailers) / direct membership added and removed / seat cap changed /
-//! subscription suspended and reactivated against a simple reference model. After every
-//! step: the outcome matches the model, used + reserved <= cap, counters equal a
-//! recount, at most one pending invitation per email, and exactly the pending, unexpired
-//! invitations have a valid token.
+//! A proptest state machine: random sequences of send (to a new or an existing user),
+//! bulk send, keyed send, resend, revoke, decline, accept, replayed old token, sweep,
+//! clock advance, dispatch (with failing mailers), failed email retried, direct
+//! membership added and removed, seat cap changed, subscription suspended and
+//! reactivated, against a simple reference model. After every step: the outcome matches
+//! the model, used + reserved <= cap, counters equal a recount, at most one pending
+//! invitation per email, exactly the pending, unexpired invitations have a valid token,
+//! and every invitation's emails agree with its delivery status.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -47,6 +47,8 @@ enum Op {
     SetCap(u32),
     /// The admin suspends (true) or reactivates (false) the subscription.
     Suspend(bool),
+    /// The admin queues an invitation's failed email again.
+    RetryDelivery(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -67,6 +69,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..EMAILS).prop_map(Op::RemoveMember),
         1 => (1..=CAP + 1).prop_map(Op::SetCap),
         1 => any::<bool>().prop_map(Op::Suspend),
+        2 => (0..8usize).prop_map(Op::RetryDelivery),
     ]
 }
 
@@ -509,6 +512,24 @@ impl Run {
                     w.service
                         .change_subscription(w.business.id, w.subscription.id, &changes);
                 prop_assert_eq!(code(&actual), expected, "cap {}", cap);
+            }
+            Op::RetryDelivery(i) => {
+                let Some(inv) = self.model.invitations.get(*i) else {
+                    return Ok(());
+                };
+                let failed = w
+                    .service
+                    .invitation_messages(w.business.id, inv.id)
+                    .map_err(|e| TestCaseError::fail(format!("{e:?}")))?
+                    .iter()
+                    .any(|m| m.state == OutboxState::Failed);
+                let expected = if self.model.effective(*i, now) == Stored::Pending && failed {
+                    Ok(())
+                } else {
+                    Err(ErrorCode::InvitationNotPending)
+                };
+                let actual = w.service.retry_delivery(w.business.id, inv.id, w.admin.id);
+                prop_assert_eq!(code(&actual), expected, "retry delivery {}", i);
             }
             Op::Suspend(suspended) => {
                 let status = if *suspended {
