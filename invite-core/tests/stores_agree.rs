@@ -28,7 +28,6 @@ use invite_core::{
     InvitationStatus, PageRequest, Store, UserId,
 };
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -390,41 +389,35 @@ fn stores() -> Vec<(&'static str, Arc<dyn Store>)> {
 
 #[test]
 fn every_store_gives_the_same_answers() {
-    let cases = std::env::var("INVITE_AGREE_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(32);
-    let mut runner = TestRunner::new(ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
-    let result = runner.run(&proptest::collection::vec(op(), 1..60), |ops| {
-        let mut sides: Vec<Side> = stores()
-            .into_iter()
-            .map(|(kind, store)| Side::new(kind, store))
-            .collect();
-        for (step, op) in ops.iter().enumerate() {
-            let answers: Vec<(Value, Value)> = sides
-                .iter_mut()
-                .map(|side| (side.apply(op), side.seats()))
+    crate::common::check_property(
+        "the stores disagree",
+        "INVITE_AGREE_CASES",
+        32,
+        &proptest::collection::vec(op(), 1..60),
+        |ops| {
+            let mut sides: Vec<Side> = stores()
+                .into_iter()
+                .map(|(kind, store)| Side::new(kind, store))
                 .collect();
-            let (first, rest) = answers.split_first().unwrap();
-            for (side, answer) in sides.iter().skip(1).zip(rest) {
-                prop_assert_eq!(
-                    answer,
-                    first,
-                    "step {} ({:?}): {} answered differently from {}",
-                    step,
-                    op,
-                    side.kind,
-                    sides[0].kind
-                );
+            for (step, op) in ops.iter().enumerate() {
+                let answers: Vec<(Value, Value)> = sides
+                    .iter_mut()
+                    .map(|side| (side.apply(op), side.seats()))
+                    .collect();
+                let (first, rest) = answers.split_first().unwrap();
+                for (side, answer) in sides.iter().skip(1).zip(rest) {
+                    prop_assert_eq!(
+                        answer,
+                        first,
+                        "step {} ({:?}): {} answered differently from {}",
+                        step,
+                        op,
+                        side.kind,
+                        sides[0].kind
+                    );
+                }
             }
-        }
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("the stores disagree: {e}");
-    }
+            Ok(())
+        },
+    );
 }

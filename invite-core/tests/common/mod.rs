@@ -229,6 +229,25 @@ impl World {
 }
 
 impl World {
+    /// Suspends a subscription of the business, or makes it active again.
+    pub fn set_suspended(
+        &self,
+        subscription: invite_core::SubscriptionId,
+        suspended: bool,
+    ) -> invite_core::Result<Subscription> {
+        let status = if suspended {
+            invite_core::SubscriptionStatus::Suspended
+        } else {
+            invite_core::SubscriptionStatus::Active
+        };
+        let changes = invite_core::SubscriptionChanges {
+            status: Some(status),
+            ..invite_core::SubscriptionChanges::default()
+        };
+        self.service
+            .change_subscription(self.business.id, subscription, &changes)
+    }
+
     pub fn clock_now(&self) -> chrono::DateTime<Utc> {
         use invite_core::Clock;
         self.clock.now()
@@ -287,5 +306,29 @@ impl World {
             .accept(&AcceptRequest::new(tokens.last().unwrap()))
             .unwrap();
         tokens
+    }
+}
+
+/// Runs the property `test` on `strategy` for the number of cases the environment
+/// variable `cases_var` names (`default_cases` without it), with no failure files
+/// written; panics with `what` and the shrunk failing input when it fails.
+pub fn check_property<S: proptest::strategy::Strategy>(
+    what: &str,
+    cases_var: &str,
+    default_cases: u32,
+    strategy: &S,
+    test: impl Fn(S::Value) -> Result<(), proptest::test_runner::TestCaseError>,
+) {
+    let cases = std::env::var(cases_var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default_cases);
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    });
+    if let Err(e) = runner.run(strategy, test) {
+        panic!("{what}: {e}");
     }
 }

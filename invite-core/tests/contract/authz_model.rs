@@ -19,12 +19,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use invite_core::{
-    AcceptRequest, ErrorCode, MembershipId, NewSubscription, Role, Store, Subscription,
-    SubscriptionChanges, SubscriptionStatus,
-};
+use invite_core::{AcceptRequest, ErrorCode, MembershipId, NewSubscription, Role, Store};
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, TestRunner};
+use proptest::test_runner::TestCaseError;
 
 use crate::common::{World, person};
 
@@ -136,20 +133,6 @@ fn code<T>(result: &invite_core::Result<T>) -> Result<(), ErrorCode> {
     result.as_ref().map(|_| ()).map_err(|e| e.code())
 }
 
-fn set_status(w: &World, subscription: &Subscription, suspended: bool) -> invite_core::Result<()> {
-    let changes = SubscriptionChanges {
-        status: Some(if suspended {
-            SubscriptionStatus::Suspended
-        } else {
-            SubscriptionStatus::Active
-        }),
-        ..SubscriptionChanges::default()
-    };
-    w.service
-        .change_subscription(w.business.id, subscription.id, &changes)
-        .map(|_| ())
-}
-
 fn check(case: &Case, w: &World) -> Result<(), TestCaseError> {
     let fail = |e: invite_core::Error| TestCaseError::fail(format!("{e:?}"));
     let mut roles = vec![w.member.clone(), w.manager.clone(), w.owner.clone()];
@@ -194,7 +177,7 @@ fn check(case: &Case, w: &World) -> Result<(), TestCaseError> {
         .set_business_admin(w.business.id, inviter.id, case.admin)
         .map_err(fail)?;
     for (s, &suspended) in case.suspended.iter().enumerate() {
-        set_status(w, &homes[s], suspended).map_err(fail)?;
+        w.set_suspended(homes[s].id, suspended).map_err(fail)?;
         standing.suspended[s] = suspended;
     }
 
@@ -250,7 +233,7 @@ fn check(case: &Case, w: &World) -> Result<(), TestCaseError> {
             }
         }
         Change::Suspend(s) => {
-            set_status(w, &homes[s], true).map_err(fail)?;
+            w.set_suspended(homes[s].id, true).map_err(fail)?;
             standing.suspended[s] = true;
         }
         Change::Admin(admin) => {
@@ -275,23 +258,17 @@ fn check(case: &Case, w: &World) -> Result<(), TestCaseError> {
 
 /// Runs the property on fresh stores from `factory`.
 pub fn run(factory: &dyn Fn() -> Option<Arc<dyn Store>>) {
-    let cases = std::env::var("INVITE_AUTHZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(24);
-    let mut runner = TestRunner::new(ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
-    let result = runner.run(&case(), |case| {
-        let Some(store) = factory() else {
-            return Ok(());
-        };
-        let w = World::with_config(store, crate::common::config(), None);
-        check(&case, &w)
-    });
-    if let Err(e) = result {
-        panic!("authorization differs from the rule: {e}");
-    }
+    crate::common::check_property(
+        "authorization differs from the rule",
+        "INVITE_AUTHZ_CASES",
+        24,
+        &case(),
+        |case| {
+            let Some(store) = factory() else {
+                return Ok(());
+            };
+            let w = World::with_config(store, crate::common::config(), None);
+            check(&case, &w)
+        },
+    );
 }

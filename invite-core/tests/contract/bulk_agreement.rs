@@ -14,7 +14,7 @@ use invite_core::{
     SendInvitationRequest, Store, UserId,
 };
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, TestRunner};
+use proptest::test_runner::TestCaseError;
 use serde_json::{Value, json};
 
 use crate::common::{World, person};
@@ -194,64 +194,58 @@ fn state(w: &World) -> Value {
 
 /// Runs the property on fresh stores from `factory` (two per case).
 pub fn run(factory: &dyn Fn() -> Option<Arc<dyn Store>>) {
-    let cases = std::env::var("INVITE_BULK_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(24);
-    let mut runner = TestRunner::new(ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
-    let result = runner.run(&case(), |case| {
-        let (Some(a), Some(b)) = (factory(), factory()) else {
-            return Ok(());
-        };
-        let (bulk, bulk_users) = prepare(a, &case)?;
-        let (single, single_users) = prepare(b, &case)?;
-        let rows: Vec<BulkInvitee> = case
-            .rows
-            .iter()
-            .map(|row| invitee(row, &bulk_users))
-            .collect();
-        let result = bulk
-            .service
-            .bulk_send(&bulk.bulk_request(bulk.subscription.id, rows))
-            .map_err(|e| TestCaseError::fail(format!("bulk send failed: {e:?}")))?;
-        prop_assert_eq!(result.rows.len(), case.rows.len());
-        for (i, (row, bulk_row)) in case.rows.iter().zip(&result.rows).enumerate() {
-            let request = match row {
-                Row::New(f, l, e) => single.invite_new(NAMES[*f], NAMES[*l], EMAILS[*e]),
-                Row::Existing(u) => SendInvitationRequest::new(single.admin.id)
-                    .existing_user(single_users[*u])
-                    .business(single.business.id)
-                    .app(single.app.id)
-                    .subscription(single.subscription.id)
-                    .role(single.member.id),
+    crate::common::check_property(
+        "bulk send and single sends disagree",
+        "INVITE_BULK_CASES",
+        24,
+        &case(),
+        |case| {
+            let (Some(a), Some(b)) = (factory(), factory()) else {
+                return Ok(());
             };
-            let sent = single.service.send(&request);
-            let one = row_outcome(sent.as_ref().map_err(|e| {
-                let fields = e
-                    .field_errors()
-                    .iter()
-                    .map(|f| (f.field.clone(), f.code.as_str().to_owned()))
-                    .collect();
-                (e.code(), fields)
-            }));
-            let many = row_outcome(bulk_row.as_ref().map_err(|e| {
-                let fields = e
-                    .field_errors
-                    .iter()
-                    .map(|f| (unprefixed(&f.field), f.code.as_str().to_owned()))
-                    .collect();
-                (e.code, fields)
-            }));
-            prop_assert_eq!(many, one, "row {} ({:?})", i, row);
-        }
-        prop_assert_eq!(state(&bulk), state(&single), "after the rows");
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("bulk send and single sends disagree: {e}");
-    }
+            let (bulk, bulk_users) = prepare(a, &case)?;
+            let (single, single_users) = prepare(b, &case)?;
+            let rows: Vec<BulkInvitee> = case
+                .rows
+                .iter()
+                .map(|row| invitee(row, &bulk_users))
+                .collect();
+            let result = bulk
+                .service
+                .bulk_send(&bulk.bulk_request(bulk.subscription.id, rows))
+                .map_err(|e| TestCaseError::fail(format!("bulk send failed: {e:?}")))?;
+            prop_assert_eq!(result.rows.len(), case.rows.len());
+            for (i, (row, bulk_row)) in case.rows.iter().zip(&result.rows).enumerate() {
+                let request = match row {
+                    Row::New(f, l, e) => single.invite_new(NAMES[*f], NAMES[*l], EMAILS[*e]),
+                    Row::Existing(u) => SendInvitationRequest::new(single.admin.id)
+                        .existing_user(single_users[*u])
+                        .business(single.business.id)
+                        .app(single.app.id)
+                        .subscription(single.subscription.id)
+                        .role(single.member.id),
+                };
+                let sent = single.service.send(&request);
+                let one = row_outcome(sent.as_ref().map_err(|e| {
+                    let fields = e
+                        .field_errors()
+                        .iter()
+                        .map(|f| (f.field.clone(), f.code.as_str().to_owned()))
+                        .collect();
+                    (e.code(), fields)
+                }));
+                let many = row_outcome(bulk_row.as_ref().map_err(|e| {
+                    let fields = e
+                        .field_errors
+                        .iter()
+                        .map(|f| (unprefixed(&f.field), f.code.as_str().to_owned()))
+                        .collect();
+                    (e.code, fields)
+                }));
+                prop_assert_eq!(many, one, "row {} ({:?})", i, row);
+            }
+            prop_assert_eq!(state(&bulk), state(&single), "after the rows");
+            Ok(())
+        },
+    );
 }

@@ -15,12 +15,9 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use invite_core::form::{FIELDS, InviteForm, SubmitOutcome, UserMode};
-use invite_core::{
-    ErrorCode, NewSubscription, Store, Subscription, SubscriptionChanges, SubscriptionStatus,
-    UserId,
-};
+use invite_core::{ErrorCode, NewSubscription, Store, Subscription, UserId};
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, TestRunner};
+use proptest::test_runner::TestCaseError;
 
 use crate::common::World;
 
@@ -176,17 +173,7 @@ impl Run {
             Op::Submit => self.submit(&view)?,
             Op::Advance => w.clock.advance(Duration::days(8)),
             Op::Suspend(i, suspended) => {
-                let status = if *suspended {
-                    SubscriptionStatus::Suspended
-                } else {
-                    SubscriptionStatus::Active
-                };
-                let changes = SubscriptionChanges {
-                    status: Some(status),
-                    ..SubscriptionChanges::default()
-                };
-                w.service
-                    .change_subscription(w.business.id, self.subscriptions[*i].id, &changes)
+                w.set_suspended(self.subscriptions[*i].id, *suspended)
                     .map_err(Self::fail)?;
             }
         }
@@ -241,47 +228,41 @@ impl Run {
 
 /// Runs the property on fresh stores from `factory`.
 pub fn run(factory: &dyn Fn() -> Option<Arc<dyn Store>>) {
-    let cases = std::env::var("INVITE_FORM_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(32);
-    let mut runner = TestRunner::new(ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
     let strategy = (any::<bool>(), proptest::collection::vec(op(), 1..40));
-    let result = runner.run(&strategy, |(by_member, ops)| {
-        let Some(store) = factory() else {
-            return Ok(());
-        };
-        let w = World::new(store);
-        let (max, _) = w.new_member(
-            ("Max", "Manager", "max@acme.example"),
-            &w.unlimited,
-            &w.manager,
-        );
-        let single = w
-            .service
-            .create_subscription(&NewSubscription::new(
-                w.business.id,
-                w.app.id,
-                "Solo",
-                Some(1),
-            ))
-            .map_err(Run::fail)?;
-        let mut run = Run {
-            inviter: if by_member { max.id } else { w.admin.id },
-            subscriptions: [w.subscription.clone(), w.unlimited.clone(), single],
-            form: InviteForm::new(),
-            w,
-        };
-        for op in &ops {
-            run.step(op)?;
-        }
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("the form and the service disagree: {e}");
-    }
+    crate::common::check_property(
+        "the form and the service disagree",
+        "INVITE_FORM_CASES",
+        32,
+        &strategy,
+        |(by_member, ops)| {
+            let Some(store) = factory() else {
+                return Ok(());
+            };
+            let w = World::new(store);
+            let (max, _) = w.new_member(
+                ("Max", "Manager", "max@acme.example"),
+                &w.unlimited,
+                &w.manager,
+            );
+            let single = w
+                .service
+                .create_subscription(&NewSubscription::new(
+                    w.business.id,
+                    w.app.id,
+                    "Solo",
+                    Some(1),
+                ))
+                .map_err(Run::fail)?;
+            let mut run = Run {
+                inviter: if by_member { max.id } else { w.admin.id },
+                subscriptions: [w.subscription.clone(), w.unlimited.clone(), single],
+                form: InviteForm::new(),
+                w,
+            };
+            for op in &ops {
+                run.step(op)?;
+            }
+            Ok(())
+        },
+    );
 }

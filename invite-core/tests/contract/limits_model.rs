@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, NaiveTime, Utc};
 use invite_core::service::Limits;
 use invite_core::{AcceptRequest, ErrorCode, InvitationId, Store, Token};
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, TestRunner};
+use proptest::test_runner::TestCaseError;
 
 use crate::common::World;
 
@@ -285,48 +285,42 @@ fn step(w: &World, model: &mut Model, op: &Op) -> Result<(), TestCaseError> {
 
 /// Runs the property on fresh stores from `factory`.
 pub fn run(factory: &dyn Fn() -> Option<Arc<dyn Store>>) {
-    let cases = std::env::var("INVITE_LIMITS_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(32);
-    let mut runner = TestRunner::new(ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
     let strategy = (
         1..7u32,
         prop_oneof![Just(0i64), Just(60), Just(3600)],
         1..5u32,
         prop::collection::vec(op(), 1..40),
     );
-    let result = runner.run(&strategy, |(budget, cooldown, pending_cap, ops)| {
-        let Some(store) = factory() else {
-            return Ok(());
-        };
-        let config = invite_core::Config {
-            limits: Limits {
-                invites_per_inviter_per_day: Some(budget),
-                resend_cooldown: Duration::seconds(cooldown),
-                pending_per_business: Some(pending_cap),
-            },
-            ..crate::common::config()
-        };
-        let w = World::with_config(store, config, None);
-        let mut model = Model {
-            budget,
-            cooldown: Duration::seconds(cooldown),
-            pending_cap,
-            invitations: Vec::new(),
-            members: Vec::new(),
-            mailed: Vec::new(),
-        };
-        for op in &ops {
-            step(&w, &mut model, op)?;
-        }
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("the limits differ from the model: {e}");
-    }
+    crate::common::check_property(
+        "the limits differ from the model",
+        "INVITE_LIMITS_CASES",
+        32,
+        &strategy,
+        |(budget, cooldown, pending_cap, ops)| {
+            let Some(store) = factory() else {
+                return Ok(());
+            };
+            let config = invite_core::Config {
+                limits: Limits {
+                    invites_per_inviter_per_day: Some(budget),
+                    resend_cooldown: Duration::seconds(cooldown),
+                    pending_per_business: Some(pending_cap),
+                },
+                ..crate::common::config()
+            };
+            let w = World::with_config(store, config, None);
+            let mut model = Model {
+                budget,
+                cooldown: Duration::seconds(cooldown),
+                pending_cap,
+                invitations: Vec::new(),
+                members: Vec::new(),
+                mailed: Vec::new(),
+            };
+            for op in &ops {
+                step(&w, &mut model, op)?;
+            }
+            Ok(())
+        },
+    );
 }

@@ -28,7 +28,8 @@ pub mod model;
 pub mod races;
 pub mod store_level;
 
-/// Generates one `#[test]` per contract function, each on a fresh store.
+/// Generates one `#[test]` per contract function, each on a fresh store, and one per
+/// property, which takes the factory to make a fresh store per case.
 #[macro_export]
 macro_rules! contract_tests {
     ($factory:expr) => {
@@ -119,10 +120,18 @@ macro_rules! contract_tests {
             limits::reviving_an_expired_invitation_respects_the_pending_cap,
             faults::every_failed_step_leaves_nothing_half_written,
             faults::bulk_faults_fail_the_whole_batch_and_leave_nothing_half_written,
-            faults::dispatch_faults_lose_nothing_and_duplicate_only_by_id
+            faults::dispatch_faults_lose_nothing_and_duplicate_only_by_id;
+            // Properties: each takes the factory and makes a fresh store per case.
+            model::run as state_machine_matches_the_reference_model,
+            authz_model::run as who_may_invite_and_grant_follows_the_rule,
+            limits_model::run as limits_follow_the_model,
+            bulk_agreement::run as bulk_rows_answer_as_single_sends,
+            form_agreement::run as the_form_and_the_service_agree
         );
     };
-    (@each $factory:expr; $($module:ident :: $name:ident),* $(,)?) => {
+    (@each $factory:expr;
+        $($module:ident :: $name:ident),* ;
+        $($prop_module:ident :: run as $prop_name:ident),* $(,)?) => {
         mod contract_suite {
             #[allow(unused_imports, reason = "the factory may name these")]
             use super::*;
@@ -136,36 +145,13 @@ macro_rules! contract_tests {
                     }
                 }
             )*
-
-            #[test]
-            fn state_machine_matches_the_reference_model() {
-                let factory = $factory;
-                $crate::contract::model::run(&factory);
-            }
-
-            #[test]
-            fn who_may_invite_and_grant_follows_the_rule() {
-                let factory = $factory;
-                $crate::contract::authz_model::run(&factory);
-            }
-
-            #[test]
-            fn limits_follow_the_model() {
-                let factory = $factory;
-                $crate::contract::limits_model::run(&factory);
-            }
-
-            #[test]
-            fn bulk_rows_answer_as_single_sends() {
-                let factory = $factory;
-                $crate::contract::bulk_agreement::run(&factory);
-            }
-
-            #[test]
-            fn the_form_and_the_service_agree() {
-                let factory = $factory;
-                $crate::contract::form_agreement::run(&factory);
-            }
+            $(
+                #[test]
+                fn $prop_name() {
+                    let factory = $factory;
+                    $crate::contract::$prop_module::run(&factory);
+                }
+            )*
         }
     };
 }

@@ -14,10 +14,10 @@ use chrono::{DateTime, Duration, Utc};
 use invite_core::{
     AcceptRequest, BulkInvitee, CapturingMailer, DeliveryState, ErrorCode, FailingMailer,
     InvitationFilter, InvitationId, InvitationStatus, MembershipId, OutboxState, PageRequest,
-    Store, SubscriptionChanges, SubscriptionStatus, Token,
+    Store, SubscriptionChanges, Token,
 };
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, TestRunner};
+use proptest::test_runner::TestCaseError;
 
 use crate::common::{World, person};
 
@@ -532,18 +532,7 @@ impl Run {
                 prop_assert_eq!(code(&actual), expected, "retry delivery {}", i);
             }
             Op::Suspend(suspended) => {
-                let status = if *suspended {
-                    SubscriptionStatus::Suspended
-                } else {
-                    SubscriptionStatus::Active
-                };
-                let changes = SubscriptionChanges {
-                    status: Some(status),
-                    ..SubscriptionChanges::default()
-                };
-                let actual =
-                    w.service
-                        .change_subscription(w.business.id, w.subscription.id, &changes);
+                let actual = w.set_suspended(w.subscription.id, *suspended);
                 prop_assert_eq!(code(&actual), Ok(()), "suspend {}", suspended);
                 self.model.suspended = *suspended;
             }
@@ -674,29 +663,23 @@ fn model_config() -> invite_core::Config {
 
 /// Runs the state machine on fresh stores from `factory`.
 pub fn run(factory: &dyn Fn() -> Option<Arc<dyn Store>>) {
-    let cases = std::env::var("INVITE_MODEL_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(48);
-    let mut runner = TestRunner::new(ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
-    let result = runner.run(&proptest::collection::vec(op(), 1..40), |ops| {
-        let Some(store) = factory() else {
-            return Ok(());
-        };
-        let mut run = Run {
-            w: World::with_config(store, model_config(), Some(CAP)),
-            model: Model::default(),
-        };
-        for op in &ops {
-            run.step(op)?;
-        }
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("state machine failed: {e}");
-    }
+    crate::common::check_property(
+        "state machine failed",
+        "INVITE_MODEL_CASES",
+        48,
+        &proptest::collection::vec(op(), 1..40),
+        |ops| {
+            let Some(store) = factory() else {
+                return Ok(());
+            };
+            let mut run = Run {
+                w: World::with_config(store, model_config(), Some(CAP)),
+                model: Model::default(),
+            };
+            for op in &ops {
+                run.step(op)?;
+            }
+            Ok(())
+        },
+    );
 }
