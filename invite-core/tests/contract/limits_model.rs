@@ -73,10 +73,12 @@ struct Model {
     mailed: Vec<DateTime<Utc>>,
 }
 
-type Answer = Result<(), (ErrorCode, Option<StdDuration>)>;
+/// A refusal: its code, and its retry-after if any.
+type Refusal = (ErrorCode, Option<StdDuration>);
+type Answer = Result<(), Refusal>;
 
-fn limited(retry: Duration) -> Answer {
-    Err((ErrorCode::RateLimited, retry.to_std().ok()))
+fn limited(retry: Duration) -> Refusal {
+    (ErrorCode::RateLimited, retry.to_std().ok())
 }
 
 impl Model {
@@ -111,13 +113,13 @@ impl Model {
         let day_start = now.date_naive().and_time(NaiveTime::MIN).and_utc();
         let spent = self.mailed.iter().filter(|at| **at >= day_start).count() as u32;
         if spent + 1 > self.budget {
-            return limited(day_start + Duration::days(1) - now);
+            return Err(limited(day_start + Duration::days(1) - now));
         }
         Ok(())
     }
 
     /// The pending cap; `Ok(true)` when it takes a sweep to make room.
-    fn pending_cap(&self, now: DateTime<Utc>) -> Result<bool, (ErrorCode, Option<StdDuration>)> {
+    fn pending_cap(&self, now: DateTime<Utc>) -> Result<bool, Refusal> {
         let pending = self.stored_pending();
         if pending < self.pending_cap {
             return Ok(false);
@@ -125,7 +127,7 @@ impl Model {
         if pending - self.overdue_count(now) < self.pending_cap {
             return Ok(true);
         }
-        limited(Duration::hours(1)).map(|()| false)
+        Err(limited(Duration::hours(1)))
     }
 
     /// Predicts a send to `person`, applying it when it succeeds.
@@ -164,7 +166,7 @@ impl Model {
         }
         let since = now - inv.last_sent_at;
         if since < self.cooldown {
-            return limited(self.cooldown - since);
+            return Err(limited(self.cooldown - since));
         }
         if self.members.contains(&inv.person) {
             return Err((ErrorCode::AlreadyMember, None));
