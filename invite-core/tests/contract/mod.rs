@@ -20,6 +20,7 @@ pub mod form_agreement;
 pub mod form_model;
 pub mod guide;
 pub mod idempotency;
+pub mod identity_model;
 pub mod invariants;
 pub mod lifecycle;
 pub mod limits;
@@ -125,6 +126,7 @@ macro_rules! contract_tests {
             model::run as state_machine_matches_the_reference_model,
             authz_model::run as who_may_invite_and_grant_follows_the_rule,
             limits_model::run as limits_follow_the_model,
+            identity_model::run as one_person_per_canonical_email,
             bulk_agreement::run as bulk_rows_answer_as_single_sends,
             form_agreement::run as the_form_and_the_service_agree
         );
