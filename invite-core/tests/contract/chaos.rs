@@ -9,6 +9,8 @@
 //! - Every seat usage read, at any moment, has used + reserved within the cap it reports.
 //! - Afterwards, for each subscription: the counters equal a recount, at most one
 //!   invitation is pending per person, and nobody both holds a seat and has one reserved.
+//!
+//! And dispatchers running at once deliver every email, none twice.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -340,4 +342,47 @@ pub fn threads_doing_everything_keep_every_invariant(store: Arc<dyn Store>) {
             }
         }
     }
+}
+
+/// Four dispatchers running at once over 450 queued emails, more than four claims of up
+/// to 100 (the clock stands still, so no lease runs out): between them every email is
+/// delivered, and none twice.
+pub fn concurrent_dispatchers_deliver_each_email_once(store: Arc<dyn Store>) {
+    let w = World::with_config(store, crate::common::config(), None);
+    let mut expected = HashSet::new();
+    let rows = (0..450)
+        .map(|i| BulkInvitee::new_user("D", "D", &format!("dispatch{i}@example.com")))
+        .collect();
+    let sent = w
+        .service
+        .bulk_send(&w.bulk_request(w.unlimited.id, rows))
+        .unwrap();
+    for row in sent.rows {
+        expected.insert(row.unwrap().invitation.id);
+    }
+    let mailers: Vec<CapturingMailer> = (0..4).map(|_| CapturingMailer::new()).collect();
+    thread::scope(|scope| {
+        for mailer in &mailers {
+            let service = &w.service;
+            scope.spawn(
+                move || {
+                    while service.dispatch_outbox(mailer).unwrap().delivered > 0 {}
+                },
+            );
+        }
+    });
+    let mut delivered = HashSet::new();
+    for mail in mailers.iter().flat_map(CapturingMailer::sent) {
+        assert!(
+            delivered.insert(mail.message_id),
+            "email {} delivered twice",
+            mail.message_id
+        );
+    }
+    let invitations: HashSet<_> = mailers
+        .iter()
+        .flat_map(CapturingMailer::sent)
+        .map(|mail| mail.invitation_id)
+        .collect();
+    assert_eq!(invitations, expected, "every invitation's email delivered");
 }

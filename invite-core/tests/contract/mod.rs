@@ -89,6 +89,7 @@ macro_rules! contract_tests {
             races::concurrent_sends_never_pass_the_pending_cap,
             races::concurrent_changes_of_different_fields_all_stick,
             chaos::threads_doing_everything_keep_every_invariant,
+            chaos::concurrent_dispatchers_deliver_each_email_once,
             store_level::rollback_on_drop_leaves_nothing,
             store_level::unique_keys_and_scoping,
             store_level::delivery_updates_touch_nothing_else,
