@@ -279,16 +279,11 @@ impl Side {
             }
             Op::SendExisting(u, unlimited) => {
                 let user = self.user(*u);
-                let request = invite_core::SendInvitationRequest::new(w.admin.id)
-                    .existing_user(user)
-                    .business(w.business.id)
-                    .app(w.app.id)
-                    .subscription(if *unlimited {
-                        w.unlimited.id
-                    } else {
-                        w.subscription.id
-                    })
-                    .role(w.member.id);
+                let request = w.invite_user(user).subscription(if *unlimited {
+                    w.unlimited.id
+                } else {
+                    w.subscription.id
+                });
                 let sent = s.send(&request);
                 self.record(&sent);
                 sent_outcome(&sent)

@@ -196,8 +196,13 @@ impl World {
 
     /// A complete request from the admin for an existing user.
     pub fn invite_existing(&self, user: &User) -> SendInvitationRequest {
+        self.invite_user(user.id)
+    }
+
+    /// A complete request from the admin for the existing user `id`.
+    pub fn invite_user(&self, id: invite_core::UserId) -> SendInvitationRequest {
         SendInvitationRequest::new(self.admin.id)
-            .existing_user(user.id)
+            .existing_user(id)
             .business(self.business.id)
             .app(self.app.id)
             .subscription(self.subscription.id)

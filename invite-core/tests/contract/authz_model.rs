@@ -24,6 +24,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
 use crate::common::{World, person};
+use crate::contract::code;
 
 const PERMISSIONS: [&str; 4] = [
     "billing.read",
@@ -127,10 +128,6 @@ impl Standing {
             Err(ErrorCode::RoleNotAssignable)
         }
     }
-}
-
-fn code<T>(result: &invite_core::Result<T>) -> Result<(), ErrorCode> {
-    result.as_ref().map(|_| ()).map_err(|e| e.code())
 }
 
 fn check(case: &Case, w: &World) -> Result<(), TestCaseError> {

@@ -10,8 +10,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use invite_core::service::Limits;
 use invite_core::{
-    BulkInvitee, Config, InvitationFilter, InviteService, PageRequest, SeededRandom,
-    SendInvitationRequest, Store, UserId,
+    BulkInvitee, Config, InvitationFilter, InviteService, PageRequest, SeededRandom, Store, UserId,
 };
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -115,13 +114,7 @@ fn prepare(store: Arc<dyn Store>, case: &Case) -> Result<(World, Vec<UserId>), T
         }
     }
     for &e in &case.invited {
-        let request = SendInvitationRequest::new(w.admin.id)
-            .new_user("I", "I", EMAILS[e])
-            .business(w.business.id)
-            .app(w.app.id)
-            .subscription(w.subscription.id)
-            .role(w.member.id);
-        let _refused_when_full_or_duplicate = setup.send(&request);
+        let _refused_when_full_or_duplicate = setup.send(&w.invite_new("I", "I", EMAILS[e]));
     }
     if case.overdue {
         w.clock.advance(Duration::days(8));
@@ -218,12 +211,7 @@ pub fn run(factory: &dyn Fn() -> Option<Arc<dyn Store>>) {
             for (i, (row, bulk_row)) in case.rows.iter().zip(&result.rows).enumerate() {
                 let request = match row {
                     Row::New(f, l, e) => single.invite_new(NAMES[*f], NAMES[*l], EMAILS[*e]),
-                    Row::Existing(u) => SendInvitationRequest::new(single.admin.id)
-                        .existing_user(single_users[*u])
-                        .business(single.business.id)
-                        .app(single.app.id)
-                        .subscription(single.subscription.id)
-                        .role(single.member.id),
+                    Row::Existing(u) => single.invite_user(single_users[*u]),
                 };
                 let sent = single.service.send(&request);
                 let one = row_outcome(sent.as_ref().map_err(|e| {

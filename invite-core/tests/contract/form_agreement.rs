@@ -99,6 +99,11 @@ struct Run {
     form: InviteForm,
 }
 
+/// Ids as the text a page posts.
+fn texts<T: ToString>(ids: impl IntoIterator<Item = T>) -> Vec<String> {
+    ids.into_iter().map(|id| id.to_string()).collect()
+}
+
 /// The id `pick` chooses among `offered` (what the view lists) and `known`.
 fn chosen(pick: &Pick, offered: &[String], known: &[String]) -> Option<String> {
     match pick {
@@ -120,7 +125,6 @@ impl Run {
             .form
             .view(&w.service, self.inviter)
             .map_err(Self::fail)?;
-        let ids = |v: &mut dyn Iterator<Item = String>| v.collect::<Vec<_>>();
         match op {
             Op::Mode(new) => self.form.set_mode(if *new {
                 UserMode::New
@@ -129,8 +133,8 @@ impl Run {
             }),
             Op::Query(i) => self.form.set_user_query(QUERIES[*i]),
             Op::User(p) => {
-                let offered = ids(&mut view.users.iter().map(|u| u.id.to_string()));
-                let known = ids(&mut [w.alice.id, w.admin.id].iter().map(ToString::to_string));
+                let offered = texts(view.users.iter().map(|u| u.id));
+                let known = texts([w.alice.id, w.admin.id]);
                 self.form
                     .select_user(chosen(p, &offered, &known).as_deref());
             }
@@ -138,35 +142,26 @@ impl Run {
             Op::LastName(i) => self.form.set_last_name(NAMES[*i]),
             Op::Email(i) => self.form.set_email(EMAILS[*i]),
             Op::Business(p) => {
-                let offered = ids(&mut view.businesses.iter().map(|b| b.business.id.to_string()));
-                let known = ids(&mut [w.business.id, w.other_business.id]
-                    .iter()
-                    .map(ToString::to_string));
+                let offered = texts(view.businesses.iter().map(|b| b.business.id));
+                let known = texts([w.business.id, w.other_business.id]);
                 self.form
                     .select_business(chosen(p, &offered, &known).as_deref());
             }
             Op::App(p) => {
-                let offered = ids(&mut view.apps.iter().map(|a| a.id.to_string()));
-                let known = ids(&mut [w.app.id, w.other_app.id].iter().map(ToString::to_string));
+                let offered = texts(view.apps.iter().map(|a| a.id));
+                let known = texts([w.app.id, w.other_app.id]);
                 self.form.select_app(chosen(p, &offered, &known).as_deref());
             }
             Op::Subscription(p) => {
-                let offered = ids(&mut view
-                    .subscriptions
-                    .iter()
-                    .map(|s| s.subscription.id.to_string()));
-                let mut known = ids(&mut self.subscriptions.iter().map(|s| s.id.to_string()));
+                let offered = texts(view.subscriptions.iter().map(|s| s.subscription.id));
+                let mut known = texts(self.subscriptions.iter().map(|s| s.id));
                 known.push(w.other_subscription.id.to_string());
                 self.form
                     .select_subscription(chosen(p, &offered, &known).as_deref());
             }
             Op::Role(p) => {
-                let offered = ids(&mut view.roles.iter().map(|r| r.id.to_string()));
-                let known = ids(
-                    &mut [w.member.id, w.manager.id, w.owner.id, w.other_app_role.id]
-                        .iter()
-                        .map(ToString::to_string),
-                );
+                let offered = texts(view.roles.iter().map(|r| r.id));
+                let known = texts([w.member.id, w.manager.id, w.owner.id, w.other_app_role.id]);
                 self.form
                     .select_role(chosen(p, &offered, &known).as_deref());
             }

@@ -29,6 +29,11 @@ pub mod model;
 pub mod races;
 pub mod store_level;
 
+/// A result's error code, or `Ok(())`: what the properties compare with their rules.
+pub fn code<T>(result: &invite_core::Result<T>) -> Result<(), invite_core::ErrorCode> {
+    result.as_ref().map(|_| ()).map_err(|e| e.code())
+}
+
 /// Generates one `#[test]` per contract function, each on a fresh store, and one per
 /// property, which takes the factory to make a fresh store per case.
 #[macro_export]

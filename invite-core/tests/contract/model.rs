@@ -20,6 +20,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
 use crate::common::{World, person};
+use crate::contract::code;
 
 const EMAILS: usize = 4;
 const CAP: u32 = 3;
@@ -213,10 +214,6 @@ impl Model {
 
 fn email(i: usize) -> String {
     format!("person{i}@example.com")
-}
-
-fn code<T>(result: &invite_core::Result<T>) -> Outcome {
-    result.as_ref().map(|_| ()).map_err(|e| e.code())
 }
 
 struct Run {
