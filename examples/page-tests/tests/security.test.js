@@ -151,6 +151,9 @@ describe('Safe by default', () => {
         assert.doesNotMatch(answer.body, /token=/);
       }
     }
+    const hostless = await raw(w.url, { path: '/', host: null });
+    assert.equal(hostless.status, 400);
+    assert.match(hostless.body, /data-code="HOST_REQUIRED"/);
     const huge = await raw(w.url, {
       path: '/form',
       method: 'POST',
@@ -167,7 +170,8 @@ describe('Safe by default', () => {
 function raw(base, { path, host, method = 'GET', headers = {}, body }) {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
-    const request = http.request({ hostname, port, path, method, headers: { ...headers, ...(host ? { host } : {}) } }, (response) => {
+    // `host: null` sends no Host header at all.
+    const request = http.request({ hostname, port, path, method, setHost: host !== null, headers: { ...headers, ...(host ? { host } : {}) } }, (response) => {
       let text = '';
       response.setEncoding('utf8').on('data', (chunk) => { text += chunk; }).on('end', () => resolve({ status: response.statusCode, body: text }));
     });

@@ -58,17 +58,27 @@ pub fn router(app: Arc<App>) -> Router {
 const MAX_BODY: usize = 16 * 1024;
 
 /// Answers 421 to a request whose `Host` is not one this server is reached by (the
-/// loopback address and `localhost` on its port, and the `--base-url` host). A page
-/// elsewhere that points its own name at 127.0.0.1 (DNS rebinding) would otherwise be
-/// same-origin with this admin page and could drive it.
+/// loopback address and `localhost` on its port, and the `--base-url` host), and 400 to
+/// one without a `Host` (RFC 9112 requires it). A page elsewhere that points its own name
+/// at 127.0.0.1 (DNS rebinding) would otherwise be same-origin with this admin page and
+/// could drive it.
 async fn known_host(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let host = request
         .headers()
         .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_ascii_lowercase);
+        .map(|h| h.to_str().map(str::to_ascii_lowercase));
     match host {
-        Some(host) if !app.hosts.contains(&host) => html(
+        Some(Ok(host)) if app.hosts.contains(&host) => next.run(request).await,
+        None => html(
+            StatusCode::BAD_REQUEST,
+            pages::error_page(
+                "Missing host",
+                "HOST_REQUIRED",
+                "Requests must name this server's address in their Host header.",
+                None,
+            ),
+        ),
+        Some(_) => html(
             StatusCode::MISDIRECTED_REQUEST,
             pages::error_page(
                 "Unknown host",
@@ -77,7 +87,6 @@ async fn known_host(State(app): State<Arc<App>>, request: Request, next: Next) -
                 None,
             ),
         ),
-        _ => next.run(request).await,
     }
 }
 
