@@ -300,7 +300,9 @@ export declare class Mailer {
 
 /**
  * A clock that only moves when told to. Pass it as `clock` to `InviteService.open` to
- * test expiry, cooldowns and retries without waiting.
+ * test expiry, cooldowns and retries without waiting. A call that would write an instant
+ * past the year 9999 (a send's expiry, with the clock in the last days of that year)
+ * rejects with `INVALID_CONFIG` and writes nothing.
  */
 export declare class ManualClock {
   /** A clock standing at `start` (default: now). */

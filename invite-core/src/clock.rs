@@ -2,12 +2,41 @@
 
 use std::sync::Mutex;
 
-use chrono::{DateTime, Duration, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, Duration, SubsecRound, Utc};
+
+use crate::error::{Error, ErrorCode, Result};
 
 /// A source of the current time.
+///
+/// The service works with instants in the years 1 to 9999 (UTC), the years every store
+/// and both bindings' date types hold: a call made while the clock reads outside them,
+/// or one that would write an instant past them (an expiry 7 days after a clock in the
+/// last week of 9999), fails with `INVALID_CONFIG` and changes nothing.
 pub trait Clock: Send + Sync {
     /// The current instant.
     fn now(&self) -> DateTime<Utc>;
+}
+
+/// `at` if it lies in the years the service works with (see [`Clock`]), else
+/// `INVALID_CONFIG` naming `what`.
+pub(crate) fn within_range(at: DateTime<Utc>, what: &str) -> Result<DateTime<Utc>> {
+    Some(at)
+        .filter(|t| (1..=9999).contains(&t.year()))
+        .ok_or_else(|| out_of_range(what))
+}
+
+/// `at + by`, checked to lie in the years the service works with (see [`Clock`]).
+pub(crate) fn later(at: DateTime<Utc>, by: Duration, what: &str) -> Result<DateTime<Utc>> {
+    at.checked_add_signed(by)
+        .ok_or_else(|| out_of_range(what))
+        .and_then(|t| within_range(t, what))
+}
+
+fn out_of_range(what: &str) -> Error {
+    Error::new(
+        ErrorCode::InvalidConfig,
+        format!("{what} falls outside the years 1 to 9999 the service works with; check the clock"),
+    )
 }
 
 /// The system clock, at microsecond precision (what SQL timestamp columns keep, so

@@ -266,6 +266,18 @@ describe('every reachable error code', () => {
     await expectCode(w.service.dispatchOutbox({ deliver() {} }), 'INVALID_CONFIG')
   })
 
+  test('INVALID_CONFIG for a clock whose expiries would leave the year 9999', async () => {
+    // A week before the year 10000 an invitation would expire in it, which neither a
+    // Python datetime nor RFC 3339 can hold: refused, nothing written, in every language.
+    const w = await world()
+    w.clock.set(new Date('9999-12-28T00:00:00Z'))
+    await expectCode(w.service.send(newPersonRequest(w, 'ada@example.com')), 'INVALID_CONFIG')
+    assert.equal((await w.service.seatUsage(w.acme.id, w.team.id)).reserved, 0)
+    assert.deepEqual((await w.service.listInvitations(w.acme.id)).items, [])
+    const sent = await w.service.send(newPersonRequest(w, 'ada@example.com', { expiresInSeconds: 3600 }))
+    assert.deepEqual(sent.invitation.expiresAt, new Date('9999-12-28T01:00:00Z'))
+  })
+
   test('NOT_FOUND for missing, malformed and other-business ids alike', async () => {
     const w = await world()
     const sent = await w.service.send(newPersonRequest(w, 'l@example.com'))

@@ -198,6 +198,9 @@ record!(PyConfig, repr = [base_url, default_expiry], {
 
 /// A clock that only moves when told to: inject it to test expiry deterministically.
 ///
+/// A call that would write an instant past the year 9999 (a send's expiry, with the
+/// clock in the last days of that year) raises `InvalidConfigError` and writes nothing.
+///
 /// Args:
 ///     start: Where the clock stands (timezone-aware; default: now).
 #[pyclass(name = "ManualClock", module = "invite_core._native", frozen)]

@@ -130,6 +130,23 @@ def test_durations_past_the_bounds_are_invalid_config_not_a_crash() -> None:
     assert clock.now() == START
 
 
+def test_a_clock_whose_expiries_leave_the_year_9999_is_invalid_config(world: World) -> None:
+    # A week before the year 10000 an invitation would expire in it, where no `datetime`
+    # could hold its expiry: the send is refused and nothing is written.
+    world.clock.set(datetime(9999, 12, 28, tzinfo=timezone.utc))
+    with pytest.raises(InvalidConfigError) as refused:
+        world.send_new("ada@example.com")
+    assert refused.value.code == "INVALID_CONFIG"
+    assert world.service.seat_usage(world.acme.id, world.team.id).reserved == 0
+    assert world.service.list_invitations(world.acme.id).items == []
+    # An invitation that expires within the year is sent, and reads back.
+    sent = world.service.send(
+        world.admin.id, user_id=world.bob.id, business_id=world.acme.id, app_id=world.crm.id,
+        subscription_id=world.team.id, role_id=world.member.id, expires_in=timedelta(hours=1),
+    )
+    assert sent.invitation.expires_at == datetime(9999, 12, 28, 1, tzinfo=timezone.utc)
+
+
 def test_expiry_per_send(world: World) -> None:
     sent = world.service.send(
         world.admin.id, user_id=world.bob.id, business_id=world.acme.id, app_id=world.crm.id,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lifecycle::not_pending;
 use super::{InviteService, Unit, found};
+use crate::clock::later;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ids::{ApplicationId, BusinessId, InvitationId, RoleId, UserId};
 use crate::input::is_forbidden;
@@ -183,7 +184,11 @@ impl InviteService {
                 continue;
             };
             message.attempts += 1;
-            message.next_attempt_at = u.now + self.config.delivery.lease;
+            message.next_attempt_at = later(
+                u.now,
+                self.config.delivery.lease,
+                "the delivery lease's end",
+            )?;
             u.tx.update_message(&message)?;
             let context = self.email_context(u, &mut names, &message, invitation)?;
             claimed.push((message, context));
@@ -316,7 +321,11 @@ impl InviteService {
                     DeliveryState::Failed
                 } else {
                     message.state = OutboxState::Queued;
-                    message.next_attempt_at = u.now + self.backoff(message.attempts);
+                    message.next_attempt_at = later(
+                        u.now,
+                        self.backoff(message.attempts),
+                        "the next delivery attempt",
+                    )?;
                     DeliveryState::Queued
                 };
                 let failed = DeliveryStatus {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::bulk::RowError;
 use super::request::SentInvitation;
 use super::{InviteService, Unit, found};
+use crate::clock::later;
 use crate::error::{Error, ErrorCode, FieldError, FieldErrors, Result};
 use crate::ids::{BusinessId, InvitationId};
 use crate::input::bounded_text;
@@ -155,7 +156,11 @@ impl InviteService {
             fingerprint,
             result,
             created_at: u.now,
-            expires_at: u.now + self.config.idempotency_ttl,
+            expires_at: later(
+                u.now,
+                self.config.idempotency_ttl,
+                "the idempotency record's expiry",
+            )?,
         })
     }
 }

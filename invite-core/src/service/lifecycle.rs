@@ -8,6 +8,7 @@ use super::catalog::{
 use super::request::SentInvitation;
 use super::{InviteService, MAX_EXPIRY, MIN_EXPIRY, Standing, Unit, found};
 use crate::authz::InviterRights;
+use crate::clock::later;
 use crate::error::{Error, ErrorCode, FieldCode, FieldError, Result};
 use crate::ids::{BusinessId, InvitationId, SubscriptionId, UserId};
 use crate::model::{
@@ -82,7 +83,7 @@ impl InviteService {
             let token = Token::mint(&*self.random)?;
             let inv = &mut record.invitation;
             inv.status = InvitationStatus::Pending;
-            inv.expires_at = u.now + lifetime;
+            inv.expires_at = later(u.now, lifetime, "the invitation's expiry")?;
             inv.last_sent_at = u.now;
             inv.send_count += 1;
             inv.responded_at = None;

@@ -39,7 +39,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use chrono::{DateTime, Utc};
 
 use crate::authz::{AuthorizationPolicy, DefaultPolicy, InviterRights};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, SystemClock, within_range};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ids::{ApplicationId, BusinessId, InvitationId, UserId};
 use crate::mail::{DefaultTemplates, EmailRenderer, NONCE_LEN, TokenSealer};
@@ -263,10 +263,11 @@ impl InviteService {
         loop {
             attempt += 1;
             let outcome = (|| -> Result<(T, Vec<Event>)> {
+                let now = within_range(self.clock.now(), "the clock's time")?;
                 let tx = self.store.begin()?;
                 let mut unit = Unit {
                     tx,
-                    now: self.clock.now(),
+                    now,
                     service: self,
                     events: Vec::new(),
                     pid: None,
@@ -305,8 +306,8 @@ impl InviteService {
         &self,
         work: impl FnOnce(&mut dyn Transaction, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
+        let now = within_range(self.clock.now(), "the clock's time")?;
         let mut tx = self.store.begin_read()?;
-        let now = self.clock.now();
         work(&mut *tx, now)
     }
 }

@@ -12,6 +12,7 @@ use super::request::{SendInvitationRequest, SentInvitation};
 use super::validate::{Placement, Target, fingerprint, validate_placement, validate_target};
 use super::{InviteService, Unit, found};
 use crate::authz::InviterRights;
+use crate::clock::later;
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, UserId};
 use crate::model::{
@@ -270,7 +271,7 @@ impl InviteService {
             status: InvitationStatus::Pending,
             locale: p.locale.clone(),
             created_at: u.now,
-            expires_at: u.now + p.lifetime,
+            expires_at: later(u.now, p.lifetime, "the invitation's expiry")?,
             last_sent_at: u.now,
             send_count: 1,
             responded_at: None,

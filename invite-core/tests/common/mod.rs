@@ -253,6 +253,17 @@ impl World {
             .change_subscription(self.business.id, subscription, &changes)
     }
 
+    /// The business's first `n` invitations (by id), unfiltered.
+    pub fn invitations(&self, n: u32) -> invite_core::Result<Vec<invite_core::Invitation>> {
+        self.service
+            .list_invitations(
+                self.business.id,
+                &invite_core::InvitationFilter::default(),
+                &invite_core::PageRequest::first(n),
+            )
+            .map(|page| page.items)
+    }
+
     pub fn clock_now(&self) -> chrono::DateTime<Utc> {
         use invite_core::Clock;
         self.clock.now()
@@ -263,7 +274,7 @@ impl World {
     /// Mints tokens every way there is (keyed sends, a bulk send, resends), delivers the
     /// outbox and accepts one invitation; returns every raw token, for at-rest scans.
     pub fn mint_tokens_every_way(&self, n: usize) -> Vec<String> {
-        use invite_core::{AcceptRequest, BulkInvitee, CapturingMailer, PageRequest};
+        use invite_core::{AcceptRequest, BulkInvitee, CapturingMailer};
         let mut tokens = Vec::new();
         for i in 0..n {
             let request = self
@@ -285,16 +296,9 @@ impl World {
         for row in self.service.bulk_send(&bulk).unwrap().rows {
             tokens.push(row.unwrap().token.expose().to_owned());
         }
-        let first = self
-            .service
-            .list_invitations(
-                self.business.id,
-                &Default::default(),
-                &PageRequest::first(10),
-            )
-            .unwrap();
+        let first = self.invitations(10).unwrap();
         self.clock.advance(chrono::Duration::minutes(5));
-        for inv in &first.items {
+        for inv in &first {
             tokens.push(
                 self.service
                     .resend(self.business.id, inv.id, self.admin.id, None)

@@ -9,9 +9,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use invite_core::service::Limits;
-use invite_core::{
-    BulkInvitee, Config, InvitationFilter, InviteService, PageRequest, SeededRandom, Store, UserId,
-};
+use invite_core::{BulkInvitee, Config, InviteService, SeededRandom, Store, UserId};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::{Value, json};
@@ -164,14 +162,9 @@ fn state(w: &World) -> Value {
     let swept = w.service.expire_overdue().map(|_| ()).map_err(|e| e.code());
     let usage = w.usage();
     let listed = w
-        .service
-        .list_invitations(
-            w.business.id,
-            &InvitationFilter::default(),
-            &PageRequest::first(100),
-        )
-        .map(|page| {
-            page.items
+        .invitations(100)
+        .map(|items| {
+            items
                 .iter()
                 .map(|i| json!([i.email, i.status]))
                 .collect::<Vec<_>>()

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use invite_core::{
     AcceptRequest, CapturingMailer, DeliveryState, ErrorCode, EventKind, FailingMailer, FieldCode,
     InvitationEmail, InvitationFilter, InvitationStatus, MailError, Mailer, NewSubscription,
@@ -1067,4 +1067,110 @@ pub fn a_claim_past_its_lease_never_overwrites_a_newer_one(store: Arc<dyn Store>
         kinds,
         [EventKind::Created, EventKind::Sent, EventKind::Delivered]
     );
+}
+
+/// A clock in the last days of the year 9999, or past it, fails every call that would
+/// write an instant past it with `INVALID_CONFIG`, and changes nothing: no panic, no
+/// invitation a binding could not read back.
+pub fn a_clock_past_the_years_served_changes_nothing(store: Arc<dyn Store>) {
+    let mut config = crate::common::config();
+    config.delivery.base_backoff = Duration::days(1);
+    config.delivery.max_backoff = Duration::days(1);
+    let w = World::with_config(store, config, Some(3));
+    let earlier = w
+        .service
+        .send(&w.invite_new("Bob", "Baker", "bob@example.com"))
+        .unwrap();
+    let year_end = Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 0).unwrap();
+    // A week before the year's end: the invitation expires in its last minute.
+    w.clock.set(year_end - Duration::days(7));
+    let last = w
+        .service
+        .send(&w.invite_new("Lou", "Last", "lou@example.com"))
+        .unwrap();
+    assert_eq!(last.invitation.expires_at, year_end);
+    let snapshot = |w: &World| (w.usage(), w.invitations(100).unwrap());
+    let before = snapshot(&w);
+    let refused = |what: &str, result: invite_core::Result<()>| {
+        assert_eq!(
+            result.map_err(|e| e.code()),
+            Err(ErrorCode::InvalidConfig),
+            "{what}"
+        );
+    };
+    w.clock.set(year_end - Duration::days(2));
+    refused(
+        "a send expiring in the year 10000",
+        w.service
+            .send(&w.invite_new("Ann", "After", "ann@example.com"))
+            .map(drop),
+    );
+    refused(
+        "a bulk send expiring in the year 10000",
+        w.service
+            .bulk_send(&w.bulk_request(
+                w.subscription.id,
+                vec![invite_core::BulkInvitee::new_user(
+                    "Ann",
+                    "After",
+                    "ann@example.com",
+                )],
+            ))
+            .map(drop),
+    );
+    refused(
+        "a resend reviving the earlier invitation until the year 10000",
+        w.service
+            .resend(w.business.id, earlier.invitation.id, w.admin.id, None)
+            .map(drop),
+    );
+    w.clock.set(year_end - Duration::hours(2));
+    refused(
+        "an idempotency record kept into the year 10000",
+        w.service
+            .send(
+                &w.invite_new("Ann", "After", "ann@example.com")
+                    .expires_in(Duration::hours(1))
+                    .idempotency_key("late"),
+            )
+            .map(drop),
+    );
+    refused(
+        "a failed email's next attempt a day later, in the year 10000",
+        w.service
+            .dispatch_outbox(&FailingMailer::always())
+            .map(drop),
+    );
+    // Two minutes before the last invitation expires, its email's lease would end in
+    // the year 10000.
+    w.clock.set(year_end - Duration::minutes(2));
+    let mailer = CapturingMailer::new();
+    refused(
+        "a claim whose lease ends in the year 10000",
+        w.service.dispatch_outbox(&mailer).map(drop),
+    );
+    assert!(mailer.sent().is_empty());
+    // A clock past the year 9999 (a manual clock stops at chrono's last instant) reads
+    // nothing either.
+    w.clock.set(DateTime::<Utc>::MAX_UTC);
+    refused(
+        "a user created at chrono's last instant",
+        w.service
+            .create_user(&person("Max", "Time", "max@example.com"))
+            .map(drop),
+    );
+    refused(
+        "a read",
+        w.service
+            .seat_usage(w.business.id, w.subscription.id)
+            .map(drop),
+    );
+    w.clock.set(year_end - Duration::minutes(2));
+    assert_eq!(snapshot(&w), before, "nothing changed");
+    // The last invitation is still live; no delivery outcome was recorded for it.
+    let accepted = w
+        .service
+        .accept(&AcceptRequest::new(last.token.expose()))
+        .unwrap();
+    assert_eq!(accepted.invitation.delivery.attempts, 0);
 }

@@ -72,6 +72,7 @@ macro_rules! contract_tests {
             invariants::failed_send_leaves_nothing,
             invariants::unicode_and_case_identity,
             lifecycle::revoke_is_final,
+            lifecycle::a_clock_past_the_years_served_changes_nothing,
             lifecycle::decline_releases_seat,
             lifecycle::sweep_expires_and_releases,
             lifecycle::resend_revives_expired_when_a_seat_is_free,
