@@ -296,6 +296,18 @@ where
     u32::try_from(value).map_err(|_| bad_row("count"))
 }
 
+/// A page's lower bound: the id it resumes after, or for the first page the nil UUID,
+/// below every id (ids are minted as version 7 UUIDs, never nil).
+///
+/// Listings compare with a bound that is always there (`id > $n`), never `($n IS NULL OR
+/// id > $n)`: their statements are cached, and after five runs PostgreSQL may switch to
+/// a generic plan, one that cannot use an optional bound to start the index scan. Each
+/// page would then scan from the first row (one page of the user search took 26 ms over
+/// 20,000 users).
+pub(super) fn after_id(after: Option<&uuid::Uuid>) -> uuid::Uuid {
+    after.copied().unwrap_or(uuid::Uuid::nil())
+}
+
 /// `usize` limits as SQL bigints.
 pub(super) fn limit(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)

@@ -8,7 +8,7 @@ use crate::model::Event;
 use crate::store::EventRepo;
 use crate::store::postgres::error::already_exists;
 use crate::store::postgres::rows::{self, event_cols};
-use crate::store::postgres::tx::{PgTx, WriteLock, get_u32, limit};
+use crate::store::postgres::tx::{PgTx, WriteLock, after_id, get_u32, limit};
 
 const INSERT: &str = "
 INSERT INTO events (id, business_id, invitation_id, kind, actor_id, at, detail)
@@ -19,12 +19,17 @@ ON CONFLICT DO NOTHING";
 const COUNT_RESENT_BY_ACTOR: &str =
     "SELECT count(*) FROM events WHERE actor_id = $1 AND kind = 'resent' AND at >= $2";
 
+/// The business's events (bounds always given: see `tx::after_id`).
 const LIST: &str = concat!(
     "SELECT ",
     event_cols!(),
-    " FROM events WHERE business_id = $1 \
-      AND ($2::uuid IS NULL OR invitation_id = $2) \
-      AND ($3::uuid IS NULL OR id > $3) \
+    " FROM events WHERE business_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+);
+/// One invitation's events, through its own index.
+const LIST_OF_INVITATION: &str = concat!(
+    "SELECT ",
+    event_cols!(),
+    " FROM events WHERE business_id = $1 AND invitation_id = $2 AND id > $3 \
       ORDER BY id LIMIT $4"
 );
 
@@ -56,12 +61,15 @@ impl EventRepo for PgTx {
         after: Option<EventId>,
         n: usize,
     ) -> Result<Vec<Event>> {
-        let invitation = invitation.map(|i| *i.as_uuid());
-        let after = after.map(|a| *a.as_uuid());
-        self.rows(LIST, &[business.as_uuid(), &invitation, &after, &limit(n)])?
-            .iter()
-            .map(rows::event)
-            .collect()
+        let after = after_id(after.as_ref().map(EventId::as_uuid));
+        let rows = match invitation {
+            Some(i) => self.rows(
+                LIST_OF_INVITATION,
+                &[business.as_uuid(), i.as_uuid(), &after, &limit(n)],
+            )?,
+            None => self.rows(LIST, &[business.as_uuid(), &after, &limit(n)])?,
+        };
+        rows.iter().map(rows::event).collect()
     }
 
     fn count_resent_by_actor_since(&mut self, actor: UserId, since: DateTime<Utc>) -> Result<u32> {

@@ -9,7 +9,7 @@ use crate::ids::{BusinessId, InvitationId, SubscriptionId, UserId};
 use crate::model::{DeliveryStatus, Invitation, InvitationRecord, InvitationStatus, Invitee};
 use crate::store::postgres::error::conflict;
 use crate::store::postgres::rows::{self, invitation_cols};
-use crate::store::postgres::tx::{PgTx, WriteLock, get, get_u32, limit, storable};
+use crate::store::postgres::tx::{PgTx, WriteLock, after_id, get, get_u32, limit, storable};
 use crate::store::{InvitationQuery, InvitationRepo};
 use crate::token::TokenHash;
 
@@ -83,7 +83,7 @@ const LIST: &str = concat!(
       AND ($4::text IS NULL OR \
            (CASE WHEN status = 'pending' AND expires_at <= $5 THEN 'expired' ELSE status END) = $4) \
       AND ($6::text IS NULL OR email_key = $6) \
-      AND ($7::uuid IS NULL OR id > $7) \
+      AND id > $7 \
       ORDER BY id LIMIT $8"
 );
 /// Sweepers in several processes split the work: rows another transaction is changing
@@ -328,7 +328,7 @@ impl InvitationRepo for PgTx {
         let app = q.app_id.map(|a| *a.as_uuid());
         let subscription = q.subscription_id.map(|s| *s.as_uuid());
         let status = q.status.map(InvitationStatus::as_str);
-        let after = q.after.map(|a| *a.as_uuid());
+        let after = after_id(q.after.as_ref().map(InvitationId::as_uuid));
         let records = self.invitation_records(
             LIST,
             &[

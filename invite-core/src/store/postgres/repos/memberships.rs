@@ -5,7 +5,7 @@ use crate::ids::{BusinessId, MembershipId, SubscriptionId, UserId};
 use crate::model::Membership;
 use crate::store::MembershipRepo;
 use crate::store::postgres::rows::{self, membership_cols};
-use crate::store::postgres::tx::{PgTx, get_u32, limit};
+use crate::store::postgres::tx::{PgTx, after_id, get_u32, limit};
 
 const INSERT: &str = "
 WITH ins AS (
@@ -41,7 +41,7 @@ const LIST: &str = concat!(
     "SELECT ",
     membership_cols!(),
     " FROM memberships WHERE business_id = $1 AND subscription_id = $2 \
-      AND ($3::uuid IS NULL OR id > $3) ORDER BY id LIMIT $4"
+      AND id > $3 ORDER BY id LIMIT $4"
 );
 const COUNT: &str = "SELECT count(*) FROM memberships WHERE subscription_id = $1";
 
@@ -118,7 +118,7 @@ impl MembershipRepo for PgTx {
         after: Option<MembershipId>,
         n: usize,
     ) -> Result<Vec<Membership>> {
-        let after = after.map(|a| *a.as_uuid());
+        let after = after_id(after.as_ref().map(MembershipId::as_uuid));
         self.rows(
             LIST,
             &[

@@ -5,7 +5,7 @@ use crate::ids::UserId;
 use crate::model::User;
 use crate::store::postgres::error::already_exists;
 use crate::store::postgres::rows::{self, user_cols};
-use crate::store::postgres::tx::{PgTx, get, limit, storable};
+use crate::store::postgres::tx::{PgTx, after_id, get, limit, storable};
 use crate::store::{UserKeyCursor, UserRepo};
 
 const INSERT: &str = "
@@ -53,19 +53,26 @@ const BY_KEY: &str = concat!("SELECT ", user_cols!(), " FROM users WHERE email_k
 const LIST: &str = concat!(
     "SELECT ",
     user_cols!(),
-    " FROM users WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2"
+    " FROM users WHERE id > $1 ORDER BY id LIMIT $2"
 );
 
-/// Keys are `COLLATE "C"`: byte order, as Rust orders strings. `$2` is the smallest
-/// string above every string that starts with the prefix (when there is one), so the
-/// primary key's range scan stops at the end of the prefix.
+/// Keys are `COLLATE "C"`: byte order, as Rust orders strings. The primary key's range
+/// scan starts after `($2, $3)` (the cursor, or the prefix and the nil id) and stops
+/// before `$4`, the smallest string above every string that starts with the prefix. Both
+/// bounds are always there, so a generic plan uses them too (see `tx::after_id`).
 const SCAN: &str = "
 SELECT k.key AS search_key, u.id, u.email, u.email_key, u.first_name, u.last_name, u.created_at
 FROM user_search_keys k JOIN users u ON u.id = k.user_id
-WHERE k.key >= $1 AND ($2::text IS NULL OR k.key < $2) AND starts_with(k.key, $1)
-  AND ($3::text IS NULL OR (k.key, k.user_id) > ($3, $4::uuid))
+WHERE (k.key, k.user_id) > ($2, $3::uuid) AND k.key < $4 AND starts_with(k.key, $1)
 ORDER BY k.key, k.user_id
 LIMIT $5";
+/// [`SCAN`] for a prefix with no string above it (empty, or only `char::MAX`).
+const SCAN_TO_END: &str = "
+SELECT k.key AS search_key, u.id, u.email, u.email_key, u.first_name, u.last_name, u.created_at
+FROM user_search_keys k JOIN users u ON u.id = k.user_id
+WHERE (k.key, k.user_id) > ($2, $3::uuid) AND starts_with(k.key, $1)
+ORDER BY k.key, k.user_id
+LIMIT $4";
 
 impl UserRepo for PgTx {
     fn insert_user(&mut self, user: &User) -> Result<()> {
@@ -126,7 +133,7 @@ impl UserRepo for PgTx {
     }
 
     fn list_users(&mut self, after: Option<UserId>, n: usize) -> Result<Vec<User>> {
-        let after = after.map(|a| *a.as_uuid());
+        let after = after_id(after.as_ref().map(UserId::as_uuid));
         self.rows(LIST, &[&after, &limit(n)])?
             .iter()
             .map(rows::user)
@@ -142,11 +149,19 @@ impl UserRepo for PgTx {
         if !storable(prefix) {
             return Ok(Vec::new());
         }
-        let upper = prefix_upper_bound(prefix);
-        let after_key = after.map(|c| c.key.as_str());
-        let after_user = after.map(|c| *c.user_id.as_uuid());
-        self.rows(SCAN, &[&prefix, &upper, &after_key, &after_user, &limit(n)])?
-            .iter()
+        // Resume strictly after the cursor when it lies inside the prefix's range, else
+        // start at the prefix.
+        let (from_key, from_user) = match after {
+            Some(c) if c.key.as_str() >= prefix => {
+                (c.key.as_str(), after_id(Some(c.user_id.as_uuid())))
+            }
+            _ => (prefix, after_id(None)),
+        };
+        let rows = match prefix_upper_bound(prefix) {
+            Some(upper) => self.rows(SCAN, &[&prefix, &from_key, &from_user, &upper, &limit(n)])?,
+            None => self.rows(SCAN_TO_END, &[&prefix, &from_key, &from_user, &limit(n)])?,
+        };
+        rows.iter()
             .map(|r| Ok((get(r, "search_key")?, rows::user(r)?)))
             .collect()
     }
