@@ -159,6 +159,14 @@ pub struct SharedCatalog {
     pub role: invite_core::RoleId,
 }
 
+/// A fresh schema (`bench_<pid><suffix>`) in the database `INVITE_BENCH_POSTGRES_URL`
+/// names, as a store URL: runs against one database never collide.
+pub fn postgres_schema_url(suffix: &str) -> String {
+    let url = std::env::var("INVITE_BENCH_POSTGRES_URL").expect("INVITE_BENCH_POSTGRES_URL");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}schema=bench_{}{suffix}", std::process::id())
+}
+
 /// The outbox key every benchmark process shares (PostgreSQL requires one, and the
 /// processes of `postgres-processes` must open each other's queued emails).
 pub const BENCH_OUTBOX_KEY: [u8; 32] = [7; 32];

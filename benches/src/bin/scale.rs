@@ -5,7 +5,11 @@
 //! - `scale pending N`: peak RSS holding N pending invitations in the in-memory store;
 //! - `scale bulk STORE N`: one bulk send of N rows (rows/s).
 //!
-//! STORE is `memory` or `sqlite` (a fresh WAL file).
+//! STORE is `memory`, `sqlite` (a fresh WAL file) or, built with the `postgres` feature,
+//! `postgres` (a fresh schema in the database `INVITE_BENCH_POSTGRES_URL` names). The
+//! users and memberships a figure needs are written through the store's port, 10,000 per
+//! transaction (setup, not timed: through the service each would be a commit of its own);
+//! the figure itself is timed through the service.
 #![allow(
     clippy::expect_used,
     reason = "a benchmark aborts loudly on a broken setup"
@@ -15,8 +19,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use invite_benches::{SharedCatalog, bench_service, create_catalog, peak_rss_mb};
+use invite_core::input::{Email, EmailPolicy};
 use invite_core::{
-    BulkInvitee, BulkSendRequest, InMemoryStore, InviteService, NewUser, PageRequest, Store,
+    BulkInvitee, BulkSendRequest, Clock, InMemoryStore, InviteService, Membership, PageRequest,
+    SeatCounts, Store, SystemClock, User, UserId,
 };
 use serde_json::json;
 
@@ -28,6 +34,9 @@ fn open(store: &str, dir: &std::path::Path) -> Arc<dyn Store> {
             dir.join("scale.sqlite").display()
         ))
         .expect("open sqlite"),
+        #[cfg(feature = "postgres")]
+        "postgres" => invite_core::store::open(&invite_benches::postgres_schema_url(""))
+            .expect("open postgres"),
         other => {
             eprintln!("unknown store `{other}`");
             std::process::exit(2)
@@ -60,6 +69,84 @@ fn rows(n: usize, prefix: &str) -> Vec<BulkInvitee> {
         .collect()
 }
 
+/// A fresh time-ordered (version 7) id for a seeded row: this process's start in
+/// milliseconds, then a counter where the random bits would be.
+fn seed_id<T: From<uuid::Uuid>>() -> T {
+    static SEEDED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let millis = *START
+        .get_or_init(|| u64::try_from(SystemClock.now().timestamp_millis()).expect("after 1970"));
+    let count = SEEDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut bytes = [0u8; 10];
+    bytes[2..].copy_from_slice(&count.to_be_bytes());
+    uuid::Builder::from_unix_timestamp_millis(millis, &bytes)
+        .into_uuid()
+        .into()
+}
+
+/// Setup: the users `(first, last, email)` of `people`, written through the store's port
+/// in transactions of 10,000; their ids.
+fn seed_users(
+    store: &dyn Store,
+    people: impl Iterator<Item = (String, String, String)>,
+) -> Vec<UserId> {
+    let people: Vec<_> = people.collect();
+    let mut ids = Vec::with_capacity(people.len());
+    for chunk in people.chunks(10_000) {
+        let mut tx = store.begin().expect("begin");
+        for (first_name, last_name, email) in chunk {
+            let (email, email_key) = Email::parse(email, "email", EmailPolicy::default())
+                .expect("email")
+                .into_parts();
+            let user = User {
+                id: seed_id(),
+                email,
+                email_key,
+                first_name: first_name.clone(),
+                last_name: last_name.clone(),
+                created_at: SystemClock.now(),
+            };
+            tx.insert_user(&user).expect("user");
+            ids.push(user.id);
+        }
+        tx.commit().expect("commit");
+    }
+    ids
+}
+
+/// Setup: a seat of the catalog's subscription for each of `users`, written through the
+/// store's port in transactions of 10,000, the seat counters kept with them.
+fn seed_memberships(store: &dyn Store, c: &SharedCatalog, users: &[UserId]) {
+    for chunk in users.chunks(10_000) {
+        let mut tx = store.begin().expect("begin");
+        let counts = tx
+            .seat_counts_for_update(c.business, c.subscription)
+            .expect("counts");
+        for &user_id in chunk {
+            tx.insert_membership(&Membership {
+                id: seed_id(),
+                business_id: c.business,
+                subscription_id: c.subscription,
+                app_id: c.app,
+                user_id,
+                role_id: c.role,
+                created_at: SystemClock.now(),
+            })
+            .expect("membership");
+        }
+        let added = u32::try_from(chunk.len()).expect("chunk");
+        tx.set_seat_counts(
+            c.subscription,
+            SeatCounts {
+                used: counts.used + added,
+                ..counts
+            },
+        )
+        .expect("counts");
+        tx.commit().expect("commit");
+    }
+}
+
 fn percentile(samples: &mut [f64], p: f64) -> f64 {
     samples.sort_by(f64::total_cmp);
     let idx = ((samples.len() as f64 - 1.0) * p).round() as usize;
@@ -78,22 +165,22 @@ fn main() {
                 .get(2)
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(1_000_000);
-            let s = setup(open(store_name, &dir));
+            let store = open(store_name, &dir);
+            let s = setup(store.clone());
             match what {
                 "search" => {
                     // Bulk sends create no users (accepting does): create them directly.
-                    for chunk in 0..n.div_ceil(10_000) {
-                        for row in rows(10_000.min(n - chunk * 10_000), &format!("c{chunk}u")) {
-                            let new = row.new_user.expect("row");
-                            s.service
-                                .create_user(&NewUser {
-                                    first_name: new.first_name,
-                                    last_name: new.last_name,
-                                    email: new.email,
+                    seed_users(
+                        &*store,
+                        (0..n.div_ceil(10_000)).flat_map(|chunk| {
+                            rows(10_000.min(n - chunk * 10_000), &format!("c{chunk}u"))
+                                .into_iter()
+                                .map(|row| {
+                                    let new = row.new_user.expect("row");
+                                    (new.first_name, new.last_name, new.email)
                                 })
-                                .expect("user");
-                        }
-                    }
+                        }),
+                    );
                     let queries = [
                         "name1", "family42", "c3u7", "name99", "c0u12345", "zzz", "na", "family7",
                     ];
@@ -111,28 +198,16 @@ fn main() {
                     json!({"bench": "user_search", "store": store_name, "users": n, "p50_ms": percentile(&mut samples, 0.5), "p99_ms": percentile(&mut samples, 0.99)})
                 }
                 "seats" => {
-                    let members: Vec<_> = (0..n)
-                        .map(|i| {
-                            s.service
-                                .create_user(&NewUser {
-                                    first_name: "M".into(),
-                                    last_name: "M".into(),
-                                    email: format!("m{i}@example.com"),
-                                })
-                                .expect("user")
-                                .id
-                        })
-                        .collect();
-                    for user in members {
-                        s.service
-                            .add_membership(
-                                s.catalog.business,
-                                s.catalog.subscription,
-                                user,
-                                s.catalog.role,
-                            )
-                            .expect("membership");
-                    }
+                    let members = seed_users(
+                        &*store,
+                        (0..n).map(|i| ("M".into(), "M".into(), format!("m{i}@example.com"))),
+                    );
+                    seed_memberships(&*store, &s.catalog, &members);
+                    let usage = s
+                        .service
+                        .recount_seats(s.catalog.business, s.catalog.subscription)
+                        .expect("recount");
+                    assert_eq!(usage.used as usize, n, "the counters match the seats");
                     let mut samples = Vec::new();
                     for _ in 0..1000 {
                         let started = Instant::now();

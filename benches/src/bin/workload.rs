@@ -63,11 +63,7 @@ fn main() {
         }
         #[cfg(feature = "postgres")]
         "postgres" => {
-            let url =
-                std::env::var("INVITE_BENCH_POSTGRES_URL").expect("INVITE_BENCH_POSTGRES_URL");
-            // A schema of its own per run, so runs against one database never collide.
-            let sep = if url.contains('?') { '&' } else { '?' };
-            let url = format!("{url}{sep}schema=bench_{}", std::process::id());
+            let url = invite_benches::postgres_schema_url("");
             let store = invite_core::store::open(&url).expect("open postgres");
             (
                 "invite-core/rust/postgres".to_owned(),
@@ -101,11 +97,8 @@ fn main() {
 #[cfg(feature = "postgres")]
 fn postgres_processes(n: usize) {
     use std::process::Command;
-    let url = std::env::var("INVITE_BENCH_POSTGRES_URL").expect("INVITE_BENCH_POSTGRES_URL");
     for k in [1usize, 2, 4, 8] {
-        let schema = format!("bench_{}_{k}", std::process::id());
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let store_url = format!("{url}{sep}schema={schema}");
+        let store_url = invite_benches::postgres_schema_url(&format!("_{k}"));
         let seats = u32::try_from(n * 9 / 10).expect("seats");
         let c = invite_benches::create_catalog(
             invite_core::store::open(&store_url).expect("open"),
