@@ -263,8 +263,10 @@ impl InviteService {
         loop {
             attempt += 1;
             let outcome = (|| -> Result<(T, Vec<Event>)> {
-                let now = within_range(self.clock.now(), "the clock's time")?;
                 let tx = self.store.begin()?;
+                // Read after `begin`: on SQLite the write lock is held by then, so the
+                // units' instants follow their commit order.
+                let now = within_range(self.clock.now(), "the clock's time")?;
                 let mut unit = Unit {
                     tx,
                     now,
@@ -306,8 +308,8 @@ impl InviteService {
         &self,
         work: impl FnOnce(&mut dyn Transaction, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
-        let now = within_range(self.clock.now(), "the clock's time")?;
         let mut tx = self.store.begin_read()?;
+        let now = within_range(self.clock.now(), "the clock's time")?;
         work(&mut *tx, now)
     }
 }
