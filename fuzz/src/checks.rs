@@ -57,7 +57,7 @@ pub fn forbidden(c: char) -> bool {
 // email
 
 /// `Email::parse` never panics; a parsed address re-parses to the same address and key;
-/// the key's domain is lowercase ASCII; the key's local part is a fixed point of the
+/// the key's domain is a lowercase ASCII host name; the key's local part is a fixed point of the
 /// folding; errors carry an email field code. The first byte picks the policy.
 pub fn email(data: &[u8]) {
     let (flags, rest) = data.split_first().unwrap_or((&0, data));
@@ -79,6 +79,22 @@ pub fn email(data: &[u8]) {
             assert!(
                 domain.is_ascii() && domain == domain.to_ascii_lowercase(),
                 "the key's domain is lowercase punycode: {domain:?}"
+            );
+            assert!(
+                domain.split('.').count() >= 2
+                    && domain.split('.').all(|label| {
+                        (1..=63).contains(&label.len())
+                            && !label.starts_with('-')
+                            && !label.ends_with('-')
+                            && label
+                                .bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    })
+                    && domain
+                        .rsplit('.')
+                        .next()
+                        .is_some_and(|top| { !top.bytes().all(|b| b.is_ascii_digit()) }),
+                "the key's domain is a host name: {domain:?}"
             );
             if local == local.trim() {
                 assert_eq!(

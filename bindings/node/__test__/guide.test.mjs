@@ -227,9 +227,9 @@ describe('troubleshooting', () => {
 
   test('invalid email is INVALID_EMAIL on the email field', async () => {
     const w = await world()
-    // Then an RFC 2047 encoded-word, which mail parsers decode in a `To` header, and a C1
-    // control character (NEL).
-    for (const email of ['not-an-email', 'a@', '@example.com', 'a b@example.com', '=?utf-8?q?a?=@example.com', 'a\u0085b@example.com']) {
+    // Then an RFC 2047 encoded-word, which mail parsers decode in a `To` header, a C1
+    // control character (NEL), and domains that are not host names.
+    for (const email of ['not-an-email', 'a@', '@example.com', 'a b@example.com', '=?utf-8?q?a?=@example.com', 'a\u0085b@example.com', 'a@exa_mple.com', 'a@192.0.2.1', 'a@example\uff3f.com']) {
       const error = await rejectsWith(w.service.send(newPersonRequest(w, email)), 'VALIDATION_FAILED')
       assert.deepEqual(
         error.errors.map((e) => [e.field, e.code]),

@@ -283,6 +283,10 @@ def test_invitation_wont_send_reports_every_problem_at_once(world: World) -> Non
         "ada@@example.com",
         "=?utf-8?q?ada?=@example.com",
         "a\u0085da@example.com",
+        # Domains no mail can reach: not host names.
+        "ada@exa_mple.com",
+        "ada@192.0.2.1",
+        "ada@example\uff3f.com",
     ],
 )
 def test_invalid_email(world: World, email: str) -> None:

@@ -1,4 +1,5 @@
 use email_address::{EmailAddress, Options};
+use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
@@ -92,18 +93,12 @@ impl Email {
                 "email addresses with non-ascii characters before the @ are not accepted",
             ));
         }
-        let Ok(ascii_domain) = idna::domain_to_ascii(domain) else {
+        let Some(ascii_domain) = host_name(domain) else {
             return Err(invalid(
                 FieldCode::InvalidEmail,
-                "email domain is not valid",
+                "email domain is not a host name",
             ));
         };
-        if ascii_domain.is_empty() || !ascii_domain.contains('.') {
-            return Err(invalid(
-                FieldCode::InvalidEmail,
-                "email domain is not valid",
-            ));
-        }
         let key = format!("{}@{}", fold_local_part(local), ascii_domain.to_lowercase());
         Ok(Email {
             address: address.to_owned(),
@@ -138,6 +133,25 @@ fn strict_options() -> Options {
 }
 
 /// NFKC, full Unicode case folding, NFKC again (the NFKC_Casefold closure in practice).
+/// The domain as a mail host name, in lowercase punycode, or `None`. The address syntax lets through domains no mail can reach (`exa_mple.com`,
+/// `ex*ample.com`, `1.2.3.4`); this takes what DNS names a host: labels of letters,
+/// digits and inner hyphens after IDNA mapping (UTS 46 with the STD3 rules), 1 to 63
+/// octets each, at least two of them, and a top-level label that is not
+/// all digits (RFC 3696, section 2: an IP address is written as a bracketed literal,
+/// which is refused).
+fn host_name(domain: &str) -> Option<String> {
+    let ascii = Uts46::new()
+        .to_ascii(
+            domain.as_bytes(),
+            AsciiDenyList::STD3,
+            Hyphens::CheckFirstLast,
+            DnsLength::Verify,
+        )
+        .ok()?;
+    let (_, top) = ascii.rsplit_once('.')?;
+    (!top.bytes().all(|b| b.is_ascii_digit())).then(|| ascii.into_owned())
+}
+
 fn fold_local_part(local: &str) -> String {
     if local.is_ascii() {
         return local.to_ascii_lowercase();
@@ -251,6 +265,42 @@ mod tests {
             );
         }
         assert_eq!(key("a?=b@example.com"), "a?=b@example.com");
+    }
+
+    #[test]
+    fn the_domain_must_be_a_host_name() {
+        for not_a_host in [
+            "a@exa_mple.com",
+            "a@ex*ample.com",
+            "a@ex!ample.com",
+            "a@ex$ample.com",
+            "a@ex'ample.com",
+            "a@example.com_",
+            // Fullwidth low line: IDNA maps it to `_`.
+            "a@example\u{FF3F}.com",
+            "a@1.2.3.4",
+            "a@example.123",
+            // A label is at most 63 octets in punycode, which lengthens this one.
+            &format!("a@{}.com", "ü".repeat(60)),
+        ] {
+            assert_eq!(code(not_a_host), FieldCode::InvalidEmail, "{not_a_host}");
+        }
+        for host in [
+            "a@ab--cd.com",
+            "a@1example.com",
+            "a@example.c0m",
+            "a@x-1.example",
+            "a@EXAMPLE.COM",
+            "a@\u{FF25}xample.com",
+            "a@b\u{FC}cher.de",
+            &format!("a@{}.com", "b".repeat(63)),
+        ] {
+            assert!(
+                Email::parse(host, "email", EmailPolicy::default()).is_ok(),
+                "{host}"
+            );
+        }
+        assert_eq!(key("a@\u{FF25}xample.com"), "a@example.com");
     }
 
     proptest::proptest! {

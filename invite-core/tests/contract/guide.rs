@@ -313,6 +313,9 @@ pub fn invalid_email(store: Arc<dyn Store>) {
         // A C1 control (NEL): refused as a character, before the non-ASCII rule.
         ("bo\u{85}b@example.com", FieldCode::InvalidEmail),
         ("bøb@example.com", FieldCode::NonAsciiEmail),
+        // Domains no mail can reach: not host names.
+        ("bob@exa_mple.com", FieldCode::InvalidEmail),
+        ("bob@192.0.2.1", FieldCode::InvalidEmail),
     ] {
         let err = w
             .service
