@@ -99,35 +99,63 @@ fn a_newer_schema_is_refused() {
     assert_eq!(versions(&db).last(), Some(&(SCHEMA_VERSION + 1)));
 }
 
-/// A schema at version 1 (before the index of resends by actor) is brought to the
+/// What each migration after the first added (version, the statement that undoes it,
+/// the index it created): a schema at version `v` is the current one without the
+/// additions of the versions above `v`.
+const ADDED: &[(i32, &str, &str)] = &[
+    (
+        2,
+        "DROP INDEX events_resent_by_actor",
+        "events_resent_by_actor",
+    ),
+    (
+        3,
+        "DROP INDEX idempotency_keys_by_expiry",
+        "idempotency_keys_by_expiry",
+    ),
+];
+
+/// A schema at each older version (version 1: before the index of resends by actor;
+/// version 2: before the index of idempotency records by expiry) is brought to the
 /// current version on open, its data kept.
 #[test]
-fn a_version_1_schema_is_upgraded_in_place() {
-    let Some(db) = TestDb::new() else { return };
-    let config = || invite_core::Config::with_base_url("https://app.example.com/accept");
-    let service = postgres_support::service(Arc::new(db.store()), config()).unwrap();
-    let acme = service.create_business("Acme").unwrap();
-    drop(service);
-    // What version 1 was: the same tables, without version 2's index.
-    db.client()
-        .batch_execute(
-            "DROP INDEX events_resent_by_actor; \
-             DELETE FROM invite_core_migrations WHERE version >= 2;",
-        )
-        .unwrap();
-    assert_eq!(versions(&db), [1]);
+fn an_older_schema_is_upgraded_in_place() {
+    assert_eq!(
+        ADDED.last().map(|a| a.0),
+        Some(SCHEMA_VERSION),
+        "every migration listed"
+    );
+    for older in 1..SCHEMA_VERSION {
+        let Some(db) = TestDb::new() else { return };
+        let config = || invite_core::Config::with_base_url("https://app.example.com/accept");
+        let service = postgres_support::service(Arc::new(db.store()), config()).unwrap();
+        let acme = service.create_business("Acme").unwrap();
+        drop(service);
+        for (_, undo, _) in ADDED.iter().filter(|a| a.0 > older) {
+            db.client().batch_execute(undo).unwrap();
+        }
+        db.client()
+            .execute(
+                "DELETE FROM invite_core_migrations WHERE version > $1",
+                &[&older],
+            )
+            .unwrap();
+        assert_eq!(versions(&db), (1..=older).collect::<Vec<_>>());
 
-    let service = postgres_support::service(Arc::new(db.store()), config()).unwrap();
-    assert_eq!(versions(&db), expected_versions());
-    let index: i64 = db
-        .client()
-        .query_one(
-            "SELECT count(*) FROM pg_indexes WHERE indexname = 'events_resent_by_actor' \
-             AND schemaname = current_schema()",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(index, 1);
-    assert_eq!(service.get_business(acme.id).unwrap().name, "Acme");
+        let service = postgres_support::service(Arc::new(db.store()), config()).unwrap();
+        assert_eq!(versions(&db), expected_versions(), "from version {older}");
+        for (_, _, index) in ADDED {
+            let found: i64 = db
+                .client()
+                .query_one(
+                    "SELECT count(*) FROM pg_indexes WHERE indexname = $1 \
+                     AND schemaname = current_schema()",
+                    &[index],
+                )
+                .unwrap()
+                .get(0);
+            assert_eq!(found, 1, "{index} from version {older}");
+        }
+        assert_eq!(service.get_business(acme.id).unwrap().name, "Acme");
+    }
 }

@@ -390,6 +390,38 @@ fn a_version_2_file_is_upgraded_in_place() {
     assert_eq!(found.items.len(), 1, "the search keys kept");
 }
 
+/// A file at version 3 (before the index of idempotency records by expiry) gets the
+/// index on open, every row kept, and the schema of a new file.
+#[test]
+fn a_version_3_file_gets_the_index_of_idempotency_records_by_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.db");
+    let w = common::World::new(Arc::new(
+        SqliteStore::open(&path, SqliteOptions::default()).unwrap(),
+    ));
+    let keyed = w
+        .invite_new("Di", "Keyed", "keyed@example.com")
+        .idempotency_key("key-1");
+    let first = w.service.send(&keyed).unwrap();
+    let fresh = dir.path().join("fresh.db");
+    drop(SqliteStore::open(&fresh, SqliteOptions::default()).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("DROP INDEX idempotency_by_expiry; PRAGMA user_version = 3")
+        .unwrap();
+    drop(conn);
+    let before = rows(&path);
+    assert_ne!(schema(&path), schema(&fresh), "version 3 has no such index");
+
+    let upgraded = Arc::new(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(rows(&path), before, "every row as it was");
+    assert_eq!(schema(&path), schema(&fresh), "the schema of a new file");
+    let (service, _) = common::service_on(upgraded, common::config());
+    let replayed = service.send(&keyed).unwrap();
+    assert!(replayed.replayed, "the record is read after the upgrade");
+    assert_eq!(replayed.invitation.id, first.invitation.id);
+}
+
 /// A version 2 file holding a value that is not version 2's text is refused, and left
 /// as it was.
 #[test]

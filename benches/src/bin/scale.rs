@@ -3,13 +3,15 @@
 //! - `scale search STORE N`: p50/p99 of an existing-user prefix search over N users;
 //! - `scale seats STORE N`: seat-usage latency with N memberships in one subscription;
 //! - `scale pending N`: peak RSS holding N pending invitations in the in-memory store;
-//! - `scale bulk STORE N`: one bulk send of N rows (rows/s).
+//! - `scale bulk STORE N`: one bulk send of N rows (rows/s);
+//! - `scale sweep STORE N`: p50/p99 of `expire_overdue` (the scheduled sweep) with N
+//!   idempotency records still live and nothing due.
 //!
 //! STORE is `memory`, `sqlite` (a fresh WAL file) or, built with the `postgres` feature,
 //! `postgres` (a fresh schema in the database `INVITE_BENCH_POSTGRES_URL` names). The
-//! users and memberships a figure needs are written through the store's port, 10,000 per
-//! transaction (setup, not timed: through the service each would be a commit of its own);
-//! the figure itself is timed through the service.
+//! users, memberships and idempotency records a figure needs are written through the
+//! store's port, 10,000 per transaction (setup, not timed: through the service each would
+//! be a commit of its own); the figure itself is timed through the service.
 #![allow(
     clippy::expect_used,
     reason = "a benchmark aborts loudly on a broken setup"
@@ -21,8 +23,8 @@ use std::time::Instant;
 use invite_benches::{SharedCatalog, bench_service, create_catalog, peak_rss_mb};
 use invite_core::input::{Email, EmailPolicy};
 use invite_core::{
-    BulkInvitee, BulkSendRequest, Clock, InMemoryStore, InviteService, Membership, PageRequest,
-    SeatCounts, Store, SystemClock, User, UserId,
+    BulkInvitee, BulkSendRequest, Clock, IdempotencyRecord, InMemoryStore, InviteService,
+    Membership, PageRequest, SeatCounts, Store, SystemClock, User, UserId,
 };
 use serde_json::json;
 
@@ -147,6 +149,32 @@ fn seed_memberships(store: &dyn Store, c: &SharedCatalog, users: &[UserId]) {
     }
 }
 
+/// Setup: `n` idempotency records of the catalog's business, live for another day, each
+/// keeping one sent row as a send stores it, written through the store's port in
+/// transactions of 10,000.
+fn seed_idempotency(store: &dyn Store, c: &SharedCatalog, n: usize) {
+    let now = SystemClock.now();
+    for chunk in 0..n.div_ceil(10_000) {
+        let mut tx = store.begin().expect("begin");
+        for i in chunk * 10_000..n.min((chunk + 1) * 10_000) {
+            let invitation: uuid::Uuid = seed_id();
+            tx.put_idempotency(&IdempotencyRecord {
+                business_id: c.business,
+                key: format!("import-{i}"),
+                fingerprint: format!("{:064x}", i),
+                result: format!(
+                    r#"[{{"outcome":"sent","invitation_id":"{invitation}","sealed_token":"{}"}}]"#,
+                    "s".repeat(110)
+                ),
+                created_at: now,
+                expires_at: now + chrono::Duration::days(1),
+            })
+            .expect("record");
+        }
+        tx.commit().expect("commit");
+    }
+}
+
 fn percentile(samples: &mut [f64], p: f64) -> f64 {
     samples.sort_by(f64::total_cmp);
     let idx = ((samples.len() as f64 - 1.0) * p).round() as usize;
@@ -159,7 +187,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("invite-scale-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let line = match what {
-        "search" | "seats" | "bulk" => {
+        "search" | "seats" | "bulk" | "sweep" => {
             let store_name = args.get(1).map_or("memory", String::as_str);
             let n: usize = args
                 .get(2)
@@ -219,6 +247,17 @@ fn main() {
                         samples.push(started.elapsed().as_secs_f64() * 1000.0);
                     }
                     json!({"bench": "seat_usage", "store": store_name, "memberships": n, "p50_ms": percentile(&mut samples, 0.5), "p99_ms": percentile(&mut samples, 0.99)})
+                }
+                "sweep" => {
+                    seed_idempotency(&*store, &s.catalog, n);
+                    let mut samples = Vec::new();
+                    for _ in 0..20 {
+                        let started = Instant::now();
+                        let expired = s.service.expire_overdue().expect("sweep");
+                        samples.push(started.elapsed().as_secs_f64() * 1000.0);
+                        assert_eq!(expired, 0, "nothing is due");
+                    }
+                    json!({"bench": "sweep", "store": store_name, "idempotency_records": n, "p50_ms": percentile(&mut samples, 0.5), "p99_ms": percentile(&mut samples, 0.99)})
                 }
                 _ => {
                     let request = BulkSendRequest::new(

@@ -383,6 +383,8 @@ pub trait IdempotencyRepo {
     /// Inserts or replaces the record for (business, key).
     fn put_idempotency(&mut self, record: &IdempotencyRecord) -> Result<()>;
     /// Deletes up to `limit` records expired at `now` (`expires_at <= now`), with the
-    /// sealed tokens they hold; returns how many.
+    /// sealed tokens they hold; returns how many. The sweep calls it until it returns
+    /// less than `limit`, in a write transaction each time: find the records by expiry
+    /// (an index), not by reading the live ones.
     fn purge_idempotency(&mut self, now: DateTime<Utc>, limit: usize) -> Result<usize>;
 }

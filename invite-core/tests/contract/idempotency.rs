@@ -4,7 +4,8 @@ use std::sync::{Arc, Barrier};
 
 use chrono::Duration;
 use invite_core::{
-    BulkInvitee, BulkSendRequest, CapturingMailer, ErrorCode, InvitationFilter, PageRequest, Store,
+    BulkInvitee, BulkSendRequest, CapturingMailer, ErrorCode, IdempotencyRecord, InvitationFilter,
+    PageRequest, Store,
 };
 
 use crate::common::World;
@@ -362,4 +363,112 @@ pub fn the_sweep_deletes_idempotency_records_past_their_lifetime(store: Arc<dyn 
     assert!(record("old-key").is_none(), "past its 24 hours: deleted");
     assert!(record("young-key").is_some(), "still live: kept");
     assert!(w.service.send(&young).unwrap().replayed);
+}
+
+/// The sweep reads the records by expiry: it deletes every expired one, over several of
+/// its batches of 500 and whatever order they were written in, and no live one; a key
+/// written again with a later expiry is live; writes and deletes that were rolled back
+/// leave the order as it was.
+pub fn the_sweep_finds_expired_records_by_expiry(store: Arc<dyn Store>) {
+    let w = World::new(store.clone());
+    let now = w.clock_now();
+    let record = |key: String, expires_at| IdempotencyRecord {
+        business_id: w.business.id,
+        key,
+        fingerprint: "f".into(),
+        result: "[]".into(),
+        created_at: now,
+        expires_at,
+    };
+    let put = |records: Vec<IdempotencyRecord>| {
+        let mut tx = store.begin().unwrap();
+        for r in &records {
+            tx.put_idempotency(r).unwrap();
+        }
+        tx
+    };
+    // 1,201 expired (minutes to days ago, written out of order), 40 live, and a key
+    // written first expired, then again live.
+    let expired: Vec<_> = (0..1201i64)
+        .map(|i| {
+            let minutes = (i * 7919) % 1201 + 1;
+            record(format!("expired-{i}"), now - Duration::minutes(minutes))
+        })
+        .collect();
+    let live: Vec<_> = (0..40i64)
+        .map(|i| record(format!("live-{i}"), now + Duration::minutes(i % 3 + 1)))
+        .collect();
+    let mut all = expired.clone();
+    all.extend(live.iter().cloned());
+    all.push(record("rewritten".into(), now - Duration::hours(1)));
+    put(all).commit().unwrap();
+    put(vec![record("rewritten".into(), now + Duration::hours(1))])
+        .commit()
+        .unwrap();
+    // Rolled back: a rewrite of a live key as expired, a new expired key, and a purge.
+    drop(put(vec![
+        record("live-0".into(), now - Duration::days(9)),
+        record("never".into(), now - Duration::days(9)),
+    ]));
+    {
+        let mut tx = store.begin().unwrap();
+        assert_eq!(tx.purge_idempotency(now, 10_000).unwrap(), 1201);
+    }
+
+    let keys = |tx: &mut Box<dyn invite_core::store::Transaction + '_>| {
+        let mut found = Vec::new();
+        for r in expired.iter().chain(&live) {
+            if tx.get_idempotency(w.business.id, &r.key).unwrap().is_some() {
+                found.push(r.key.clone());
+            }
+        }
+        found
+    };
+    assert_eq!(
+        keys(&mut store.begin().unwrap()).len(),
+        1241,
+        "nothing purged yet"
+    );
+    assert_eq!(
+        w.service.expire_overdue().unwrap(),
+        0,
+        "no invitation was due"
+    );
+    let mut tx = store.begin().unwrap();
+    let left = keys(&mut tx);
+    let live_keys: Vec<_> = live.iter().map(|r| r.key.clone()).collect();
+    assert_eq!(
+        left, live_keys,
+        "every expired record deleted, every live one kept"
+    );
+    let rewritten = tx.get_idempotency(w.business.id, "rewritten").unwrap();
+    assert_eq!(
+        rewritten.map(|r| r.expires_at),
+        Some(now + Duration::hours(1)),
+        "a key written again lives until its new expiry"
+    );
+    assert!(
+        tx.get_idempotency(w.business.id, "never")
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        tx.purge_idempotency(now, 10).unwrap(),
+        0,
+        "nothing left to purge"
+    );
+    drop(tx);
+
+    w.clock.advance(Duration::hours(1));
+    w.service.expire_overdue().unwrap();
+    let mut tx = store.begin().unwrap();
+    assert!(
+        keys(&mut tx).is_empty(),
+        "the live ones, once expired, go too"
+    );
+    assert!(
+        tx.get_idempotency(w.business.id, "rewritten")
+            .unwrap()
+            .is_none()
+    );
 }

@@ -120,6 +120,7 @@ macro_rules! contract_tests {
             idempotency::a_bad_key_is_reported_with_every_other_problem,
             idempotency::a_replayed_row_keeps_its_help_and_retry_after,
             idempotency::the_sweep_deletes_idempotency_records_past_their_lifetime,
+            idempotency::the_sweep_finds_expired_records_by_expiry,
             idempotency::same_key_from_sixteen_threads,
             limits::daily_budget_per_inviter,
             limits::resend_cooldown,

@@ -18,6 +18,27 @@ use crate::store::{
 };
 
 impl State {
+    /// Stores (`Some`) or removes (`None`) the record of `key`, and its entry by expiry;
+    /// the record it replaces.
+    pub(super) fn put_idempotency(
+        &mut self,
+        business: BusinessId,
+        key: String,
+        record: Option<IdempotencyRecord>,
+    ) -> Option<IdempotencyRecord> {
+        let old = self.idempotency.remove(&(business, key.clone()));
+        if let Some(old) = &old {
+            self.idempotency_by_expiry
+                .remove(&(old.expires_at, business, key.clone()));
+        }
+        if let Some(record) = record {
+            self.idempotency_by_expiry
+                .insert((record.expires_at, business, key.clone()));
+            self.idempotency.insert((business, key), record);
+        }
+        old
+    }
+
     pub(super) fn put_user(&mut self, id: UserId, user: Option<User>) -> Option<User> {
         let old = match user {
             Some(user) => self.users.insert(id, user),
@@ -531,14 +552,14 @@ impl IdempotencyRepo for MemoryTx<'_> {
     fn purge_idempotency(&mut self, now: DateTime<Utc>, limit: usize) -> Result<usize> {
         let expired: Vec<(BusinessId, String)> = self
             .state
-            .idempotency
+            .idempotency_by_expiry
             .iter()
-            .filter(|(_, record)| record.expires_at <= now)
-            .map(|(key, _)| key.clone())
+            .take_while(|(expires_at, _, _)| *expires_at <= now)
             .take(limit)
+            .map(|(_, business, key)| (*business, key.clone()))
             .collect();
         for (business, key) in &expired {
-            let old = self.state.idempotency.remove(&(*business, key.clone()));
+            let old = self.state.put_idempotency(*business, key.clone(), None);
             self.undo
                 .push(Undo::Idempotency(*business, key.clone(), old.map(Box::new)));
         }
@@ -546,8 +567,11 @@ impl IdempotencyRepo for MemoryTx<'_> {
     }
 
     fn put_idempotency(&mut self, record: &IdempotencyRecord) -> Result<()> {
-        let key = (record.business_id, record.key.clone());
-        let old = self.state.idempotency.insert(key, record.clone());
+        let old = self.state.put_idempotency(
+            record.business_id,
+            record.key.clone(),
+            Some(record.clone()),
+        );
         self.undo.push(Undo::Idempotency(
             record.business_id,
             record.key.clone(),

@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
 
+use chrono::{DateTime, Utc};
 use hashbrown::HashMap;
 
 use super::{Store, Transaction};
@@ -92,6 +93,8 @@ struct State {
     membership_by_seat: HashMap<(SubscriptionId, UserId), MembershipId>,
     memberships_by_user: BTreeSet<(UserId, MembershipId)>,
     idempotency: HashMap<(BusinessId, String), IdempotencyRecord>,
+    /// The records by expiry, so a purge reads only the expired ones.
+    idempotency_by_expiry: BTreeSet<(DateTime<Utc>, BusinessId, String)>,
     // The invitation log.
     /// The ids its rows share.
     refs: Interner,
@@ -154,14 +157,9 @@ impl State {
             Undo::Membership(id, old) => {
                 self.put_membership(id, old.map(|membership| *membership));
             }
-            Undo::Idempotency(b, key, old) => match old {
-                Some(record) => {
-                    self.idempotency.insert((b, key), *record);
-                }
-                None => {
-                    self.idempotency.remove(&(b, key));
-                }
-            },
+            Undo::Idempotency(b, key, old) => {
+                self.put_idempotency(b, key, old.map(|record| *record));
+            }
             Undo::InvitationInserted => self.invitations.remove_newest(),
             Undo::InvitationReplaced(slot, old) => {
                 self.invitations.replace(slot, *old);

@@ -30,10 +30,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "resent_by_actor",
         sql: include_str!("migrations/0002_resent_by_actor.sql"),
     },
+    Migration {
+        version: 3,
+        name: "idempotency_by_expiry",
+        sql: include_str!("migrations/0003_idempotency_by_expiry.sql"),
+    },
 ];
 
 /// The schema version this library writes and understands.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('invite-core migrations'), \
                     hashtext(coalesce($1::text, current_schema()::text, '')))";

@@ -212,12 +212,12 @@ CREATE INDEX events_resent_by_actor ON events (actor_id, at) WHERE kind = 'resen
 /// Every table is rebuilt with the same columns, keys, indexes and triggers: the old
 /// tables are renamed, their rows copied through `invite_v2_id` and `invite_v2_instant`
 /// (which read version 2's text, registered for the upgrade only), then dropped. On a new
-/// file the tables are empty and this only re-creates them. This is the whole current
-/// schema. Each table checks that the id every insert writes first is a BLOB: a process
+/// file the tables are empty and this only re-creates them. Each table checks that the id every insert writes first is a BLOB: a process
 /// of an older version that had the file open across the upgrade (its statements are
 /// prepared again against the new tables) fails its inserts instead of adding rows in
 /// the old layout. (Clustering events by business would save their index by business, but an
 /// event id must stay unique across businesses, which would need an index of its own.)
+/// With [`V4`]'s index, this is the whole current schema.
 const V3: &str = r#"
 DROP TRIGGER invitations_pending_insert;
 DROP TRIGGER invitations_pending_leave;
@@ -486,11 +486,19 @@ BEGIN
 END;
 "#;
 
+/// Version 4: idempotency records by expiry, so the sweep that deletes the expired ones
+/// reads only those. Without it, each sweep scanned every live record while holding the
+/// write lock (`scale sweep sqlite 1000000`: 264 ms with a million live records). An
+/// idempotent send writes one more B-tree; other writes are unchanged.
+const V4: &str = r#"
+CREATE INDEX idempotency_by_expiry ON idempotency (expires_at);
+"#;
+
 /// Every migration, in order; migration `i` (0-based) brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this library writes and reads.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);
 

@@ -29,10 +29,13 @@ WHERE idempotency_keys.xact = pg_current_xact_id_if_assigned()
    OR pg_visible_in_snapshot(idempotency_keys.xact, $1::text::pg_snapshot)
 RETURNING 1";
 
-/// A batch of expired records (and the sealed tokens in their results).
+/// A batch of expired records (and the sealed tokens in their results), the oldest
+/// first. The order makes the expiry index the plan even when generic: with the range
+/// alone, a plan that expects a third of the rows to match would scan the table.
 const PURGE: &str = "
 DELETE FROM idempotency_keys WHERE ctid IN
-    (SELECT ctid FROM idempotency_keys WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)";
+    (SELECT ctid FROM idempotency_keys WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2
+     FOR UPDATE SKIP LOCKED)";
 
 impl IdempotencyRepo for PgTx {
     fn get_idempotency(

@@ -55,7 +55,8 @@ impl IdempotencyRepo for SqliteTx<'_> {
     fn purge_idempotency(&mut self, now: DateTime<Utc>, limit: usize) -> Result<usize> {
         self.exec(
             "DELETE FROM idempotency WHERE rowid IN
-             (SELECT rowid FROM idempotency WHERE expires_at <= ?1 LIMIT ?2)",
+             (SELECT rowid FROM idempotency WHERE expires_at <= ?1 ORDER BY expires_at
+              LIMIT ?2)",
             params![Ts(now), codec::limit(limit)],
         )
     }
