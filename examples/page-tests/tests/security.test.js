@@ -105,7 +105,10 @@ describe('Safe by default', () => {
   }));
 
   it('builds accept links from the configured base URL only', () => withWorld(async (page) => {
-    await page.goto('/');
+    // Behind the HTTPS base URL the session cookie is Secure; Chromium keeps it from
+    // http://127.0.0.1 too, so the whole flow below runs on it.
+    const response = await page.goto('/');
+    assert.match(await response.headerValue('set-cookie'), /; Secure/);
     await pickUser(page, 'carol@example.com');
     await place(page, TEAM);
     await send(page);
@@ -127,6 +130,7 @@ describe('Safe by default', () => {
     const cookie = await response.headerValue('set-cookie');
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Lax/);
+    assert.doesNotMatch(cookie, /Secure/, 'served over plain HTTP');
     await pickUser(page, 'carol@example.com');
     await page.goto('/mailbox');
     assert.deepEqual(foreign, []);

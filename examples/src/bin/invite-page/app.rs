@@ -33,6 +33,9 @@ pub struct App {
     pub waker: Waker,
     /// The `Host` values requests may carry (see `web::known_host`).
     pub hosts: Vec<String>,
+    /// Whether the session cookie is `Secure`: the base URL is `https` (the page is
+    /// served behind a TLS proxy).
+    pub secure_cookie: bool,
 }
 
 /// An HTML response.
@@ -104,7 +107,7 @@ impl App {
         };
         let mut response = render(&mut lock(&session));
         if let Some(id) = new_id
-            && let Ok(value) = HeaderValue::from_str(&set_cookie(&id))
+            && let Ok(value) = HeaderValue::from_str(&set_cookie(&id, self.secure_cookie))
         {
             response.headers_mut().append(SET_COOKIE, value);
         }

@@ -147,6 +147,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         sessions: Sessions::default(),
         waker,
         hosts: web::allowed_hosts(port, &base_url),
+        secure_cookie: url::Url::parse(&base_url).is_ok_and(|url| url.scheme() == "https"),
     });
 
     say(&format!(

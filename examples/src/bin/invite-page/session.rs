@@ -80,9 +80,12 @@ pub fn id_from_cookie_header(header: &str) -> Option<&str> {
         })
 }
 
-/// The `Set-Cookie` value for a session id.
-pub fn set_cookie(id: &str) -> String {
-    format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax")
+/// The `Set-Cookie` value for a session id; `secure` when the page is reached over
+/// HTTPS, so the browser never sends the session over plain HTTP. (Browsers keep a
+/// `Secure` cookie from `http://localhost` and `http://127.0.0.1` too.)
+pub fn set_cookie(id: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax{secure}")
 }
 
 /// Every live session.
@@ -169,6 +172,19 @@ mod tests {
         assert_eq!(
             id_from_cookie_header(&format!("{COOKIE}={}", "!".repeat(43))),
             None
+        );
+    }
+
+    #[test]
+    fn the_cookie_is_secure_when_asked() {
+        let id = random_token().unwrap();
+        assert_eq!(
+            set_cookie(&id, false),
+            format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax")
+        );
+        assert_eq!(
+            set_cookie(&id, true),
+            format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Secure")
         );
     }
 
