@@ -132,13 +132,12 @@ fn strict_options() -> Options {
         .without_domain_literal()
 }
 
-/// NFKC, full Unicode case folding, NFKC again (the NFKC_Casefold closure in practice).
-/// The domain as a mail host name, in lowercase punycode, or `None`. The address syntax lets through domains no mail can reach (`exa_mple.com`,
-/// `ex*ample.com`, `1.2.3.4`); this takes what DNS names a host: labels of letters,
-/// digits and inner hyphens after IDNA mapping (UTS 46 with the STD3 rules), 1 to 63
-/// octets each, at least two of them, and a top-level label that is not
-/// all digits (RFC 3696, section 2: an IP address is written as a bracketed literal,
-/// which is refused).
+/// The domain as a mail host name, in lowercase punycode, or `None`. The address syntax
+/// lets through domains no mail can reach (`exa_mple.com`, `ex*ample.com`, `1.2.3.4`);
+/// this takes what DNS names a host: labels of letters, digits and inner hyphens after
+/// IDNA mapping (UTS 46 with the STD3 rules), 1 to 63 octets each, at least two of them,
+/// and a top-level label that is not all digits (RFC 3696, section 2: an IP address is
+/// written as a bracketed literal, which is refused).
 fn host_name(domain: &str) -> Option<String> {
     let ascii = Uts46::new()
         .to_ascii(
@@ -152,6 +151,7 @@ fn host_name(domain: &str) -> Option<String> {
     (!top.bytes().all(|b| b.is_ascii_digit())).then(|| ascii.into_owned())
 }
 
+/// NFKC, full Unicode case folding, NFKC again (the NFKC_Casefold closure in practice).
 fn fold_local_part(local: &str) -> String {
     if local.is_ascii() {
         return local.to_ascii_lowercase();

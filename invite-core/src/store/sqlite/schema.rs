@@ -212,10 +212,10 @@ CREATE INDEX events_resent_by_actor ON events (actor_id, at) WHERE kind = 'resen
 /// Every table is rebuilt with the same columns, keys, indexes and triggers: the old
 /// tables are renamed, their rows copied through `invite_v2_id` and `invite_v2_instant`
 /// (which read version 2's text, registered for the upgrade only), then dropped. On a new
-/// file the tables are empty and this only re-creates them. Each table checks that the id every insert writes first is a BLOB: a process
-/// of an older version that had the file open across the upgrade (its statements are
-/// prepared again against the new tables) fails its inserts instead of adding rows in
-/// the old layout. (Clustering events by business would save their index by business, but an
+/// file the tables are empty and this only re-creates them. Each table checks that the
+/// id every insert writes first is a BLOB: a process of an older version that had the
+/// file open across the upgrade (its statements are prepared again against the new
+/// tables) fails its inserts instead of adding rows in the old layout. (Clustering events by business would save their index by business, but an
 /// event id must stay unique across businesses, which would need an index of its own.)
 /// With [`V4`]'s index, this is the whole current schema.
 const V3: &str = r#"
