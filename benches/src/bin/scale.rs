@@ -5,7 +5,10 @@
 //! - `scale pending N`: peak RSS holding N pending invitations in the in-memory store;
 //! - `scale bulk STORE N`: one bulk send of N rows (rows/s);
 //! - `scale sweep STORE N`: p50/p99 of `expire_overdue` (the scheduled sweep) with N
-//!   idempotency records still live and nothing due.
+//!   idempotency records still live and nothing due;
+//! - `scale list STORE N`: p50/p99 of a page of 20 of a business's N pending
+//!   invitations: the first page, a page deep in the list, and pages filtered by an
+//!   email that matches one and by a status that matches none.
 //!
 //! STORE is `memory`, `sqlite` (a fresh WAL file) or, built with the `postgres` feature,
 //! `postgres` (a fresh schema in the database `INVITE_BENCH_POSTGRES_URL` names). The
@@ -23,8 +26,9 @@ use std::time::Instant;
 use invite_benches::{SharedCatalog, bench_service, create_catalog, peak_rss_mb};
 use invite_core::input::{Email, EmailPolicy};
 use invite_core::{
-    BulkInvitee, BulkSendRequest, Clock, IdempotencyRecord, InMemoryStore, InviteService,
-    Membership, PageRequest, SeatCounts, Store, SystemClock, User, UserId,
+    BulkInvitee, BulkSendRequest, Clock, IdempotencyRecord, InMemoryStore, InvitationFilter,
+    InvitationStatus, InviteService, Membership, PageRequest, SeatCounts, Store, SystemClock, User,
+    UserId,
 };
 use serde_json::json;
 
@@ -187,7 +191,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("invite-scale-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let line = match what {
-        "search" | "seats" | "bulk" | "sweep" => {
+        "search" | "seats" | "bulk" | "sweep" | "list" => {
             let store_name = args.get(1).map_or("memory", String::as_str);
             let n: usize = args
                 .get(2)
@@ -258,6 +262,67 @@ fn main() {
                         assert_eq!(expired, 0, "nothing is due");
                     }
                     json!({"bench": "sweep", "store": store_name, "idempotency_records": n, "p50_ms": percentile(&mut samples, 0.5), "p99_ms": percentile(&mut samples, 0.99)})
+                }
+                "list" => {
+                    for chunk in 0..n.div_ceil(10_000) {
+                        let request = BulkSendRequest::new(
+                            s.catalog.admin,
+                            s.catalog.business,
+                            s.catalog.app,
+                            s.catalog.subscription,
+                            s.catalog.role,
+                            rows(10_000.min(n - chunk * 10_000), &format!("l{chunk}x")),
+                        );
+                        let sent = s.service.bulk_send(&request).expect("bulk").sent();
+                        assert_eq!(sent, 10_000.min(n - chunk * 10_000));
+                    }
+                    let first = PageRequest::first(20);
+                    let everything = InvitationFilter::default();
+                    // A cursor past nine tenths of the list.
+                    let (mut cursor, mut seen) = (None::<String>, 0);
+                    while seen < n * 9 / 10 {
+                        let page = PageRequest {
+                            cursor: cursor.clone(),
+                            limit: Some(500),
+                        };
+                        let page = s
+                            .service
+                            .list_invitations(s.catalog.business, &everything, &page)
+                            .expect("page");
+                        seen += page.items.len();
+                        cursor = page.next_cursor;
+                    }
+                    let deep = PageRequest {
+                        cursor,
+                        limit: Some(20),
+                    };
+                    let by_email = InvitationFilter {
+                        email: Some(format!("l0x{}@example.com", n.min(10_000) / 2)),
+                        ..InvitationFilter::default()
+                    };
+                    let by_status = InvitationFilter {
+                        status: Some(InvitationStatus::Accepted),
+                        ..InvitationFilter::default()
+                    };
+                    let time = |filter: &InvitationFilter, page: &PageRequest, found: usize| {
+                        let mut samples = Vec::new();
+                        for _ in 0..20 {
+                            let started = Instant::now();
+                            let items = s
+                                .service
+                                .list_invitations(s.catalog.business, filter, page)
+                                .expect("list")
+                                .items;
+                            samples.push(started.elapsed().as_secs_f64() * 1000.0);
+                            assert_eq!(items.len(), found);
+                        }
+                        json!({"p50_ms": percentile(&mut samples, 0.5), "p99_ms": percentile(&mut samples, 0.99)})
+                    };
+                    json!({"bench": "invitation_listing", "store": store_name, "invitations": n,
+                        "first_page": time(&everything, &first, 20.min(n)),
+                        "deep_page": time(&everything, &deep, 20.min(n - seen)),
+                        "email_filter": time(&by_email, &first, 1),
+                        "status_filter_none": time(&by_status, &first, 0)})
                 }
                 _ => {
                     let request = BulkSendRequest::new(
