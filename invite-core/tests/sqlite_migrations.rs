@@ -390,10 +390,12 @@ fn a_version_2_file_is_upgraded_in_place() {
     assert_eq!(found.items.len(), 1, "the search keys kept");
 }
 
-/// A file at version 3 (before the index of idempotency records by expiry) gets the
-/// index on open, every row kept, and the schema of a new file.
+/// A file at version 3 (before the index of idempotency records by expiry, and with
+/// pending invitations indexed by subscription and email rather than all by email) gets
+/// version 4's indexes on open, every row kept, and the schema of a new file; a
+/// duplicate is still refused and the email filter still finds the person.
 #[test]
-fn a_version_3_file_gets_the_index_of_idempotency_records_by_expiry() {
+fn a_version_3_file_gets_version_4s_indexes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v3.db");
     let w = common::World::new(Arc::new(
@@ -406,11 +408,17 @@ fn a_version_3_file_gets_the_index_of_idempotency_records_by_expiry() {
     let fresh = dir.path().join("fresh.db");
     drop(SqliteStore::open(&fresh, SqliteOptions::default()).unwrap());
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("DROP INDEX idempotency_by_expiry; PRAGMA user_version = 3")
-        .unwrap();
+    conn.execute_batch(
+        "DROP INDEX idempotency_by_expiry;
+         DROP INDEX invitations_by_email;
+         CREATE INDEX invitations_pending_by_email
+             ON invitations (business_id, subscription_id, email_key) WHERE status = 'pending';
+         PRAGMA user_version = 3",
+    )
+    .unwrap();
     drop(conn);
     let before = rows(&path);
-    assert_ne!(schema(&path), schema(&fresh), "version 3 has no such index");
+    assert_ne!(schema(&path), schema(&fresh), "version 3's indexes");
 
     let upgraded = Arc::new(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
     assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
@@ -420,6 +428,22 @@ fn a_version_3_file_gets_the_index_of_idempotency_records_by_expiry() {
     let replayed = service.send(&keyed).unwrap();
     assert!(replayed.replayed, "the record is read after the upgrade");
     assert_eq!(replayed.invitation.id, first.invitation.id);
+    let again = w.invite_new("Di", "Keyed", "KEYED@example.com");
+    assert_eq!(
+        service.send(&again).unwrap_err().code(),
+        invite_core::ErrorCode::AlreadyInvited
+    );
+    let filter = invite_core::InvitationFilter {
+        email: Some("keyed@EXAMPLE.com".into()),
+        ..Default::default()
+    };
+    let listed = service
+        .list_invitations(w.business.id, &filter, &invite_core::PageRequest::first(10))
+        .unwrap();
+    assert_eq!(
+        listed.items.iter().map(|i| i.id).collect::<Vec<_>>(),
+        [first.invitation.id]
+    );
 }
 
 /// A version 2 file holding a value that is not version 2's text is refused, and left

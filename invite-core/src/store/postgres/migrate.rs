@@ -32,8 +32,8 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 3,
-        name: "idempotency_by_expiry",
-        sql: include_str!("migrations/0003_idempotency_by_expiry.sql"),
+        name: "expiry_and_email_indexes",
+        sql: include_str!("migrations/0003_expiry_and_email_indexes.sql"),
     },
 ];
 

@@ -190,11 +190,12 @@ fn record_row(row: &Row<'_>) -> rusqlite::Result<InvitationRecord> {
 
 /// The `WHERE … ORDER BY id LIMIT` of [`InvitationRepo::list_invitations`], with its values.
 fn list_query(query: &InvitationQuery) -> (String, Vec<Value>) {
-    let mut sql = String::from(concat!(
-        "SELECT ",
-        cols!(),
-        " FROM invitations WHERE business_id = ?"
-    ));
+    let mut sql = String::from(concat!("SELECT ", cols!(), " FROM invitations"));
+    if query.email_key.is_some() {
+        // The person's invitations, however many the business has; sorted by id after.
+        sql.push_str(" INDEXED BY invitations_by_email");
+    }
+    sql.push_str(" WHERE business_id = ?");
     let id = |id: &uuid::Uuid| Value::Blob(id.as_bytes().to_vec());
     let mut values = vec![id(query.business_id.as_uuid())];
     if let Some(after) = query.after {
@@ -341,8 +342,8 @@ impl InvitationRepo for SqliteTx<'_> {
             concat!(
                 "SELECT ",
                 cols!(),
-                " FROM invitations INDEXED BY invitations_pending_by_email",
-                " WHERE business_id = ?1 AND subscription_id = ?2 AND email_key = ?3",
+                " FROM invitations INDEXED BY invitations_by_email",
+                " WHERE business_id = ?1 AND email_key = ?3 AND subscription_id = ?2",
                 " AND status = 'pending' LIMIT 1"
             ),
             params![business, subscription, email_key],
