@@ -63,6 +63,14 @@ fn setup(store: Arc<dyn Store>) -> Setup {
     }
 }
 
+impl Setup {
+    /// A bulk send of `rows` into the catalog's subscription, by its admin.
+    fn bulk(&self, rows: Vec<BulkInvitee>) -> BulkSendRequest {
+        let c = &self.catalog;
+        BulkSendRequest::new(c.admin, c.business, c.app, c.subscription, c.role, rows)
+    }
+}
+
 fn rows(n: usize, prefix: &str) -> Vec<BulkInvitee> {
     (0..n)
         .map(|i| {
@@ -265,14 +273,8 @@ fn main() {
                 }
                 "list" => {
                     for chunk in 0..n.div_ceil(10_000) {
-                        let request = BulkSendRequest::new(
-                            s.catalog.admin,
-                            s.catalog.business,
-                            s.catalog.app,
-                            s.catalog.subscription,
-                            s.catalog.role,
-                            rows(10_000.min(n - chunk * 10_000), &format!("l{chunk}x")),
-                        );
+                        let request =
+                            s.bulk(rows(10_000.min(n - chunk * 10_000), &format!("l{chunk}x")));
                         let sent = s.service.bulk_send(&request).expect("bulk").sent();
                         assert_eq!(sent, 10_000.min(n - chunk * 10_000));
                     }
@@ -325,14 +327,7 @@ fn main() {
                         "status_filter_none": time(&by_status, &first, 0)})
                 }
                 _ => {
-                    let request = BulkSendRequest::new(
-                        s.catalog.admin,
-                        s.catalog.business,
-                        s.catalog.app,
-                        s.catalog.subscription,
-                        s.catalog.role,
-                        rows(n, "bulk"),
-                    );
+                    let request = s.bulk(rows(n, "bulk"));
                     let started = Instant::now();
                     let result = s.service.bulk_send(&request).expect("bulk");
                     let secs = started.elapsed().as_secs_f64();
@@ -350,17 +345,7 @@ fn main() {
             let before = peak_rss_mb();
             for chunk in 0..n.div_ceil(10_000) {
                 let batch = rows(10_000.min(n - chunk * 10_000), &format!("p{chunk}x"));
-                let result = s
-                    .service
-                    .bulk_send(&BulkSendRequest::new(
-                        s.catalog.admin,
-                        s.catalog.business,
-                        s.catalog.app,
-                        s.catalog.subscription,
-                        s.catalog.role,
-                        batch,
-                    ))
-                    .expect("bulk");
+                let result = s.service.bulk_send(&s.bulk(batch)).expect("bulk");
                 std::hint::black_box(result.sent());
             }
             let usage = s
