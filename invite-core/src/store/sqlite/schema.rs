@@ -215,9 +215,10 @@ CREATE INDEX events_resent_by_actor ON events (actor_id, at) WHERE kind = 'resen
 /// file the tables are empty and this only re-creates them. Each table checks that the
 /// id every insert writes first is a BLOB: a process of an older version that had the
 /// file open across the upgrade (its statements are prepared again against the new
-/// tables) fails its inserts instead of adding rows in the old layout. (Clustering events by business would save their index by business, but an
-/// event id must stay unique across businesses, which would need an index of its own.)
-/// With [`V4`]'s two indexes, this is the whole current schema.
+/// tables) fails its inserts instead of adding rows in the old layout. (Clustering events
+/// by business would save their index by business, but an event id must stay unique
+/// across businesses, which would need an index of its own.) With [`V4`]'s two indexes,
+/// this is the whole current schema.
 const V3: &str = r#"
 DROP TRIGGER invitations_pending_insert;
 DROP TRIGGER invitations_pending_leave;
