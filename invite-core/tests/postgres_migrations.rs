@@ -113,11 +113,12 @@ const ADDED: &[(i32, &str, &[&str])] = &[
         "DROP INDEX idempotency_keys_by_expiry; DROP INDEX invitations_email",
         &["idempotency_keys_by_expiry", "invitations_email"],
     ),
+    (4, "DROP INDEX invitations_status", &["invitations_status"]),
 ];
 
 /// A schema at each older version (version 1: before the index of resends by actor;
 /// version 2: before the indexes of idempotency records by expiry and of invitations by
-/// email) is brought to the
+/// email; version 3: before the index of invitations by status) is brought to the
 /// current version on open, its data kept.
 #[test]
 fn an_older_schema_is_upgraded_in_place() {

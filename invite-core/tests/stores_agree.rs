@@ -147,7 +147,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Sweep),
         1 => Just(Op::Dispatch),
         4 => (0..QUERIES.len(), 1..4usize).prop_map(|(q, size)| Op::Search(q, size)),
-        2 => (0..5usize, 1..4usize).prop_map(|(f, size)| Op::List(f, size)),
+        2 => (0..8usize, 1..4usize).prop_map(|(f, size)| Op::List(f, size)),
     ]
 }
 
@@ -338,9 +338,23 @@ impl Side {
                         email: Some("A@example.com".to_owned()),
                         ..InvitationFilter::default()
                     },
-                    _ => InvitationFilter {
+                    4 => InvitationFilter {
                         subscription_id: Some(w.unlimited.id),
                         status: Some(InvitationStatus::Accepted),
+                        ..InvitationFilter::default()
+                    },
+                    5 => InvitationFilter {
+                        status: Some(InvitationStatus::Revoked),
+                        ..InvitationFilter::default()
+                    },
+                    6 => InvitationFilter {
+                        status: Some(InvitationStatus::Declined),
+                        ..InvitationFilter::default()
+                    },
+                    _ => InvitationFilter {
+                        app_id: Some(w.app.id),
+                        subscription_id: Some(w.subscription.id),
+                        status: Some(InvitationStatus::Expired),
                         ..InvitationFilter::default()
                     },
                 };

@@ -316,6 +316,89 @@ pub fn list_filters_and_pagination(store: Arc<dyn Store>) {
     }
 }
 
+/// A status filter answers by the status at the moment of the listing, whatever is
+/// stored: a pending invitation past its expiry that no sweep has settled yet is listed
+/// as expired, with the swept ones, and not as pending. Paged one at a time, so every
+/// cursor crosses between the stored-expired and the overdue ones.
+pub fn a_status_filter_reads_the_status_at_the_listing(store: Arc<dyn Store>) {
+    let w = World::with_config(store, crate::common::config(), Some(100));
+    let send = |email: &str| {
+        let sent = w.service.send(&w.invite_new("S", "S", email)).unwrap();
+        w.clock.advance(Duration::seconds(1));
+        sent
+    };
+    let swept = [send("e0@example.com"), send("e1@example.com")];
+    w.clock.advance(Duration::days(8));
+    assert_eq!(w.service.expire_overdue().unwrap(), 2);
+    // Sent between the swept ones and the live ones in id order, and overdue by the end.
+    let overdue = [send("o0@example.com"), send("o1@example.com")];
+    let accepted = send("x@example.com");
+    w.service
+        .accept(&AcceptRequest::new(accepted.token.expose()))
+        .unwrap();
+    let declined = send("d@example.com");
+    w.service.decline(declined.token.expose()).unwrap();
+    let revoked = send("r@example.com");
+    w.service
+        .revoke(w.business.id, revoked.invitation.id, w.admin.id)
+        .unwrap();
+    w.clock.advance(Duration::days(4));
+    let live = [send("p0@example.com"), send("p1@example.com")];
+    w.clock.advance(Duration::days(4));
+
+    let ids = |sent: &[&invite_core::SentInvitation]| {
+        let mut ids: Vec<_> = sent.iter().map(|s| s.invitation.id).collect();
+        ids.sort();
+        ids
+    };
+    let listed = |filter: &InvitationFilter| {
+        let (mut seen, mut page) = (Vec::new(), PageRequest::first(1));
+        loop {
+            let result = w
+                .service
+                .list_invitations(w.business.id, filter, &page)
+                .unwrap();
+            for item in &result.items {
+                assert_eq!(Some(item.status), filter.status, "{:?}", filter.status);
+                seen.push(item.id);
+            }
+            match result.next_cursor {
+                Some(c) => page = PageRequest::after(c, 1),
+                None => return seen,
+            }
+        }
+    };
+    let status = |status| InvitationFilter {
+        status: Some(status),
+        ..Default::default()
+    };
+    let expired = ids(&[&swept[0], &swept[1], &overdue[0], &overdue[1]]);
+    assert_eq!(listed(&status(InvitationStatus::Expired)), expired);
+    assert_eq!(
+        listed(&status(InvitationStatus::Pending)),
+        ids(&[&live[0], &live[1]])
+    );
+    assert_eq!(
+        listed(&status(InvitationStatus::Accepted)),
+        ids(&[&accepted])
+    );
+    assert_eq!(
+        listed(&status(InvitationStatus::Declined)),
+        ids(&[&declined])
+    );
+    assert_eq!(listed(&status(InvitationStatus::Revoked)), ids(&[&revoked]));
+    // With the other filters: the same answers within the app and the subscription, none
+    // in another app or subscription.
+    let within = |app, subscription| InvitationFilter {
+        app_id: Some(app),
+        subscription_id: Some(subscription),
+        ..status(InvitationStatus::Expired)
+    };
+    assert_eq!(listed(&within(w.app.id, w.subscription.id)), expired);
+    assert!(listed(&within(w.other_app.id, w.subscription.id)).is_empty());
+    assert!(listed(&within(w.app.id, w.unlimited.id)).is_empty());
+}
+
 pub fn events_record_every_transition(store: Arc<dyn Store>) {
     let w = World::new(store);
     let sent = w

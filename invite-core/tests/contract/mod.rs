@@ -83,6 +83,7 @@ macro_rules! contract_tests {
             lifecycle::a_mailer_failure_with_control_characters_is_recorded_like_any_other,
             lifecycle::a_cursor_reads_only_the_listing_that_wrote_it,
             lifecycle::list_filters_and_pagination,
+            lifecycle::a_status_filter_reads_the_status_at_the_listing,
             lifecycle::events_record_every_transition,
             lifecycle::dispatch_retries_and_marks_delivery,
             lifecycle::dispatch_hands_each_claim_to_the_mailer_as_one_batch,

@@ -35,10 +35,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "expiry_and_email_indexes",
         sql: include_str!("migrations/0003_expiry_and_email_indexes.sql"),
     },
+    Migration {
+        version: 4,
+        name: "invitations_by_status",
+        sql: include_str!("migrations/0004_invitations_by_status.sql"),
+    },
 ];
 
 /// The schema version this library writes and understands.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('invite-core migrations'), \
                     hashtext(coalesce($1::text, current_schema()::text, '')))";

@@ -73,31 +73,53 @@ point_reads! {
     PENDING, PENDING_FOR_UPDATE:
         "status = 'pending' AND business_id = $1 AND subscription_id = $2 AND email_key = $3";
 }
-/// A listing: `$4`/`$5` the effective status at `now`, computed as
-/// `Invitation::status_at` does; `$6` the email key, which `$email` requires or lets be
-/// NULL. Filtered by email, a statement of its own, so that even a generic plan reads the
-/// person's invitations through `invitations_email` (an optional bound cannot start an
-/// index scan).
+/// A listing's parameters: `$1` the business, `$2`/`$3` the app and subscription or NULL,
+/// `$4`/`$5` the status asked for and `now`, `$6` the email key or NULL, `$7` the cursor,
+/// `$8` the page size. Each shape of filter has a statement of its own, so that even a
+/// generic plan starts at the index that bounds it (an optional bound cannot start an
+/// index scan): `invitations_email` when filtered by email, `invitations_status` when by
+/// status, `invitations_business` otherwise.
 macro_rules! list {
-    ($email:literal) => {
+    ($filter:expr) => {
         concat!(
             "SELECT ",
             invitation_cols!(),
             " FROM invitations WHERE business_id = $1 \
               AND ($2::uuid IS NULL OR app_id = $2) \
               AND ($3::uuid IS NULL OR subscription_id = $3) \
-              AND ($4::text IS NULL OR \
-                   (CASE WHEN status = 'pending' AND expires_at <= $5 THEN 'expired' \
-                    ELSE status END) = $4) \
               AND ",
-            $email,
+            $filter,
             " AND id > $7 \
               ORDER BY id LIMIT $8"
         )
     };
 }
-const LIST: &str = list!("$6::text IS NULL");
-const LIST_BY_EMAIL: &str = list!("email_key = $6");
+/// The effective status at `$5` equals `$4` (or none was asked for), as
+/// `Invitation::status_at` computes it.
+macro_rules! effective_status {
+    () => {
+        "($4::text IS NULL OR \
+          (CASE WHEN status = 'pending' AND expires_at <= $5 THEN 'expired' \
+           ELSE status END) = $4)"
+    };
+}
+const LIST: &str = list!(concat!("$6::text IS NULL AND ", effective_status!()));
+const LIST_BY_EMAIL: &str = list!(concat!("email_key = $6 AND ", effective_status!()));
+/// Filtered by any status but `expired`: the stored status is the effective one, except
+/// that a pending invitation past its expiry counts as expired.
+const LIST_BY_STATUS: &str = list!(
+    "$6::text IS NULL AND status = $4::text \
+     AND ($4::text <> 'pending' OR expires_at > $5)"
+);
+/// Filtered by `expired`: the stored expired ones and the pending ones past their expiry
+/// (which the sweep has not settled yet), each read in id order, merged.
+const LIST_EXPIRED: &str = concat!(
+    "SELECT * FROM ((",
+    list!("$6::text IS NULL AND status = $4::text"),
+    ") UNION ALL (",
+    list!("$6::text IS NULL AND status = 'pending' AND expires_at <= $5"),
+    ")) AS expired ORDER BY id LIMIT $8"
+);
 /// Sweepers in several processes split the work: rows another transaction is changing
 /// are skipped (it is settling them anyway).
 const OVERDUE_FOR_UPDATE: &str = concat!(
@@ -341,10 +363,11 @@ impl InvitationRepo for PgTx {
         let subscription = q.subscription_id.map(|s| *s.as_uuid());
         let status = q.status.map(InvitationStatus::as_str);
         let after = after_id(q.after.as_ref().map(InvitationId::as_uuid));
-        let statement = if q.email_key.is_some() {
-            LIST_BY_EMAIL
-        } else {
-            LIST
+        let statement = match (&q.email_key, q.status) {
+            (Some(_), _) => LIST_BY_EMAIL,
+            (None, None) => LIST,
+            (None, Some(InvitationStatus::Expired)) => LIST_EXPIRED,
+            (None, Some(_)) => LIST_BY_STATUS,
         };
         let records = self.invitation_records(
             statement,
