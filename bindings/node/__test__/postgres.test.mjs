@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { test } from 'node:test'
 
 import { InviteService } from '../index.js'
-import { OUTBOX_KEY, UNLIMITED, mailbox, newPersonRequest, world } from './helpers.mjs'
+import { DAY, OUTBOX_KEY, UNLIMITED, mailbox, newPersonRequest, world } from './helpers.mjs'
 
 const url = process.env.INVITE_TEST_POSTGRES_URL
 const skip = url ? false : 'INVITE_TEST_POSTGRES_URL is not set (run under scripts/with-postgres)'
@@ -23,6 +23,16 @@ test('postgres: the guide flow, seen from a second service', { skip }, async () 
   const accepted = await other.accept({ token: sent.token })
   assert.equal(accepted.userCreated, true)
   assert.deepEqual(await w.service.recountSeats(w.acme.id, w.team.id), { used: 1, reserved: 0 })
+  // Each status filter has a statement of its own on PostgreSQL.
+  const later = await w.service.send(newPersonRequest(w, `pg2${tag}@example.com`))
+  const listed = async (status) =>
+    (await other.listInvitations(w.acme.id, { status })).items.map((i) => i.id)
+  assert.deepEqual(await listed('accepted'), [sent.invitation.id])
+  assert.deepEqual(await listed('pending'), [later.invitation.id])
+  assert.deepEqual(await listed('expired'), [])
+  w.clock.advanceSeconds(8 * DAY) // past the expiry; no sweep yet
+  assert.deepEqual(await listed('pending'), [])
+  assert.deepEqual(await listed('expired'), [later.invitation.id])
 })
 
 test('postgres: two services never oversell under concurrent sends', { skip }, async () => {

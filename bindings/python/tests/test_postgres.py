@@ -25,6 +25,7 @@ import pytest
 from invite_core import (
     Config,
     InvalidConfigError,
+    InvitationStatus,
     InviteService,
     Limits,
     ManualClock,
@@ -135,6 +136,19 @@ def test_invite_dispatch_accept_on_postgres(pg_url: str) -> None:
     assert (usage.used, usage.reserved) == (1, 1)
     kinds = [e.kind for e in again.list_events(world.acme.id, invitation_id=sent.invitation.id)]
     assert kinds == ["created", "sent", "delivered", "accepted"]
+
+    # Each status filter has a statement of its own on PostgreSQL.
+    def listed(status: InvitationStatus) -> list[str]:
+        return [i.id for i in again.list_invitations(world.acme.id, status=status).items]
+
+    bulk_sent = result.rows[0].sent
+    assert bulk_sent is not None
+    assert listed("accepted") == [sent.invitation.id]
+    assert listed("pending") == [bulk_sent.invitation.id]
+    assert listed("expired") == []
+    clock.advance(timedelta(days=8))  # past the expiry; no sweep yet
+    assert listed("pending") == []
+    assert listed("expired") == [bulk_sent.invitation.id]
 
 
 def test_two_services_on_one_database_never_oversell(pg_url: str) -> None:
