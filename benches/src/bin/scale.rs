@@ -9,7 +9,7 @@
 //! - `scale list STORE N`: p50/p99 of a page of 20 of a business's N pending
 //!   invitations: the first page, a page deep in the list, and pages filtered by an
 //!   email that matches one, by a status that matches none (`accepted`) and by
-//!   `expired`, which none is either.
+//!   `expired` (none is: every invitation is live).
 //!
 //! STORE is `memory`, `sqlite` (a fresh WAL file) or, built with the `postgres` feature,
 //! `postgres` (a fresh schema in the database `INVITE_BENCH_POSTGRES_URL` names). The
@@ -307,7 +307,7 @@ fn main() {
                         status: Some(InvitationStatus::Accepted),
                         ..InvitationFilter::default()
                     };
-                    // Every invitation is pending and live: expired ones are none either.
+                    // Every invitation is pending and live, so none is expired either.
                     let expired = InvitationFilter {
                         status: Some(InvitationStatus::Expired),
                         ..InvitationFilter::default()
