@@ -26,20 +26,15 @@ fn no_raw_token_is_stored_anywhere_in_the_file() {
         let entry = entry.unwrap();
         files.push((entry.file_name(), std::fs::read(entry.path()).unwrap()));
     }
-    let needle = b"t0@example.com";
+    let contains = |bytes: &[u8], needle: &[u8]| memchr::memmem::find(bytes, needle).is_some();
     assert!(
-        files
-            .iter()
-            .any(|(_, b)| b.windows(needle.len()).any(|w| w == needle)),
+        files.iter().any(|(_, b)| contains(b, b"t0@example.com")),
         "the scan reads the stored rows"
     );
     let mut found = 0;
     for token in &tokens {
         for (name, bytes) in &files {
-            if bytes
-                .windows(token.len())
-                .any(|window| window == token.as_bytes())
-            {
+            if contains(bytes, token.as_bytes()) {
                 eprintln!("raw token found in {name:?}");
                 found += 1;
             }
