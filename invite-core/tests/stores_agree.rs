@@ -324,38 +324,28 @@ impl Side {
             }
             Op::Search(q, size) => Self::pages(*size, |page| s.search_users(QUERIES[*q], page)),
             Op::List(f, size) => {
+                let by_status = |status| InvitationFilter {
+                    status: Some(status),
+                    ..InvitationFilter::default()
+                };
                 let filter = match f {
                     0 => InvitationFilter::default(),
-                    1 => InvitationFilter {
-                        status: Some(InvitationStatus::Pending),
-                        ..InvitationFilter::default()
-                    },
-                    2 => InvitationFilter {
-                        status: Some(InvitationStatus::Expired),
-                        ..InvitationFilter::default()
-                    },
+                    1 => by_status(InvitationStatus::Pending),
+                    2 => by_status(InvitationStatus::Expired),
                     3 => InvitationFilter {
                         email: Some("A@example.com".to_owned()),
                         ..InvitationFilter::default()
                     },
                     4 => InvitationFilter {
                         subscription_id: Some(w.unlimited.id),
-                        status: Some(InvitationStatus::Accepted),
-                        ..InvitationFilter::default()
+                        ..by_status(InvitationStatus::Accepted)
                     },
-                    5 => InvitationFilter {
-                        status: Some(InvitationStatus::Revoked),
-                        ..InvitationFilter::default()
-                    },
-                    6 => InvitationFilter {
-                        status: Some(InvitationStatus::Declined),
-                        ..InvitationFilter::default()
-                    },
+                    5 => by_status(InvitationStatus::Revoked),
+                    6 => by_status(InvitationStatus::Declined),
                     _ => InvitationFilter {
                         app_id: Some(w.app.id),
                         subscription_id: Some(w.subscription.id),
-                        status: Some(InvitationStatus::Expired),
-                        ..InvitationFilter::default()
+                        ..by_status(InvitationStatus::Expired)
                     },
                 };
                 let invitations = Self::pages(*size, |page| {
