@@ -1,8 +1,8 @@
 //! The headless form model of the Invite User page: state with the guide's rules,
 //! a view (options per step, seat info, field errors, hints, `can_send`), and submit.
 
-use invite_core::UserId;
 use invite_core::form::{FormView, Hint, InviteForm, SubmitError, SubmitOutcome, UserMode};
+use invite_core::{Error, FieldCode, FieldError, UserId};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -41,6 +41,36 @@ impl<'py> IntoPyObject<'py> for HintDict<'_> {
     }
 }
 
+/// A form saved with `to_json()`, back through the form's setters (see
+/// `PyInviteForm::from_json` for the errors).
+fn restore(data: &str) -> invite_core::Result<InviteForm> {
+    let refused = |field: &str, message: String| {
+        Error::validation(vec![FieldError::new(
+            field,
+            FieldCode::UnknownOption,
+            message,
+        )])
+    };
+    let value: serde_json::Value = serde_json::from_str(data)
+        .map_err(|e| refused("form", format!("not a saved invite form: {e}")))?;
+    if !value.is_object() {
+        return Err(refused(
+            "form",
+            "not a saved invite form: a JSON object was expected".to_owned(),
+        ));
+    }
+    if let Some(mode) = value.get("mode").and_then(serde_json::Value::as_str)
+        && UserMode::parse(mode).is_none()
+    {
+        return Err(refused(
+            "mode",
+            "the user mode must be \"existing\" or \"new\"".to_owned(),
+        ));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| refused("form", format!("not a saved invite form: {e}")))
+}
+
 #[pymethods]
 impl PyInviteForm {
     #[new]
@@ -51,11 +81,16 @@ impl PyInviteForm {
     }
 
     /// Restores a form saved with `to_json()`.
+    ///
+    /// Raises:
+    ///     ValidationError: ``mode`` ``UNKNOWN_OPTION`` for a mode other than
+    ///         ``"existing"`` or ``"new"``; ``form`` ``UNKNOWN_OPTION`` for text that is
+    ///         not a saved form (not JSON, not an object, a field of the wrong type).
     #[staticmethod]
-    fn from_json(data: Text) -> PyResult<Self> {
-        serde_json::from_str(&data)
+    fn from_json(py: Python<'_>, data: Text) -> PyResult<Self> {
+        restore(&data)
             .map(|inner| PyInviteForm { inner })
-            .map_err(|e| PyValueError::new_err(format!("not a saved invite form: {e}")))
+            .into_py(py)
     }
 
     /// The form as JSON, to keep in a session or a hidden field.

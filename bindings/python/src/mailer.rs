@@ -139,8 +139,8 @@ impl PyFileMailer {
     /// Raises:
     ///     NotFoundError: `message_id` is not a message id.
     ///     OSError: The file exists but cannot be read.
-    fn read(&self, py: Python<'_>, message_id: &str) -> PyResult<Option<PyInvitationEmail>> {
-        let message_id: MessageId = id(py, message_id)?;
+    fn read(&self, py: Python<'_>, message_id: Text) -> PyResult<Option<PyInvitationEmail>> {
+        let message_id: MessageId = id(py, &message_id)?;
         let read = py.detach(|| self.inner.read(message_id))?;
         Ok(read.map(PyInvitationEmail::from))
     }
@@ -155,13 +155,13 @@ impl PyFileMailer {
     }
 
     /// The path of a message's `.json` file (whether it exists or not).
-    fn json_path(&self, py: Python<'_>, message_id: &str) -> PyResult<PathBuf> {
-        Ok(self.inner.json_path(id(py, message_id)?))
+    fn json_path(&self, py: Python<'_>, message_id: Text) -> PyResult<PathBuf> {
+        Ok(self.inner.json_path(id(py, &message_id)?))
     }
 
     /// The path of a message's `.eml` file (whether it exists or not).
-    fn eml_path(&self, py: Python<'_>, message_id: &str) -> PyResult<PathBuf> {
-        Ok(self.inner.eml_path(id(py, message_id)?))
+    fn eml_path(&self, py: Python<'_>, message_id: Text) -> PyResult<PathBuf> {
+        Ok(self.inner.eml_path(id(py, &message_id)?))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
@@ -222,7 +222,7 @@ pub struct PySmtpMailer {
 impl PySmtpMailer {
     #[new]
     #[pyo3(signature = (
-        host, port = Count::from(587), *, from_address, tls = "starttls", username = None,
+        host, port = Count::from(587), *, from_address, tls = Text::from("starttls"), username = None,
         password = None, timeout = default_timeout(), from_name = None,
         extra_root_certificate_pem = None, hello_name = None,
     ), text_signature = "(host, port=587, *, from_address, tls=\"starttls\", username=None, password=None, timeout=..., from_name=None, extra_root_certificate_pem=None, hello_name=None)")]
@@ -235,7 +235,7 @@ impl PySmtpMailer {
         host: Text,
         port: Count,
         from_address: Text,
-        tls: &str,
+        tls: Text,
         username: Option<Text>,
         password: Option<Text>,
         timeout: TimeDelta,
@@ -248,7 +248,7 @@ impl PySmtpMailer {
             config.port = port
                 .in_range(1, u16::MAX)
                 .ok_or_else(|| invalid("the smtp port must be a whole number from 1 to 65535"))?;
-            config.tls = match tls {
+            config.tls = match &*tls {
                 "none" => SmtpTls::None,
                 "starttls" => SmtpTls::StartTls,
                 "tls" => SmtpTls::Implicit,

@@ -3,17 +3,18 @@
 //!
 //! The object may define `may_invite(rights)` and `may_grant(rights, role)`, each
 //! answering `True` (allow), `False` (deny) or `None` (the default rule decides); a
-//! method it does not define is the default rule. The core asks on send, resend,
-//! revoke, retry of delivery, accept and in the page's option lists, inside the store
-//! transaction, so a method must be quick and must not call the service (such a call
-//! raises `RuntimeError`). A method that raises, or answers anything else, denies (fail
-//! closed); the exception is logged like an event hook's (logger `invite_core`).
+//! method it does not define (its lookup raises `AttributeError`) is the default rule.
+//! The core asks on send, resend, revoke, retry of delivery, accept and in the page's
+//! option lists, inside the store transaction, so a method must be quick and must not
+//! call the service (such a call raises `RuntimeError`). A method that raises, whose
+//! lookup raises anything but `AttributeError`, or that answers anything else, denies
+//! (fail closed); the exception is logged like an event hook's (logger `invite_core`).
 
 use std::cell::Cell;
 use std::sync::Arc;
 
 use invite_core::{AuthorizationPolicy, DefaultPolicy, InviterRights, Role};
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::exceptions::{PyAttributeError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::PyBool;
 
@@ -65,7 +66,7 @@ pub(crate) fn refuse_reentry() -> PyResult<()> {
 pub(crate) fn check(py: Python<'_>, policy: &Bound<'_, PyAny>) -> PyResult<()> {
     let mut found = false;
     for name in METHODS {
-        if let Ok(method) = policy.getattr(name) {
+        if let Some(method) = method_of(py, policy, name)? {
             if !method.is_callable() {
                 return Err(PyTypeError::new_err(format!(
                     "the policy's `{name}` must be callable"
@@ -81,6 +82,21 @@ pub(crate) fn check(py: Python<'_>, policy: &Bound<'_, PyAny>) -> PyResult<()> {
         ));
     }
     Ok(())
+}
+
+/// The object's `name` method; `None` when it has none (`AttributeError`). Any other
+/// error while looking it up (a raising property or `__getattr__`) is an error, so the
+/// caller denies (fail closed) instead of falling back to the default rule.
+fn method_of<'py>(
+    py: Python<'py>,
+    policy: &Bound<'py, PyAny>,
+    name: &str,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    match policy.getattr(name) {
+        Ok(method) => Ok(Some(method)),
+        Err(err) if err.is_instance_of::<PyAttributeError>(py) => Ok(None),
+        Err(err) => Err(err),
+    }
 }
 
 /// The core's `AuthorizationPolicy` over a Python object.
@@ -100,23 +116,34 @@ impl AuthorizationPolicy for PythonPolicy {
 
 impl PythonPolicy {
     /// The object's answer; `None` when the default rule decides (no such method, or
-    /// it answered `None`).
-    fn ask(&self, method: &str, rights: &InviterRights, role: Option<&Role>) -> Option<bool> {
+    /// it answered `None`). Looking the method up, calling it or reading its answer
+    /// failing denies.
+    fn ask(&self, name: &str, rights: &InviterRights, role: Option<&Role>) -> Option<bool> {
         if interrupted() {
             return Some(false);
         }
         Python::attach(|py| {
             // Cleared by the garbage collector: the service is being dropped.
             let policy = self.0.get(py)?;
-            let method = policy.getattr(method).ok()?;
-            let rights = PyInviterRights::from(rights.clone());
-            IN_POLICY.with(|flag| flag.set(true));
-            let answer = match role {
-                None => method.call1((rights,)),
-                Some(role) => method.call1((rights, PyRole::from(role.clone()))),
-            };
-            IN_POLICY.with(|flag| flag.set(false));
             let what = "the authorization policy failed, so it denied";
+            IN_POLICY.with(|flag| flag.set(true));
+            let answer = method_of(py, &policy, name).and_then(|found| match found {
+                None => Ok(None),
+                Some(method) => {
+                    let rights = PyInviterRights::from(rights.clone());
+                    match role {
+                        None => method.call1((rights,)),
+                        Some(role) => method.call1((rights, PyRole::from(role.clone()))),
+                    }
+                    .map(Some)
+                }
+            });
+            IN_POLICY.with(|flag| flag.set(false));
+            let answer = match answer {
+                Ok(Some(answer)) => Ok(answer),
+                Ok(None) => return None,
+                Err(err) => Err(err),
+            };
             match answer {
                 Ok(answer) if answer.is_none() => None,
                 Ok(answer) => match answer.cast::<PyBool>() {

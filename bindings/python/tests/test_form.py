@@ -3,7 +3,9 @@ over-long search reported as a field error."""
 
 from __future__ import annotations
 
-from invite_core import USER_OPTIONS, InviteForm
+import pytest
+
+from invite_core import USER_OPTIONS, InviteForm, ValidationError
 
 from .conftest import World
 
@@ -79,3 +81,19 @@ def test_from_json_applies_the_setters_rules() -> None:
     mixed = InviteForm.from_json('{"mode": "existing", "user_id": "u1", "email": "x@example.com"}')
     assert (mixed.user_id, mixed.email) == ("u1", "")
     assert InviteForm.from_json(mixed.to_json()) == mixed
+
+
+@pytest.mark.parametrize(
+    ("saved", "field"),
+    [
+        ('{"mode": "bogus"}', "mode"),
+        ("{", "form"),
+        ("[]", "form"),
+        ('{"first_name": 5}', "form"),
+    ],
+)
+def test_from_json_refuses_what_is_not_a_saved_form(saved: str, field: str) -> None:
+    with pytest.raises(ValidationError) as e:
+        InviteForm.from_json(saved)
+    assert e.value.code == "VALIDATION_FAILED"
+    assert [(f["field"], f["code"]) for f in e.value.errors] == [(field, "UNKNOWN_OPTION")]

@@ -135,6 +135,53 @@ def test_a_failing_policy_denies_and_is_logged(
     assert w.service.list_invitations(w.acme.id).items == []
 
 
+@pytest.mark.parametrize("failure", [RuntimeError, KeyboardInterrupt])
+def test_a_method_that_cannot_be_looked_up_denies(
+    failure: type[BaseException], caplog: pytest.LogCaptureFixture
+) -> None:
+    class FromConfig:
+        """`may_grant` comes from a configuration store that can be down."""
+
+        down = False
+
+        @property
+        def may_grant(self) -> object:
+            if self.down:
+                raise failure("configuration store down")
+            return lambda rights, role: False  # nobody grants anything
+
+    policy = FromConfig()
+    w = policy_world(policy)
+    with pytest.raises(RoleNotAssignableError):
+        send_bob(w, w.member)
+    policy.down = True
+    with caplog.at_level(logging.ERROR, logger="invite_core"):
+        if failure is KeyboardInterrupt:
+            # The interrupt is raised once the refused send returns, as for hooks.
+            with pytest.raises(KeyboardInterrupt):
+                send_bob(w, w.member)
+        else:
+            with pytest.raises(RoleNotAssignableError) as e:
+                send_bob(w, w.member)
+            assert e.value.code == "ROLE_NOT_ASSIGNABLE"
+            errors = [r.exc_info[0] for r in caplog.records if r.exc_info]
+            assert RuntimeError in errors
+    assert w.service.list_invitations(w.acme.id).items == []
+
+
+def test_a_policy_whose_lookup_fails_at_construction_is_refused() -> None:
+    class Broken:
+        def may_invite(self, rights: InviterRights) -> bool:
+            return True
+
+        @property
+        def may_grant(self) -> object:
+            raise LookupError("configuration store down")
+
+    with pytest.raises(LookupError):
+        InviteService(policy=Broken())  # type: ignore[arg-type]
+
+
 def test_a_policy_that_calls_the_service_denies(caplog: pytest.LogCaptureFixture) -> None:
     class Reentrant:
         service: InviteService

@@ -5,10 +5,19 @@ raises `UnicodeEncodeError`."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from invite_core import InvalidTokenError, InviteForm, NotFoundError, ValidationError
+from invite_core import (
+    FileMailer,
+    InvalidConfigError,
+    InvalidTokenError,
+    InviteForm,
+    NotFoundError,
+    SmtpMailer,
+    ValidationError,
+)
 
 from .conftest import World
 
@@ -94,3 +103,14 @@ def test_the_form_shows_a_lone_surrogate_as_a_field_error(world: World) -> None:
 def test_anything_but_a_str_is_still_a_type_error(world: World) -> None:
     with pytest.raises(TypeError):
         world.service.create_business(42)  # type: ignore[arg-type]
+
+
+def test_mailer_settings_and_message_ids_with_a_lone_surrogate(tmp_path: Path) -> None:
+    mailbox = FileMailer(tmp_path)
+    for look_up in (mailbox.read, mailbox.json_path, mailbox.eml_path):
+        with pytest.raises(NotFoundError):
+            look_up(f"msg{LONE}")
+    with pytest.raises(InvalidConfigError):
+        SmtpMailer(
+            "localhost", from_address="invites@example.com", tls=f"tls{LONE}"  # type: ignore[arg-type]
+        )
