@@ -17,11 +17,16 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
 }
 
+/// Whether `at` lies in the years the service works with (see [`Clock`]).
+pub(crate) fn in_service_years(at: DateTime<Utc>) -> bool {
+    (1..=9999).contains(&at.year())
+}
+
 /// `at` if it lies in the years the service works with (see [`Clock`]), else
 /// `INVALID_CONFIG` naming `what`.
 pub(crate) fn within_range(at: DateTime<Utc>, what: &str) -> Result<DateTime<Utc>> {
     Some(at)
-        .filter(|t| (1..=9999).contains(&t.year()))
+        .filter(|t| in_service_years(*t))
         .ok_or_else(|| out_of_range(what))
 }
 

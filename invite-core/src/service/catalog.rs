@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::lifecycle::{refuse_pending_duplicate, sweep_overdue};
 use super::paging::{Listing, next_cursor};
 use super::{InviteService, Unit, found};
+use crate::clock::in_service_years;
 use crate::error::{Error, ErrorCode, FieldCode, FieldError, FieldErrors, Result};
 use crate::ids::{ApplicationId, BusinessId, MembershipId, RoleId, SubscriptionId, UserId};
 use crate::input::{Email, MAX_PLAN_LEN, MAX_TEXT_LEN, bounded_text, validate_name};
@@ -140,20 +141,32 @@ fn one_field(result: Result<String, FieldError>) -> Result<String> {
     result.map_err(|e| Error::validation(vec![e]))
 }
 
-/// A subscription's validity window must be able to contain an instant: `valid_until`
-/// after `valid_from` when both are set (`VALIDATION_FAILED`, `valid_until`
-/// `OUT_OF_RANGE`).
+/// A subscription's validity window: each bound in the years 1 to 9999 the service
+/// works with (see [`crate::Clock`]; every store and both bindings' date types hold
+/// them), and able to contain an instant: `valid_until` after `valid_from` when both
+/// are set. `VALIDATION_FAILED`, the bound `OUT_OF_RANGE`, otherwise.
 fn check_window(from: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Result<()> {
-    match (from, until) {
-        (Some(from), Some(until)) if until <= from => {
-            Err(Error::validation(vec![FieldError::new(
-                "valid_until",
+    let mut errors = FieldErrors::new();
+    for (field, bound) in [("valid_from", from), ("valid_until", until)] {
+        if bound.is_some_and(|at| !in_service_years(at)) {
+            errors.push(
+                field,
                 FieldCode::OutOfRange,
-                "the subscription must end after it starts",
-            )]))
+                format!("{field} must fall in the years 1 to 9999"),
+            );
         }
-        _ => Ok(()),
     }
+    if errors.is_empty()
+        && let (Some(from), Some(until)) = (from, until)
+        && until <= from
+    {
+        errors.push(
+            "valid_until",
+            FieldCode::OutOfRange,
+            "the subscription must end after it starts",
+        );
+    }
+    errors.into_result()
 }
 
 impl InviteService {
@@ -241,7 +254,8 @@ impl InviteService {
         })
     }
 
-    /// Creates a subscription (business and app must exist).
+    /// Creates a subscription (business and app must exist). A window that ends before
+    /// it starts, or a bound outside the years 1 to 9999, is `VALIDATION_FAILED`.
     pub fn create_subscription(&self, new: &NewSubscription) -> Result<Subscription> {
         let plan = one_field(bounded_text(&new.plan, "plan", MAX_PLAN_LEN))?;
         check_window(new.valid_from, new.valid_until)?;
@@ -279,8 +293,8 @@ impl InviteService {
     /// transaction: fields left out keep the values the store has at that moment, so
     /// two admins changing different fields at once both keep their change. Lowering
     /// the cap below the seats in use or reserved is `SEAT_LIMIT_REACHED`: the invariant
-    /// holds at every instant. A window that ends before it starts is
-    /// `VALIDATION_FAILED`.
+    /// holds at every instant. A window that ends before it starts, or a bound outside
+    /// the years 1 to 9999, is `VALIDATION_FAILED`.
     pub fn change_subscription(
         &self,
         business: BusinessId,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::Duration;
+use chrono::{Duration, TimeZone, Utc};
 use invite_core::{
     AcceptRequest, CapturingMailer, ErrorCode, FieldCode, InvitationStatus, NewSubscription,
     PageRequest, SendInvitationRequest, SentInvitation, Store, SubscriptionStatus, UserId,
@@ -662,6 +662,38 @@ pub fn accept_rechecks_subscription_role_and_identity(store: Arc<dyn Store>) {
             ErrorCode::ValidationFailed
         );
     }
+    // A bound outside the years 1 to 9999 (which every store and both bindings' date
+    // types hold) is refused on create and on update, naming the bound.
+    let year_10000 = Utc.with_ymd_and_hms(10_000, 1, 1, 0, 0, 0).unwrap();
+    let year_0 = Utc.with_ymd_and_hms(0, 12, 31, 23, 59, 59).unwrap();
+    for (field, from, until) in [
+        ("valid_until", None, Some(year_10000)),
+        ("valid_from", Some(year_0), None),
+        ("valid_from", Some(year_10000), None),
+    ] {
+        let mut far = w.subscription.clone();
+        far.valid_from = from;
+        far.valid_until = until;
+        let err = w.service.update_subscription(&far).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ValidationFailed);
+        let fields: Vec<_> = err
+            .field_errors()
+            .iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect();
+        assert_eq!(fields, [(field, FieldCode::OutOfRange)]);
+        let mut new = NewSubscription::new(w.business.id, w.app.id, "Far", Some(1));
+        new.valid_from = from;
+        new.valid_until = until;
+        assert_eq!(
+            w.service.create_subscription(&new).unwrap_err().code(),
+            ErrorCode::ValidationFailed
+        );
+    }
+    let mut last_instant = w.subscription.clone();
+    last_instant.valid_until = Some(Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap());
+    w.service.update_subscription(&last_instant).unwrap();
+    w.service.update_subscription(&w.subscription).unwrap();
     assert_eq!(
         w.service
             .get_subscription(w.business.id, w.subscription.id)
