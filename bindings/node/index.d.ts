@@ -522,7 +522,11 @@ export interface EmailContext {
   appName: string
   /** The role granted. */
   roleName: string
-  /** When the link expires. */
+  /**
+   * When the link expires (given to `renderDefaultEmail`: an Invalid Date, or one
+   * outside the years 1 to 9999, is `VALIDATION_FAILED`, `expires_at` /
+   * `OUT_OF_RANGE`).
+   */
   expiresAt: Date
   /** The accept link. */
   acceptLink: string
@@ -1063,6 +1067,8 @@ export interface PageOptions {
 /**
  * The email the built-in templates render for `context` (English, French, German by
  * the locale's primary subtag; English otherwise). A renderer can start from it.
+ * An `expiresAt` that is no valid Date in the years 1 to 9999 throws
+ * `VALIDATION_FAILED` (`expires_at`, `OUT_OF_RANGE`).
  */
 export declare function renderDefaultEmail(context: EmailContext): RenderedEmail
 

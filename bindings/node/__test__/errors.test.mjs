@@ -208,9 +208,16 @@ describe('every reachable error code', () => {
       { delivery: 'fast' },
       { store: 42 },
       { execution: 'fast' },
+      // Objects whose entries are no own properties: a Map, an un-awaited Promise of the
+      // options, a class instance.
+      new Map([['store', 'sqlite:/tmp/never-opened.db']]),
+      Promise.resolve({ store: 'sqlite:/tmp/never-opened.db' }),
+      new (class Settings { get store() { return 'sqlite:/tmp/never-opened.db' } })(),
+      { limits: new Map([['pendingPerBusiness', 10]]) },
     ]) {
       await expectCode(InviteService.open(options), 'INVALID_CONFIG')
     }
+    assert.equal((await InviteService.open(Object.assign(Object.create(null), { execution: 'inline' }))).config().execution, 'inline')
     assert.equal((await InviteService.open(null)).storeKind, 'memory')
     assert.equal((await InviteService.open(undefined)).storeKind, 'memory')
     // null is "no limit" for each limit, the resend cooldown included.
@@ -230,6 +237,7 @@ describe('every reachable error code', () => {
       [{ timeoutSeconds: 0 }, 'VALIDATION_FAILED'],
       [{ timeoutSecs: 5 }, 'INVALID_CONFIG'],
       ['fast', 'INVALID_CONFIG'],
+      [[], 'INVALID_CONFIG'],
     ]) {
       let promise
       assert.doesNotThrow(() => { promise = w.service.dispatchOutbox(mailer, options) })
@@ -276,6 +284,29 @@ describe('every reachable error code', () => {
     assert.deepEqual((await w.service.listInvitations(w.acme.id)).items, [])
     const sent = await w.service.send(newPersonRequest(w, 'ada@example.com', { expiresInSeconds: 3600 }))
     assert.deepEqual(sent.invitation.expiresAt, new Date('9999-12-28T01:00:00Z'))
+  })
+
+  test('arguments of the wrong type throw synchronously with a napi status code', async () => {
+    const w = await world()
+    const circular = {}
+    circular.self = circular
+    let toJsonRan = false
+    const watched = { toJSON() { toJsonRan = true; return {} } }
+    for (const call of [
+      () => w.service.send(),
+      () => w.service.accept(null),
+      () => w.service.createUser(undefined),
+      () => w.service.revoke(null),
+      () => w.service.getBusiness(circular),
+      () => w.service.getBusiness({ n: 1n }),
+      () => w.service.getBusiness(watched),
+      () => w.service.bulkSend({ inviterId: w.ada.id, rows: [null] }),
+      () => w.service.bulkSend({ inviterId: w.ada.id, rows: [{ userId: w.alice.id }, 7] }),
+    ]) {
+      assert.throws(call, (e) => e instanceof Error && e.code === 'InvalidArg')
+    }
+    assert.equal(toJsonRan, false)
+    assert.deepEqual((await w.service.listInvitations(w.acme.id)).items, [])
   })
 
   test('NOT_FOUND for missing, malformed and other-business ids alike', async () => {

@@ -82,6 +82,8 @@ test('a renderer that throws or answers wrong leaves the email to the built-in t
     () => ({ subject: 'no bodies' }),
     async () => ({ subject: 's', text: 't', html: 'h' }),
     () => 'Subject only',
+    () => true,
+    () => false,
     () => ({
       subject: 's',
       text: 't',
@@ -128,6 +130,13 @@ test('renderDefaultEmail renders the built-in templates in the asked language', 
   assert.ok(french.text.includes(context.acceptLink))
   assert.notEqual(french.subject, renderDefaultEmail({ ...context, locale: null }).subject)
   assert.equal(renderDefaultEmail({ ...context, locale: 'xx' }).locale, 'en')
+  // An expiry no Date in the years 1 to 9999 holds is refused, not read as 1970.
+  for (const expiresAt of [new Date(NaN), new Date('+010000-01-01T00:00:00Z')]) {
+    assert.throws(
+      () => renderDefaultEmail({ ...context, expiresAt }),
+      (e) => e.code === 'VALIDATION_FAILED' && e.errors[0].field === 'expires_at' && e.errors[0].code === 'OUT_OF_RANGE',
+    )
+  }
 })
 
 test('a renderer that is not a function or an object with render is INVALID_CONFIG', async () => {

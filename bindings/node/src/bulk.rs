@@ -7,7 +7,7 @@ use invite_core::service::{
 use invite_core::{Error as CoreError, UserId};
 use napi_derive::napi;
 
-use crate::convert::{draft_lifetime, id};
+use crate::convert::{Checked, draft_lifetime, id};
 use crate::error::FieldError;
 use crate::lifecycle::{NewInviteeInput, SentInvitation};
 use crate::service::InviteService;
@@ -29,7 +29,7 @@ pub struct BulkInviteeInput {
 }
 
 /// A bulk send: shared placement fields and the rows.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Debug, Clone)]
 pub struct BulkSendInput {
     /// Who sends.
@@ -43,7 +43,8 @@ pub struct BulkSendInput {
     /// Role.
     pub role_id: Option<Option<String>>,
     /// The invitees.
-    pub rows: Vec<BulkInviteeInput>,
+    #[napi(ts_type = "Array<BulkInviteeInput>")]
+    pub rows: Vec<Checked<BulkInviteeInput>>,
     /// Lifetime of every invitation, in seconds.
     pub expires_in_seconds: Option<Option<f64>>,
     /// Email locale.
@@ -154,7 +155,7 @@ impl BulkSendInput {
             rows: self
                 .rows
                 .into_iter()
-                .map(|row| BulkRowDraft {
+                .map(|Checked(row)| BulkRowDraft {
                     user_id: row.user_id.flatten(),
                     new_user: row.new_user.flatten().and_then(NewInviteeInput::into_core),
                 })
@@ -176,7 +177,7 @@ impl InviteService {
     /// problems with one invitee (validation, duplicates, seats, limits) fail only its
     /// row. Seats are counted across the batch: rows beyond the free seats fail. A store
     /// failure rejects the whole call and commits nothing.
-    #[napi(catch_unwind, ts_return_type = "Promise<BulkSendResult>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<BulkSendResult>")]
     pub fn bulk_send(&self, input: BulkSendInput) -> Call<BulkSendResult> {
         self.run(move |s| {
             s.bulk_send(&input.into_request()?)

@@ -122,13 +122,13 @@ fn subscription_status(value: &str) -> Result<invite_core::SubscriptionStatus, C
 #[napi]
 impl InviteService {
     /// Creates a business.
-    #[napi(catch_unwind, ts_return_type = "Promise<Business>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Business>")]
     pub fn create_business(&self, name: String) -> Call<Business> {
         self.run(move |s| s.create_business(&name).map(Business::from))
     }
 
     /// Renames a business.
-    #[napi(catch_unwind, ts_return_type = "Promise<Business>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Business>")]
     pub fn rename_business(&self, business_id: String, name: String) -> Call<Business> {
         self.run(move |s| {
             s.rename_business(id(&business_id)?, &name)
@@ -137,49 +137,49 @@ impl InviteService {
     }
 
     /// A business by id (`NOT_FOUND` if missing).
-    #[napi(catch_unwind, ts_return_type = "Promise<Business>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Business>")]
     pub fn get_business(&self, business_id: String) -> Call<Business> {
         self.run(move |s| s.get_business(id(&business_id)?).map(Business::from))
     }
 
     /// Every business.
-    #[napi(catch_unwind, ts_return_type = "Promise<Array<Business>>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Array<Business>>")]
     pub fn list_businesses(&self) -> Call<Vec<Business>> {
         self.run(|s| s.list_businesses().map(list))
     }
 
     /// Creates an app.
-    #[napi(catch_unwind, ts_return_type = "Promise<App>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<App>")]
     pub fn create_app(&self, name: String) -> Call<App> {
         self.run(move |s| s.create_app(&name).map(App::from))
     }
 
     /// Renames an app.
-    #[napi(catch_unwind, ts_return_type = "Promise<App>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<App>")]
     pub fn rename_app(&self, app_id: String, name: String) -> Call<App> {
         self.run(move |s| s.rename_app(id(&app_id)?, &name).map(App::from))
     }
 
     /// An app by id.
-    #[napi(catch_unwind, ts_return_type = "Promise<App>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<App>")]
     pub fn get_app(&self, app_id: String) -> Call<App> {
         self.run(move |s| s.get_app(id(&app_id)?).map(App::from))
     }
 
     /// Every app.
-    #[napi(catch_unwind, ts_return_type = "Promise<Array<App>>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Array<App>>")]
     pub fn list_apps(&self) -> Call<Vec<App>> {
         self.run(|s| s.list_apps().map(list))
     }
 
     /// Enables or disables an app for a business.
-    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<void>")]
     pub fn set_app_enabled(&self, business_id: String, app_id: String, enabled: bool) -> Call<()> {
         self.run(move |s| s.set_app_enabled(id(&business_id)?, id(&app_id)?, enabled))
     }
 
     /// Creates a subscription (business and app must exist).
-    #[napi(catch_unwind, ts_return_type = "Promise<Subscription>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Subscription>")]
     pub fn create_subscription(&self, input: NewSubscriptionInput) -> Call<Subscription> {
         self.run(move |s| {
             let mut new = NewSubscription::new(
@@ -201,7 +201,7 @@ impl InviteService {
     /// the others keep their value, in one transaction (a concurrent change of other
     /// fields is kept). A cap below the seats in use or reserved is
     /// `SEAT_LIMIT_REACHED`; a window that ends before it starts is `VALIDATION_FAILED`.
-    #[napi(catch_unwind, ts_return_type = "Promise<Subscription>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Subscription>")]
     pub fn update_subscription(&self, input: SubscriptionInput) -> Call<Subscription> {
         self.run(move |s| {
             let changes = SubscriptionChanges {
@@ -229,7 +229,7 @@ impl InviteService {
     }
 
     /// A subscription of the business.
-    #[napi(catch_unwind, ts_return_type = "Promise<Subscription>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Subscription>")]
     pub fn get_subscription(
         &self,
         business_id: String,
@@ -244,7 +244,7 @@ impl InviteService {
     /// Seat usage of a subscription (total, used, reserved, available), O(1) from its
     /// counters: an invitation past its expiry keeps its reservation here until
     /// `expireOverdue` (or the next write that needs the seat) releases it.
-    #[napi(catch_unwind, ts_return_type = "Promise<SeatUsage>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<SeatUsage>")]
     pub fn seat_usage(&self, business_id: String, subscription_id: String) -> Call<SeatUsage> {
         self.run(move |s| {
             s.seat_usage(id(&business_id)?, id(&subscription_id)?)
@@ -253,7 +253,7 @@ impl InviteService {
     }
 
     /// Recounts a subscription's seats from its records (O(n): for checks and repairs).
-    #[napi(catch_unwind, ts_return_type = "Promise<SeatCounts>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<SeatCounts>")]
     pub fn recount_seats(&self, business_id: String, subscription_id: String) -> Call<SeatCounts> {
         self.run(move |s| {
             s.recount_seats(id(&business_id)?, id(&subscription_id)?)
@@ -262,7 +262,7 @@ impl InviteService {
     }
 
     /// Creates a role of an app with a permission set.
-    #[napi(catch_unwind, ts_return_type = "Promise<Role>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Role>")]
     pub fn create_role(&self, input: NewRoleInput) -> Call<Role> {
         self.run(move |s| {
             let permissions: Vec<&str> = input.permissions.iter().map(String::as_str).collect();
@@ -272,44 +272,44 @@ impl InviteService {
     }
 
     /// A role by id.
-    #[napi(catch_unwind, ts_return_type = "Promise<Role>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Role>")]
     pub fn get_role(&self, role_id: String) -> Call<Role> {
         self.run(move |s| s.get_role(id(&role_id)?).map(Role::from))
     }
 
     /// Every role of an app.
-    #[napi(catch_unwind, ts_return_type = "Promise<Array<Role>>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Array<Role>>")]
     pub fn list_roles(&self, app_id: String) -> Call<Vec<Role>> {
         self.run(move |s| s.list_roles(id(&app_id)?).map(list))
     }
 
     /// Creates a user; `ALREADY_EXISTS` if the email is taken, `VALIDATION_FAILED` with
     /// every field problem otherwise.
-    #[napi(catch_unwind, ts_return_type = "Promise<User>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<User>")]
     pub fn create_user(&self, input: NewUserInput) -> Call<User> {
         self.run(move |s| s.create_user(&input.into()).map(User::from))
     }
 
     /// Changes a user's names and email.
-    #[napi(catch_unwind, ts_return_type = "Promise<User>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<User>")]
     pub fn update_user(&self, user_id: String, input: NewUserInput) -> Call<User> {
         self.run(move |s| s.update_user(id(&user_id)?, &input.into()).map(User::from))
     }
 
     /// A user by id.
-    #[napi(catch_unwind, ts_return_type = "Promise<User>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<User>")]
     pub fn get_user(&self, user_id: String) -> Call<User> {
         self.run(move |s| s.get_user(id(&user_id)?).map(User::from))
     }
 
     /// A user by email (compared canonically), or `null`.
-    #[napi(catch_unwind, ts_return_type = "Promise<User | null>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<User | null>")]
     pub fn find_user_by_email(&self, email: String) -> Call<Option<User>> {
         self.run(move |s| s.find_user_by_email(&email).map(|u| u.map(User::from)))
     }
 
     /// Makes a user an admin of a business, or not.
-    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<void>")]
     pub fn set_business_admin(
         &self,
         business_id: String,
@@ -320,7 +320,7 @@ impl InviteService {
     }
 
     /// Gives a user a seat with a role directly (uses one seat).
-    #[napi(catch_unwind, ts_return_type = "Promise<Membership>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Membership>")]
     pub fn add_membership(&self, input: NewMembershipInput) -> Call<Membership> {
         self.run(move |s| {
             s.add_membership(
@@ -334,13 +334,13 @@ impl InviteService {
     }
 
     /// Removes a membership, freeing its seat.
-    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<void>")]
     pub fn remove_membership(&self, business_id: String, membership_id: String) -> Call<()> {
         self.run(move |s| s.remove_membership(id(&business_id)?, id(&membership_id)?))
     }
 
     /// A subscription's memberships, one page at a time.
-    #[napi(catch_unwind, ts_return_type = "Promise<MembershipPage>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<MembershipPage>")]
     pub fn list_memberships(
         &self,
         business_id: String,
@@ -361,7 +361,7 @@ impl InviteService {
     }
 
     /// A user's memberships (in one business, if given).
-    #[napi(catch_unwind, ts_return_type = "Promise<Array<Membership>>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Array<Membership>>")]
     pub fn memberships_of_user(
         &self,
         user_id: String,

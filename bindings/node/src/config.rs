@@ -554,13 +554,13 @@ impl ManualClock {
     }
 
     /// The clock's current instant.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn now(&self) -> DateTime<Utc> {
         invite_core::Clock::now(&*self.inner)
     }
 
     /// Sets the clock.
-    #[napi(catch_unwind, ts_args_type = "to: Date")]
+    #[napi(catch_unwind, strict, ts_args_type = "to: Date")]
     pub fn set(&self, env: napi::Env, to: JsInstant) -> napi::Result<()> {
         crate::error::sync(&env, || {
             self.inner.set(to.to_utc("to")?);
@@ -570,7 +570,7 @@ impl ManualClock {
 
     /// Moves the clock forward (or back, when negative) by whole seconds; a move past
     /// the years 1 to 9999 is `VALIDATION_FAILED` (`OUT_OF_RANGE`) and leaves it.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn advance_seconds(&self, env: napi::Env, seconds: f64) -> napi::Result<()> {
         crate::error::sync(&env, || {
             let by = crate::convert::seconds(seconds, "seconds")?;

@@ -64,10 +64,19 @@ pub fn nullable_count(
     }
 }
 
-/// Rejects an options object with a name not in `known` (`INVALID_CONFIG`): a typo
-/// (`usename`, `storeUrl`) must not silently drop a setting. `what` names the options.
+/// Rejects an options object that is not a plain object (an object literal or
+/// `Object.create(null)`), or that has a name not in `known` (`INVALID_CONFIG`): a typo
+/// (`usename`, `storeUrl`) must not silently drop a setting, nor a `Map`, an array or a
+/// Promise (a forgotten `await`), whose entries are no own properties, read as "no
+/// options". `what` names the options.
 pub fn only(object: &Object<'_>, known: &[&str], what: &str) -> Result<(), CoreError> {
     let unreadable = || invalid(format!("the {what} options cannot be read"));
+    if !is_plain(object).map_err(|_| unreadable())? {
+        return Err(invalid(format!(
+            "the {what} options must be a plain object, not a Map, an array, a Promise \
+             (a forgotten `await`?) or a class instance"
+        )));
+    }
     let names = object.get_property_names().map_err(|_| unreadable())?;
     let count = names.get_array_length().map_err(|_| unreadable())?;
     for i in 0..count {
@@ -81,6 +90,22 @@ pub fn only(object: &Object<'_>, known: &[&str], what: &str) -> Result<(), CoreE
         }
     }
     Ok(())
+}
+
+/// Whether `object`'s prototype is `null` or has a `null` prototype itself (is
+/// `Object.prototype`, of this realm or another).
+fn is_plain(object: &Object<'_>) -> napi::Result<bool> {
+    let prototype = object.get_prototype()?;
+    Ok(match prototype.get_type()? {
+        ValueType::Null => true,
+        ValueType::Object => {
+            Object::from_unknown(prototype)?
+                .get_prototype()?
+                .get_type()?
+                == ValueType::Null
+        }
+        _ => false,
+    })
 }
 
 /// A page size: what the core checks (1–500), or 0 (which it refuses as `OUT_OF_RANGE`)
@@ -99,6 +124,14 @@ pub struct JsInstant(f64);
 /// hand back (Python's `datetime` has no others), so the only ones taken in.
 pub fn in_calendar(at: DateTime<Utc>) -> bool {
     (1..=9999).contains(&at.year())
+}
+
+impl From<DateTime<Utc>> for JsInstant {
+    fn from(at: DateTime<Utc>) -> Self {
+        // Instants in the years 1 to 9999 are whole milliseconds well inside f64's
+        // exact integers (±2^53).
+        JsInstant(at.timestamp_millis() as f64)
+    }
 }
 
 impl JsInstant {
@@ -128,6 +161,34 @@ impl TypeName for JsInstant {
 
     fn value_type() -> ValueType {
         ValueType::Object
+    }
+}
+
+/// A `T` read only after napi's type check for it passed: an array's element (a bulk
+/// row) that is `null` or a number throws `InvalidArg` like a wrong argument does,
+/// instead of a codeless `TypeError` from reading properties off it. (Arguments get the
+/// same check from the methods' `strict`; napi checks no element of an array.)
+#[derive(Debug, Clone)]
+pub struct Checked<T>(pub T);
+
+impl<T: TypeName> TypeName for Checked<T> {
+    fn type_name() -> &'static str {
+        T::type_name()
+    }
+
+    fn value_type() -> ValueType {
+        T::value_type()
+    }
+}
+
+#[allow(unsafe_code, reason = "napi's conversion trait method is unsafe")]
+impl<T: FromNapiValue + ValidateNapiValue> FromNapiValue for Checked<T> {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: `env` and `value` come from napi for this conversion, as `T`'s own
+        // check and conversion expect.
+        unsafe { T::validate(env, value) }?;
+        // SAFETY: as above.
+        unsafe { T::from_napi_value(env, value) }.map(Checked)
     }
 }
 

@@ -351,14 +351,14 @@ impl InviteForm {
     }
 
     /// Resets every field ("Clear").
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn clear(&mut self) {
         self.inner.clear();
     }
 
     /// Switches between an existing and a new user; throws `VALIDATION_FAILED` for an
     /// unknown mode.
-    #[napi(catch_unwind, ts_args_type = "mode: UserMode")]
+    #[napi(catch_unwind, strict, ts_args_type = "mode: UserMode")]
     pub fn set_mode(&mut self, env: Env, mode: String) -> napi::Result<()> {
         sync(&env, || {
             self.inner.set_mode(one_of(&mode, "mode", CoreMode::parse)?);
@@ -368,64 +368,64 @@ impl InviteForm {
 
     /// The text typed in the user search box (existing-user mode; ignored in new-user
     /// mode, which clears it).
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn set_user_query(&mut self, query: String) {
         self.inner.set_user_query(&query);
     }
 
     /// Chooses an existing user (`null` to unselect).
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn select_user(&mut self, user_id: Option<String>) {
         self.inner.select_user(user_id.as_deref());
     }
 
     /// Sets the new user's first name (switches to new-user mode).
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn set_first_name(&mut self, value: String) {
         self.inner.set_first_name(&value);
     }
 
     /// Sets the new user's last name (switches to new-user mode).
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn set_last_name(&mut self, value: String) {
         self.inner.set_last_name(&value);
     }
 
     /// Sets the new user's email (switches to new-user mode).
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn set_email(&mut self, value: String) {
         self.inner.set_email(&value);
     }
 
     /// Chooses a business; a different one clears app, subscription and role.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn select_business(&mut self, business_id: Option<String>) {
         self.inner.select_business(business_id.as_deref());
     }
 
     /// Chooses an app; a different one clears subscription and role. Without a business
     /// the app stays empty.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn select_app(&mut self, app_id: Option<String>) {
         self.inner.select_app(app_id.as_deref());
     }
 
     /// Chooses a subscription; a different one clears the role. Without an app the
     /// subscription stays empty.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn select_subscription(&mut self, subscription_id: Option<String>) {
         self.inner.select_subscription(subscription_id.as_deref());
     }
 
     /// Chooses a role (an app's): without an app the role stays empty.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn select_role(&mut self, role_id: Option<String>) {
         self.inner.select_role(role_id.as_deref());
     }
 
     /// Sets one field by its page name (`"business_id"`, `"email"`, `"mode"`, …) with the
     /// same rules; throws `VALIDATION_FAILED` for an unknown field or mode.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn set_field(
         &mut self,
         env: Env,
@@ -439,7 +439,7 @@ impl InviteForm {
     /// filled in (an over-long search included) are `fieldErrors`, never a rejection; it
     /// rejects only for a malformed inviter id (`NOT_FOUND`) and storage failures (an
     /// unknown inviter sees no business to choose).
-    #[napi(catch_unwind, ts_return_type = "Promise<FormView>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<FormView>")]
     pub fn view(&self, service: &InviteService, inviter_id: String) -> Call<FormView> {
         let form = self.inner.clone();
         let core = service.inner.clone();
@@ -454,7 +454,7 @@ impl InviteForm {
     /// failures. Give each rendering of the form a
     /// fresh `idempotencyKey`: the same form submitted again under it (a double-clicked
     /// Send) resolves with the first send (`sent.replayed`) instead of `ALREADY_INVITED`.
-    #[napi(catch_unwind, ts_return_type = "Promise<SubmitOutcome>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<SubmitOutcome>")]
     pub fn submit(
         &self,
         service: &InviteService,

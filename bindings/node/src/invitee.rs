@@ -115,14 +115,14 @@ impl From<CorePreview> for InvitationPreview {
 impl InviteService {
     /// Shows an invitation by token without changing any state. Unknown, used and
     /// revoked tokens are all `INVALID_TOKEN`.
-    #[napi(catch_unwind, ts_return_type = "Promise<InvitationPreview>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<InvitationPreview>")]
     pub fn peek(&self, token: String) -> Call<InvitationPreview> {
         self.run(move |s| s.peek(&token).map(InvitationPreview::from))
     }
 
     /// Accepts by token: re-checks subscription, role, seat and identity; creates the
     /// user for a new invitee; turns the reservation into a membership. Single-use.
-    #[napi(catch_unwind, ts_return_type = "Promise<Accepted>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Accepted>")]
     pub fn accept(&self, input: AcceptInput) -> Call<Accepted> {
         self.run(move |s| {
             let request = AcceptRequest {
@@ -135,7 +135,7 @@ impl InviteService {
     }
 
     /// Declines by token: the seat is released. Final.
-    #[napi(catch_unwind, ts_return_type = "Promise<Invitation>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Invitation>")]
     pub fn decline(&self, token: String) -> Call<Invitation> {
         self.run(move |s| s.decline(&token).map(Invitation::from))
     }

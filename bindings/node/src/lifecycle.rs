@@ -177,14 +177,14 @@ impl InviteService {
     /// Sends an invitation: every field problem at once (`VALIDATION_FAILED`), then
     /// rights, role, subscription, duplicates, limits and seats; saves the invitation and
     /// queues its email in one transaction. Resolves with the one-time token and link.
-    #[napi(catch_unwind, ts_return_type = "Promise<SentInvitation>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<SentInvitation>")]
     pub fn send(&self, input: SendInvitationInput) -> Call<SentInvitation> {
         self.run(move |s| s.send(&input.into_request()?).map(SentInvitation::from))
     }
 
     /// Sends a pending or expired invitation again: new token (the old one dies), new
     /// expiry, new email.
-    #[napi(catch_unwind, ts_return_type = "Promise<SentInvitation>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<SentInvitation>")]
     pub fn resend(&self, input: ResendInput) -> Call<SentInvitation> {
         self.run(move |s| {
             let expires = opt_seconds(input.expires_in_seconds.flatten(), "expires_in")?;
@@ -200,7 +200,7 @@ impl InviteService {
 
     /// Revokes a pending invitation: its token dies and its seat is released. The actor
     /// must be able to grant its role (`ROLE_NOT_ASSIGNABLE`), as for a resend.
-    #[napi(catch_unwind, ts_return_type = "Promise<Invitation>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Invitation>")]
     pub fn revoke(&self, input: InvitationAction) -> Call<Invitation> {
         self.run(move |s| {
             s.revoke(
@@ -215,7 +215,7 @@ impl InviteService {
     /// Queues an invitation's failed email again (an admin's "retry delivery"), recorded
     /// as a `sent` event by the actor, who must be able to grant its role
     /// (`ROLE_NOT_ASSIGNABLE`).
-    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<void>")]
     pub fn retry_delivery(&self, input: InvitationAction) -> Call<()> {
         self.run(move |s| {
             s.retry_delivery(
@@ -229,7 +229,7 @@ impl InviteService {
     /// Writes `expired` on every pending invitation past its expiry and releases their
     /// seats, then deletes idempotency records past their lifetime (with the sealed tokens
     /// they keep). Resolves with how many invitations it expired. Run it on a schedule.
-    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<number>")]
     pub fn expire_overdue(&self) -> Call<f64> {
         self.run(|s| s.expire_overdue().map(|n| n as f64))
     }

@@ -43,7 +43,7 @@ pub struct ListEventsOptions {
 impl InviteService {
     /// An invitation of the business (effective status). Ids of other businesses are
     /// `NOT_FOUND`, like missing ones.
-    #[napi(catch_unwind, ts_return_type = "Promise<Invitation>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Invitation>")]
     pub fn get_invitation(&self, business_id: String, invitation_id: String) -> Call<Invitation> {
         self.run(move |s| {
             s.get_invitation(id(&business_id)?, id(&invitation_id)?)
@@ -52,7 +52,7 @@ impl InviteService {
     }
 
     /// The business's invitations matching the filters, oldest first, one page at a time.
-    #[napi(catch_unwind, ts_return_type = "Promise<InvitationPage>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<InvitationPage>")]
     pub fn list_invitations(
         &self,
         business_id: String,
@@ -83,7 +83,7 @@ impl InviteService {
     }
 
     /// The business's audit events (of one invitation, if given), oldest first.
-    #[napi(catch_unwind, ts_return_type = "Promise<EventPage>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<EventPage>")]
     pub fn list_events(
         &self,
         business_id: String,
@@ -108,7 +108,7 @@ impl InviteService {
     }
 
     /// The invitation's emails (delivery history), oldest first.
-    #[napi(catch_unwind, ts_return_type = "Promise<Array<OutboxMessage>>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Array<OutboxMessage>>")]
     pub fn invitation_messages(
         &self,
         business_id: String,

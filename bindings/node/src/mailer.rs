@@ -507,7 +507,7 @@ impl Mailer {
 
     /// One line for logs: the kind, the directory or server, the sender (never the
     /// password).
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn describe(&self) -> String {
         self.description.clone()
     }

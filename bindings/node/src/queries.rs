@@ -56,7 +56,7 @@ impl InviteService {
     /// Existing users whose email, first, last or full name starts with `query`
     /// (case- and width-insensitive; an email's IDN domain matches typed in Unicode or
     /// in punycode), one page at a time.
-    #[napi(catch_unwind, ts_return_type = "Promise<UserPage>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<UserPage>")]
     pub fn search_users(&self, query: String, page_options: Option<PageOptions>) -> Call<UserPage> {
         self.run(move |s| {
             let found = s.search_users(&query, &page_request(page_options))?;
@@ -68,13 +68,17 @@ impl InviteService {
     }
 
     /// Businesses the inviter may invite into, by name.
-    #[napi(catch_unwind, ts_return_type = "Promise<Array<BusinessOption>>")]
+    #[napi(
+        catch_unwind,
+        strict,
+        ts_return_type = "Promise<Array<BusinessOption>>"
+    )]
     pub fn businesses_for_inviter(&self, inviter_id: String) -> Call<Vec<BusinessOption>> {
         self.run(move |s| s.businesses_for_inviter(id(&inviter_id)?).map(list))
     }
 
     /// Apps enabled for the business that the inviter may invite into, by name.
-    #[napi(catch_unwind, ts_return_type = "Promise<Array<App>>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Array<App>>")]
     pub fn apps_for_inviter(&self, inviter_id: String, business_id: String) -> Call<Vec<App>> {
         self.run(move |s| {
             s.apps_for_inviter(id(&inviter_id)?, id(&business_id)?)
@@ -83,7 +87,11 @@ impl InviteService {
     }
 
     /// Subscriptions of the business *and* app, each with seat usage and whether active.
-    #[napi(catch_unwind, ts_return_type = "Promise<Array<SubscriptionOption>>")]
+    #[napi(
+        catch_unwind,
+        strict,
+        ts_return_type = "Promise<Array<SubscriptionOption>>"
+    )]
     pub fn subscriptions_for(
         &self,
         business_id: String,
@@ -96,7 +104,7 @@ impl InviteService {
     }
 
     /// Roles of the app that the inviter may grant in this business, by name.
-    #[napi(catch_unwind, ts_return_type = "Promise<Array<Role>>")]
+    #[napi(catch_unwind, strict, ts_return_type = "Promise<Array<Role>>")]
     pub fn grantable_roles(
         &self,
         inviter_id: String,

@@ -13,9 +13,9 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use invite_core::Error as CoreError;
 use invite_core::mail::{
     DefaultTemplates, EmailContext as CoreContext, EmailRenderer, RenderedEmail as CoreRendered,
@@ -24,6 +24,7 @@ use napi::bindgen_prelude::{FromNapiValue, FunctionRef, JsObjectValue, JsValue, 
 use napi::{Env, ValueType};
 use napi_derive::napi;
 
+use crate::convert::JsInstant;
 use crate::error::{clear_pending_exception, invalid_config, warn};
 use crate::js_thread::{Asked, JsThread, guard};
 use crate::shape::{Args, Prop, Shape, Shaped, to_napi_by_shape};
@@ -49,8 +50,11 @@ pub struct EmailContext {
     pub app_name: String,
     /// The role granted.
     pub role_name: String,
-    /// When the link expires.
-    pub expires_at: DateTime<Utc>,
+    /// When the link expires (given to `renderDefaultEmail`: an Invalid Date, or one
+    /// outside the years 1 to 9999, is `VALIDATION_FAILED`, `expires_at` /
+    /// `OUT_OF_RANGE`).
+    #[napi(ts_type = "Date")]
+    pub expires_at: JsInstant,
     /// The accept link.
     pub accept_link: String,
     /// The requested locale (`null`: the default).
@@ -65,25 +69,27 @@ impl From<&CoreContext> for EmailContext {
             business_name: c.business_name.clone(),
             app_name: c.app_name.clone(),
             role_name: c.role_name.clone(),
-            expires_at: c.expires_at,
+            expires_at: JsInstant::from(c.expires_at),
             accept_link: c.accept_link.clone(),
             locale: c.locale.clone(),
         }
     }
 }
 
-impl From<EmailContext> for CoreContext {
-    fn from(c: EmailContext) -> Self {
-        CoreContext {
+impl TryFrom<EmailContext> for CoreContext {
+    type Error = CoreError;
+
+    fn try_from(c: EmailContext) -> Result<Self, CoreError> {
+        Ok(CoreContext {
             inviter_name: c.inviter_name,
             invitee_name: c.invitee_name,
             business_name: c.business_name,
             app_name: c.app_name,
             role_name: c.role_name,
-            expires_at: c.expires_at,
+            expires_at: c.expires_at.to_utc("expires_at")?,
             accept_link: c.accept_link,
             locale: c.locale,
-        }
+        })
     }
 }
 
@@ -162,19 +168,29 @@ impl RenderedEmail {
 
 /// The email the built-in templates render for `context` (English, French, German by
 /// the locale's primary subtag; English otherwise). A renderer can start from it.
-#[napi(catch_unwind)]
+/// An `expiresAt` that is no valid Date in the years 1 to 9999 throws
+/// `VALIDATION_FAILED` (`expires_at`, `OUT_OF_RANGE`).
+#[napi(catch_unwind, strict)]
 #[cfg_attr(test, allow(dead_code, reason = "called from JavaScript only"))]
-pub fn render_default_email(context: EmailContext) -> RenderedEmail {
-    let rendered = DefaultTemplates.render(&context.into());
-    RenderedEmail {
-        subject: rendered.subject,
-        text: rendered.text,
-        html: rendered.html,
-        locale: Some(Some(rendered.locale)),
-    }
+pub fn render_default_email(env: Env, context: EmailContext) -> napi::Result<RenderedEmail> {
+    crate::error::sync(&env, || {
+        let rendered = DefaultTemplates.render(&CoreContext::try_from(context)?);
+        Ok(RenderedEmail {
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            locale: Some(Some(rendered.locale)),
+        })
+    })
 }
 
-type Render = FunctionRef<EmailContext, Unknown<'static>>;
+/// The guarded renderer (see `guard`: a throw is reported and answers `false`), and
+/// whether its last call threw, which tells that `false` from one the renderer itself
+/// answered.
+struct Render {
+    function: FunctionRef<EmailContext, Unknown<'static>>,
+    threw: Arc<AtomicBool>,
+}
 
 /// The core's `EmailRenderer` backed by a JS function.
 struct JsRenderer {
@@ -203,8 +219,10 @@ impl JsRenderer {
 
 /// On the JS thread: calls the guarded renderer and reads its answer.
 fn rendered(env: &Env, render: &Render, context: &CoreContext) -> Option<CoreRendered> {
+    render.threw.store(false, Ordering::Relaxed);
     let called = std::panic::catch_unwind(AssertUnwindSafe(|| {
         render
+            .function
             .borrow_back(env)
             .and_then(|f| f.call(EmailContext::from(context)))
     }));
@@ -218,7 +236,7 @@ fn rendered(env: &Env, render: &Render, context: &CoreContext) -> Option<CoreRen
     };
     match answer.get_type() {
         // The guard's answer for a throw it already reported.
-        Ok(ValueType::Boolean) => None,
+        Ok(ValueType::Boolean) if render.threw.load(Ordering::Relaxed) => None,
         Ok(ValueType::Object) => match RenderedEmail::from_unknown(answer) {
             Ok(email) => Some(email.into_core(context)),
             Err(error) => {
@@ -272,17 +290,20 @@ pub fn email_renderer(renderer: Unknown<'_>) -> Result<Arc<dyn EmailRenderer>, C
     };
     let cannot =
         |e: napi::Error| CoreError::internal(format!("cannot hold the renderer: {}", e.reason));
-    let render = guard(
+    let threw = Arc::new(AtomicBool::new(false));
+    let reported = Arc::clone(&threw);
+    let function = guard(
         &env,
         render,
         this,
         "inviteCoreRendererFailed",
-        |env, why| {
+        move |env, why| {
+            reported.store(true, Ordering::Relaxed);
             warn(env, RENDERER_FAILED, &failed(why));
         },
     )
-    .map(Arc::new)
     .map_err(cannot)?;
+    let render = Arc::new(Render { function, threw });
     let shared = Arc::clone(&render);
     let queue = JsThread::answering(&env, "inviteCoreRenderer", move |env, context| {
         rendered(env, &shared, &context)

@@ -98,7 +98,7 @@ impl InviteService {
     }
 
     /// The configuration in force (with the execution mode).
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn config(&self) -> ConfigView {
         ConfigView::new(self.inner.config(), self.execution)
     }
@@ -110,7 +110,7 @@ impl InviteService {
     }
 
     /// The current time by the service's clock.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn now(&self) -> DateTime<Utc> {
         self.inner.now()
     }
@@ -129,7 +129,7 @@ pub struct BuildInfo {
 }
 
 /// How this native module was built (profile and optional features).
-#[napi(catch_unwind)]
+#[napi(catch_unwind, strict)]
 pub fn build_info() -> BuildInfo {
     let features = [
         ("sqlite", cfg!(feature = "sqlite")),
