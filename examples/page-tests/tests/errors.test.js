@@ -138,6 +138,8 @@ describe('Invite User errors', () => {
     await send(page);
     assert.equal(await submitCode(page), 'SEAT_LIMIT_REACHED');
     assert.deepEqual(await errorCodes(page, 'subscription_id'), ['SEAT_LIMIT_REACHED']);
+    // The library's advice comes with the refusal.
+    assert.equal(await page.locator('[data-testid="submit-error"] [data-testid="submit-help"]').count(), 1);
     await shot(page, '09-seat-limit');
   }));
 
@@ -162,6 +164,7 @@ describe('Invite User errors', () => {
     await send(page);
     assert.equal(await submitCode(page), 'ALREADY_INVITED');
     assert.deepEqual(await errorCodes(page, 'user_id'), ['ALREADY_INVITED']);
+    assert.equal(await page.locator('[data-testid="submit-error"] [data-testid="submit-help"]').count(), 1);
     assert.deepEqual(await seats(page), { total: 10, used: 3, reserved: 1, available: 6, unlimited: false });
     await shot(page, '11-duplicate');
 
@@ -176,6 +179,55 @@ describe('Invite User errors', () => {
     await send(page);
     assert.equal(await submitCode(page), 'ALREADY_MEMBER');
     assert.deepEqual(await errorCodes(page, 'user_id'), ['ALREADY_MEMBER']);
+  }));
+
+  it('the refusal summary lists what blocks sending, in the form\'s order, not the search box', () => withWorld(async (page) => {
+    const summary = async () => ({
+      count: Number(await page.getAttribute('[data-testid="problem-count"]', 'data-count')),
+      fields: await page.locator('[data-testid="submit-error"] li').evaluateAll((els) => els.map((e) => e.dataset.field)),
+    });
+    await page.goto('/');
+    await page.fill('input[name="user_query"]', 'x'.repeat(300));
+    await send(page);
+    assert.equal(await submitCode(page), 'VALIDATION_FAILED');
+    assert.deepEqual(await summary(), {
+      count: 5,
+      fields: ['user_id', 'business_id', 'app_id', 'subscription_id', 'role_id'],
+    });
+    // The search's own problem stays next to the search box.
+    assert.deepEqual(await errorCodes(page, 'user_query'), ['TOO_LONG']);
+
+    // A new user: the live email error and the refusal's come out in field order.
+    await navigating(page, () => page.click('[data-testid="clear"]'));
+    await newUser(page, '', 'Novak', 'nina-at-example.org');
+    await send(page);
+    assert.deepEqual(await summary(), {
+      count: 6,
+      fields: ['first_name', 'email', 'business_id', 'app_id', 'subscription_id', 'role_id'],
+    });
+  }));
+
+  it('a field with a problem is marked invalid and described by its error', () => withWorld(async (page) => {
+    const described = async (selector) => {
+      const el = page.locator(selector);
+      const ids = ((await el.getAttribute('aria-describedby')) || '').split(' ').filter(Boolean);
+      const fields = [];
+      for (const id of ids) fields.push(await page.getAttribute(`p.error[id="${id}"]`, 'data-field'));
+      return { invalid: await el.getAttribute('aria-invalid'), fields };
+    };
+    await page.goto('/');
+    assert.deepEqual(await described('select[name="business_id"]'), { invalid: null, fields: [] });
+    await send(page);
+    for (const field of ['user_id', 'business_id', 'app_id', 'subscription_id', 'role_id']) {
+      assert.deepEqual(await described(`select[name="${field}"]`), { invalid: 'true', fields: [field] }, field);
+    }
+    assert.deepEqual(await described('input[name="user_query"]'), { invalid: null, fields: [] });
+
+    await navigating(page, () => page.click('[data-testid="clear"]'));
+    await newUser(page, 'Nina', 'Novak', 'nina-at-example.org');
+    await place(page, TEAM);
+    assert.deepEqual(await described('input[name="email"]'), { invalid: 'true', fields: ['email'] });
+    assert.deepEqual(await described('input[name="first_name"]'), { invalid: null, fields: [] });
   }));
 
   it('errors are gone once the form changes', () => withWorld(async (page) => {

@@ -168,6 +168,65 @@ describe('Invite User form', () => {
     assert.equal(await page.inputValue('select[name="role_id"]'), '');
   }));
 
+  it('changing the subscription clears the role', () => withWorld(async (page) => {
+    await page.goto('/');
+    await pickUser(page, 'carol@example.com');
+    await place(page, TEAM);
+    assert.notEqual(await page.inputValue('select[name="role_id"]'), '');
+    await choose(page, 'subscription_id', 'Starter');
+    assert.equal(await page.inputValue('select[name="role_id"]'), '');
+    assert.equal(await page.getAttribute('#invite-form', 'data-can-send'), 'false');
+    // A role chosen for the new subscription stays while other fields change.
+    await choose(page, 'role_id', 'Viewer');
+    await pickUser(page, 'oscar@example.com');
+    assert.notEqual(await page.inputValue('select[name="role_id"]'), '');
+  }));
+
+  it('the changed control keeps the focus after the page updates', () => withWorld(async (page) => {
+    const focused = () => page.evaluate(() => {
+      const el = document.activeElement;
+      return el && el.name ? `${el.name}${el.type === 'radio' ? `=${el.value}` : ''}` : el && el.tagName;
+    });
+    await page.goto('/');
+    await choose(page, 'business_id', 'Acme Corp');
+    assert.equal(await focused(), 'business_id');
+    await choose(page, 'app_id', 'Billing');
+    assert.equal(await focused(), 'app_id');
+
+    // By keyboard: the focus stays, so the next key goes on where it left off.
+    await page.focus('select[name="subscription_id"]');
+    await navigating(page, () => page.keyboard.press('ArrowDown'));
+    assert.equal(await focused(), 'subscription_id');
+    const first = await page.inputValue('select[name="subscription_id"]');
+    await navigating(page, () => page.keyboard.press('ArrowDown'));
+    assert.equal(await focused(), 'subscription_id');
+    assert.notEqual(await page.inputValue('select[name="subscription_id"]'), first);
+
+    await navigating(page, () => page.check('input[name="mode"][value="new"]'));
+    assert.equal(await focused(), 'mode=new');
+    // A reload that no change caused starts at the top.
+    await page.reload();
+    assert.equal(await focused(), 'BODY');
+  }));
+
+  it('is labelled for assistive technology', () => withWorld(async (page) => {
+    await page.goto('/');
+    // The user-mode radio group has a name.
+    const group = page.locator('[role="radiogroup"]');
+    const labelledBy = await group.getAttribute('aria-labelledby');
+    assert.ok(labelledBy);
+    assert.ok((await page.locator(`[id="${labelledBy}"]`).textContent()).trim().length > 0);
+    // The keyboard's hidden default button is hidden from screen readers too.
+    const hiddenApply = page.locator('button.visually-hidden[value="update"]');
+    assert.equal(await hiddenApply.getAttribute('aria-hidden'), 'true');
+    // Headings go down one level at a time (h1, then h2 for the seat information).
+    await place(page, { business: 'Acme Corp', app: 'Billing', subscription: 'Team' });
+    const levels = await page.locator('h1, h2, h3, h4, h5, h6').evaluateAll((hs) => hs.map((h) => Number(h.tagName[1])));
+    assert.equal(levels[0], 1);
+    for (let i = 1; i < levels.length; i += 1) assert.ok(levels[i] <= levels[i - 1] + 1, `${levels}`);
+    assert.ok(levels.includes(2), `${levels}`);
+  }));
+
   it('Clear resets the whole form', () => withWorld(async (page) => {
     await page.goto('/');
     await search(page, 'car');

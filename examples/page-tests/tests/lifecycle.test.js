@@ -149,6 +149,7 @@ describe('Invitation lifecycle', () => {
   it('the admin revokes: the link dies and the seat is released', () => withWorld(async (page) => {
     const link = await inviteCarol(page);
     await page.goto('/invitations');
+    page.once('dialog', (dialog) => dialog.accept());
     await navigating(page, () => invitationRow(page, 'carol@example.com').locator('[data-action="revoke"]').click());
     assert.equal(await page.getAttribute('[data-testid="notice"]', 'data-code'), 'INVITATION_REVOKED');
     const row = invitationRow(page, 'carol@example.com');
@@ -159,6 +160,143 @@ describe('Invitation lifecycle', () => {
     await page.goto(link);
     assert.equal(await page.getAttribute('[data-testid="error"]', 'data-code'), 'INVALID_TOKEN');
     assert.deepEqual(await accessSeats(page), { total: 10, used: 3, reserved: 0, available: 7, unlimited: false });
+  }));
+
+  it('Revoke asks first: dismissing keeps the invitation pending, confirming revokes it', () => withWorld(async (page) => {
+    await inviteCarol(page);
+    await page.goto('/invitations');
+    const revoke = invitationRow(page, 'carol@example.com').locator('[data-action="revoke"]');
+    assert.ok(await revoke.getAttribute('data-confirm'));
+
+    let asked = null;
+    page.once('dialog', (dialog) => { asked = dialog.type(); dialog.dismiss(); });
+    await revoke.click();
+    assert.equal(asked, 'confirm');
+    await page.goto('/invitations');
+    assert.equal(await invitationRow(page, 'carol@example.com').getAttribute('data-status'), 'pending');
+
+    page.once('dialog', (dialog) => dialog.accept());
+    await navigating(page, () => invitationRow(page, 'carol@example.com').locator('[data-action="revoke"]').click());
+    assert.equal(await page.getAttribute('[data-testid="notice"]', 'data-code'), 'INVITATION_REVOKED');
+    assert.equal(await invitationRow(page, 'carol@example.com').getAttribute('data-status'), 'revoked');
+  }));
+
+  it('Resend and Revoke are named for their invitee', () => withWorld(async (page) => {
+    await inviteCarol(page);
+    await page.goto('/invitations');
+    const row = invitationRow(page, 'carol@example.com');
+    for (const action of ['resend', 'revoke']) {
+      const label = await row.locator(`[data-action="${action}"]`).getAttribute('aria-label');
+      assert.ok(label && label.includes('carol@example.com'), `${action}: ${label}`);
+    }
+  }));
+
+  it('a resend from the list offers the new link to copy, and it works', () => withWorld(async (page) => {
+    await inviteCarol(page);
+    await page.goto('/invitations');
+    await navigating(page, () => invitationRow(page, 'carol@example.com').locator('[data-action="resend"]').click());
+    const notice = page.locator('[data-testid="notice"]');
+    assert.equal(await notice.getAttribute('data-code'), 'INVITATION_RESENT');
+    const copy = await notice.locator('[data-testid="copy-link"]').getAttribute('href');
+    assert.match(copy, /\/invitations\/accept\?token=/);
+    const [newest] = await mailFor(page, 'carol@example.com', 2);
+    assert.equal(copy, newest);
+    await page.goto(copy);
+    assert.equal(await page.getAttribute('[data-testid="invitation"]', 'data-status'), 'pending');
+  }));
+
+  it('the same Send posted again after a resend or a revoke says its first link is dead', () => withWorld(async (page) => {
+    await page.goto('/');
+    await pickUser(page, 'carol@example.com');
+    await place(page, TEAM);
+    const form = await page.locator('#invite-form').evaluate((f) => Object.fromEntries(new FormData(f)));
+    const post = () => page.request.post('/form', { form: { ...form, action: 'send' }, maxRedirects: 0 });
+    assert.equal((await post()).status(), 303);
+    await page.goto('/');
+    assert.equal(await page.getAttribute('[data-testid="success"]', 'data-code'), 'INVITATION_SENT');
+
+    // Posted again while its first link still works: the same success.
+    assert.equal((await post()).status(), 303);
+    await page.goto('/');
+    assert.equal(await page.getAttribute('[data-testid="success"]', 'data-code'), 'INVITATION_SENT');
+    assert.equal(await page.locator('[data-testid="copy-link"]').count(), 1);
+
+    // Resent since: the first link is dead, though the invitation is pending.
+    await page.goto('/invitations');
+    await navigating(page, () => invitationRow(page, 'carol@example.com').locator('[data-action="resend"]').click());
+    assert.equal((await post()).status(), 303);
+    await page.goto('/');
+    let notice = page.locator('[data-testid="notice"]');
+    assert.equal(await notice.getAttribute('data-code'), 'INVITATION_ALREADY_SENT');
+    assert.equal(await notice.getAttribute('data-status'), 'pending');
+    assert.equal(await page.locator('[data-testid="success"]').count(), 0);
+    assert.equal(await page.locator('[data-testid="copy-link"]').count(), 0);
+
+    // Revoked since.
+    await page.goto('/invitations');
+    page.once('dialog', (dialog) => dialog.accept());
+    await navigating(page, () => invitationRow(page, 'carol@example.com').locator('[data-action="revoke"]').click());
+    assert.equal((await post()).status(), 303);
+    await page.goto('/');
+    notice = page.locator('[data-testid="notice"]');
+    assert.equal(await notice.getAttribute('data-code'), 'INVITATION_ALREADY_SENT');
+    assert.equal(await notice.getAttribute('data-status'), 'revoked');
+    assert.equal(await page.locator('[data-testid="success"]').count(), 0);
+    assert.equal(await page.locator('[data-testid="copy-link"]').count(), 0);
+    await shot(page, '19-already-sent');
+  }));
+
+  it('the list shows the newest 200 invitations of a business and says how many are older', () => withWorld(async (page) => {
+    // 205 new users invited to an unlimited subscription, posted as the form posts them.
+    await page.goto('/');
+    await newUser(page, 'Bulk', 'Invitee', 'bulk-0@example.org');
+    await place(page, { business: 'Acme Corp', app: 'CRM', subscription: 'Enterprise', role: 'Sales rep' });
+    const form = await page.locator('#invite-form').evaluate((f) => Object.fromEntries(new FormData(f)));
+    for (let i = 1; i <= 205; i += 1) {
+      const r = await page.request.post('/form', {
+        form: { ...form, email: `bulk-${i}@example.org`, idempotency_key: '', action: 'send' },
+        maxRedirects: 0,
+      });
+      assert.equal(r.status(), 303);
+    }
+    await page.goto('/invitations');
+    assert.equal(await page.locator('tr[data-email^="bulk-"]').count(), 200);
+    assert.equal(await page.locator('tr[data-email="bulk-205@example.org"]').count(), 1);
+    assert.equal(await page.locator('tr[data-email="bulk-6@example.org"]').count(), 1);
+    assert.equal(await page.locator('tr[data-email="bulk-5@example.org"]').count(), 0);
+    // Newest first.
+    assert.equal(await page.locator('tr[data-email]').first().getAttribute('data-email'), 'bulk-205@example.org');
+    const note = page.locator('[data-testid="older-hidden"]');
+    assert.equal(await note.count(), 1);
+    assert.equal(await note.getAttribute('data-business'), 'Acme Corp');
+    assert.equal(await note.getAttribute('data-count'), '5');
+  }));
+
+  it('a long history shows its newest events, the last one included', () => withWorld(async (page) => {
+    await inviteCarol(page);
+    await page.goto('/invitations');
+    const row = invitationRow(page, 'carol@example.com');
+    const action = {
+      csrf: await row.locator('input[name="csrf"]').first().inputValue(),
+      business_id: await row.locator('input[name="business_id"]').first().inputValue(),
+      invitation_id: await row.locator('input[name="invitation_id"]').first().inputValue(),
+    };
+    for (let i = 0; i < 30; i += 1) {
+      const r = await page.request.post('/invitations/resend', { form: action, maxRedirects: 0 });
+      assert.equal(r.status(), 303);
+    }
+    // Every email delivered (a delivery after the revoke would add an event after it).
+    await mailFor(page, 'carol@example.com', 31);
+    await page.goto('/invitations');
+    page.once('dialog', (dialog) => dialog.accept());
+    await navigating(page, () => invitationRow(page, 'carol@example.com').locator('[data-action="revoke"]').click());
+    assert.equal(await page.getAttribute('[data-testid="notice"]', 'data-code'), 'INVITATION_REVOKED');
+
+    const events = invitationRow(page, 'carol@example.com').locator('ol.history li');
+    assert.equal(await events.count(), 50);
+    assert.equal(await events.last().getAttribute('data-event'), 'revoked');
+    const hidden = invitationRow(page, 'carol@example.com').locator('[data-testid="history-hidden"]');
+    assert.ok(Number(await hidden.getAttribute('data-count')) > 0);
   }));
 
   it('opening the accept link, however often, never changes state', () => withWorld(async (page) => {

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  launchBrowser, mailFor, newUser, pickUser, place, seats, send, world,
+  launchBrowser, mailFor, navigating, newUser, pickUser, place, seats, send, world,
 } from './harness.js';
 
 const TEAM = { business: 'Acme Corp', app: 'Billing', subscription: 'Team', role: 'Viewer' };
@@ -64,6 +64,16 @@ describe('Safe by default', () => {
       const r = await page.request.post(path, { form: { token }, maxRedirects: 0 });
       assert.equal(r.status(), 403, path);
     }
+    // The admin's refusal links back to the console; the invitee's does not.
+    const admin = await page.request.post('/form', { form: { ...form, csrf: 'nope' }, maxRedirects: 0 });
+    assert.match(await admin.text(), /data-testid="back-to-console"/);
+    await page.goto(link);
+    await page.locator('form[action="/invitations/accept"] input[name="csrf"]').evaluate((el) => { el.value = 'stale'; });
+    await navigating(page, () => page.click('[data-testid="accept"]'));
+    assert.equal(await page.getAttribute('[data-testid="error"]', 'data-code'), 'CSRF_REJECTED');
+    assert.equal(await page.locator('[data-testid="back-to-console"]').count(), 0);
+    await page.goto(link);
+    assert.equal(await page.getAttribute('[data-testid="invitation"]', 'data-status'), 'pending');
     await page.goto('/invitations');
     const row = page.locator('tr[data-email="carol@example.com"]');
     const ids = {
@@ -165,8 +175,22 @@ describe('Safe by default', () => {
       body: `email=${'a'.repeat(20 * 1024)}`,
     });
     assert.equal(huge.status, 413);
+    assert.match(huge.body, /data-code="BODY_TOO_LARGE"/);
     const wrongType = await raw(w.url, { path: '/form', method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
     assert.equal(wrongType.status, 415);
+    assert.match(wrongType.body, /data-code="CONTENT_TYPE_UNSUPPORTED"/);
+    const repeated = await raw(w.url, {
+      path: '/form',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'csrf=a&csrf=b',
+    });
+    assert.equal(repeated.status, 400);
+    assert.match(repeated.body, /data-code="BAD_REQUEST"/);
+    // The form's address, opened as a page, leads to the form.
+    const opened = await raw(w.url, { path: '/form' });
+    assert.equal(opened.status, 303);
+    assert.equal(opened.location, '/');
   }, ['--base-url', 'https://invites.example.test/portal']));
 });
 
@@ -177,7 +201,7 @@ function raw(base, { path, host, method = 'GET', headers = {}, body }) {
     // `host: null` sends no Host header at all.
     const request = http.request({ hostname, port, path, method, setHost: host !== null, headers: { ...headers, ...(host ? { host } : {}) } }, (response) => {
       let text = '';
-      response.setEncoding('utf8').on('data', (chunk) => { text += chunk; }).on('end', () => resolve({ status: response.statusCode, body: text }));
+      response.setEncoding('utf8').on('data', (chunk) => { text += chunk; }).on('end', () => resolve({ status: response.statusCode, location: response.headers.location, body: text }));
     });
     request.on('error', reject);
     request.end(body);

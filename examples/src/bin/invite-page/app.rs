@@ -1,7 +1,6 @@
 //! The page's state and its request handlers, written synchronously (the web layer runs
 //! them on tokio's blocking pool, since the library is synchronous).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::http::header::{LOCATION, SET_COOKIE};
@@ -9,20 +8,16 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use invite_core::form::SubmitOutcome;
 use invite_core::{
-    AcceptRequest, ApplicationId, BusinessId, CapturingMailer, Error, ErrorCode, ErrorKind,
-    FieldError, InvitationFilter, InvitationId, InviteService, Invitee, PageRequest,
-    SubscriptionId, User,
+    AcceptRequest, BusinessId, CapturingMailer, Error, ErrorCode, ErrorKind, FieldError,
+    InvitationId, InvitationStatus, InviteService, SentInvitation, User,
 };
 use maud::Markup;
 
 use crate::input::{ActionInput, FormInput, apply};
 use crate::outbox::Waker;
 use crate::pages;
-use crate::pages::invitations::Row;
+use crate::pages::Audience;
 use crate::session::{Flash, Session, Sessions, lock, random_token, set_cookie};
-
-/// How many invitations per business the list shows.
-const LIST_LIMIT: u32 = 200;
 
 /// Everything a request needs.
 pub struct App {
@@ -48,12 +43,18 @@ pub fn html(status: StatusCode, markup: Markup) -> Response {
         .into_response()
 }
 
-fn redirect(to: &'static str) -> Response {
+/// A 303 to a page of this site.
+pub fn redirect(to: &'static str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response()
 }
 
-/// The page for a failure the visitor cannot fix (storage down, a bug).
+/// The page for a failure the visitor cannot fix (storage down, a bug), for the admin.
 pub fn failure(e: &Error) -> Response {
+    failure_for(Audience::Admin, e)
+}
+
+/// The page for a failure the visitor cannot fix (storage down, a bug).
+pub fn failure_for(audience: Audience, e: &Error) -> Response {
     eprintln!("invite-page: {} ({})", e, e.code());
     let status = match e.kind() {
         ErrorKind::Storage => StatusCode::SERVICE_UNAVAILABLE,
@@ -61,7 +62,8 @@ pub fn failure(e: &Error) -> Response {
     };
     html(
         status,
-        pages::error_page(
+        pages::error_page_for(
+            audience,
             "Something went wrong",
             e.code().as_str(),
             "The request could not be completed. Try again.",
@@ -70,15 +72,22 @@ pub fn failure(e: &Error) -> Response {
     )
 }
 
-fn csrf_rejected() -> Response {
+/// A POST without this session's CSRF token. The admin reloads the page for a fresh
+/// token; the invitee's page is reached only from the email (reloading it would post the
+/// stale token again), so the invitee opens the link again.
+fn csrf_rejected(audience: Audience) -> Response {
+    let message = match audience {
+        Audience::Admin => {
+            "This form is stale or did not come from this site. Reload the page and try again."
+        }
+        Audience::Invitee => {
+            "This page is out of date or did not come from this site. Open the link in your \
+             invitation email again, then accept or decline from the page it opens."
+        }
+    };
     html(
         StatusCode::FORBIDDEN,
-        pages::error_page(
-            "Request refused",
-            "CSRF_REJECTED",
-            "This form is stale or did not come from this site. Reload the page and try again.",
-            None,
-        ),
+        pages::error_page_for(audience, "Request refused", "CSRF_REJECTED", message, None),
     )
 }
 
@@ -88,6 +97,24 @@ pub fn bad_request(message: &str) -> Response {
         StatusCode::BAD_REQUEST,
         pages::error_page("Bad request", "BAD_REQUEST", message, None),
     )
+}
+
+/// What the form shows after a send. A replay (the same send key posted again) of an
+/// invitation that was resent since, or is no longer pending, says so instead of
+/// "sent": the link it returns is dead.
+fn sent_flash(sent: &SentInvitation) -> Flash {
+    let inv = &sent.invitation;
+    if sent.replayed && (inv.status != InvitationStatus::Pending || inv.send_count > 1) {
+        Flash::AlreadySent {
+            email: inv.email.clone(),
+            status: inv.status,
+        }
+    } else {
+        Flash::Sent {
+            email: inv.email.clone(),
+            accept_link: sent.accept_link.clone(),
+        }
+    }
 }
 
 impl App {
@@ -114,19 +141,21 @@ impl App {
         response
     }
 
-    /// Runs `act` for a POST whose CSRF token matches the session's; 403 otherwise.
+    /// Runs `act` for a POST whose CSRF token matches the session's; 403 otherwise,
+    /// worded for `audience`.
     pub fn with_post(
         &self,
+        audience: Audience,
         cookie: Option<&str>,
         csrf: Option<&str>,
         act: impl FnOnce(&mut Session) -> Response,
     ) -> Response {
         let Some(session) = self.sessions.get(cookie) else {
-            return csrf_rejected();
+            return csrf_rejected(audience);
         };
         let mut session = lock(&session);
         if !session.csrf_ok(csrf) {
-            return csrf_rejected();
+            return csrf_rejected(audience);
         }
         act(&mut session)
     }
@@ -189,10 +218,7 @@ impl App {
             s.flash = Some(match submitted {
                 Ok(SubmitOutcome::Sent(sent)) => {
                     self.waker.wake();
-                    Flash::Sent {
-                        email: sent.invitation.email.clone(),
-                        accept_link: sent.accept_link.clone(),
-                    }
+                    sent_flash(&sent)
                 }
                 Ok(SubmitOutcome::Rejected(rejection)) => Flash::Rejected(rejection),
                 // Every refusal the admin can act on is a Rejected outcome; what is left
@@ -207,8 +233,8 @@ impl App {
 
     /// GET `/invitations`: every invitation of the businesses the admin may invite into.
     pub fn invitations_page(&self, s: &mut Session) -> Response {
-        match self.rows() {
-            Ok(rows) => {
+        match self.invitation_list() {
+            Ok(list) => {
                 // Only the list's own messages; a form result waits for the form page.
                 let flash = match s.flash.take() {
                     Some(flash @ (Flash::Done { .. } | Flash::Failed { .. })) => Some(flash),
@@ -219,72 +245,11 @@ impl App {
                 };
                 html(
                     StatusCode::OK,
-                    pages::invitations::render(&rows, &s.csrf, flash.as_ref(), &self.admin_name()),
+                    pages::invitations::render(&list, &s.csrf, flash.as_ref(), &self.admin_name()),
                 )
             }
             Err(e) => failure(&e),
         }
-    }
-
-    fn rows(&self) -> Result<Vec<Row>, Error> {
-        let svc = &self.service;
-        let apps: HashMap<ApplicationId, String> = svc
-            .list_apps()?
-            .into_iter()
-            .map(|a| (a.id, a.name))
-            .collect();
-        let mut roles = HashMap::new();
-        for app in apps.keys() {
-            for role in svc.list_roles(*app)? {
-                roles.insert(role.id, role.name);
-            }
-        }
-        let mut plans: HashMap<SubscriptionId, String> = HashMap::new();
-        let mut rows = Vec::new();
-        for option in svc.businesses_for_inviter(self.admin.id)? {
-            let business = option.business;
-            let page = svc.list_invitations(
-                business.id,
-                &InvitationFilter::default(),
-                &PageRequest::first(LIST_LIMIT),
-            )?;
-            for invitation in page.items {
-                if let std::collections::hash_map::Entry::Vacant(slot) =
-                    plans.entry(invitation.subscription_id)
-                {
-                    slot.insert(
-                        svc.get_subscription(business.id, invitation.subscription_id)?
-                            .plan,
-                    );
-                }
-                let invitee = match &invitation.invitee {
-                    Invitee::Existing { user_id } => {
-                        svc.get_user(*user_id).map(|u| u.display_name())?
-                    }
-                    Invitee::New {
-                        first_name,
-                        last_name,
-                    } => format!("{first_name} {last_name} (new)"),
-                };
-                let events = svc
-                    .list_events(business.id, Some(invitation.id), &PageRequest::first(50))?
-                    .items;
-                rows.push(Row {
-                    business: business.name.clone(),
-                    app: apps.get(&invitation.app_id).cloned().unwrap_or_default(),
-                    plan: plans
-                        .get(&invitation.subscription_id)
-                        .cloned()
-                        .unwrap_or_default(),
-                    role: roles.get(&invitation.role_id).cloned().unwrap_or_default(),
-                    invitee,
-                    events,
-                    invitation,
-                });
-            }
-        }
-        rows.sort_by_key(|row| std::cmp::Reverse(row.invitation.created_at));
-        Ok(rows)
     }
 
     /// POST `/invitations/resend` and `/invitations/revoke`.
@@ -318,6 +283,7 @@ impl App {
                             "Invitation resent to {}. The previous link no longer works.",
                             sent.invitation.email
                         ),
+                        accept_link: Some(sent.accept_link),
                     }
                 })
         } else {
@@ -329,6 +295,7 @@ impl App {
                         "Invitation to {} revoked. Its link no longer works.",
                         inv.email
                     ),
+                    accept_link: None,
                 })
         };
         s.flash = Some(match outcome {
@@ -413,7 +380,7 @@ impl App {
 
     fn refused(&self, e: &Error) -> Response {
         if matches!(e.kind(), ErrorKind::Storage | ErrorKind::Internal) {
-            return failure(e);
+            return failure_for(Audience::Invitee, e);
         }
         let mut message = e.message().to_owned();
         if let Some(help) = e.help() {

@@ -52,10 +52,9 @@ type Step = (
 /// The choices are applied top-down. On a Send (`whole`), every posted choice is
 /// applied: the admin sent the form as seen (without JavaScript, or from another tab),
 /// and the service checks every id. Otherwise (one choice changed, the page updating)
-/// the cascade stops at the first business or app that changes: the options below it
-/// were rendered for the old one, so their posted values are stale, and the library
-/// has just cleared them. A new subscription does not stop it: roles belong to the
-/// app, so the posted role still stands.
+/// the cascade stops at the first business, app or subscription that changes: the guide
+/// says changing an upstream choice clears every choice below it, the library's setter
+/// has just cleared them, and the values posted below it are the old choices.
 pub fn apply(form: &mut InviteForm, input: &FormInput, whole: bool) -> Result<(), &'static str> {
     if let Some(mode) = input.mode.as_deref() {
         form.set_mode(UserMode::parse(mode).ok_or("mode")?);
@@ -97,7 +96,7 @@ pub fn apply(form: &mut InviteForm, input: &FormInput, whole: bool) -> Result<()
         (
             input.subscription_id.as_ref(),
             (InviteForm::select_subscription, InviteForm::subscription_id),
-            false,
+            true,
         ),
         (
             input.role_id.as_ref(),
@@ -176,7 +175,38 @@ mod tests {
     }
 
     #[test]
-    fn a_new_subscription_keeps_the_role_posted_with_it() {
+    fn a_new_subscription_clears_the_role_posted_with_it() {
+        let mut form = InviteForm::new();
+        let upto_app = [("business_id", "b1"), ("app_id", "a1")];
+        apply(&mut form, &input(&upto_app[..1]), false).unwrap();
+        apply(&mut form, &input(&upto_app), false).unwrap();
+        let first = [
+            ("business_id", "b1"),
+            ("app_id", "a1"),
+            ("subscription_id", "s1"),
+        ];
+        apply(&mut form, &input(&first), false).unwrap();
+        let with_role = [
+            ("business_id", "b1"),
+            ("app_id", "a1"),
+            ("subscription_id", "s1"),
+            ("role_id", "r1"),
+        ];
+        apply(&mut form, &input(&with_role), false).unwrap();
+        assert_eq!(form.role_id(), Some("r1"), "the same subscription keeps it");
+        // Another subscription is chosen while the old role is still posted.
+        let other = [
+            ("business_id", "b1"),
+            ("app_id", "a1"),
+            ("subscription_id", "s2"),
+            ("role_id", "r1"),
+        ];
+        apply(&mut form, &input(&other), false).unwrap();
+        assert_eq!((form.subscription_id(), form.role_id()), (Some("s2"), None));
+    }
+
+    #[test]
+    fn a_send_keeps_a_subscription_and_role_chosen_together() {
         let mut form = InviteForm::new();
         let upto_app = [("business_id", "b1"), ("app_id", "a1")];
         apply(&mut form, &input(&upto_app[..1]), false).unwrap();
@@ -188,7 +218,7 @@ mod tests {
             ("subscription_id", "s1"),
             ("role_id", "r1"),
         ];
-        apply(&mut form, &input(&both), false).unwrap();
+        apply(&mut form, &input(&both), true).unwrap();
         assert_eq!(
             (form.subscription_id(), form.role_id()),
             (Some("s1"), Some("r1"))

@@ -13,6 +13,7 @@
 
 mod app;
 mod input;
+mod listing;
 mod outbox;
 mod pages;
 mod seed;

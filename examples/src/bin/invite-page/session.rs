@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use invite_core::InviteForm;
 use invite_core::form::SubmitError;
+use invite_core::{InvitationStatus, InviteForm};
 use maud::Markup;
 
 /// Name of the session cookie.
@@ -27,8 +27,18 @@ pub enum Flash {
     Sent { email: String, accept_link: String },
     /// The form's send was refused.
     Rejected(SubmitError),
-    /// An action on the invitations list worked.
-    Done { code: &'static str, message: String },
+    /// The form's send was a replay (the same send key posted again) of an invitation
+    /// whose first link no longer works: it was resent, or is no longer pending.
+    AlreadySent {
+        email: String,
+        status: InvitationStatus,
+    },
+    /// An action on the invitations list worked; a resend brings its new accept link.
+    Done {
+        code: &'static str,
+        message: String,
+        accept_link: Option<String>,
+    },
     /// An action on the invitations list was refused.
     Failed { code: String, message: String },
 }

@@ -17,12 +17,14 @@ usage: invite-page [--port N] [--store URL] [--base-url URL] [--resend-cooldown-
   --store URL               store: sqlite:PATH, sqlite::memory: or memory:
                             (env INVITE_STORE_URL, default sqlite:invite-demo.sqlite; created,
                             migrated and seeded with demo data on first run)
-  --base-url URL            public origin the accept links are built from
+  --base-url URL            public origin (and path) the accept links are built from;
+                            no query string or fragment
                             (env INVITE_BASE_URL, default http://127.0.0.1:PORT)
   --resend-cooldown-secs N  minimum seconds between two sends of one invitation
                             (env INVITE_RESEND_COOLDOWN_SECS, default: the library's 60)
   --no-seed                 do not load the demo data into an empty store
-                            (env INVITE_NO_SEED=1)
+                            (env INVITE_NO_SEED: 1/true/yes/on; 0/false/no/off or empty
+                            load it)
 
 env INVITE_OUTBOX_KEY (64 hex digits) seals queued emails with a fixed key, so emails
 still queued at a restart can be delivered after it.";
@@ -61,6 +63,42 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
         .map_err(|_| format!("`{text}` is not a number of seconds"))
 }
 
+/// Reads a base URL: the page appends `/invitations/accept` to it, so a query string
+/// or a fragment would end up in front of that path and break every link. Everything
+/// else (scheme, host, credentials) is the library's to check.
+fn parse_base_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text.trim()).map_err(|_| {
+        "the base URL is not an absolute URL (e.g. https://portal.example.com)".to_owned()
+    })?;
+    if url.query().is_some() {
+        return Err(
+            "the base URL must not have a query string (`?…`): the page appends its own path \
+             to it"
+                .to_owned(),
+        );
+    }
+    if url.fragment().is_some() {
+        return Err(
+            "the base URL must not have a fragment (`#…`): the page appends its own path to it"
+                .to_owned(),
+        );
+    }
+    Ok(text.trim().to_owned())
+}
+
+/// Reads `INVITE_NO_SEED`: whether it asks to skip the demo data. Unset or empty is no.
+fn parse_no_seed(value: Option<&str>) -> Result<bool, String> {
+    match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("" | "0" | "false" | "no" | "off") => Ok(false),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some(_) => Err(
+            "INVITE_NO_SEED must be 1, true, yes or on (skip the demo data) or 0, false, no, \
+             off or empty (load it)"
+                .to_owned(),
+        ),
+    }
+}
+
 fn parse_key(text: &str) -> Result<[u8; 32], String> {
     let text = text.trim();
     let bad = || "INVITE_OUTBOX_KEY must be 64 hex digits".to_owned();
@@ -84,11 +122,13 @@ impl Command {
                 .transpose()?
                 .unwrap_or(DEFAULT_PORT),
             store_url: env("INVITE_STORE_URL").unwrap_or_else(|| DEFAULT_STORE.to_owned()),
-            base_url: env("INVITE_BASE_URL"),
+            base_url: env("INVITE_BASE_URL")
+                .map(|u| parse_base_url(&u))
+                .transpose()?,
             resend_cooldown: env("INVITE_RESEND_COOLDOWN_SECS")
                 .map(|s| parse_secs(&s))
                 .transpose()?,
-            seed: env("INVITE_NO_SEED").is_none_or(|v| v == "0"),
+            seed: !parse_no_seed(env("INVITE_NO_SEED").as_deref())?,
             outbox_key: env("INVITE_OUTBOX_KEY")
                 .map(|k| parse_key(&k))
                 .transpose()?,
@@ -111,7 +151,7 @@ impl Command {
                 "-h" | "--help" => return Ok(Command::Help),
                 "--port" => settings.port = parse_port(&value()?)?,
                 "--store" => settings.store_url = value()?,
-                "--base-url" => settings.base_url = Some(value()?),
+                "--base-url" => settings.base_url = Some(parse_base_url(&value()?)?),
                 "--resend-cooldown-secs" => settings.resend_cooldown = Some(parse_secs(&value()?)?),
                 "--no-seed" => settings.seed = false,
                 other => return Err(format!("unknown argument `{other}` (try --help)")),
@@ -153,6 +193,39 @@ mod tests {
         assert!(Command::parse(["--port".to_owned(), "x".to_owned()]).is_err());
         assert!(Command::parse(["--bogus".to_owned()]).is_err());
         assert!(Command::parse(["--store".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn a_base_url_with_a_query_or_fragment_is_refused() {
+        assert_eq!(
+            run(&["--base-url", "https://invites.example.test/portal"]).base_url,
+            Some("https://invites.example.test/portal".to_owned())
+        );
+        assert!(parse_base_url("http://127.0.0.1:1/").is_ok());
+        for bad in [
+            "http://127.0.0.1:1/?v=1",
+            "http://127.0.0.1:1/portal?",
+            "http://127.0.0.1:1/#top",
+            "not a url",
+        ] {
+            assert!(parse_base_url(bad).is_err(), "{bad}");
+            let args = ["--base-url".to_owned(), bad.to_owned()];
+            assert!(Command::parse(args).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn no_seed_reads_the_usual_booleans_and_refuses_others() {
+        for skip in ["1", "true", "TRUE", "yes", "On", " on "] {
+            assert_eq!(parse_no_seed(Some(skip)), Ok(true), "{skip}");
+        }
+        for load in ["0", "false", "False", "no", "OFF", "", "  "] {
+            assert_eq!(parse_no_seed(Some(load)), Ok(false), "{load}");
+        }
+        assert_eq!(parse_no_seed(None), Ok(false));
+        for bad in ["2", "maybe", "nope", "y"] {
+            assert!(parse_no_seed(Some(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]

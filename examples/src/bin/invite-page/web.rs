@@ -14,9 +14,10 @@ use axum::routing::{get, post};
 use invite_core::Error;
 use serde::Deserialize;
 
-use crate::app::{App, bad_request, failure, html};
+use crate::app::{App, failure, html, redirect};
 use crate::input::{ActionInput, FormInput, TokenInput};
 use crate::pages;
+use crate::pages::Audience;
 use crate::session::id_from_cookie_header;
 
 const CSS: &str = include_str!("static/page.css");
@@ -26,7 +27,7 @@ const JS: &str = include_str!("static/page.js");
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(form_page))
-        .route("/form", post(form_post))
+        .route("/form", get(|| async { redirect("/") }).post(form_post))
         .route("/invitations", get(invitations_page))
         .route("/invitations/resend", post(resend))
         .route("/invitations/revoke", post(revoke))
@@ -156,15 +157,34 @@ async fn blocking(app: Arc<App>, work: impl FnOnce(&App) -> Response + Send + 's
     }
 }
 
-/// A form that could not be read, with the rejection's status (400, 413 for a body over
-/// [`MAX_BODY`], 415 for another content type).
-fn form_error(rejection: &FormRejection) -> Response {
-    let mut response = bad_request(&format!(
-        "the form could not be read: {}",
-        rejection.body_text()
-    ));
-    *response.status_mut() = rejection.status();
-    response
+/// A form that could not be read: 413 for a body over [`MAX_BODY`], 415 for another
+/// content type, 400 for anything else (a field repeated or malformed), each in the
+/// page's words rather than the extractor's.
+fn form_error(audience: Audience, rejection: &FormRejection) -> Response {
+    let (status, title, code, message) = match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request too large",
+            "BODY_TOO_LARGE",
+            "The form sent more data than this page accepts. Nothing was changed.",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported form",
+            "CONTENT_TYPE_UNSUPPORTED",
+            "The form was not sent as a web form. Nothing was changed.",
+        ),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            "Bad request",
+            "BAD_REQUEST",
+            "The form could not be read: a field is repeated or malformed. Nothing was changed.",
+        ),
+    };
+    html(
+        status,
+        pages::error_page_for(audience, title, code, message, None),
+    )
 }
 
 async fn form_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
@@ -182,11 +202,11 @@ async fn form_post(
 ) -> Response {
     let Form(input) = match input {
         Ok(input) => input,
-        Err(r) => return form_error(&r),
+        Err(r) => return form_error(Audience::Admin, &r),
     };
     let id = cookie(&headers);
     blocking(app, move |app| {
-        app.with_post(id.as_deref(), input.csrf.as_deref(), |s| {
+        app.with_post(Audience::Admin, id.as_deref(), input.csrf.as_deref(), |s| {
             app.form_post(s, &input)
         })
     })
@@ -225,11 +245,11 @@ async fn invitation_action(
 ) -> Response {
     let Form(input) = match input {
         Ok(input) => input,
-        Err(r) => return form_error(&r),
+        Err(r) => return form_error(Audience::Admin, &r),
     };
     let id = cookie(&headers);
     blocking(app, move |app| {
-        app.with_post(id.as_deref(), input.csrf.as_deref(), |s| {
+        app.with_post(Audience::Admin, id.as_deref(), input.csrf.as_deref(), |s| {
             app.invitation_action(s, &input, resend)
         })
     })
@@ -282,18 +302,23 @@ async fn token_post(
 ) -> Response {
     let Form(input) = match input {
         Ok(input) => input,
-        Err(r) => return form_error(&r),
+        Err(r) => return form_error(Audience::Invitee, &r),
     };
     let id = cookie(&headers);
     blocking(app, move |app| {
-        app.with_post(id.as_deref(), input.csrf.as_deref(), |s| {
-            let token = input.token.as_deref().unwrap_or("");
-            if accept {
-                app.accept(s, token)
-            } else {
-                app.decline(token)
-            }
-        })
+        app.with_post(
+            Audience::Invitee,
+            id.as_deref(),
+            input.csrf.as_deref(),
+            |s| {
+                let token = input.token.as_deref().unwrap_or("");
+                if accept {
+                    app.accept(s, token)
+                } else {
+                    app.decline(token)
+                }
+            },
+        )
     })
     .await
 }

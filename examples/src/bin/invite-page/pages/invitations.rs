@@ -3,7 +3,8 @@
 use invite_core::{DeliveryState, Event, Invitation, InvitationStatus};
 use maud::{Markup, html};
 
-use super::{Nav, csrf_field, layout, when};
+use super::{Nav, csrf_field, done_notice, layout, when};
+use crate::listing::{HISTORY_LIMIT, LIST_LIMIT};
 use crate::session::Flash;
 
 /// One invitation with the names the table shows.
@@ -14,16 +15,57 @@ pub struct Row {
     pub plan: String,
     pub role: String,
     pub invitee: String,
+    /// The newest events of its history, oldest first.
     pub events: Vec<Event>,
+    /// How many earlier events are not shown.
+    pub events_hidden: usize,
 }
 
-fn action(name: &str, label: &str, row: &Row, csrf: &str) -> Markup {
+/// A business with more invitations than the list shows.
+pub struct Hidden {
+    pub business: String,
+    /// How many of its older invitations are not shown.
+    pub count: usize,
+}
+
+/// What the list shows.
+#[derive(Default)]
+pub struct List {
+    /// Newest first.
+    pub rows: Vec<Row>,
+    pub hidden: Vec<Hidden>,
+}
+
+/// A row's Resend or Revoke button, named for the invitee (several rows have the same
+/// buttons). A `confirm` question is asked by page.js before the form is posted.
+fn action(name: &str, label: &str, row: &Row, csrf: &str, confirm: Option<&str>) -> Markup {
+    let email = &row.invitation.email;
     html! {
         form.inline method="post" action=(format!("/invitations/{name}")) {
             (csrf_field(csrf))
             input type="hidden" name="business_id" value=(row.invitation.business_id.to_string());
             input type="hidden" name="invitation_id" value=(row.invitation.id.to_string());
-            button type="submit" data-action=(name) { (label) }
+            button type="submit" data-action=(name) data-confirm=[confirm]
+                aria-label=(format!("{label} the invitation to {email}")) { (label) }
+        }
+    }
+}
+
+fn history(row: &Row) -> Markup {
+    html! {
+        details {
+            summary { "History" }
+            @if row.events_hidden > 0 {
+                p.small data-testid="history-hidden" data-count=(row.events_hidden) {
+                    (row.events_hidden) " earlier events are not shown (the newest "
+                    (HISTORY_LIMIT) " are)."
+                }
+            }
+            ol.history {
+                @for e in &row.events {
+                    li data-event=(e.kind.as_str()) { (when(e.at)) " " (e.kind.as_str()) }
+                }
+            }
         }
     }
 }
@@ -40,17 +82,24 @@ fn delivery(row: &Row) -> Markup {
 }
 
 /// Renders the list (newest first).
-pub fn render(rows: &[Row], csrf: &str, flash: Option<&Flash>, admin_name: &str) -> Markup {
+pub fn render(list: &List, csrf: &str, flash: Option<&Flash>, admin_name: &str) -> Markup {
+    let rows = &list.rows;
     let body = html! {
         h1 { "Invitations" }
         @match flash {
-            Some(Flash::Done { code, message }) => {
-                div.success role="status" data-testid="notice" data-code=(code) { p { (message) } }
+            Some(Flash::Done { code, message, accept_link }) => {
+                (done_notice(code, message, accept_link.as_deref()))
             }
             Some(Flash::Failed { code, message }) => {
                 div.alert role="alert" data-testid="action-error" data-code=(code) { p { (message) } }
             }
             _ => {}
+        }
+        @for hidden in &list.hidden {
+            p.small data-testid="older-hidden" data-business=(hidden.business) data-count=(hidden.count) {
+                strong { (hidden.business) } ": " (hidden.count)
+                " older invitations are not shown (the list shows the newest " (LIST_LIMIT) " of each business)."
+            }
         }
         @if rows.is_empty() {
             p data-testid="no-invitations" { "No invitations yet. " a href="/" { "Invite someone." } }
@@ -75,19 +124,13 @@ pub fn render(rows: &[Row], csrf: &str, flash: Option<&Flash>, admin_name: &str)
                             td { (when(inv.expires_at)) }
                             td.actions {
                                 @if matches!(inv.status, InvitationStatus::Pending | InvitationStatus::Expired) {
-                                    (action("resend", "Resend", row, csrf))
+                                    (action("resend", "Resend", row, csrf, None))
                                 }
                                 @if inv.status == InvitationStatus::Pending {
-                                    (action("revoke", "Revoke", row, csrf))
+                                    (action("revoke", "Revoke", row, csrf,
+                                        Some(&format!("Revoke the invitation to {}? Its link will stop working.", inv.email))))
                                 }
-                                details {
-                                    summary { "History" }
-                                    ol.history {
-                                        @for e in &row.events {
-                                            li data-event=(e.kind.as_str()) { (when(e.at)) " " (e.kind.as_str()) }
-                                        }
-                                    }
-                                }
+                                (history(row))
                             }
                         }
                     }

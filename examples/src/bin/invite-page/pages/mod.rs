@@ -62,8 +62,28 @@ pub fn when(at: DateTime<Utc>) -> Markup {
     html! { time datetime=(at.to_rfc3339()) { (at.format("%Y-%m-%d %H:%M UTC").to_string()) } }
 }
 
-/// A page that only reports an error with its stable code.
+/// Who an error page speaks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// The signed-in admin: the page links back to the Invite User form.
+    Admin,
+    /// The person who followed an invitation link: no way into the admin console.
+    Invitee,
+}
+
+/// A page that only reports an error with its stable code, to the admin.
 pub fn error_page(title: &str, code: &str, message: &str, signed_in: Option<&str>) -> Markup {
+    error_page_for(Audience::Admin, title, code, message, signed_in)
+}
+
+/// A page that only reports an error with its stable code, to `audience`.
+pub fn error_page_for(
+    audience: Audience,
+    title: &str,
+    code: &str,
+    message: &str,
+    signed_in: Option<&str>,
+) -> Markup {
     layout(
         title,
         Nav::None,
@@ -74,7 +94,27 @@ pub fn error_page(title: &str, code: &str, message: &str, signed_in: Option<&str
                 p { (message) }
                 p.code { code { (code) } }
             }
-            p { a href="/" { "Back to Invite User" } }
+            @if audience == Audience::Admin {
+                p { a href="/" data-testid="back-to-console" { "Back to Invite User" } }
+            }
         },
     )
+}
+
+/// The copy-link fallback: the accept link, for when the email does not arrive.
+pub fn copy_link(accept_link: &str) -> Markup {
+    html! {
+        p.small { "Copy link (if the email does not arrive): "
+            a data-testid="copy-link" href=(accept_link) { (accept_link) } }
+    }
+}
+
+/// The result of an action on the invitations list, with a resend's new link.
+pub fn done_notice(code: &str, message: &str, accept_link: Option<&str>) -> Markup {
+    html! {
+        div.success role="status" data-testid="notice" data-code=(code) {
+            p { (message) }
+            @if let Some(link) = accept_link { (copy_link(link)) }
+        }
+    }
 }
