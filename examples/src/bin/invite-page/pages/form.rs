@@ -2,7 +2,7 @@
 //! information) → role, Send Invitation and Clear. Everything shown comes from
 //! `InviteForm::view`; every rule lives in the library.
 
-use invite_core::form::{FormView, Hint, SubmitError};
+use invite_core::form::{FIELDS, FormView, Hint, SubmitError};
 use invite_core::{
     ErrorCode, FieldError, InvitationStatus, SeatUsage, SubscriptionStatus, UserMode,
 };
@@ -81,29 +81,18 @@ impl Problems {
     /// The problems the refusal summary lists: those that block sending (not the
     /// search box's, which stays next to it), in the form's field order.
     fn blocking(&self) -> Vec<&Problem> {
+        // The library's field order is the form's.
         let rank = |field: &str| {
-            SUMMARY_ORDER
+            FIELDS
                 .iter()
                 .position(|f| *f == field)
-                .unwrap_or(SUMMARY_ORDER.len())
+                .unwrap_or(FIELDS.len())
         };
         let mut listed: Vec<&Problem> = self.0.iter().filter(|p| p.field != "user_query").collect();
         listed.sort_by_key(|p| rank(&p.field));
         listed
     }
 }
-
-/// The fields in the order the form shows them (the summary lists problems so).
-const SUMMARY_ORDER: [&str; 8] = [
-    "user_id",
-    "first_name",
-    "last_name",
-    "email",
-    "business_id",
-    "app_id",
-    "subscription_id",
-    "role_id",
-];
 
 /// The page's name for a field of the form model.
 fn label(field: &str) -> &str {
