@@ -8,8 +8,8 @@ use crate::ids::{ApplicationId, BusinessId, RoleId, SubscriptionId, UserId};
 use crate::input::{Email, validate_name};
 use crate::model::{Application, Role, SeatUsage, User};
 use crate::service::{
-    BusinessOption, InviteService, MAX_QUERY_LEN, PageRequest, SendInvitationDraft,
-    SendInvitationRequest, SentInvitation, SubscriptionOption,
+    BusinessOption, InviteService, PageRequest, SendInvitationDraft, SendInvitationRequest,
+    SentInvitation, SubscriptionOption, check_query_len,
 };
 
 /// How many users the search list shows.
@@ -193,20 +193,20 @@ impl InviteForm {
 
         let (users, selected_user) = match self.mode {
             UserMode::Existing => {
-                let searchable = self.user_query.len() <= MAX_QUERY_LEN;
-                let (users, more) = if searchable {
-                    let page = service
-                        .search_users(&self.user_query, &PageRequest::first(USER_OPTIONS))?;
-                    (page.items, page.next_cursor.is_some())
-                } else {
+                let checked = check_query_len(&self.user_query, "user_query");
+                let searchable = checked.is_ok();
+                let (users, more) = match checked {
+                    Ok(()) => {
+                        let page = service
+                            .search_users(&self.user_query, &PageRequest::first(USER_OPTIONS))?;
+                        (page.items, page.next_cursor.is_some())
+                    }
                     // Only the search is refused: what it would pick is not sent, so the
                     // error does not stop a form whose user is chosen (see `can_send`).
-                    search_errors.push(
-                        "user_query",
-                        FieldCode::TooLong,
-                        "search is longer than 254 bytes",
-                    );
-                    (Vec::new(), false)
+                    Err(too_long) => {
+                        search_errors.add(too_long);
+                        (Vec::new(), false)
+                    }
                 };
                 users_truncated = more;
                 if searchable && users.is_empty() && !self.user_query.trim().is_empty() {

@@ -66,15 +66,9 @@ impl InviteService {
             }
             self.check_daily_budget(u, actor, 1)?;
             if !inv.holds_reservation() {
-                if u.tx
-                    .find_pending_invitation(business, inv.subscription_id, &inv.email_key)?
-                    .is_some()
-                {
-                    return Err(Error::new(
-                        ErrorCode::AlreadyInvited,
-                        "this person has a newer pending invitation",
-                    ));
-                }
+                // A newer invitation to the same person blocks the revival only while it
+                // is live; one past its expiry is expired here, as a send would.
+                refuse_pending_duplicate(u, business, inv.subscription_id, &inv.email_key)?;
                 // Revived: pending again, so it counts against the pending cap.
                 self.check_pending_cap(u, business, 1)?;
                 let (counts, cap) = lock_seats(u, business, subscription.id)?;

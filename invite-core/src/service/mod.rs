@@ -31,12 +31,13 @@ pub use idempotency::MAX_IDEMPOTENCY_KEY_LEN;
 pub use listing::InvitationFilter;
 pub use paging::{MAX_PAGE_SIZE, Page, PageRequest};
 pub use queries::MAX_QUERY_LEN;
+pub(crate) use queries::check_query_len;
 pub use queries::{BusinessOption, SubscriptionOption};
 pub use request::{NewInvitee, SendInvitationDraft, SendInvitationRequest, SentInvitation};
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::authz::{AuthorizationPolicy, DefaultPolicy, InviterRights};
 use crate::clock::{Clock, SystemClock, within_range};
@@ -233,9 +234,16 @@ impl InviteService {
         &self.store
     }
 
-    /// The current time by the service's clock.
+    /// The current time by the service's clock, at the microsecond precision every
+    /// store keeps (PostgreSQL's `timestamptz` holds no finer), so an instant the
+    /// service returns is the one it stored, whatever the clock's precision.
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        self.clock.now().trunc_subsecs(6)
+    }
+
+    /// [`InviteService::now`], checked to lie in the years the service works with.
+    fn checked_now(&self) -> Result<DateTime<Utc>> {
+        within_range(self.now(), "the clock's time")
     }
 
     /// The accept link for a token: the configured base URL with `token` added to its
@@ -266,7 +274,7 @@ impl InviteService {
                 let tx = self.store.begin()?;
                 // Read after `begin`: on SQLite the write lock is held by then, so the
                 // units' instants follow their commit order.
-                let now = within_range(self.clock.now(), "the clock's time")?;
+                let now = self.checked_now()?;
                 let mut unit = Unit {
                     tx,
                     now,
@@ -309,7 +317,7 @@ impl InviteService {
         work: impl FnOnce(&mut dyn Transaction, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
         let mut tx = self.store.begin_read()?;
-        let now = within_range(self.clock.now(), "the clock's time")?;
+        let now = self.checked_now()?;
         work(&mut *tx, now)
     }
 }

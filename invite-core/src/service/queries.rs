@@ -17,6 +17,19 @@ use crate::store::{Transaction, UserKeyCursor};
 /// Longest search query, in bytes.
 pub const MAX_QUERY_LEN: usize = 254;
 
+/// `TOO_LONG` on `field` for a search query longer than [`MAX_QUERY_LEN`] bytes, measured
+/// as searched: surrounding whitespace is no part of the query.
+pub(crate) fn check_query_len(query: &str, field: &str) -> Result<(), FieldError> {
+    if query.trim().len() > MAX_QUERY_LEN {
+        return Err(FieldError::new(
+            field,
+            FieldCode::TooLong,
+            "search is longer than 254 bytes",
+        ));
+    }
+    Ok(())
+}
+
 /// A business the inviter may invite into.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BusinessOption {
@@ -43,13 +56,7 @@ impl InviteService {
     /// Unicode or in punycode), one page at a time. Each user appears once, ordered by
     /// the first of its keys that matches ([`User::search_keys`]).
     pub fn search_users(&self, query: &str, page: &PageRequest) -> Result<Page<User>> {
-        if query.len() > MAX_QUERY_LEN {
-            return Err(Error::validation(vec![FieldError::new(
-                "query",
-                FieldCode::TooLong,
-                "search is longer than 254 bytes",
-            )]));
-        }
+        check_query_len(query, "query").map_err(|e| Error::validation(vec![e]))?;
         let prefix = fold_search_text(query);
         let limit = page.size()?;
         let mut cursor = match page.decode(Listing::Users)? {

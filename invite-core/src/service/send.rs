@@ -63,8 +63,9 @@ impl InviteService {
             if let (Some(key), Some(fp)) = (&key, &fingerprint)
                 && let Some(replay) = self.replay(u, placement.business, key, fp)?
             {
-                // A replay hands back a live link: only to an inviter who may still
-                // send it (invariant 6).
+                // A replay hands back the first result's link (live unless the
+                // invitation was resent or left pending since): only to an inviter who
+                // may still send it (invariant 6).
                 self.check_role_grant(&rights, &placement.role, placement.subscription.app_id)?;
                 let first = replay.into_iter().next();
                 return first

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use invite_core::form::{HintCode, InviteForm, SubmitOutcome, UserMode};
-use invite_core::{ErrorCode, FieldCode, Store, SubscriptionStatus};
+use invite_core::{ErrorCode, FieldCode, PageRequest, Store, SubscriptionStatus};
 
 use crate::common::World;
 
@@ -465,6 +465,24 @@ pub fn a_long_search_does_not_stop_a_complete_form(store: Arc<dyn Store>) {
         form.submit(&w.service, w.admin.id).unwrap(),
         SubmitOutcome::Sent(_)
     ));
+
+    // The limit is on what is searched: surrounding blanks do not count, in the form
+    // and in the service alike.
+    let padded = format!("{}ali", " ".repeat(300));
+    form.set_user_query(&padded);
+    let view = form.view(&w.service, w.admin.id).unwrap();
+    assert!(view.field_errors.is_empty(), "{:?}", view.field_errors);
+    assert!(view.users.iter().any(|u| u.id == w.alice.id));
+    let found = w
+        .service
+        .search_users(&padded, &PageRequest::first(10))
+        .unwrap();
+    assert!(found.items.iter().any(|u| u.id == w.alice.id));
+    let err = w
+        .service
+        .search_users(&"x".repeat(255), &PageRequest::first(10))
+        .unwrap_err();
+    assert_eq!(err.field_errors()[0].code, FieldCode::TooLong);
 
     let mut typed = filled(&w, "new@example.com");
     typed.set_user_query("ali");

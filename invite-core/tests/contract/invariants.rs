@@ -257,6 +257,34 @@ pub fn expiry_boundary_is_exact(store: Arc<dyn Store>) {
     }
 }
 
+/// A clock finer than the microseconds every store keeps (a host's `Clock`, a
+/// `ManualClock` set to nanoseconds) gives the same instants and the same expiry
+/// boundary on every store: the service reads its clock at microsecond precision.
+pub fn a_clock_finer_than_microseconds_keeps_the_stores_in_step(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let start = w.clock_now();
+    w.clock.set(start + Duration::nanoseconds(500));
+    let sent = w
+        .service
+        .send(&w.invite_new("N", "N", "ns@example.com"))
+        .unwrap();
+    assert_eq!(sent.invitation.created_at, start);
+    assert_eq!(sent.invitation.expires_at, start + Duration::days(7));
+    assert_eq!(
+        w.service
+            .get_invitation(w.business.id, sent.invitation.id)
+            .unwrap(),
+        sent.invitation,
+        "the instants returned are the ones stored"
+    );
+    // 100 ns before the expiry reads as the microsecond before it: still pending.
+    w.clock
+        .set(sent.invitation.expires_at - Duration::nanoseconds(100));
+    w.service
+        .accept(&AcceptRequest::new(sent.token.expose()))
+        .unwrap();
+}
+
 pub fn expiry_bounds_are_validated(store: Arc<dyn Store>) {
     let w = World::new(store);
     for (lifetime, ok) in [

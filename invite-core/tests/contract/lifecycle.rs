@@ -185,6 +185,46 @@ pub fn resend_revives_expired_when_a_seat_is_free(store: Arc<dyn Store>) {
     w.assert_counters_match(&w.subscription);
 }
 
+/// A newer invitation to the same person blocks reviving an expired one only while it
+/// is live: one past its expiry (not yet swept) is expired by the resend, as a send
+/// would expire it, and the resend goes through.
+pub fn resend_revives_past_a_newer_overdue_invitation(store: Arc<dyn Store>) {
+    let w = World::new(store);
+    let first = w
+        .service
+        .send(&w.invite_new("X", "X", "x@example.com"))
+        .unwrap();
+    w.clock.advance(Duration::days(8));
+    w.service.expire_overdue().unwrap();
+    let second = w
+        .service
+        .send(&w.invite_new("X", "X", "x@example.com"))
+        .unwrap();
+    // While the second is live, the first cannot be revived beside it.
+    assert_eq!(
+        w.service
+            .resend(w.business.id, first.invitation.id, w.admin.id, None)
+            .unwrap_err()
+            .code(),
+        ErrorCode::AlreadyInvited
+    );
+    w.clock.advance(Duration::days(8));
+    let revived = w
+        .service
+        .resend(w.business.id, first.invitation.id, w.admin.id, None)
+        .unwrap();
+    assert_eq!(revived.invitation.status, InvitationStatus::Pending);
+    assert_eq!(
+        w.service
+            .get_invitation(w.business.id, second.invitation.id)
+            .unwrap()
+            .status,
+        InvitationStatus::Expired
+    );
+    assert_eq!(w.usage().reserved, 1);
+    w.assert_counters_match(&w.subscription);
+}
+
 pub fn list_filters_and_pagination(store: Arc<dyn Store>) {
     let w = World::with_config(store, crate::common::config(), Some(100));
     let mut ids = Vec::new();
