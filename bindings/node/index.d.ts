@@ -733,7 +733,10 @@ export interface Invitation {
   email: string
   /** Canonical email key. */
   emailKey: string
-  /** Who invited (and last resent). */
+  /**
+   * Who sent it first: a resend by someone else keeps it, and accept re-checks this
+   * inviter's rights.
+   */
   inviterId: string
   /** Effective status (a pending invitation past its expiry reads `expired`). */
   status: InvitationStatus

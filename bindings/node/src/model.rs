@@ -543,7 +543,8 @@ pub struct Invitation {
     pub email: String,
     /// Canonical email key.
     pub email_key: String,
-    /// Who invited (and last resent).
+    /// Who sent it first: a resend by someone else keeps it, and accept re-checks this
+    /// inviter's rights.
     pub inviter_id: String,
     /// Effective status (a pending invitation past its expiry reads `expired`).
     pub status: InvitationStatus,

@@ -60,7 +60,8 @@ record!(PyInvitation, repr = [id, email, status, send_count], {
     email -> String = |i| i.email.clone();
     /// Canonical email key.
     email_key -> String = |i| i.email_key.clone();
-    /// Who invited (and last resent).
+    /// Who sent it first: a resend by someone else keeps it, and accept re-checks this
+    /// inviter's rights.
     inviter_id -> String = |i| i.inviter_id.to_string();
     /// `"pending"`, `"accepted"`, `"declined"`, `"revoked"` or `"expired"` (effective).
     status -> &'static str = |i| i.status.as_str();

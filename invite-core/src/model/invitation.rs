@@ -164,7 +164,8 @@ pub struct Invitation {
     pub email: String,
     /// Canonical email key.
     pub email_key: String,
-    /// Who invited (and last resent).
+    /// Who sent it first: a resend by someone else keeps it, and accept re-checks this
+    /// inviter's rights.
     pub inviter_id: UserId,
     /// Status as stored; see [`Invitation::status_at`] for the effective one.
     pub status: InvitationStatus,
