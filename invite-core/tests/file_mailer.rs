@@ -73,6 +73,27 @@ fn writes_one_file_per_message_id_and_overwrites_on_redelivery() {
     );
 }
 
+/// Every file holds a live accept link: only its owner may read it, and only its owner
+/// may list a directory the mailer created.
+#[cfg(unix)]
+#[test]
+fn the_files_and_a_created_directory_are_the_owners_only() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = FileMailer::new(dir.path().join("new").join("mailbox"));
+    let sent = email(12, "Private");
+    mailer.send(&sent).unwrap();
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(mailer.dir()), 0o700);
+    assert_eq!(mode(&dir.path().join("new")), 0o700);
+    for name in files(mailer.dir()) {
+        assert_eq!(mode(&mailer.dir().join(&name)), 0o600, "{name}");
+    }
+    assert!(mailer.json_path(sent.message_id).exists());
+}
+
 #[cfg(feature = "smtp")]
 #[test]
 fn writes_the_full_mime_message_next_to_the_json() {

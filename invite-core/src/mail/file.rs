@@ -28,6 +28,9 @@ const DEFAULT_SENDER: &str = "invitations@localhost";
 /// Files are named by the stable message id and written atomically (a temporary file
 /// renamed into place), so a re-delivery of the same message overwrites its files
 /// instead of adding a duplicate, and a reader never sees half a file.
+///
+/// Each file holds a live accept link: on Unix the files are created readable by
+/// their owner only (`0600`), and a directory the mailer creates too (`0700`).
 #[derive(Debug)]
 pub struct FileMailer {
     dir: PathBuf,
@@ -117,7 +120,7 @@ impl FileMailer {
             self.sequence.fetch_add(1, Ordering::Relaxed)
         ));
         let written = (|| {
-            let mut file = fs::File::create(&temp)?;
+            let mut file = owner_only_file(&temp)?;
             file.write_all(bytes)?;
             file.sync_all()?;
             fs::rename(&temp, path)
@@ -129,6 +132,25 @@ impl FileMailer {
     }
 }
 
+/// Creates `path` for writing, readable by its owner only on Unix.
+fn owner_only_file(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// Creates `dir` and its missing parents, those it creates open to their owner only on
+/// Unix (an existing directory keeps its permissions).
+fn owner_only_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 impl Mailer for FileMailer {
     fn send(&self, email: &InvitationEmail) -> Result<(), MailError> {
         let failed = |e: std::io::Error| {
@@ -137,7 +159,7 @@ impl Mailer for FileMailer {
                 self.dir.display()
             ))
         };
-        fs::create_dir_all(&self.dir).map_err(failed)?;
+        owner_only_dir(&self.dir).map_err(failed)?;
         #[cfg(feature = "smtp")]
         if let Some(mime) = &self.mime {
             let eml = mime.build(email)?;

@@ -2,6 +2,7 @@
 //! outside any transaction, and records the outcome with retries and backoff.
 
 use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -12,7 +13,7 @@ use crate::clock::later;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ids::{ApplicationId, BusinessId, InvitationId, RoleId, UserId};
 use crate::input::is_forbidden;
-use crate::mail::{EmailContext, InvitationEmail, Mailer};
+use crate::mail::{EmailContext, InvitationEmail, MailError, Mailer};
 use crate::model::{
     DeliveryState, DeliveryStatus, EventKind, Invitation, InvitationStatus, Invitee, OutboxMessage,
     OutboxState,
@@ -88,20 +89,30 @@ impl InviteService {
     /// Renders the claimed messages and hands the renderable ones to `mailer` in one
     /// batch; a message that could not be built keeps its reason, and a message the
     /// mailer gave no outcome for (it stopped) was not attempted.
+    ///
+    /// The host's renderer and mailer are guarded: one that panics fails only the
+    /// email it panicked on, as an attempt like any failure (retried, then `failed`).
+    /// Left to unwind, the panic would end the run with the whole batch claimed and
+    /// nothing recorded, to be claimed again after the lease and panic again.
     fn deliver(&self, claimed: Claimed, mailer: &dyn Mailer) -> Vec<(OutboxMessage, Outcome)> {
         let mut emails = Vec::with_capacity(claimed.len());
         let mut messages = Vec::with_capacity(claimed.len());
         for (message, context) in claimed {
             let unbuildable = match context {
                 Ok((context, inv)) => {
-                    emails.push(self.render(&message, &context, inv));
-                    None
+                    match catch_unwind(AssertUnwindSafe(|| self.render(&message, &context, inv))) {
+                        Ok(email) => {
+                            emails.push(email);
+                            None
+                        }
+                        Err(_) => Some("the email renderer panicked".to_owned()),
+                    }
                 }
                 Err(reason) => Some(reason),
             };
             messages.push((message, unbuildable));
         }
-        let outcomes = mailer.send_batch(&emails);
+        let outcomes = send_guarded(mailer, &emails);
         let mut delivered = emails.iter().zip(outcomes);
         messages
             .into_iter()
@@ -364,6 +375,22 @@ impl InviteService {
 /// attempt and lease. A newer claim counts another attempt; a recorded outcome changes
 /// the state or the due time. Instants compare to the microsecond, the precision every
 /// store keeps.
+/// `mailer.send_batch(emails)`, with a panic in it turned into outcomes: the batch is
+/// sent again email by email, each guarded, so only the email that panics fails (those
+/// the batch sent before the panic go out twice, under their message ids: delivery is
+/// at-least-once).
+fn send_guarded(mailer: &dyn Mailer, emails: &[InvitationEmail]) -> Vec<Result<(), MailError>> {
+    catch_unwind(AssertUnwindSafe(|| mailer.send_batch(emails))).unwrap_or_else(|_| {
+        emails
+            .iter()
+            .map(|email| {
+                catch_unwind(AssertUnwindSafe(|| mailer.send(email)))
+                    .unwrap_or_else(|_| Err(MailError("the mailer panicked".to_owned())))
+            })
+            .collect()
+    })
+}
+
 fn still_claimed(stored: &OutboxMessage, claimed: &OutboxMessage) -> bool {
     stored.state == OutboxState::Queued
         && stored.attempts == claimed.attempts

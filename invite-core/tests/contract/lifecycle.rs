@@ -3,10 +3,11 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use invite_core::mail::{DefaultTemplates, EmailContext, EmailRenderer, RenderedEmail};
 use invite_core::{
     AcceptRequest, CapturingMailer, DeliveryState, ErrorCode, EventKind, FailingMailer, FieldCode,
-    InvitationEmail, InvitationFilter, InvitationStatus, MailError, Mailer, NewSubscription,
-    PageRequest, SendInvitationRequest, Store,
+    InvitationEmail, InvitationFilter, InvitationStatus, InviteService, MailError, Mailer,
+    NewSubscription, PageRequest, SendInvitationRequest, Store,
 };
 
 use crate::common::{World, person};
@@ -505,6 +506,104 @@ pub fn events_record_every_transition(store: Arc<dyn Store>) {
         .map(|e| e.kind)
         .collect();
     assert!(all.contains(&EventKind::Declined) && all.contains(&EventKind::Revoked));
+}
+
+/// A mailer that panics on one address and keeps the rest.
+struct PanicsOn(&'static str, CapturingMailer);
+
+impl Mailer for PanicsOn {
+    fn send(&self, email: &InvitationEmail) -> Result<(), MailError> {
+        assert_ne!(email.to, self.0, "a mailer bug");
+        self.1.send(email)
+    }
+}
+
+/// The built-in templates, except a panic for one invitee's email.
+struct RenderPanicsOn(&'static str);
+
+impl EmailRenderer for RenderPanicsOn {
+    fn render(&self, context: &EmailContext) -> RenderedEmail {
+        assert_ne!(
+            context.invitee_name.as_deref(),
+            Some(self.0),
+            "a template bug"
+        );
+        DefaultTemplates.render(context)
+    }
+}
+
+/// A host renderer or mailer that panics fails only the email it panicked on, as a
+/// delivery attempt (retried with backoff, then `failed`): the rest of its batch is
+/// delivered and recorded, and the run goes on (T14: invitations never mailed 0).
+pub fn a_panicking_mailer_or_renderer_fails_only_its_email(store: Arc<dyn Store>) {
+    let w = World::with_config(store, crate::common::config(), Some(10));
+    let send = |email: &str, first: &str| {
+        w.service
+            .send(&w.invite_new(first, "Doe", email))
+            .unwrap()
+            .invitation
+            .id
+    };
+    let (a, poisoned, b) = (
+        send("a@example.com", "Ann"),
+        send("x@example.com", "Xavier"),
+        send("b@example.com", "Ben"),
+    );
+    let delivery = |id| {
+        w.service
+            .get_invitation(w.business.id, id)
+            .unwrap()
+            .delivery
+    };
+    let mailer = PanicsOn("x@example.com", CapturingMailer::new());
+    let report = w.service.dispatch_outbox(&mailer).unwrap();
+    assert_eq!((report.delivered, report.retrying), (2, 1));
+    let sent: Vec<String> = mailer.1.sent().into_iter().map(|m| m.to).collect();
+    assert!(
+        sent.contains(&"a@example.com".to_owned()) && sent.contains(&"b@example.com".to_owned())
+    );
+    assert_eq!(delivery(a).state, DeliveryState::Sent);
+    assert_eq!(delivery(b).state, DeliveryState::Sent);
+    let failing = delivery(poisoned);
+    assert_eq!(
+        (failing.state, failing.attempts),
+        (DeliveryState::Queued, 1)
+    );
+    assert!(failing.last_error.is_some());
+    // Retried like any failure, and given up on after the last attempt.
+    let max = w.service.config().delivery.max_attempts;
+    for _ in 1..max {
+        w.clock.advance(Duration::hours(2));
+        w.service.dispatch_outbox(&mailer).unwrap();
+    }
+    let given_up = delivery(poisoned);
+    assert_eq!(
+        (given_up.state, given_up.attempts),
+        (DeliveryState::Failed, max)
+    );
+
+    // A renderer that panics on one email: the same, through another service on the
+    // same store (same clock and outbox key, so it can open the queued links).
+    let c = send("c@example.com", "Cora");
+    let templated = send("t@example.com", "Tess");
+    let rendering = InviteService::builder(w.service.store().clone())
+        .clock(w.clock.clone())
+        .outbox_key([9; 32])
+        .config(crate::common::config())
+        .renderer(Arc::new(RenderPanicsOn("Tess Doe")))
+        .build()
+        .unwrap();
+    let captured = CapturingMailer::new();
+    let report = rendering.dispatch_outbox(&captured).unwrap();
+    assert_eq!((report.delivered, report.retrying), (1, 1));
+    assert_eq!(delivery(c).state, DeliveryState::Sent);
+    let unrendered = delivery(templated);
+    assert_eq!(
+        (unrendered.state, unrendered.attempts),
+        (DeliveryState::Queued, 1)
+    );
+    assert!(captured.sent().iter().all(|m| m.to != "t@example.com"));
+    w.assert_counters_match(&w.subscription);
 }
 
 pub fn dispatch_retries_and_marks_delivery(store: Arc<dyn Store>) {

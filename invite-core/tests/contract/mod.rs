@@ -88,6 +88,7 @@ macro_rules! contract_tests {
             lifecycle::a_status_filter_reads_the_status_at_the_listing,
             lifecycle::events_record_every_transition,
             lifecycle::dispatch_retries_and_marks_delivery,
+            lifecycle::a_panicking_mailer_or_renderer_fails_only_its_email,
             lifecycle::dispatch_hands_each_claim_to_the_mailer_as_one_batch,
             lifecycle::a_refusal_quoting_the_link_is_recorded_without_the_token,
             lifecycle::a_claim_past_its_lease_never_overwrites_a_newer_one,
