@@ -200,6 +200,16 @@ fn the_message_id_is_derived_from_the_stable_id() {
         format!("<{}@xn--bcher-kva.example>", e.message_id),
         "an IDN sender domain becomes punycode in the Message-ID"
     );
+    // And in `From` (so in the envelope's source): no message needs SMTPUTF8 for an
+    // internationalised sender domain alone.
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&other.build(&e).unwrap())
+        .unwrap()
+        .from()
+        .and_then(|from| from.first())
+        .and_then(|from| from.address())
+        .map(str::to_owned);
+    assert_eq!(parsed.as_deref(), Some("x@xn--bcher-kva.example"));
 }
 
 #[test]
@@ -209,6 +219,8 @@ fn bad_sender_or_server_settings_are_invalid_config() {
         "not an address",
         "a@b.com\r\nBcc: c@d.com",
         "A <a@b.com>",
+        // Parses as an address, but no message can be sent from it.
+        "inv@[127.0.0.1]",
     ] {
         let err = MimeBuilder::new(from, None).unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidConfig, "{from:?}");

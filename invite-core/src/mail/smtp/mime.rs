@@ -48,7 +48,7 @@ impl MimeBuilder {
                 format!("sender address `{from_address}` is not a valid email address"),
             )
         };
-        let address: Address = from_address.trim().parse().map_err(|_| invalid())?;
+        let address = ascii_domain_address(from_address).ok_or_else(invalid)?;
         let name = from_name
             .map(|n| {
                 n.chars()
@@ -65,10 +65,16 @@ impl MimeBuilder {
                         .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
             })
             .unwrap_or_else(|| FALLBACK_ID_DOMAIN.to_owned());
-        Ok(MimeBuilder {
+        let builder = MimeBuilder {
             from: Mailbox::new(name, address),
             id_domain,
-        })
+        };
+        // Whatever else lettre needs of a sender (an envelope's source: no domain
+        // literal, say) is checked here, once, rather than failing every email.
+        builder
+            .message(&probe_email(), SystemTime::UNIX_EPOCH)
+            .map_err(|_| invalid())?;
+        Ok(builder)
     }
 
     /// The sender, as it appears in `From`.
@@ -111,17 +117,39 @@ impl MimeBuilder {
 }
 
 /// The recipient: the address as entered, except that an internationalised domain is
-/// written in punycode (the same domain, and every mail system can carry it). A
-/// non-ASCII local part stays as is and needs a server with SMTPUTF8.
+/// written in punycode (see [`ascii_domain_address`]).
 fn recipient(to: &str) -> std::result::Result<Address, MailError> {
-    let invalid = || MailError("the recipient is not a valid email address".to_owned());
-    let (local, domain) = to.trim().rsplit_once('@').ok_or_else(invalid)?;
+    ascii_domain_address(to)
+        .ok_or_else(|| MailError("the recipient is not a valid email address".to_owned()))
+}
+
+/// An address as given, except that an internationalised domain is written in punycode
+/// (the same domain, and every mail system can carry it); `None` for no address. A
+/// non-ASCII local part stays as is and needs a server with SMTPUTF8.
+fn ascii_domain_address(text: &str) -> Option<Address> {
+    let (local, domain) = text.trim().rsplit_once('@')?;
     let domain = if domain.is_ascii() {
         domain.to_owned()
     } else {
-        idna::domain_to_ascii(domain).map_err(|_| invalid())?
+        idna::domain_to_ascii(domain).ok()?
     };
-    Address::new(local, domain).map_err(|_| invalid())
+    Address::new(local, domain).ok()
+}
+
+/// A plain email to check a sender against (see [`MimeBuilder::new`]).
+fn probe_email() -> InvitationEmail {
+    InvitationEmail {
+        message_id: MessageId::from(uuid::Uuid::nil()),
+        business_id: uuid::Uuid::nil().into(),
+        invitation_id: uuid::Uuid::nil().into(),
+        to: "probe@example.com".to_owned(),
+        subject: "Probe".to_owned(),
+        text: "Probe".to_owned(),
+        html: "<p>Probe</p>".to_owned(),
+        accept_link: "https://example.com/accept".to_owned(),
+        locale: "en".to_owned(),
+        expires_at: chrono::DateTime::UNIX_EPOCH,
+    }
 }
 
 /// A body in quoted-printable: any text survives transport byte for byte (up to line
