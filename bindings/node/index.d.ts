@@ -457,7 +457,12 @@ export interface DeliveryOptions {
   baseBackoffSeconds?: number | undefined | null
   /** Longest wait between attempts, in seconds (default 3600). */
   maxBackoffSeconds?: number | undefined | null
-  /** How long a dispatcher owns a message it picked up, in seconds (default 300). */
+  /**
+   * How long a dispatcher owns a message it picked up, in seconds (default 300).
+   * Outcomes are recorded once per claim of up to 100 emails: keep it above 100
+   * times the mailer's slowest delivery, or another dispatcher may send the batch
+   * again.
+   */
   leaseSeconds?: number | undefined | null
 }
 

@@ -44,6 +44,9 @@ pub struct DeliveryOptions {
     /// Longest wait between attempts, in seconds (default 3600).
     pub max_backoff_seconds: Option<Option<f64>>,
     /// How long a dispatcher owns a message it picked up, in seconds (default 300).
+    /// Outcomes are recorded once per claim of up to 100 emails: keep it above 100
+    /// times the mailer's slowest delivery, or another dispatcher may send the batch
+    /// again.
     pub lease_seconds: Option<Option<f64>>,
 }
 

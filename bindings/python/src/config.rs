@@ -83,7 +83,9 @@ record!(PyLimits, repr = [invites_per_inviter_per_day, resend_cooldown, pending_
 ///     max_attempts: Attempts before an email is marked failed.
 ///     base_backoff: Wait after the first failure; doubles after each further one.
 ///     max_backoff: Longest wait between attempts.
-///     lease: How long a dispatcher owns a message it picked up.
+///     lease: How long a dispatcher owns a message it picked up. Outcomes are recorded
+///         once per claim of up to 100 emails: keep it above 100 times the mailer's
+///         slowest delivery, or another dispatcher may send the batch again.
 #[pyclass(name = "DeliveryConfig", module = "invite_core._native", frozen, eq)]
 #[derive(Clone, PartialEq)]
 pub struct PyDeliveryConfig {

@@ -54,7 +54,11 @@ pub struct DeliveryConfig {
     /// Longest wait between attempts.
     pub max_backoff: Duration,
     /// How long a dispatcher owns a message it picked up (a crashed dispatcher's
-    /// messages become due again after this).
+    /// messages become due again after this). A dispatcher takes up to 100 messages
+    /// at a time and records their outcomes together once the mailer is done with
+    /// them: keep the lease above 100 times the mailer's slowest delivery, or another
+    /// dispatcher may claim and send the same batch again meanwhile (at-least-once:
+    /// same message ids).
     pub lease: Duration,
 }
 
