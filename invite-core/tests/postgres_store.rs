@@ -1053,12 +1053,37 @@ fn opening_fails_with_stable_codes() {
         unreachable.unwrap_err().code(),
         ErrorCode::StorageUnavailable
     );
+    // This build has no TLS: a URL that demands it can never connect.
+    assert_eq!(
+        PostgresStore::open("postgres://postgres@127.0.0.1:1/db?sslmode=require")
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidConfig
+    );
     let Some(url) = postgres_support::url() else {
         return;
     };
     let bad_schema =
         PostgresStore::open_with(&url, PostgresOptions::default().schema("Robert'); DROP"));
     assert_eq!(bad_schema.unwrap_err().code(), ErrorCode::InvalidConfig);
+    // The server refuses the database or the role: a setting to fix, at once (the
+    // first connection is not retried until the connect timeout).
+    let (before_query, query) = url.split_once('?').unwrap_or((url.as_str(), ""));
+    let (server, _database) = before_query.rsplit_once('/').unwrap();
+    let with_query = |base: String| {
+        if query.is_empty() {
+            base
+        } else {
+            format!("{base}?{query}")
+        }
+    };
+    let missing_database = with_query(format!("{server}/invite_no_such_database"));
+    let missing_role = url.replacen("postgres://postgres@", "postgres://invite_no_such_role@", 1);
+    assert_ne!(missing_role, url, "the test url names the postgres role");
+    for refused in [missing_database, missing_role] {
+        let err = PostgresStore::open(&refused).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidConfig, "{refused}: {err}");
+    }
 }
 
 #[test]

@@ -22,7 +22,7 @@ pub(super) const ONE_PENDING_INDEX: &str = "invitations_one_pending";
 /// Maps a driver error to the crate's error.
 pub(super) fn map(error: postgres::Error) -> Error {
     let Some(state) = error.code() else {
-        return Error::storage(error);
+        return unavailable(error);
     };
     if *state == SqlState::T_R_SERIALIZATION_FAILURE || *state == SqlState::T_R_DEADLOCK_DETECTED {
         return conflict("a concurrent transaction changed the same rows").with_source(error);
@@ -44,7 +44,54 @@ pub(super) fn map(error: postgres::Error) -> Error {
         )
         .with_source(error);
     }
-    Error::storage(error)
+    unavailable(error)
+}
+
+/// `STORAGE_UNAVAILABLE` naming what the server said: the driver's own text for a
+/// server error is only "db error".
+pub(super) fn unavailable(error: postgres::Error) -> Error {
+    Error::new(
+        ErrorCode::StorageUnavailable,
+        format!("storage failed: {}", describe(&error)),
+    )
+    .with_source(error)
+}
+
+/// The server's error (severity, SQLSTATE, message) or the driver's text.
+pub(super) fn describe(error: &postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
+        None => error.to_string(),
+    }
+}
+
+/// Whether `error` says the server ended this connection (an administrator's
+/// `pg_terminate_backend`, a shutdown, a crash of another backend): the connection is
+/// dead even if the driver has not noticed yet.
+pub(super) fn ends_connection(error: &postgres::Error) -> bool {
+    error.code().is_some_and(|state| {
+        *state == SqlState::ADMIN_SHUTDOWN
+            || *state == SqlState::CRASH_SHUTDOWN
+            || *state == SqlState::CANNOT_CONNECT_NOW
+    })
+}
+
+/// A first connection refused for a reason retrying cannot fix (the database, the
+/// role or its password): `INVALID_CONFIG` with the server's words; anything else
+/// (the server down or unreachable) `STORAGE_UNAVAILABLE`.
+pub(super) fn connect_failed(error: postgres::Error) -> Error {
+    let settings = error.code().is_some_and(|state| {
+        *state == SqlState::INVALID_CATALOG_NAME
+            || *state == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+            || *state == SqlState::INVALID_PASSWORD
+    });
+    if settings {
+        let message = format!("PostgreSQL refused the connection: {}", describe(&error));
+        return Error::new(ErrorCode::InvalidConfig, message)
+            .with_source(error)
+            .with_help("check the database, user and password in the connection url");
+    }
+    unavailable(error).with_help("check that PostgreSQL is running and reachable")
 }
 
 /// `STORAGE_CONFLICT`: retrying the unit of work may succeed.

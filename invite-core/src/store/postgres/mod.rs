@@ -241,21 +241,36 @@ impl PostgresStore {
             _ => options.connect_timeout,
         };
         config.connect_timeout(connect_timeout);
+        if config.get_ssl_mode() == postgres::config::SslMode::Require {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                "this build connects to PostgreSQL without TLS, so `sslmode=require` can never \
+                 be met",
+            )
+            .with_help(
+                "connect over a local socket or a trusted network (sslmode=disable or prefer), \
+                 or through a TLS-terminating proxy",
+            ));
+        }
         let round_trips = Arc::new(AtomicU64::new(0));
+        let manager = Manager::new(config, Arc::clone(&round_trips));
+        // The first connection outside the pool: a refusal comes back at once, with the
+        // server's reason, where the pool would retry it until its timeout and keep only
+        // its text.
+        let mut first = r2d2::ManageConnection::connect(&manager).map_err(error::connect_failed)?;
+        migrate::run(first.client(), options.schema.as_deref())?;
+        drop(first);
         let pool = r2d2::Pool::builder()
             .max_size(options.max_connections.max(1))
             .min_idle(Some(0))
             .test_on_check_out(options.test_on_checkout)
             .connection_timeout(connect_timeout)
-            .build_unchecked(Manager::new(config, Arc::clone(&round_trips)));
-        let store = PostgresStore {
+            .build_unchecked(manager);
+        Ok(PostgresStore {
             pool,
             schema: options.schema,
             round_trips,
-        };
-        let mut conn = store.connection()?;
-        migrate::run(conn.client(), store.schema.as_deref())?;
-        Ok(store)
+        })
     }
 
     /// The schema the tables live in, if one was chosen.

@@ -11,7 +11,7 @@ use postgres::types::ToSql;
 use r2d2::PooledConnection;
 use uuid::Uuid;
 
-use super::error::{already_exists, bad_row, conflict, map};
+use super::error::{already_exists, bad_row, conflict, ends_connection, map};
 use super::pool::Manager;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::Transaction;
@@ -94,7 +94,7 @@ impl PgTx {
         let messages = match tx.conn.simple(sql) {
             Ok(messages) => messages,
             Err(e) => {
-                let dead = e.is_closed() || tx.conn.client().is_closed();
+                let dead = e.is_closed() || ends_connection(&e) || tx.conn.client().is_closed();
                 if dead {
                     // Nothing to roll back; the pool discards it.
                     tx.conn.broken = true;
