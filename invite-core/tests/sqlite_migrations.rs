@@ -21,6 +21,12 @@ fn user_version(path: &std::path::Path) -> i64 {
         .unwrap()
 }
 
+fn journal_mode(path: &std::path::Path) -> String {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .unwrap()
+}
+
 fn table_count(path: &std::path::Path) -> i64 {
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.query_row(
@@ -149,9 +155,12 @@ fn newer_schema_is_refused() {
     let path = dir.path().join("app.db");
     drop(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
     let newer = i64::from(SCHEMA_VERSION) + 1;
+    // A newer library (or the host) keeps this file in rollback-journal mode.
     rusqlite::Connection::open(&path)
         .unwrap()
-        .execute_batch(&format!("PRAGMA user_version = {newer}"))
+        .execute_batch(&format!(
+            "PRAGMA journal_mode = delete; PRAGMA user_version = {newer}"
+        ))
         .unwrap();
     let err = SqliteStore::open(&path, SqliteOptions::default()).unwrap_err();
     assert_eq!(err.code(), ErrorCode::SchemaVersionUnsupported);
@@ -163,6 +172,7 @@ fn newer_schema_is_refused() {
         newer,
         "a refused file is left untouched"
     );
+    assert_eq!(journal_mode(&path), "delete", "its journal mode too");
 }
 
 #[test]
@@ -182,6 +192,7 @@ fn failed_migration_changes_nothing() {
         1,
         "no table of the failed migration remains"
     );
+    assert_eq!(journal_mode(&path), "delete", "nor a switch to WAL");
 }
 
 #[test]

@@ -269,13 +269,17 @@ impl SqliteStore {
     /// Fails with `SCHEMA_VERSION_UNSUPPORTED` if the file was written by a newer library,
     /// `STORAGE_UNAVAILABLE` if it cannot be opened.
     pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<SqliteStore> {
-        let path: PathBuf = path.as_ref().to_path_buf();
+        // Absolute once: every connection of the pools (opened later, on demand) must
+        // open this file, whatever the process's working directory is by then.
+        let path: PathBuf = std::path::absolute(path.as_ref()).map_err(Error::storage)?;
         let page_size = options::check_page_size(options.page_size())?;
         let mut first = open_file(&path, &options, Role::Writer, None)?;
         set_page_size(&first, page_size)?;
+        // The schema first, the journal mode after: a file this library refuses (a
+        // newer schema, a foreign one whose migration fails) is left in its own mode.
         retry_while_busy(options.busy_timeout(), || {
-            set_journal_mode(&first, options.journal_mode())?;
-            schema::migrate(&first)
+            schema::migrate(&first)?;
+            set_journal_mode(&first, options.journal_mode())
         })?;
         let checkpointer = start_checkpointer(&path, &options)?;
         let hand_off = checkpointer.as_ref().map(Checkpointer::hand_off);
