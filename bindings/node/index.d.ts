@@ -312,8 +312,9 @@ export declare class ManualClock {
   /** Sets the clock. */
   set(to: Date): void
   /**
-   * Moves the clock forward (or back, when negative) by whole seconds; a move past
-   * the years 1 to 9999 is `VALIDATION_FAILED` (`OUT_OF_RANGE`) and leaves it.
+   * Moves the clock forward (or back, when negative) by whole seconds, at most 100
+   * years per call; a larger move, or one past the years 1 to 9999, is
+   * `VALIDATION_FAILED` (`OUT_OF_RANGE`) and leaves it.
    */
   advanceSeconds(seconds: number): void
 }

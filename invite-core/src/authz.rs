@@ -5,7 +5,8 @@ use crate::ids::{ApplicationId, BusinessId, UserId};
 use crate::model::{PERMISSION_INVITATIONS_SEND, Role};
 
 /// What the service knows of an inviter's rights in one business and app, gathered
-/// fresh from the store at every send, resend and accept.
+/// fresh from the store each time the policy is asked: on send, resend, revoke, retry
+/// of delivery, accept and in the page's option lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InviterRights {
     /// The inviter.

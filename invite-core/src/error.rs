@@ -131,7 +131,7 @@ error_codes! {
     StorageUnavailable = "STORAGE_UNAVAILABLE" => Storage,
     /// The store's schema is newer than this library understands.
     SchemaVersionUnsupported = "SCHEMA_VERSION_UNSUPPORTED" => Storage,
-    /// The operation is not supported by this adapter.
+    /// The operation is not supported by this adapter or build (a feature it lacks).
     NotSupported = "NOT_SUPPORTED" => Internal,
     /// A bug or an unexpected condition.
     Internal = "INTERNAL" => Internal,

@@ -571,8 +571,9 @@ impl ManualClock {
         })
     }
 
-    /// Moves the clock forward (or back, when negative) by whole seconds; a move past
-    /// the years 1 to 9999 is `VALIDATION_FAILED` (`OUT_OF_RANGE`) and leaves it.
+    /// Moves the clock forward (or back, when negative) by whole seconds, at most 100
+    /// years per call; a larger move, or one past the years 1 to 9999, is
+    /// `VALIDATION_FAILED` (`OUT_OF_RANGE`) and leaves it.
     #[napi(catch_unwind, strict)]
     pub fn advance_seconds(&self, env: napi::Env, seconds: f64) -> napi::Result<()> {
         crate::error::sync(&env, || {

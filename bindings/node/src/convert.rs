@@ -30,7 +30,7 @@ pub fn seconds(value: f64, field: &str) -> Result<Duration, CoreError> {
         return Err(invalid_field(
             field,
             FieldCode::OutOfRange,
-            "must be a whole number of seconds",
+            "must be a whole number of seconds, at most 100 years either way",
         ));
     }
     // A whole number well inside i64, checked above.

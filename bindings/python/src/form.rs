@@ -164,7 +164,8 @@ impl PyInviteForm {
         self.inner.set_field(&field, value.as_deref()).into_py(py)
     }
 
-    /// Everything the page shows for this state, for `inviter_id`.
+    /// Everything the page shows for this state, for `inviter_id` (a malformed one
+    /// raises `NotFoundError`).
     fn view(
         slf: PyRef<'_, Self>,
         service: &PyInviteService,
@@ -178,7 +179,8 @@ impl PyInviteForm {
 
     /// Sends the invitation this form stands for. Refusals come back as
     /// `result.rejection` (every field problem at once, or one domain error with the
-    /// field it belongs to); only storage and internal failures raise.
+    /// field it belongs to); only a malformed `inviter_id` (`NotFoundError`), storage
+    /// and internal failures raise.
     ///
     /// Args:
     ///     service: The service to send with.

@@ -195,7 +195,8 @@ class InvitationExpiredError(ConflictError):
 
 
 class InvitationNotPendingError(ConflictError):
-    """``INVITATION_NOT_PENDING``: the invitation was accepted, declined or revoked."""
+    """``INVITATION_NOT_PENDING``: the invitation left ``pending`` (accepted, declined,
+    revoked or expired), or ``retry_delivery`` found no failed email to retry."""
 
     default_code = "INVITATION_NOT_PENDING"
 
