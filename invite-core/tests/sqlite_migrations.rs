@@ -176,20 +176,37 @@ fn newer_schema_is_refused() {
 }
 
 #[test]
-fn failed_migration_changes_nothing() {
+fn a_foreign_file_is_refused_and_left_as_it_is() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("foreign.db");
-    // A file of another program whose `events` table clashes with version 1.
+    // A file of another program: a store pointed at the wrong file.
     rusqlite::Connection::open(&path)
         .unwrap()
-        .execute_batch("CREATE TABLE events (whatever TEXT);")
+        .execute_batch("CREATE TABLE users (whatever TEXT);")
+        .unwrap();
+    let err = SqliteStore::open(&path, SqliteOptions::default()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidConfig);
+    assert_eq!(user_version(&path), 0, "no version was recorded");
+    assert_eq!(table_count(&path), 1, "no table was added");
+    assert_eq!(journal_mode(&path), "delete", "nor a switch to WAL");
+}
+
+#[test]
+fn failed_migration_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clash.db");
+    // No table, but a view named like a table of version 1: the migration fails
+    // part-way, and its transaction leaves nothing behind.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE VIEW events AS SELECT 1 AS whatever;")
         .unwrap();
     let err = SqliteStore::open(&path, SqliteOptions::default()).unwrap_err();
     assert_eq!(err.code(), ErrorCode::StorageUnavailable);
     assert_eq!(user_version(&path), 0, "no version was recorded");
     assert_eq!(
         table_count(&path),
-        1,
+        0,
         "no table of the failed migration remains"
     );
     assert_eq!(journal_mode(&path), "delete", "nor a switch to WAL");

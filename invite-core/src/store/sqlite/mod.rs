@@ -130,6 +130,10 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// Bytes a WAL (or a kept rollback journal) is cut back to after a checkpoint resets
+/// it: far above what checkpoints every `wal_autocheckpoint` pages leave.
+const JOURNAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
+
 /// Which pool a connection serves.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -151,8 +155,12 @@ fn configure(conn: &Connection, options: &SqliteOptions, role: Role) -> Result<(
         true,
     )
     .db()?;
+    // A WAL grown past JOURNAL_SIZE_LIMIT while a long read held off its checkpoints
+    // is cut back to it once a checkpoint resets the log (else the file keeps its
+    // largest size on disk for good).
     conn.execute_batch(&format!(
-        "PRAGMA synchronous = {}; PRAGMA wal_autocheckpoint = {}",
+        "PRAGMA synchronous = {}; PRAGMA wal_autocheckpoint = {}; \
+         PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}",
         options.synchronous().as_str(),
         options.wal_autocheckpoint()
     ))
@@ -174,15 +182,6 @@ fn open_file(
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    // The bundled SQLite reads a name starting with `file:` as a URI (percent-decoded,
-    // `file::memory:` in memory); the path is meant as is, so it is made `./file:…`.
-    let literal;
-    let path = if path.to_string_lossy().starts_with("file:") {
-        literal = Path::new(".").join(path);
-        literal.as_path()
-    } else {
-        path
-    };
     let mut conn = match write_batch::vfs_name(options.synchronous()) {
         Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs),
         None => Connection::open_with_flags(path, flags),
@@ -270,7 +269,9 @@ impl SqliteStore {
     /// `STORAGE_UNAVAILABLE` if it cannot be opened.
     pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<SqliteStore> {
         // Absolute once: every connection of the pools (opened later, on demand) must
-        // open this file, whatever the process's working directory is by then.
+        // open this file, whatever the process's working directory is by then. (And a
+        // name starting with `file:`, which the bundled SQLite would read as a URI, is
+        // taken as the file name it is.)
         let path: PathBuf = std::path::absolute(path.as_ref()).map_err(Error::storage)?;
         let page_size = options::check_page_size(options.page_size())?;
         let mut first = open_file(&path, &options, Role::Writer, None)?;

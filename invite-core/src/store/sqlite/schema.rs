@@ -522,6 +522,16 @@ pub(super) fn version(conn: &Connection) -> Result<u32> {
     u32::try_from(v).map_err(|_| unsupported(v))
 }
 
+/// Whether the database has any table (a file this library never migrated is empty).
+fn holds_tables(conn: &Connection) -> Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table')",
+        [],
+        |row| row.get(0),
+    )
+    .db()
+}
+
 fn unsupported(found: i64) -> Error {
     Error::new(
         ErrorCode::SchemaVersionUnsupported,
@@ -559,6 +569,16 @@ fn apply_pending(conn: &Connection) -> Result<u32> {
     let current = version(conn)?;
     if current > SCHEMA_VERSION {
         return Err(unsupported(i64::from(current)));
+    }
+    // Read in the migration's transaction: a file another process is migrating is not
+    // taken for a foreign one.
+    if current == 0 && holds_tables(conn)? {
+        return Err(Error::new(
+            ErrorCode::InvalidConfig,
+            "the SQLite file holds another program's tables (it has no invite-core schema \
+             version): it is left as it is",
+        )
+        .with_help("point the store at a new file, or at one invite-core created"));
     }
     register_v2_readers(conn)?;
     let applied = apply_from(conn, current);
