@@ -371,10 +371,6 @@ impl InviteService {
     }
 }
 
-/// Whether `stored` is still as the claim `claimed` left it: queued, with the claim's
-/// attempt and lease. A newer claim counts another attempt; a recorded outcome changes
-/// the state or the due time. Instants compare to the microsecond, the precision every
-/// store keeps.
 /// `mailer.send_batch(emails)`, with a panic in it turned into outcomes: the batch is
 /// sent again email by email, each guarded, so only the email that panics fails (those
 /// the batch sent before the panic go out twice, under their message ids: delivery is
@@ -391,6 +387,10 @@ fn send_guarded(mailer: &dyn Mailer, emails: &[InvitationEmail]) -> Vec<Result<(
     })
 }
 
+/// Whether `stored` is still as the claim `claimed` left it: queued, with the claim's
+/// attempt and lease. A newer claim counts another attempt; a recorded outcome changes
+/// the state or the due time. Instants compare to the microsecond, the precision every
+/// store keeps.
 fn still_claimed(stored: &OutboxMessage, claimed: &OutboxMessage) -> bool {
     stored.state == OutboxState::Queued
         && stored.attempts == claimed.attempts
