@@ -302,6 +302,8 @@ describe('every reachable error code', () => {
       () => w.service.getBusiness(watched),
       () => w.service.bulkSend({ inviterId: w.ada.id, rows: [null] }),
       () => w.service.bulkSend({ inviterId: w.ada.id, rows: [{ userId: w.alice.id }, 7] }),
+      () => new InviteForm(5),
+      () => new InviteForm('saved'),
     ]) {
       assert.throws(call, (e) => e instanceof Error && e.code === 'InvalidArg')
     }

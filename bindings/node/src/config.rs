@@ -543,6 +543,7 @@ impl ManualClock {
     #[napi(
         constructor,
         catch_unwind,
+        strict,
         ts_args_type = "start?: Date | undefined | null"
     )]
     pub fn new(env: napi::Env, start: Option<JsInstant>) -> napi::Result<Self> {

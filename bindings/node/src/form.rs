@@ -329,7 +329,7 @@ pub struct InviteForm {
 #[napi]
 impl InviteForm {
     /// An empty form, or one restored from a saved `state`.
-    #[napi(constructor, catch_unwind)]
+    #[napi(constructor, catch_unwind, strict)]
     pub fn new(env: Env, state: Option<FormStateInput>) -> napi::Result<Self> {
         sync(&env, || {
             Ok(InviteForm {
