@@ -256,10 +256,14 @@ impl InviteService {
     }
 
     /// `text` with the token of `link` (an accept link of this service) replaced by
-    /// `<redacted>`, wherever it appears: for texts that are stored or shown.
+    /// `<redacted>`, wherever it appears, whole or cut (a quoted message wraps long
+    /// lines, and its soft line breaks split the token): for texts that are stored or
+    /// shown.
     pub(crate) fn without_token(&self, text: &str, link: &str) -> String {
         match link.strip_prefix(self.link_prefix.as_str()) {
-            Some(token) if !token.is_empty() => text.replace(token, crate::token::REDACTED_TEXT),
+            Some(token) if !token.is_empty() => {
+                without_fragments(&text.replace(token, crate::token::REDACTED_TEXT), token)
+            }
             _ => text.to_owned(),
         }
     }
@@ -320,6 +324,32 @@ impl InviteService {
         let now = self.checked_now()?;
         work(&mut *tx, now)
     }
+}
+
+/// Shortest run of token characters taken for a piece of `token`: a word of a server's
+/// message is rarely this long and never part of a random token.
+const MIN_TOKEN_FRAGMENT: usize = 8;
+
+/// `text` with each run of token characters (the URL-safe alphabet) at least
+/// [`MIN_TOKEN_FRAGMENT`] long that is part of `token` replaced by `<redacted>`.
+fn without_fragments(text: &str, token: &str) -> String {
+    let is_token_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(is_token_char) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let end = run.find(|c: char| !is_token_char(c)).unwrap_or(run.len());
+        let piece = &run[..end];
+        if piece.len() >= MIN_TOKEN_FRAGMENT && token.contains(piece) {
+            out.push_str(crate::token::REDACTED_TEXT);
+        } else {
+            out.push_str(piece);
+        }
+        rest = &run[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// One unit of work: the transaction, its instant, and the events it records.

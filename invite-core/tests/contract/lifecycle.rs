@@ -1111,13 +1111,15 @@ pub fn a_cursor_reads_only_the_listing_that_wrote_it(store: Arc<dyn Store>) {
     assert_eq!(err.code(), ErrorCode::ValidationFailed);
 }
 
-/// A mailer whose server refuses every email quoting its link (a URL blocklist).
+/// A mailer whose server refuses every email quoting its link (a URL blocklist), and
+/// the link once more as a quoted-printable body carries it: cut by a soft line break.
 struct QuotingMailer;
 
 impl Mailer for QuotingMailer {
     fn send(&self, email: &InvitationEmail) -> Result<(), MailError> {
+        let (head, tail) = email.accept_link.split_at(email.accept_link.len() - 20);
         Err(MailError(format!(
-            "554 5.7.1 rejected: {} is listed",
+            "554 5.7.1 rejected: {} is listed; in the message: {head}=\r\n{tail}",
             email.accept_link
         )))
     }
@@ -1155,6 +1157,13 @@ pub fn a_refusal_quoting_the_link_is_recorded_without_the_token(store: Arc<dyn S
     for text in recorded {
         assert!(!text.contains(&token), "{text}");
         assert!(text.contains("?token=<redacted> is listed"), "{text}");
+        // Neither half of the cut token is left either.
+        assert!(!text.contains(&token[..token.len() - 20]), "{text}");
+        assert!(!text.contains(&token[token.len() - 20..]), "{text}");
+        assert!(
+            text.contains("the message: "),
+            "the rest of the reason stays: {text}"
+        );
     }
 }
 
