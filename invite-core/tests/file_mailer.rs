@@ -59,7 +59,16 @@ fn writes_one_file_per_message_id_and_overwrites_on_redelivery() {
 
     let second = email(11, "Second");
     mailer.send(&second).unwrap();
+    assert_eq!(
+        mailer.read_all().unwrap(),
+        vec![again.clone(), second.clone()]
+    );
+    // Other files in the directory are no emails, and do not stop the reading.
+    std::fs::write(mailer.dir().join("notes.json"), "not an email").unwrap();
+    std::fs::write(mailer.dir().join("README.txt"), "the dev mailbox").unwrap();
     assert_eq!(mailer.read_all().unwrap(), vec![again, second.clone()]);
+    std::fs::remove_file(mailer.dir().join("notes.json")).unwrap();
+    std::fs::remove_file(mailer.dir().join("README.txt")).unwrap();
     assert!(mailer.json_path(second.message_id).exists());
     assert!(
         files(mailer.dir()).iter().all(|f| !f.starts_with('.')),

@@ -83,7 +83,9 @@ impl FileMailer {
         }
     }
 
-    /// Every stored email, by message id (ids are time-ordered, so oldest first).
+    /// Every stored email, by message id (ids are time-ordered, so oldest first). Only
+    /// files named by a message id are read: another file in the directory (a note,
+    /// an editor's backup) is no email and is left alone.
     pub fn read_all(&self) -> std::io::Result<Vec<InvitationEmail>> {
         let entries = match fs::read_dir(&self.dir) {
             Ok(entries) => entries,
@@ -94,11 +96,11 @@ impl FileMailer {
         for entry in entries {
             let path = entry?.path();
             let is_json = path.extension().is_some_and(|x| x == "json");
-            let hidden = path
-                .file_name()
+            let named_by_id = path
+                .file_stem()
                 .and_then(|n| n.to_str())
-                .is_none_or(|n| n.starts_with('.'));
-            if is_json && !hidden {
+                .is_some_and(|n| n.parse::<MessageId>().is_ok());
+            if is_json && named_by_id {
                 let email: InvitationEmail =
                     serde_json::from_slice(&fs::read(&path)?).map_err(std::io::Error::other)?;
                 emails.push(email);
