@@ -62,6 +62,11 @@ fn base_urls_that_could_leave_the_origin_are_refused() {
         // A token of its own would shadow the real one for servers reading the first.
         "https://app.example.com/a?token=abc",
         "https://app.example.com/a?x=1&token=",
+        // However a server may read it: `;` as a separator, another case, encoded.
+        "https://app.example.com/a?;token=abc",
+        "https://app.example.com/a?x=1;token=abc",
+        "https://app.example.com/a?TOKEN=abc",
+        "https://app.example.com/a?tok%65n=abc",
     ] {
         let err = InviteService::new(Arc::new(InMemoryStore::new()), Config::with_base_url(bad))
             .unwrap_err();
