@@ -195,15 +195,18 @@ fn parse_base_url(raw: &str) -> Result<url::Url> {
     // A `token` of its own would come first in every link, and servers that read the
     // first `token` would never see the real one: refused however a server might read
     // it (`;` as a separator too, as older servers take it, in any case).
-    let names_token = |key: &str| {
-        key.split(';')
-            .any(|part| part.trim().eq_ignore_ascii_case("token"))
-    };
+    let names_token = url.query().is_some_and(|query| {
+        query.split(['&', ';']).any(|pair| {
+            url::form_urlencoded::parse(pair.as_bytes())
+                .next()
+                .is_some_and(|(key, _)| key.trim().eq_ignore_ascii_case("token"))
+        })
+    });
     let fine = matches!(url.scheme(), "http" | "https")
         && url.host_str().is_some_and(|h| !h.is_empty())
         && url.username().is_empty()
         && url.password().is_none()
         && url.fragment().is_none()
-        && !url.query_pairs().any(|(key, _)| names_token(&key));
+        && !names_token;
     if fine { Ok(url) } else { Err(invalid()) }
 }
