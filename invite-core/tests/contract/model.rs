@@ -335,17 +335,11 @@ impl Run {
                         Err(ErrorCode::AlreadyMember)
                     }
                     Stored::Pending | Stored::Expired if inv.stored == Stored::Pending => Ok(()),
+                    // Revived as a send would take its seat: a live newer invitation to
+                    // the same person refuses, an overdue one is expired on the spot.
                     Stored::Expired => {
-                        let other = self
-                            .model
-                            .invitations
-                            .iter()
-                            .any(|o| o.email == inv.email && o.stored == Stored::Pending);
-                        if other {
-                            Err(ErrorCode::AlreadyInvited)
-                        } else {
-                            self.model.reserve(now)
-                        }
+                        let email = inv.email;
+                        self.model.take_seat(email, now)
                     }
                     _ => Err(ErrorCode::InvitationNotPending),
                 };
