@@ -174,15 +174,28 @@ impl Model {
         self.budget(now)?;
         let mut swept = false;
         if inv.stored == Stored::Expired {
+            // As a send: a live newer invitation to the same person refuses, an overdue
+            // one is expired first (and back with the rest if the cap refuses).
             let person = inv.person;
-            if self
+            let duplicate = self
                 .invitations
                 .iter()
-                .any(|o| o.person == person && o.stored == Stored::Pending)
-            {
-                return Err((ErrorCode::AlreadyInvited, None));
+                .position(|o| o.person == person && o.stored == Stored::Pending);
+            if let Some(d) = duplicate {
+                if !self.overdue(d, now) {
+                    return Err((ErrorCode::AlreadyInvited, None));
+                }
+                self.invitations[d].stored = Stored::Expired;
             }
-            swept = self.pending_cap(now)?;
+            swept = match self.pending_cap(now) {
+                Ok(swept) => swept,
+                Err(refusal) => {
+                    if let Some(d) = duplicate {
+                        self.invitations[d].stored = Stored::Pending;
+                    }
+                    return Err(refusal);
+                }
+            };
         }
         if swept {
             self.sweep(now);
