@@ -174,12 +174,18 @@ mod tests {
         assert_eq!(form.subscription_id(), None);
     }
 
-    #[test]
-    fn a_new_subscription_clears_the_role_posted_with_it() {
+    /// A form with business b1 and app a1 chosen, one change at a time.
+    fn up_to_the_app() -> InviteForm {
         let mut form = InviteForm::new();
         let upto_app = [("business_id", "b1"), ("app_id", "a1")];
         apply(&mut form, &input(&upto_app[..1]), false).unwrap();
         apply(&mut form, &input(&upto_app), false).unwrap();
+        form
+    }
+
+    #[test]
+    fn a_new_subscription_clears_the_role_posted_with_it() {
+        let mut form = up_to_the_app();
         let first = [
             ("business_id", "b1"),
             ("app_id", "a1"),
@@ -207,10 +213,7 @@ mod tests {
 
     #[test]
     fn a_send_keeps_a_subscription_and_role_chosen_together() {
-        let mut form = InviteForm::new();
-        let upto_app = [("business_id", "b1"), ("app_id", "a1")];
-        apply(&mut form, &input(&upto_app[..1]), false).unwrap();
-        apply(&mut form, &input(&upto_app), false).unwrap();
+        let mut form = up_to_the_app();
         // Without JavaScript both lists show once the app is chosen: both are posted.
         let both = [
             ("business_id", "b1"),
